@@ -1,0 +1,44 @@
+# Two commands on a fresh Debian machine: `make demo` and `make test`. Each installs what is missing first.
+SWIFT ?= swift
+BUILD_DIR ?= .build
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config curl
+GATEWAY := $(BUILD_DIR)/debug/gateway
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build test unit-test integration-test demo release bench clean
+
+all: build
+
+# apt-get only runs when a package is absent, so a prepared machine is not touched.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
+
+build: deps
+	$(SWIFT) build
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(MAKE) --no-print-directory unit-test integration-test
+
+unit-test:
+	$(SWIFT) test --skip-build
+
+integration-test:
+	GATEWAY_BIN=$(abspath $(GATEWAY)) python3 -m pytest -q Tests/integration
+
+demo: build
+	$(GATEWAY) demo
+
+release: deps
+	$(SWIFT) build -c release
+
+bench: release
+	bash benchmarks/run.sh
+
+clean:
+	rm -rf $(BUILD_DIR)

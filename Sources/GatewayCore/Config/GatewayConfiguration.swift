@@ -1,0 +1,62 @@
+/// A loaded, validated `gateway.conf`: an immutable snapshot with every default decided, so the rest of
+/// the gateway never handles a missing value. A reload builds a new snapshot and swaps it in whole.
+/// Its types mirror the file's sections one to one.
+public struct GatewayConfiguration: Sendable, Equatable {
+    public var server = ServerConfig()
+    public var log = LogConfig()
+    public var wechat = WeChatConfig()
+    public var tokens = TokensConfig()
+    public var store = StoreConfig()
+    public var identity = IdentityConfig()
+    public var routes: [RouteConfig] = []
+
+    public init() {}
+
+    /// The top-level sections; anything else is an unknown key.
+    static func decode(_ root: ConfigReader) -> GatewayConfiguration {
+        var config = GatewayConfiguration()
+        config.server = ServerConfig.decode(root.table("server"))
+        config.log = LogConfig.decode(root.table("log"))
+        config.wechat = WeChatConfig.decode(root.table("wechat"))
+        config.tokens = TokensConfig.decode(root.table("tokens"))
+        config.store = StoreConfig.decode(root.table("store"))
+        config.identity = IdentityConfig.decode(root.table("identity"))
+        for (index, reader) in (root.tableArray("routes") ?? []).enumerated() {
+            if let route = RouteConfig.decode(reader, index: index) {
+                config.routes.append(route)
+            }
+        }
+        root.rejectUnknownKeys()
+        return config
+    }
+
+    /// Rules that span sections or entries. Pure: it looks at values only, never at files.
+    func crossCheck() -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        if wechat.apps.isEmpty {
+            issues.append(ConfigIssue(path: "wechat.apps", message: "at least one [[wechat.apps]] with appid and secret is required"))
+        }
+        if server.listen == server.adminListen {
+            issues.append(ConfigIssue(path: "server.admin_listen", message: "must differ from server.listen (admin endpoints are never public)"))
+        }
+        if store.url.hasPrefix("postgres") {
+            issues.append(ConfigIssue(path: "store.url", message: "the PostgreSQL store is not available in this build yet; use sqlite://FILE"))
+        }
+        for route in routes {
+            for reserved in ["/auth", "/.well-known"]
+            where route.prefix == reserved || route.prefix.hasPrefix(reserved + "/") {
+                issues.append(ConfigIssue(path: "routes[\(route.index)].prefix", message: "\"\(route.prefix)\" is shadowed by the gateway's own \(reserved)/ endpoints"))
+            }
+            for other in routes where other.index < route.index && other.prefix == route.prefix && other.host == route.host {
+                let overlap = route.methods.isEmpty || other.methods.isEmpty || !Set(route.methods).isDisjoint(with: other.methods)
+                if overlap {
+                    issues.append(ConfigIssue(path: "routes[\(route.index)].prefix", message: "\"\(route.prefix)\" duplicates routes[\(other.index)] (same prefix, host and methods)"))
+                }
+            }
+            if route.insecureSkipVerify && route.upstreams.allSatisfy({ $0.scheme == .http }) {
+                issues.append(ConfigIssue(path: "routes[\(route.index)].insecure_skip_verify", message: "only applies to https:// upstreams"))
+            }
+        }
+        return issues
+    }
+}

@@ -1,0 +1,93 @@
+import NIOCore
+
+/// `[server]`: the public and admin listeners, client-side limits and the thread layout.
+public struct ServerConfig: Sendable, Equatable {
+    public var listen = ListenAddress(host: "127.0.0.1", port: 8080)
+    public var adminListen = ListenAddress(host: "127.0.0.1", port: 9901)
+    /// Both files or neither: the gateway terminates TLS itself when set.
+    public var tls: TLSFiles?
+    public var maxHeaderBytes = 16_384
+    public var maxBodyBytes = ByteSize(bytes: 10 << 20)
+    public var clientTimeout = Duration.seconds(30)
+    public var idleTimeout = Duration.seconds(75)
+    public var drainTimeout = Duration.seconds(15)
+    public var trustedProxies: [IPAddressRange] = []
+    /// NIO event loops serving clients; defaults to the number of cores.
+    public var eventLoops = System.coreCount
+    /// libcurl event threads, each with its own multi handle and connection pool.
+    public var curlThreads = 1
+
+    public init() {}
+
+    /// Certificate chain and private key, PEM files.
+    public struct TLSFiles: Sendable, Equatable {
+        public var certificate: String
+        public var privateKey: String
+    }
+
+    static func decode(_ reader: ConfigReader?) -> ServerConfig {
+        var config = ServerConfig()
+        guard let reader else { return config }
+        for (key, keyPath) in [("listen", \ServerConfig.listen), ("admin_listen", \ServerConfig.adminListen)] {
+            if let text = reader.string(key) {
+                if let address = ListenAddress(configText: text) {
+                    config[keyPath: keyPath] = address
+                } else {
+                    reader.report(key, "\"\(text)\" is not a listen address (host:port, [v6]:port)")
+                }
+            }
+        }
+        let certificate = reader.string("tls_certificate")
+        let privateKey = reader.string("tls_private_key")
+        switch (certificate, privateKey) {
+        case (let certificate?, let privateKey?):
+            config.tls = TLSFiles(certificate: certificate, privateKey: privateKey)
+        case (.some, nil):
+            reader.report("tls_private_key", "is required when tls_certificate is set")
+        case (nil, .some):
+            reader.report("tls_certificate", "is required when tls_private_key is set")
+        case (nil, nil):
+            break
+        }
+        if let bytes = reader.integer("max_header_bytes") {
+            if (1024...1 << 20).contains(bytes) {
+                config.maxHeaderBytes = bytes
+            } else {
+                reader.report("max_header_bytes", "must be between 1024 and 1048576")
+            }
+        }
+        if let size = reader.size("max_body_bytes") { config.maxBodyBytes = size }
+        for (key, keyPath) in [
+            ("client_timeout", \ServerConfig.clientTimeout), ("idle_timeout", \ServerConfig.idleTimeout),
+            ("drain_timeout", \ServerConfig.drainTimeout),
+        ] {
+            if let duration = reader.duration(key) {
+                if duration > .zero {
+                    config[keyPath: keyPath] = duration
+                } else {
+                    reader.report(key, "must be greater than zero")
+                }
+            }
+        }
+        if let ranges = reader.stringArray("trusted_proxies") {
+            for (path, text) in ranges {
+                if let range = IPAddressRange(configText: text) {
+                    config.trustedProxies.append(range)
+                } else {
+                    reader.reportAt(path, "\"\(text)\" is not an IP address or CIDR block")
+                }
+            }
+        }
+        for (key, keyPath) in [("event_loops", \ServerConfig.eventLoops), ("curl_threads", \ServerConfig.curlThreads)] {
+            if let count = reader.integer(key) {
+                if (1...64).contains(count) {
+                    config[keyPath: keyPath] = count
+                } else {
+                    reader.report(key, "must be between 1 and 64")
+                }
+            }
+        }
+        reader.rejectUnknownKeys()
+        return config
+    }
+}

@@ -1,0 +1,64 @@
+/// `[wechat]` and its `[[wechat.apps]]`: where the WeChat API is and which mini-programs log in here.
+public struct WeChatConfig: Sendable, Equatable {
+    /// Without a trailing slash, e.g. `https://api.weixin.qq.com`.
+    public var apiBase = "http://127.0.0.1:9100"
+    public var timeout = Duration.seconds(5)
+    public var apps: [App] = []
+
+    public init() {}
+
+    /// One mini-program. The secret is redacted from `description` so it never reaches a log.
+    public struct App: Sendable, Equatable, CustomStringConvertible {
+        public var appid: String
+        public var secret: String
+
+        public init(appid: String, secret: String) {
+            self.appid = appid
+            self.secret = secret
+        }
+
+        public var description: String { "App(appid: \(appid), secret: <redacted>)" }
+    }
+
+    static func decode(_ reader: ConfigReader?) -> WeChatConfig {
+        var config = WeChatConfig()
+        guard let reader else {
+            return config
+        }
+        if let text = reader.string("api_base") {
+            if let url = UpstreamURL(configText: text), url.unixSocketPath == nil, url.basePath.isEmpty {
+                config.apiBase = "\(url.scheme.rawValue)://\(url.authority)"
+            } else {
+                reader.report("api_base", "\"\(text)\" is not an http(s) base URL such as https://api.weixin.qq.com")
+            }
+        }
+        if let timeout = reader.duration("timeout") {
+            if timeout > .zero {
+                config.timeout = timeout
+            } else {
+                reader.report("timeout", "must be greater than zero")
+            }
+        }
+        var seen: Set<String> = []
+        for app in reader.tableArray("apps") ?? [] {
+            let appid = app.requiredString("appid")
+            let secret = app.requiredString("secret")
+            if let appid {
+                if appid.isEmpty || appid.contains(where: { $0.isWhitespace }) {
+                    app.report("appid", "must be a non-empty appid without spaces")
+                } else if !seen.insert(appid).inserted {
+                    app.report("appid", "\"\(appid)\" is configured twice")
+                }
+            }
+            if let secret, secret.isEmpty {
+                app.report("secret", "must not be empty")
+            }
+            if let appid, let secret {
+                config.apps.append(App(appid: appid, secret: secret))
+            }
+            app.rejectUnknownKeys()
+        }
+        reader.rejectUnknownKeys()
+        return config
+    }
+}

@@ -1,0 +1,27 @@
+/// Rules for HTTP field names (RFC 9110 section 5.1) shared by config validation and header rewriting.
+public enum HeaderName {
+    /// `token` characters only: a name with anything else is malformed.
+    public static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy(isTokenByte)
+    }
+
+    /// Lower-cased, with `_` folded into `-`: the form under which two spellings are "the same header"
+    /// for an upstream framework that normalises names (`X_OpenId`, `x-openid`, `X-OPENID`).
+    public static func canonical(_ name: String) -> String {
+        String(decoding: name.utf8.map { byte -> UInt8 in
+            if byte == UInt8(ascii: "_") { return UInt8(ascii: "-") }
+            if byte >= 65 && byte <= 90 { return byte + 32 }
+            return byte
+        }, as: UTF8.self)
+    }
+
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}

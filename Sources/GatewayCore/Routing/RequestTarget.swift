@@ -1,0 +1,45 @@
+import Foundation
+
+/// The request-target of an inbound request split into path and query, checked before routing.
+///
+/// Routing decides authentication, so a path that an upstream would resolve differently from us is
+/// refused: `/public/../private` must not be matched against `/public/` and then normalised by the
+/// upstream into `/private`. Dot segments, also percent-encoded (`%2e`), and anything that is not
+/// origin-form (RFC 9112 section 3.2.1) are rejected; the rest is forwarded byte for byte.
+public struct RequestTarget: Sendable, Equatable {
+    public let path: Substring
+    /// Including the leading `?`, or empty.
+    public let query: Substring
+
+    public init?(_ uri: String) {
+        guard uri.utf8.first == UInt8(ascii: "/") else { return nil }
+        let queryStart = uri.firstIndex(of: "?") ?? uri.endIndex
+        path = uri[..<queryStart]
+        query = uri[queryStart...]
+        guard !path.contains("#"), !Self.hasDotSegment(path), !Self.hasForbiddenByte(uri) else { return nil }
+    }
+
+    /// The path to forward after `strip_prefix` removed `prefix`; never empty.
+    public func strippingPrefix(_ prefix: String) -> Substring {
+        var trimmed = prefix
+        if trimmed.hasSuffix("/") { trimmed.removeLast() }
+        guard path.hasPrefix(trimmed) else { return path }
+        let rest = path.dropFirst(trimmed.count)
+        return rest.isEmpty ? "/" : rest
+    }
+
+    private static func hasForbiddenByte(_ text: String) -> Bool {
+        // Control characters, spaces and backslashes are never valid in a request-target, and some
+        // servers treat a backslash as a slash.
+        text.utf8.contains { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }
+    }
+
+    private static func hasDotSegment(_ path: Substring) -> Bool {
+        guard path.contains(".") || path.contains("%") else { return false }
+        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
+            let decoded = segment.replacingOccurrences(of: "%2e", with: ".", options: .caseInsensitive)
+            if decoded == "." || decoded == ".." { return true }
+        }
+        return false
+    }
+}

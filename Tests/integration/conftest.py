@@ -1,0 +1,46 @@
+"""Black-box helpers: start the real gateway binary and real peer processes on loopback."""
+import os
+import pathlib
+import socket
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+GATEWAY_BIN = os.environ.get("GATEWAY_BIN", str(ROOT / ".build" / "debug" / "gateway"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout=20.0, interval=0.05, what="condition"):
+    """Polls `condition` until it is truthy; a deadline, never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def run_gateway(*args, env=None, cwd=None, timeout=30):
+    return subprocess.run([GATEWAY_BIN, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
+
+
+@pytest.fixture
+def gateway_bin():
+    assert os.path.exists(GATEWAY_BIN), f"build the gateway first: {GATEWAY_BIN} is missing"
+    return GATEWAY_BIN

@@ -1,0 +1,83 @@
+"""`gateway check` as a process: the shipped config, and a file with several mistakes."""
+from conftest import ROOT, run_gateway
+
+
+def test_shipped_config_is_ok(gateway_bin):
+    result = run_gateway("check", "--config", str(ROOT / "gateway.conf"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith(": ok")
+
+
+def test_default_config_path_is_the_working_directory(gateway_bin):
+    result = run_gateway("check", cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "./gateway.conf: ok" in result.stdout
+
+
+def test_every_mistake_is_reported_with_its_key_path(gateway_bin, tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text(
+        """
+[server]
+listen = "127.0.0.1"
+max_body_bytes = "10 megabytes"
+
+[[wechat.apps]]
+appid = "wx0000000000000001"
+secret = "${SURELY_UNSET_SECRET_VAR}"
+
+[tokens]
+secret = "too-short"
+
+[[routes]]
+prefix = "/api/"
+upstreams = ["http://127.0.0.1:9001", "ftp://nope"]
+auth = "sometimes"
+timout = "5s"
+"""
+    )
+    result = run_gateway("check", "--config", str(conf))
+    assert result.returncode == 1
+    out = result.stderr
+    for fragment in [
+        "server.listen",
+        "server.max_body_bytes",
+        "wechat.apps[0].secret: environment variable SURELY_UNSET_SECRET_VAR is not set",
+        "tokens.secret: must be at least 32 bytes",
+        "routes[0].upstreams[1]",
+        "routes[0].auth",
+        "routes[0].timout: unknown key",
+    ]:
+        assert fragment in out, f"missing '{fragment}' in:\n{out}"
+
+
+def test_syntax_error_names_the_line(gateway_bin, tmp_path):
+    conf = tmp_path / "syntax.conf"
+    conf.write_text('[server]\nlisten = "127.0.0.1:8080"\nbroken = = 1\n')
+    result = run_gateway("check", "--config", str(conf))
+    assert result.returncode == 1
+    assert "line 3" in result.stderr
+
+
+def test_missing_file_is_a_clear_error(gateway_bin, tmp_path):
+    result = run_gateway("check", "--config", str(tmp_path / "absent.conf"))
+    assert result.returncode == 1
+    assert "does not exist" in result.stderr
+
+
+def test_serve_refuses_a_bad_config_with_the_same_messages(gateway_bin, tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text('[server]\nlisten = "nowhere"\n')
+    checked = run_gateway("check", "--config", str(conf))
+    served = run_gateway("serve", "--config", str(conf))
+    assert served.returncode != 0
+    assert "server.listen" in served.stderr
+    first_line = checked.stderr.splitlines()[0]
+    assert first_line in served.stderr
+
+
+def test_help_lists_the_commands(gateway_bin):
+    result = run_gateway("--help")
+    assert result.returncode == 0
+    for command in ["serve", "check", "token", "mock-wechat", "demo"]:
+        assert command in result.stdout
