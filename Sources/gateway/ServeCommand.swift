@@ -1,28 +1,62 @@
 import ArgumentParser
 import GatewayCore
+import Logging
+import ServiceLifecycle
 
-/// `gateway serve`: runs the gateway until SIGTERM or SIGINT.
+/// `gateway serve`: runs the gateway until SIGTERM or SIGINT; SIGHUP reloads gateway.conf.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the gateway (the default command).",
-        discussion: "Refuses to start on a bad configuration, with the same messages as 'gateway check'."
+        discussion: """
+            Refuses to start on a bad configuration, with the same messages as 'gateway check'.
+            SIGTERM/SIGINT: stop accepting, finish in-flight requests (at most drain_timeout), exit 0.
+            SIGHUP: reload the configuration; a bad one is logged and the running one kept.
+            """
     )
 
     @OptionGroup var options: ConfigOption
 
+    @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical); overrides [log] level.")
+    var logLevel: Logger.Level?
+
     func run() async throws {
-        let config: GatewayConfiguration
-        switch ConfigLoader().load(file: options.config) {
-        case .success(let loaded):
-            config = loaded
-        case .failure(let error):
-            printError(error.description)
-            printError("\(options.config): not starting: \(error.issues.count) configuration error\(error.issues.count == 1 ? "" : "s")")
+        let config = try loadOrExit(options.config)
+        let logger = bootstrapLogging(level: logLevel ?? config.log.level)
+        let service = GatewayService(config: config, configPath: options.config, logger: logger)
+        let group = ServiceGroup(
+            services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            printError("gateway: \(error)")
             throw ExitCode(1)
         }
-        _ = config
-        printError("serve: the proxy is not built yet")
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// Loads gateway.conf or prints every error and exits 1.
+func loadOrExit(_ path: String) throws -> GatewayConfiguration {
+    switch ConfigLoader().load(file: path) {
+    case .success(let config):
+        return config
+    case .failure(let error):
+        printError(error.description)
+        printError("\(path): not starting: \(error.issues.count) configuration error\(error.issues.count == 1 ? "" : "s")")
         throw ExitCode(1)
     }
+}
+
+/// Operational logs go to standard error; standard output carries the JSON access log.
+func bootstrapLogging(level: Logger.Level) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = level
+        return handler
+    }
+    var logger = Logger(label: "gateway")
+    logger.logLevel = level
+    return logger
 }

@@ -4,8 +4,16 @@ import Glibc
 import Darwin
 #endif
 
-/// Writes one line to standard error, unbuffered, so it is not reordered against log output.
+/// Writes one line to standard error with a single unbuffered write(2), so it is never interleaved
+/// with, or reordered against, log output.
 func printError(_ line: String) {
-    let text = line + "\n"
-    _ = text.withCString { fputs($0, stderr) }
+    var text = line + "\n"
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(2, bytes.baseAddress! + offset, bytes.count - offset)
+            if written <= 0 { return }
+            offset += written
+        }
+    }
 }

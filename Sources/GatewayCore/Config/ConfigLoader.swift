@@ -46,6 +46,9 @@ public struct ConfigLoader: Sendable {
         var all = issues.list + config.crossCheck()
         if checkFiles {
             all += Self.checkFiles(config)
+            if all.isEmpty, case .failure(let keyErrors) = config.tokens.makeKeyRing() {
+                all += keyErrors.issues
+            }
         }
         return all.isEmpty ? .success(config) : .failure(ConfigError(file: file, issues: all))
     }

@@ -1,0 +1,29 @@
+import Tokens
+
+/// What the authenticator decided about one request; the proxy handler turns a rejection into the
+/// one 401 answer (Envoy's `jwt_authn` decides, it does not answer).
+public enum AuthDecision: Sendable, Equatable {
+    /// No token was needed or none was presented on an optional route: forward without identity.
+    case anonymous
+    case authenticated(Identity)
+    case rejected(AuthRejection)
+}
+
+/// Why a request was not let through, as RFC 6750 section 3.1 distinguishes it.
+public enum AuthRejection: Sendable, Equatable {
+    /// No credentials: 401 with a bare `WWW-Authenticate: Bearer realm=...`.
+    case missingToken
+    /// The Authorization header is not a single `Bearer <token>`: 400 `invalid_request`.
+    case malformedAuthorization
+    /// A token was presented and failed: 401 `error="invalid_token"`.
+    case invalidToken(TokenRejection)
+
+    /// The metric label and access-log reason.
+    public var reason: String {
+        switch self {
+        case .missingToken: return "missing"
+        case .malformedAuthorization: return "malformed_header"
+        case .invalidToken(let rejection): return rejection.reason
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import NIOHTTP1
+import Tokens
+
+/// Decides whether a request may pass a route, from its `Authorization` header and the route's
+/// `auth` mode (DESIGN.md section 5). Synchronous and allocation-light: it runs on the event loop for
+/// every request, so verification is a `TokenVerifier` (the cached one in production), never an actor.
+public struct Authenticator: Sendable {
+    public let verifier: any TokenVerifier
+
+    public init(verifier: any TokenVerifier) {
+        self.verifier = verifier
+    }
+
+    public func authenticate(_ headers: HTTPHeaders, mode: RouteConfig.AuthMode, now: Date) -> AuthDecision {
+        if mode == .none { return .anonymous }
+        let values = headers[canonicalForm: "authorization"]
+        guard let first = values.first else {
+            return mode == .required ? .rejected(.missingToken) : .anonymous
+        }
+        // Two Authorization headers are ambiguous: which one an upstream would read is not ours to guess.
+        guard values.count == 1, let token = Self.bearerToken(first) else {
+            return .rejected(.malformedAuthorization)
+        }
+        switch verifier.verify(token, now: now) {
+        case .valid(let claims):
+            return .authenticated(Identity(openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti))
+        case .invalid(let rejection):
+            return .rejected(.invalidToken(rejection))
+        }
+    }
+
+    /// The credentials of `Bearer <token>` (RFC 6750 section 2.1: the scheme is case-insensitive,
+    /// then one or more spaces, then a token68).
+    static func bearerToken(_ value: Substring) -> Substring? {
+        let utf8 = value.utf8
+        guard utf8.count > 7 else { return nil }
+        let scheme = value.prefix(6)
+        guard scheme.lowercased() == "bearer", value.dropFirst(6).first == " " else { return nil }
+        let token = value.dropFirst(7).drop(while: { $0 == " " })
+        guard !token.isEmpty, token.utf8.allSatisfy(isToken68Byte) else { return nil }
+        return token
+    }
+
+    private static func isToken68Byte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: "~") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+                || byte == UInt8(ascii: "=")
+        }
+    }
+}

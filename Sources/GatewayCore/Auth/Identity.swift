@@ -1,0 +1,16 @@
+/// Who made a request, as proved by a verified access token; what the upstream learns through the
+/// identity headers.
+public struct Identity: Sendable, Equatable {
+    public var openid: String
+    public var unionid: String?
+    public var appid: String?
+    /// The token's id, for logout and logs (never the token itself).
+    public var jti: String?
+
+    public init(openid: String, unionid: String? = nil, appid: String? = nil, jti: String? = nil) {
+        self.openid = openid
+        self.unionid = unionid
+        self.appid = appid
+        self.jti = jti
+    }
+}

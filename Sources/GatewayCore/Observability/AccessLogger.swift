@@ -1,0 +1,17 @@
+/// The one exit every request passes through (pingora's `logging` phase): it writes the access-log
+/// line and feeds the request metrics, exactly once per request, on success and on every error path.
+public final class AccessLogger: Sendable {
+    private let writer: LineWriter?
+    private let metrics: GatewayMetrics?
+
+    /// - Parameter writer: nil when `[log] access_log = false`.
+    public init(writer: LineWriter?, metrics: GatewayMetrics?) {
+        self.writer = writer
+        self.metrics = metrics
+    }
+
+    public func record(_ entry: AccessLogEntry) {
+        writer?.append(entry.jsonLine())
+        metrics?.recordRequest(entry)
+    }
+}

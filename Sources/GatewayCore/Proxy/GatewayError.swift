@@ -1,0 +1,107 @@
+import CurlHTTP
+import Foundation
+import NIOHTTP1
+import Tokens
+
+/// Every answer the gateway makes up itself, with its status, in one table (STYLE.md, "Errors").
+/// Each case says where the failure came from (downstream client, upstream, the gateway itself).
+public enum GatewayError: Error, Sendable, Equatable {
+    // downstream: the client's request
+    case badRequestTarget
+    case routeNotFound
+    case authentication(AuthRejection)
+    case bodyTooLarge
+    case headersTooLarge
+    case malformedRequest
+    case clientTimeout
+    // upstream
+    case upstreamUnreachable
+    case upstreamTimeout
+    case upstreamBroken
+    // internal
+    case internalError(String)
+
+    public var status: HTTPResponseStatus {
+        switch self {
+        case .badRequestTarget, .malformedRequest: return .badRequest
+        case .routeNotFound: return .notFound
+        case .authentication(.malformedAuthorization): return .badRequest
+        case .authentication: return .unauthorized
+        case .bodyTooLarge: return .payloadTooLarge
+        case .headersTooLarge: return .requestHeaderFieldsTooLarge
+        case .clientTimeout: return .requestTimeout
+        case .upstreamUnreachable, .upstreamBroken: return .badGateway
+        case .upstreamTimeout: return .gatewayTimeout
+        case .internalError: return .internalServerError
+        }
+    }
+
+    /// The `error` field of the JSON body, and the access log's error reason.
+    public var code: String {
+        switch self {
+        case .badRequestTarget: return "invalid_request_target"
+        case .routeNotFound: return "not_found"
+        case .authentication(.missingToken): return "unauthorized"
+        case .authentication(.malformedAuthorization): return "invalid_request"
+        case .authentication(.invalidToken): return "invalid_token"
+        case .bodyTooLarge: return "request_entity_too_large"
+        case .headersTooLarge: return "request_header_fields_too_large"
+        case .malformedRequest: return "bad_request"
+        case .clientTimeout: return "request_timeout"
+        case .upstreamUnreachable: return "bad_gateway"
+        case .upstreamTimeout: return "gateway_timeout"
+        case .upstreamBroken: return "bad_gateway"
+        case .internalError: return "internal_error"
+        }
+    }
+
+    /// A sentence for people; never a token, secret or upstream internals.
+    public var message: String {
+        switch self {
+        case .badRequestTarget: return "the request path is not acceptable (dot segments or invalid characters)"
+        case .routeNotFound: return "no route matches this request"
+        case .authentication(.missingToken): return "a bearer access token is required"
+        case .authentication(.malformedAuthorization): return "the Authorization header must be a single 'Bearer <token>'"
+        case .authentication(.invalidToken(let rejection)): return rejection.description
+        case .bodyTooLarge: return "the request body is larger than the gateway accepts"
+        case .headersTooLarge: return "the request headers are larger than the gateway accepts"
+        case .malformedRequest: return "the request is not valid HTTP/1.1"
+        case .clientTimeout: return "the request was not received in time"
+        case .upstreamUnreachable: return "the upstream service could not be reached"
+        case .upstreamTimeout: return "the upstream service did not answer in time"
+        case .upstreamBroken: return "the upstream service sent an invalid answer"
+        case .internalError: return "the gateway failed to handle the request"
+        }
+    }
+
+    /// Maps a libcurl failure that happened before any response byte reached the client.
+    public init(_ error: CurlError) {
+        switch error {
+        case .couldNotConnect: self = .upstreamUnreachable
+        case .timedOut: self = .upstreamTimeout
+        case .brokenResponse: self = .upstreamBroken
+        case .cancelled, .requestBodyFailed: self = .malformedRequest
+        case .other(_, let message): self = .internalError(message)
+        }
+    }
+
+    /// Extra response headers: RFC 6750 section 3 challenges on authentication failures.
+    public func headers(realm: String) -> [(String, String)] {
+        switch self {
+        case .authentication(.missingToken):
+            return [("WWW-Authenticate", "Bearer realm=\"\(realm)\"")]
+        case .authentication(.malformedAuthorization):
+            return [("WWW-Authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_request\"")]
+        case .authentication(.invalidToken(let rejection)):
+            return [("WWW-Authenticate",
+                "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(rejection.description)\"")]
+        default:
+            return []
+        }
+    }
+
+    /// `{"error": ..., "error_description": ..., "request_id": ...}`
+    public func jsonBody(requestID: String) -> String {
+        "{\"error\":\"\(code)\",\"error_description\":\"\(JSONText.escape(message))\",\"request_id\":\"\(JSONText.escape(requestID))\"}"
+    }
+}

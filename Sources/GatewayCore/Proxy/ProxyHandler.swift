@@ -1,0 +1,584 @@
+import CurlHTTP
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The gateway's per-connection handler: it takes parsed requests and runs each through the pipeline of
+/// DESIGN.md section 2, calling each phase in order from here and nowhere else:
+/// match route → authenticate → rewrite headers → pick upstream → forward (CurlHTTP) → stream the
+/// response → access log. Bodies stream in both directions with back-pressure; nothing is buffered whole.
+///
+/// Requests on one connection are sequential (NIO's pipelining handler holds the next one back until
+/// the response to this one has ended), so one `state` describes the connection.
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    enum State {
+        /// Between requests.
+        case idle
+        /// Forwarding to an upstream.
+        case proxying(UpstreamExchange)
+        /// Reading a control-plane request's body, then waiting for its answer.
+        case control(ControlExchange)
+        /// Answered locally; the rest of this request's body is read and dropped, then the connection closes.
+        case discarding
+    }
+
+    /// A control-plane request being collected.
+    struct ControlExchange {
+        var request: ControlRequest
+        var log: AccessLogEntry
+        var startedAt: NIODeadline
+        var keepAlive: Bool
+        var version: HTTPVersion
+        var complete = false
+    }
+
+    private let holder: RuntimeHolder
+    private let curl: CurlClient
+    private let scheme: String
+    private let accessLogger: AccessLogger
+
+    private var context: ChannelHandlerContext?
+    private var peerAddress: String?
+    private var state = State.idle
+    /// Request-body back-pressure: reads are held while the upstream's queue is full.
+    private var readsHeld = false
+    private var readPending = false
+    private var timer: Scheduled<Void>?
+    /// Set at shutdown: the current request is finished, then the connection closes.
+    private var draining = false
+
+    init(holder: RuntimeHolder, curl: CurlClient, scheme: String, accessLogger: AccessLogger) {
+        self.holder = holder
+        self.curl = curl
+        self.scheme = scheme
+        self.accessLogger = accessLogger
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        peerAddress = context.channel.remoteAddress?.ipAddress
+        if context.channel.isActive { armIdleTimer() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleTimer()
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timer?.cancel()
+        switch state {
+        case .proxying(let exchange):
+            // The client went away: stop the upstream transfer now (its handle is recycled at once).
+            exchange.transfer?.cancel()
+            var entry = exchange.log
+            entry.status = exchange.responseStarted ? exchange.log.status : 499
+            entry.error = entry.error ?? "client_closed"
+            finishLog(&entry, startedAt: exchange.startedAt)
+        case .control(var control) where !control.complete:
+            control.log.status = 499
+            control.log.error = "client_closed"
+            finishLog(&control.log, startedAt: control.startedAt)
+        default:
+            break
+        }
+        state = .idle
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): receiveHead(head)
+        case .body(let buffer): receiveBody(buffer)
+        case .end: receiveEnd()
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .proxying(let exchange) = state, exchange.responsePaused {
+            exchange.responsePaused = false
+            exchange.transfer?.resumeResponse()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if readsHeld {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is DrainEvent {
+            draining = true
+            if case .idle = state { context.close(promise: nil) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // Parser errors are answered by ProtocolErrorResponder; anything else ends the connection.
+        context.close(promise: nil)
+    }
+
+    // MARK: Inbound request
+
+    private func receiveHead(_ head: HTTPRequestHead) {
+        guard let context else { return }
+        timer?.cancel()
+        let runtime = holder.current
+        let config = runtime.config
+        let startedAt = NIODeadline.now()
+        let requestID = RequestID.accept(head.headers[canonicalForm: "x-request-id"].first) ?? RequestID.generate()
+        let target = RequestTarget(head.uri)
+        var log = AccessLogEntry(
+            time: Date(), requestID: requestID, clientAddress: peerAddress, method: head.method.rawValue,
+            path: target?.path ?? Substring(head.uri.prefix(while: { $0 != "?" })))
+        let hasBody = Self.hasBody(head)
+        armClientTimer(config.server.clientTimeout)
+
+        // Limits first: nothing else is worth doing for a request we will not take.
+        if head.uri.utf8.count + Self.headerBytes(head.headers) > config.server.maxHeaderBytes {
+            return answerLocally(.headersTooLarge, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
+        }
+        if let length = Self.contentLength(head), length > config.server.maxBodyBytes.bytes {
+            return answerLocally(.bodyTooLarge, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
+        }
+        guard let target else {
+            return answerLocally(.badRequestTarget, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
+        }
+
+        if let control = runtime.control, control.handles(path: target.path) {
+            log.route = "control"
+            let request = ControlRequest(
+                method: head.method, path: target.path, query: target.query, headers: head.headers,
+                body: context.channel.allocator.buffer(capacity: 0), peerAddress: peerAddress, requestID: requestID)
+            state = .control(ControlExchange(
+                request: request, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive, version: head.version))
+            return
+        }
+
+        // match route
+        let host = Self.hostWithoutPort(head.headers[canonicalForm: "host"].first)
+        guard let route = runtime.routes.match(method: head.method.rawValue, path: target.path, host: host) else {
+            return answerLocally(.routeNotFound, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
+        }
+        log.route = route.prefix
+
+        // authenticate
+        let identity: Identity?
+        switch runtime.authenticator.authenticate(head.headers, mode: route.auth, now: Date()) {
+        case .anonymous:
+            identity = nil
+        case .authenticated(let caller):
+            identity = caller
+            log.openid = caller.openid
+        case .rejected(let rejection):
+            return answerLocally(.authentication(rejection), head: head, log: log, startedAt: startedAt, hasBody: hasBody,
+                realm: runtime.realm)
+        }
+
+        // rewrite headers
+        let forwarding = ForwardingContext(peerAddress: peerAddress, scheme: scheme, requestID: requestID)
+        let headers = runtime.rewriter.upstreamHeaders(
+            for: head.headers, identity: identity, forwardAuthorization: route.forwardAuthorization, context: forwarding)
+
+        // pick upstream
+        let pool = runtime.pools[route.index]
+        guard let upstreamIndex = pool.pick() else {
+            return answerLocally(.upstreamUnreachable, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
+        }
+
+        // forward
+        let path = route.stripPrefix ? target.strippingPrefix(route.prefix) : target.path
+        let upstream = pool.upstreams[upstreamIndex]
+        var body = CurlRequestBody.none
+        if hasBody {
+            body = .streamed(length: Self.contentLength(head))
+        } else if head.method == .POST || head.method == .PUT || head.method == .PATCH {
+            // An explicit empty body, so the upstream sees Content-Length: 0 rather than a bodiless POST.
+            body = .bytes(context.channel.allocator.buffer(capacity: 0))
+        }
+        let curlRequest = CurlRequest(
+            method: head.method.rawValue,
+            url: upstream.url(forPath: path) + target.query,
+            unixSocketPath: upstream.unixSocketPath,
+            headers: headers,
+            body: body,
+            connectTimeoutMilliseconds: Int(route.connectTimeout.milliseconds),
+            timeoutMilliseconds: Int(route.timeout.milliseconds),
+            caFile: route.caFile,
+            insecureSkipVerify: route.insecureSkipVerify)
+        let exchange = UpstreamExchange(
+            eventLoop: context.eventLoop, handler: self, route: route, pool: pool, upstreamIndex: upstreamIndex,
+            curlRequest: curlRequest, hasBody: hasBody, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive,
+            requestVersion: head.version)
+        state = .proxying(exchange)
+        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // We stream the body, so we want it now (RFC 9110 section 10.1.1); libcurl is told not to ask.
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
+                promise: nil)
+        }
+        exchange.transfer = curl.execute(curlRequest, delegate: exchange)
+    }
+
+    private func receiveBody(_ buffer: ByteBuffer) {
+        switch state {
+        case .proxying(let exchange):
+            guard case .streaming = exchange.requestBody, let transfer = exchange.transfer else { return }
+            exchange.log.bytesIn += buffer.readableBytes
+            if exchange.log.bytesIn > holder.current.config.server.maxBodyBytes.bytes {
+                // Checked while streaming (chunked bodies announce no length): stop the upstream transfer.
+                // The body stays "streaming", so the connection is closed after the answer.
+                transfer.cancel()
+                return failExchange(exchange, with: .bodyTooLarge)
+            }
+            if !transfer.writeBody(buffer) {
+                readsHeld = true
+            }
+        case .control(var control):
+            control.log.bytesIn += buffer.readableBytes
+            guard control.log.bytesIn <= min(ControlRequest.maximumBodyBytes, holder.current.config.server.maxBodyBytes.bytes)
+            else {
+                state = .idle
+                return answerLocally(.bodyTooLarge, version: control.version, keepAlive: false, log: control.log,
+                    startedAt: control.startedAt, hasBody: true)
+            }
+            var body = buffer
+            control.request.body.writeBuffer(&body)
+            state = .control(control)
+        case .idle, .discarding:
+            break
+        }
+    }
+
+    private func receiveEnd() {
+        timer?.cancel()
+        switch state {
+        case .proxying(let exchange):
+            if case .streaming = exchange.requestBody {
+                exchange.requestBody = .complete
+                exchange.transfer?.finishBody()
+            }
+        case .control(var control):
+            control.complete = true
+            state = .control(control)
+            startControl(control)
+        case .discarding:
+            state = .idle
+            context?.close(promise: nil)
+        case .idle:
+            break
+        }
+    }
+
+    // MARK: Upstream events (already on the event loop)
+
+    func exchange(_ exchange: UpstreamExchange, transfer: CurlTransfer, didReceiveHead head: CurlResponseHead) {
+        guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
+        else { return }
+        exchange.pool.recordSuccess(exchange.upstreamIndex)
+        exchange.responseStarted = true
+        exchange.log.status = head.status
+        var headers = HeaderRewriter.clientHeaders(from: head.headers, requestID: exchange.log.requestID)
+        setConnectionHeader(&headers, keepAlive: exchange.keepAlive, version: exchange.requestVersion)
+        let responseHead = HTTPResponseHead(
+            version: exchange.requestVersion, status: HTTPResponseStatus(statusCode: head.status), headers: headers)
+        // A response without a length is likely a stream (server-sent events): let the client see its
+        // head now. Otherwise the head goes out with the first body bytes, in one packet.
+        if headers[canonicalForm: "content-length"].isEmpty {
+            context.writeAndFlush(wrapOutboundOut(.head(responseHead)), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        }
+    }
+
+    func exchange(_ exchange: UpstreamExchange, transfer: CurlTransfer, didReceiveBodyPart part: ByteBuffer) {
+        guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
+        else { return }
+        exchange.log.bytesOut += part.readableBytes
+        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        if !context.channel.isWritable, !exchange.responsePaused {
+            // A slow client: stop reading from the upstream until the socket drains.
+            exchange.responsePaused = true
+            transfer.pauseResponse()
+        }
+    }
+
+    func exchangeCanAcceptMoreBody(_ exchange: UpstreamExchange, transfer: CurlTransfer) {
+        guard case .proxying(let current) = state, current === exchange else { return }
+        releaseReads()
+    }
+
+    func exchange(
+        _ exchange: UpstreamExchange, transfer: CurlTransfer, didFinishWith error: CurlError?, info: CurlTransferInfo
+    ) {
+        guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
+        else { return }
+        exchange.log.upstream = exchange.upstream.description
+        exchange.log.upstreamSeconds = info.totalSeconds
+        guard let error else {
+            state = .idle
+            releaseReads()
+            var entry = exchange.log
+            let requestComplete = !(exchange.requestBody == .streaming)
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            finishLog(&entry, startedAt: exchange.startedAt)
+            if !exchange.keepAlive || !requestComplete || draining {
+                // The upstream answered before the client finished sending: the rest of that body would be
+                // read as the next request, so the connection ends here.
+                context.close(promise: nil)
+            } else {
+                armIdleTimer()
+            }
+            return
+        }
+        if case .couldNotConnect = error {
+            exchange.pool.recordConnectFailure(exchange.upstreamIndex)
+            if retry(exchange, info: info) { return }
+        }
+        if exchange.responseStarted {
+            // Mid-body failure: the client must see a cut response, never one that looks complete.
+            exchange.log.error = "upstream_broken: \(Self.describe(error))"
+            var entry = exchange.log
+            state = .idle
+            finishLog(&entry, startedAt: exchange.startedAt)
+            context.close(promise: nil)
+            return
+        }
+        exchange.log.error = Self.describe(error)
+        failExchange(exchange, with: GatewayError(error))
+    }
+
+    /// Idempotent requests without a body that never reached an upstream are tried once more elsewhere
+    /// (DESIGN.md section 4).
+    private func retry(_ exchange: UpstreamExchange, info: CurlTransferInfo) -> Bool {
+        guard exchange.attempts == 1, !info.requestWasSent, exchange.requestBody == .none,
+            Self.isIdempotent(exchange.curlRequest.method),
+            let next = exchange.pool.pick(excluding: exchange.upstreamIndex)
+        else { return false }
+        exchange.attempts += 1
+        let path = exchange.curlRequest.url.dropFirst(exchange.upstream.url(forPath: "").count)
+        exchange.upstreamIndex = next
+        var request = exchange.curlRequest
+        request.url = exchange.upstream.url(forPath: path)
+        request.unixSocketPath = exchange.upstream.unixSocketPath
+        exchange.transfer = curl.execute(request, delegate: exchange)
+        return true
+    }
+
+    private func failExchange(_ exchange: UpstreamExchange, with error: GatewayError) {
+        if exchange.responseStarted {
+            var entry = exchange.log
+            entry.error = entry.error ?? error.code
+            state = .idle
+            finishLog(&entry, startedAt: exchange.startedAt)
+            context?.close(promise: nil)
+            return
+        }
+        state = .idle
+        releaseReads()
+        let requestComplete = exchange.requestBody != .streaming
+        answerLocally(error, version: exchange.requestVersion, keepAlive: exchange.keepAlive && requestComplete,
+            log: exchange.log, startedAt: exchange.startedAt, hasBody: !requestComplete)
+    }
+
+    // MARK: Control plane
+
+    private func startControl(_ control: ControlExchange) {
+        guard let context, let endpoints = holder.current.control else { return }
+        let loop = context.eventLoop
+        let handler = NIOLoopBound(self, eventLoop: loop)
+        let request = control.request
+        Task {
+            let response = await endpoints.respond(to: request)
+            loop.execute { handler.value.finishControl(control, response: response) }
+        }
+    }
+
+    private func finishControl(_ control: ControlExchange, response: ControlResponse) {
+        guard let context, case .control = state else { return }
+        state = .idle
+        var headers = HTTPHeaders(response.headers)
+        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.utf8.count))
+        headers.replaceOrAdd(name: "X-Request-Id", value: control.request.requestID)
+        setConnectionHeader(&headers, keepAlive: control.keepAlive, version: control.version)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: control.version, status: response.status, headers: headers))), promise: nil)
+        if !response.body.isEmpty && control.request.method != .HEAD {
+            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: response.body)))), promise: nil)
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        var entry = control.log
+        entry.status = Int(response.status.code)
+        entry.bytesOut = response.body.utf8.count
+        entry.openid = response.openid
+        finishLog(&entry, startedAt: control.startedAt)
+        if control.keepAlive && !draining { armIdleTimer() } else { context.close(promise: nil) }
+    }
+
+    // MARK: Local answers
+
+    private func answerLocally(
+        _ error: GatewayError, head: HTTPRequestHead, log: AccessLogEntry, startedAt: NIODeadline, hasBody: Bool,
+        realm: String = "gateway"
+    ) {
+        answerLocally(error, version: head.version, keepAlive: head.isKeepAlive && !hasBody, log: log,
+            startedAt: startedAt, hasBody: hasBody, realm: realm)
+    }
+
+    /// Sends the JSON error for `error`. A request whose body has not been read yet is not kept alive:
+    /// its unread body would otherwise be parsed as the next request.
+    private func answerLocally(
+        _ error: GatewayError, version: HTTPVersion, keepAlive: Bool, log: AccessLogEntry, startedAt: NIODeadline,
+        hasBody: Bool, realm: String = "gateway"
+    ) {
+        guard let context else { return }
+        let body = error.jsonBody(requestID: log.requestID)
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "X-Request-Id", value: log.requestID)
+        for (name, value) in error.headers(realm: realm) { headers.add(name: name, value: value) }
+        setConnectionHeader(&headers, keepAlive: keepAlive, version: version)
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: error.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        var entry = log
+        entry.status = Int(error.status.code)
+        entry.bytesOut = body.utf8.count
+        entry.error = entry.error ?? error.code
+        finishLog(&entry, startedAt: startedAt)
+        if keepAlive && !draining {
+            state = .idle
+            armIdleTimer()
+        } else if hasBody {
+            state = .discarding
+            context.close(promise: nil)
+        } else {
+            state = .idle
+            context.close(promise: nil)
+        }
+    }
+
+    private func finishLog(_ entry: inout AccessLogEntry, startedAt: NIODeadline) {
+        entry.durationSeconds = Double((NIODeadline.now() - startedAt).nanoseconds) / 1e9
+        accessLogger.record(entry)
+    }
+
+    // MARK: Timers and reads
+
+    private func releaseReads() {
+        guard readsHeld else { return }
+        readsHeld = false
+        if readPending, let context {
+            readPending = false
+            context.read()
+        }
+    }
+
+    /// Between requests: a keep-alive connection with nothing to do is closed after `idle_timeout`.
+    /// This also bounds a client that trickles a request's header block.
+    private func armIdleTimer() {
+        guard let context else { return }
+        timer?.cancel()
+        let timeout = holder.current.config.server.idleTimeout
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)) {
+            if case .idle = handler.value.state { handler.value.context?.close(promise: nil) }
+        }
+    }
+
+    /// While reading a request (head to end): a slower client is cut off after `client_timeout`.
+    private func armClientTimer(_ timeout: Duration) {
+        guard let context else { return }
+        timer?.cancel()
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)) {
+            handler.value.clientTimedOut()
+        }
+    }
+
+    private func clientTimedOut() {
+        switch state {
+        case .proxying(let exchange):
+            exchange.transfer?.cancel()
+            exchange.log.error = "client_timeout"
+            failExchange(exchange, with: .clientTimeout)
+        case .control(let control) where !control.complete:
+            state = .idle
+            answerLocally(.clientTimeout, version: control.version, keepAlive: false, log: control.log,
+                startedAt: control.startedAt, hasBody: true)
+        default:
+            context?.close(promise: nil)
+        }
+    }
+
+    // MARK: Helpers
+
+    static func hasBody(_ head: HTTPRequestHead) -> Bool {
+        if head.headers[canonicalForm: "transfer-encoding"].contains(where: { !$0.isEmpty }) { return true }
+        return (contentLength(head) ?? 0) > 0
+    }
+
+    static func contentLength(_ head: HTTPRequestHead) -> Int? {
+        guard let value = head.headers[canonicalForm: "content-length"].first else { return nil }
+        return Int(value)
+    }
+
+    static func headerBytes(_ headers: HTTPHeaders) -> Int {
+        var total = 0
+        for (name, value) in headers { total += name.utf8.count + value.utf8.count + 4 }
+        return total
+    }
+
+    static func hostWithoutPort(_ host: Substring?) -> Substring? {
+        guard let host else { return nil }
+        let lower = host.lowercased()
+        if lower.hasPrefix("[") { return Substring(lower.prefix(through: lower.firstIndex(of: "]") ?? lower.endIndex)) }
+        if let colon = lower.lastIndex(of: ":") { return Substring(lower[..<colon]) }
+        return Substring(lower)
+    }
+
+    static func isIdempotent(_ method: String) -> Bool {
+        ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(method)
+    }
+
+    private func setConnectionHeader(_ headers: inout HTTPHeaders, keepAlive: Bool, version: HTTPVersion) {
+        Self.setConnectionHeader(&headers, keepAlive: keepAlive && !draining, version: version)
+    }
+
+    static func setConnectionHeader(_ headers: inout HTTPHeaders, keepAlive: Bool, version: HTTPVersion) {
+        if !keepAlive {
+            headers.replaceOrAdd(name: "Connection", value: "close")
+        } else if version.major == 1 && version.minor == 0 {
+            headers.replaceOrAdd(name: "Connection", value: "keep-alive")
+        }
+    }
+
+    static func describe(_ error: CurlError) -> String {
+        switch error {
+        case .couldNotConnect(let detail): return "upstream_unreachable: \(detail)"
+        case .timedOut(let detail): return "upstream_timeout: \(detail)"
+        case .brokenResponse(let detail): return "upstream_broken: \(detail)"
+        case .cancelled: return "cancelled"
+        case .requestBodyFailed(let detail): return "request_body_failed: \(detail)"
+        case .other(let code, let detail): return "curl_\(code): \(detail)"
+        }
+    }
+}
+
+extension UpstreamExchange.RequestBody: Equatable {}

@@ -1,0 +1,70 @@
+import CurlHTTP
+import NIOCore
+import NIOHTTP1
+
+/// One request being forwarded: the bridge between a libcurl transfer (whose callbacks arrive on a curl
+/// thread) and the client's channel handler (which lives on an event loop). Every callback is moved to
+/// the event loop before it touches anything; all mutable state is only ever used there.
+final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
+    enum RequestBody {
+        case none
+        case streaming
+        case complete
+    }
+
+    let eventLoop: any EventLoop
+    private let handler: NIOLoopBound<ProxyHandler>
+
+    // Event-loop state.
+    var transfer: CurlTransfer?
+    let route: RouteConfig
+    let pool: UpstreamPool
+    var upstreamIndex: Int
+    let curlRequest: CurlRequest
+    var requestBody: RequestBody
+    var responseStarted = false
+    var responsePaused = false
+    var attempts = 1
+    var log: AccessLogEntry
+    let startedAt: NIODeadline
+    let keepAlive: Bool
+    let requestVersion: HTTPVersion
+
+    init(
+        eventLoop: any EventLoop, handler: ProxyHandler, route: RouteConfig, pool: UpstreamPool, upstreamIndex: Int,
+        curlRequest: CurlRequest, hasBody: Bool, log: AccessLogEntry, startedAt: NIODeadline, keepAlive: Bool,
+        requestVersion: HTTPVersion
+    ) {
+        self.eventLoop = eventLoop
+        self.handler = NIOLoopBound(handler, eventLoop: eventLoop)
+        self.route = route
+        self.pool = pool
+        self.upstreamIndex = upstreamIndex
+        self.curlRequest = curlRequest
+        self.requestBody = hasBody ? .streaming : .none
+        self.log = log
+        self.startedAt = startedAt
+        self.keepAlive = keepAlive
+        self.requestVersion = requestVersion
+    }
+
+    var upstream: UpstreamURL { pool.upstreams[upstreamIndex] }
+
+    // MARK: CurlTransferDelegate (curl thread)
+
+    func transfer(_ t: CurlTransfer, didReceiveHead head: CurlResponseHead) {
+        eventLoop.execute { self.handler.value.exchange(self, transfer: t, didReceiveHead: head) }
+    }
+
+    func transfer(_ t: CurlTransfer, didReceiveBodyPart part: ByteBuffer) {
+        eventLoop.execute { self.handler.value.exchange(self, transfer: t, didReceiveBodyPart: part) }
+    }
+
+    func transferCanAcceptMoreBody(_ t: CurlTransfer) {
+        eventLoop.execute { self.handler.value.exchangeCanAcceptMoreBody(self, transfer: t) }
+    }
+
+    func transfer(_ t: CurlTransfer, didFinishWith error: CurlError?, info: CurlTransferInfo) {
+        eventLoop.execute { self.handler.value.exchange(self, transfer: t, didFinishWith: error, info: info) }
+    }
+}

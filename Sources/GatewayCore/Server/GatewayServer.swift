@@ -1,0 +1,69 @@
+import CurlHTTP
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// The public listener: accepts connections and builds each one's pipeline
+/// (TLS when configured → HTTP/1.1 codec with header limits → protocol errors → `ProxyHandler`).
+public final class GatewayServer: Sendable {
+    public let group: MultiThreadedEventLoopGroup
+    private let holder: RuntimeHolder
+    private let curl: CurlClient
+    private let accessLogger: AccessLogger
+    private let tls: NIOSSLContext?
+    public let connections = ConnectionTracker()
+
+    public init(
+        group: MultiThreadedEventLoopGroup, holder: RuntimeHolder, curl: CurlClient, accessLogger: AccessLogger,
+        tls: NIOSSLContext?
+    ) {
+        self.group = group
+        self.holder = holder
+        self.curl = curl
+        self.accessLogger = accessLogger
+        self.tls = tls
+    }
+
+    /// Binds the listener and returns its channel (whose `localAddress` tells the port when 0 was asked).
+    public func bind(host: String, port: Int) async throws -> any Channel {
+        let holder = self.holder
+        let curl = self.curl
+        let accessLogger = self.accessLogger
+        let tls = self.tls
+        let connections = self.connections
+        let scheme = tls == nil ? "http" : "https"
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                connections.track(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls {
+                        try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    }
+                    var limits = NIOHTTPDecoderLimitConfiguration()
+                    let maxHeaderBytes = holder.current.config.server.maxHeaderBytes
+                    limits.maxHeaderListSize = maxHeaderBytes
+                    limits.maxHeaderFieldSize = maxHeaderBytes
+                    try sync.configureHTTPServerPipeline(
+                        withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: true,
+                        withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: limits)
+                    let logger = accessLogger
+                    try sync.addHandler(ProtocolErrorResponder(onError: { error in
+                        var entry = AccessLogEntry(
+                            time: .now, requestID: "-", clientAddress: channel.remoteAddress?.ipAddress, method: "-", path: "-")
+                        entry.status = Int(error.status.code)
+                        entry.error = error.code
+                        logger.record(entry)
+                    }))
+                    try sync.addHandler(ProxyHandler(holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger))
+                }
+            }
+        return try await bootstrap.bind(host: host, port: port).get()
+    }
+}
