@@ -1,0 +1,32 @@
+#ifndef GATEWAY_CCURL_SHIM_H
+#define GATEWAY_CCURL_SHIM_H
+// libcurl's setters are C variadics, which Swift cannot call. Each wrapper below fixes one
+// argument type so the Swift side stays type-checked (notes/libcurl.md, "Linking from SwiftPM").
+#include <curl/curl.h>
+
+static inline CURLcode gw_easy_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode gw_easy_setopt_off(CURL *h, CURLoption o, curl_off_t v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode gw_easy_setopt_ptr(CURL *h, CURLoption o, void *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode gw_easy_setopt_string(CURL *h, CURLoption o, const char *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode gw_easy_setopt_slist(CURL *h, CURLoption o, struct curl_slist *v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode gw_easy_setopt_write(CURL *h, CURLoption o, curl_write_callback v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode gw_easy_setopt_read(CURL *h, CURLoption o, curl_read_callback v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode gw_easy_setopt_xferinfo(CURL *h, CURLoption o, curl_xferinfo_callback v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode gw_easy_setopt_header(CURL *h, CURLoption o, curl_write_callback v) { return curl_easy_setopt(h, o, v); }
+static inline CURLcode gw_easy_setopt_sockopt(CURL *h, CURLoption o, curl_sockopt_callback v) { return curl_easy_setopt(h, o, v); }
+static inline CURLMcode gw_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
+static inline CURLcode gw_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode gw_easy_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode gw_easy_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode gw_easy_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+
+// Macros that Swift cannot import as constants.
+static inline size_t gw_readfunc_pause(void) { return CURL_READFUNC_PAUSE; }
+static inline size_t gw_readfunc_abort(void) { return CURL_READFUNC_ABORT; }
+static inline size_t gw_writefunc_pause(void) { return CURL_WRITEFUNC_PAUSE; }
+static inline int gw_pause_cont(void) { return CURLPAUSE_CONT; }
+static inline int gw_pause_all(void) { return CURLPAUSE_ALL; }
+static inline int gw_pause_recv(void) { return CURLPAUSE_RECV; }
+static inline int gw_pause_send(void) { return CURLPAUSE_SEND; }
+static inline long gw_global_default(void) { return CURL_GLOBAL_DEFAULT; }
+#endif

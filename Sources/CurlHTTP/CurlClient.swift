@@ -1,0 +1,69 @@
+import CCurl
+import NIOCore
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// An HTTP client on libcurl's multi interface: a fixed set of event threads, each driving many transfers, with
+/// keep-alive connections reused across requests to the same upstream.
+///
+/// `execute` never blocks and costs no thread or `Task` per request: it queues the transfer for one of the threads
+/// (round-robin) and returns its handle. Bodies stream in both directions with back-pressure.
+public final class CurlClient: Sendable {
+    private let threads: [CurlEventThread]
+    private let nextThread = Atomic<Int>(0)
+    private let isShutDown = Atomic<Bool>(false)
+
+    /// Starts the event threads.
+    public init(configuration: CurlClientConfiguration = .init()) throws {
+        _ = curlGlobalInitialisation
+        var threads: [CurlEventThread] = []
+        do {
+            for index in 0..<max(configuration.threads, 1) {
+                threads.append(try CurlEventThread(configuration: configuration, index: index))
+            }
+        } catch {
+            for thread in threads { thread.shutdownAndJoin() }
+            throw error
+        }
+        self.threads = threads
+    }
+
+    deinit {
+        shutdown()
+    }
+
+    /// Starts a transfer; returns at once. Delegate callbacks arrive on a curl thread, never concurrently for one
+    /// transfer. After `shutdown` the delegate is told `.cancelled` at once, on the calling thread.
+    public func execute(_ request: CurlRequest, delegate: any CurlTransferDelegate) -> CurlTransfer {
+        let index = nextThread.wrappingAdd(1, ordering: .relaxed).oldValue
+        let thread = threads[Int(UInt(bitPattern: index) % UInt(threads.count))]
+        let transfer = CurlTransfer(request: request, delegate: delegate, eventThread: thread)
+        thread.start(transfer)
+        return transfer
+    }
+
+    /// Transfers currently added to libcurl over all threads (their easy handles are in use).
+    var activeTransferCount: Int {
+        threads.reduce(0) { $0 + $1.activeTransfers.load(ordering: .relaxed) }
+    }
+
+    /// Cancels every transfer still running (their delegates get `.cancelled`), stops and joins the threads, and
+    /// closes the pooled connections. Idempotent. Must not be called from a delegate callback.
+    public func shutdown() {
+        guard !isShutDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        for thread in threads { thread.shutdownAndJoin() }
+    }
+}
+
+/// libcurl's global set-up is not thread-safe, so it runs once, before the first client starts threads. SIGPIPE is
+/// ignored because a peer closing a socket must be an error code, not the end of the process (CURLOPT_NOSIGNAL stops
+/// libcurl from managing signals itself).
+private let curlGlobalInitialisation: Void = {
+    _ = curl_global_init(gw_global_default())
+    _ = signal(SIGPIPE, SIG_IGN)
+}()

@@ -1,0 +1,110 @@
+import CCurl
+
+extension EasyHandle {
+    /// Sets every option for `request` on a freshly reset handle; `context` comes back in the callbacks.
+    ///
+    /// The options make libcurl a transparent HTTP/1.1 client: nothing decoded, nothing followed, no header of its
+    /// own beyond `Host` and body framing (notes/libcurl.md, "Requests").
+    mutating func configure(for request: CurlRequest, context: UnsafeMutableRawPointer) throws(CurlError) {
+        errorBuffer[0] = 0
+        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+        try set(CURLOPT_PRIVATE, pointer: context)
+        try set(CURLOPT_URL, string: request.url)
+        try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
+        try set(CURLOPT_NOSIGNAL, 1)
+        try set(CURLOPT_PATH_AS_IS, 1)
+        try set(CURLOPT_HTTP_CONTENT_DECODING, 0)
+        try set(CURLOPT_FOLLOWLOCATION, 0)
+        try set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
+        try set(CURLOPT_CONNECTTIMEOUT_MS, max(request.connectTimeoutMilliseconds, 0))
+        try set(CURLOPT_TIMEOUT_MS, max(request.timeoutMilliseconds, 0))
+        if request.lowSpeedLimitBytesPerSecond > 0 && request.lowSpeedTimeSeconds > 0 {
+            try set(CURLOPT_LOW_SPEED_LIMIT, request.lowSpeedLimitBytesPerSecond)
+            try set(CURLOPT_LOW_SPEED_TIME, request.lowSpeedTimeSeconds)
+        }
+        if let path = request.unixSocketPath {
+            try set(CURLOPT_UNIX_SOCKET_PATH, string: path)
+        }
+        if let caFile = request.caFile {
+            try set(CURLOPT_CAINFO, string: caFile)
+        }
+        if request.insecureSkipVerify {
+            try set(CURLOPT_SSL_VERIFYPEER, 0)
+            try set(CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        try check(gw_easy_setopt_header(raw, CURLOPT_HEADERFUNCTION, CurlCallbacks.header), CURLOPT_HEADERFUNCTION)
+        try set(CURLOPT_HEADERDATA, pointer: context)
+        try check(gw_easy_setopt_write(raw, CURLOPT_WRITEFUNCTION, CurlCallbacks.write), CURLOPT_WRITEFUNCTION)
+        try set(CURLOPT_WRITEDATA, pointer: context)
+        try configureMethodAndBody(request, context: context)
+        try configureHeaders(request.headers)
+    }
+
+    private mutating func configureMethodAndBody(
+        _ request: CurlRequest,
+        context: UnsafeMutableRawPointer
+    ) throws(CurlError) {
+        let length: Int?
+        switch request.body {
+        case .none:
+            if request.method == "HEAD" {
+                // A custom "HEAD" alone would make libcurl wait for a body that never comes.
+                try set(CURLOPT_NOBODY, 1)
+            } else {
+                try set(CURLOPT_HTTPGET, 1)
+                if request.method != "GET" { try set(CURLOPT_CUSTOMREQUEST, string: request.method) }
+            }
+            return
+        case .streamed(let declared):
+            length = declared
+        case .bytes(let buffer):
+            length = buffer.readableBytes
+        }
+        // UPLOAD rather than POST: POST would add a form Content-Type. Without a size libcurl sends chunked.
+        try set(CURLOPT_UPLOAD, 1)
+        try set(CURLOPT_CUSTOMREQUEST, string: request.method)
+        if let length {
+            try check(gw_easy_setopt_off(raw, CURLOPT_INFILESIZE_LARGE, curl_off_t(length)), CURLOPT_INFILESIZE_LARGE)
+        }
+        try check(gw_easy_setopt_read(raw, CURLOPT_READFUNCTION, CurlCallbacks.read), CURLOPT_READFUNCTION)
+        try set(CURLOPT_READDATA, pointer: context)
+    }
+
+    private mutating func configureHeaders(_ headers: [(name: String, value: String)]) throws(CurlError) {
+        var list: UnsafeMutablePointer<curl_slist>?
+        var hasExpect = false
+        var hasAccept = false
+        for (name, value) in headers {
+            // "Name;" is libcurl's spelling of a field with an empty value ("Name:" would remove the field).
+            let line = value.isEmpty ? name + ";" : name + ": " + value
+            list = curl_slist_append(list, line)
+            if name.utf8.count == 6 && name.lowercased() == "expect" { hasExpect = true }
+            if name.utf8.count == 6 && name.lowercased() == "accept" { hasAccept = true }
+        }
+        // An empty "Name:" suppresses the header libcurl would add: Expect: 100-continue (which also stalls uploads
+        // for a second) and Accept: */*.
+        if !hasExpect { list = curl_slist_append(list, "Expect:") }
+        if !hasAccept { list = curl_slist_append(list, "Accept:") }
+        headerList = list
+        try check(gw_easy_setopt_slist(raw, CURLOPT_HTTPHEADER, list), CURLOPT_HTTPHEADER)
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws(CurlError) {
+        try check(gw_easy_setopt_long(raw, option, value), option)
+    }
+
+    private func set(_ option: CURLoption, string: String) throws(CurlError) {
+        let code = string.withCString { gw_easy_setopt_string(raw, option, $0) }
+        try check(code, option)
+    }
+
+    private func set(_ option: CURLoption, pointer: UnsafeMutableRawPointer) throws(CurlError) {
+        try check(gw_easy_setopt_ptr(raw, option, pointer), option)
+    }
+
+    private func check(_ code: CURLcode, _ option: CURLoption) throws(CurlError) {
+        guard code != CURLE_OK else { return }
+        let text = String(cString: curl_easy_strerror(code))
+        throw CurlError.other(code: Int(code.rawValue), "setting option \(option.rawValue) failed: \(text)")
+    }
+}
