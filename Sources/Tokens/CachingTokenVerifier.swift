@@ -1,0 +1,106 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Remembers tokens that verified, so a client repeating its bearer token skips the signature check
+/// and the JSON decoding.
+///
+/// What it promises:
+/// - only valid results are cached, keyed by the whole token text (no hash collision can map one
+///   token onto another's claims);
+/// - every hit re-checks expiry (with the verifier's leeway) and revocation, so an expired token is
+///   never returned valid and a revocation takes effect at once;
+/// - at most `capacity` entries; a full stripe first drops expired entries, then about half of the
+///   rest (cheap, and the dropped tokens simply verify again on their next use);
+/// - thread-safe for many event loops: entries are spread over independently locked stripes and
+///   the key is hashed before the lock is taken, so a lock is held for one dictionary operation.
+public final class CachingTokenVerifier: TokenVerifier {
+    /// A token with its hash computed once, outside the lock.
+    private struct Key: Hashable {
+        let token: String
+        let hash: Int
+
+        init(_ token: Substring) {
+            self.token = String(token)
+            self.hash = self.token.hashValue
+        }
+
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(hash)
+        }
+
+        static func == (lhs: Key, rhs: Key) -> Bool {
+            lhs.hash == rhs.hash && lhs.token == rhs.token
+        }
+    }
+
+    /// The verifier that does the real work on a miss and the re-checks on a hit.
+    public let verifier: AccessTokenVerifier
+    /// The most entries held at once.
+    public let capacity: Int
+    private let stripeCapacity: Int
+    private let stripes: [NIOLockedValueBox<[Key: VerifiedClaims]>]
+
+    /// - Parameters:
+    ///   - capacity: the bound on cached tokens (at least 1).
+    ///   - stripeCount: independently locked partitions; more than the number of event loops keeps
+    ///     contention low.
+    public init(wrapping verifier: AccessTokenVerifier, capacity: Int = 10_000, stripeCount: Int = 16) {
+        let capacity = max(1, capacity)
+        let stripeCount = min(max(1, stripeCount), capacity)
+        self.verifier = verifier
+        self.capacity = capacity
+        self.stripeCapacity = capacity / stripeCount
+        self.stripes = (0..<stripeCount).map { _ in NIOLockedValueBox([:]) }
+    }
+
+    public func verify(_ token: Substring, now: Date) -> TokenVerification {
+        guard token.utf8.count <= verifier.maximumTokenLength else { return .invalid(.malformed) }
+        let key = Key(token)
+        let stripe = stripes[Int(UInt(bitPattern: key.hash) % UInt(stripes.count))]
+
+        if let claims = stripe.withLockedValue({ $0[key] }) {
+            let result = verifier.recheck(claims, now: now)
+            if result == .invalid(.expired) {
+                stripe.withLockedValue { _ = $0.removeValue(forKey: key) }
+            }
+            return result
+        }
+
+        let result = verifier.verify(token, now: now)
+        if case .valid(let claims) = result {
+            let stripeCapacity = self.stripeCapacity
+            let leeway = verifier.leeway
+            stripe.withLockedValue { entries in
+                if entries.count >= stripeCapacity {
+                    Self.evict(&entries, capacity: stripeCapacity, expiredBefore: now.addingTimeInterval(-leeway))
+                }
+                entries[key] = claims
+            }
+        }
+        return result
+    }
+
+    /// The number of cached tokens.
+    public var count: Int {
+        stripes.reduce(0) { $0 + $1.withLockedValue { $0.count } }
+    }
+
+    /// Forgets every cached token (for example after a key-ring reload).
+    public func removeAll() {
+        for stripe in stripes {
+            stripe.withLockedValue { $0.removeAll() }
+        }
+    }
+
+    private static func evict(_ entries: inout [Key: VerifiedClaims], capacity: Int, expiredBefore cutoff: Date) {
+        entries = entries.filter { $0.value.expiresAt > cutoff }
+        guard entries.count >= capacity else { return }
+        // Dictionary order follows the per-process random hash seed, so every other entry is an
+        // arbitrary half: no bookkeeping on the hit path, unlike LRU.
+        var keep = false
+        entries = entries.filter { _ in
+            keep.toggle()
+            return keep
+        }
+    }
+}

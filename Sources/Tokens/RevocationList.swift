@@ -1,0 +1,50 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Revoked access-token ids (`jti`), each kept until the token would have expired anyway.
+///
+/// Logout fills it; the verifier consults it on every request, cached or not, so a revocation takes
+/// effect at once on this instance. Thread-safe; the lock is held only for one dictionary operation.
+/// Expired entries are purged as the list grows and by ``purge(now:)``.
+public final class RevocationList: Sendable {
+    private struct State {
+        var entries: [String: Date] = [:]
+        /// Purge when the list reaches this size, then double it, so purging is amortised O(1).
+        var purgeThreshold = 1024
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    public init() {}
+
+    /// Revokes `jti` until `until`, which should be the token's `exp` plus the verifier's leeway
+    /// (after that the token is rejected as expired without the list). `now` is only used to purge
+    /// expired entries when the list has grown.
+    public func revoke(jti: String, until: Date, now: Date = Date()) {
+        state.withLockedValue { state in
+            state.entries[jti] = max(until, state.entries[jti] ?? until)
+            if state.entries.count >= state.purgeThreshold {
+                state.entries = state.entries.filter { $0.value > now }
+                state.purgeThreshold = max(1024, state.entries.count * 2)
+            }
+        }
+    }
+
+    /// Whether `jti` is revoked at `now`.
+    public func isRevoked(_ jti: String, now: Date) -> Bool {
+        guard let until = state.withLockedValue({ $0.entries[jti] }) else { return false }
+        return now < until
+    }
+
+    /// Forgets entries whose tokens have expired by `now`.
+    public func purge(now: Date) {
+        state.withLockedValue { state in
+            state.entries = state.entries.filter { $0.value > now }
+        }
+    }
+
+    /// How many entries are held (expired ones included until purged).
+    public var count: Int {
+        state.withLockedValue { $0.entries.count }
+    }
+}
