@@ -202,6 +202,10 @@ class Handler(BaseHTTPRequestHandler):
         return count, crc, self.framing()
 
 
+class UnixHandler(Handler):
+    disable_nagle_algorithm = False  # TCP_NODELAY does not apply to Unix sockets
+
+
 class Counting:
     daemon_threads = True
     allow_reuse_address = True
@@ -254,7 +258,7 @@ def main():
     if args.unix:
         if os.path.exists(args.unix):
             os.unlink(args.unix)
-        serve(UnixServer(args.unix, Handler))
+        serve(UnixServer(args.unix, UnixHandler))
         where["unix"] = args.unix
     print(json.dumps(where), flush=True)
     # Ends with the test process: stdin closes when the parent goes away.
