@@ -1,0 +1,76 @@
+import Foundation
+
+/// Persistence for login sessions (refresh-token families), the newest WeChat `session_key` per user,
+/// and revoked access tokens (DESIGN.md section 5).
+///
+/// Callers are the async control endpoints (`/auth/*`) and start-up code; implementations never block
+/// the caller's thread (a SwiftNIO event loop must stay free), so every method is `async`.
+///
+/// What every implementation promises:
+/// - Refresh tokens are handled only as hashes (`RefreshTokenHash.of`); no method takes a raw token.
+/// - `rotate` is atomic in the store itself, across processes: of any number of concurrent rotations
+///   of one token, exactly one returns `.rotated`.
+/// - Every error thrown is a `SessionStoreError` that carries no token, hash or session key.
+/// - Times are stored with millisecond precision.
+public protocol SessionStore: Sendable {
+    /// Starts a new refresh family for a successful `code2session`, stores its first refresh token (by
+    /// hash) and makes `sessionKey` the newest key for (`appid`, `openid`).
+    ///
+    /// `refreshExpiresAt` is the absolute expiry of the family: rotation never extends it.
+    func createSession(
+        openid: String,
+        unionid: String?,
+        appid: String,
+        sessionKey: String,
+        refreshTokenHash: String,
+        refreshExpiresAt: Date,
+        now: Date
+    ) async throws(SessionStoreError) -> SessionRecord
+
+    /// Spends the presented refresh token and stores its successor, in one transaction.
+    ///
+    /// The successor expires at `min(newExpiresAt, family.expiresAt)`. Presenting a spent token revokes
+    /// the whole family (RFC 9700 section 4.14.2) and returns `.reused`; that includes the token the
+    /// winner of a race has just received, because every token of a revoked family is refused.
+    func rotate(
+        presentedHash: String,
+        newHash: String,
+        newExpiresAt: Date,
+        now: Date
+    ) async throws(SessionStoreError) -> RotationOutcome
+
+    /// Ends a session: every refresh token of the family is refused from now on.
+    /// Returns `false` when the family does not exist or was already revoked.
+    @discardableResult
+    func revokeFamily(familyID: String, now: Date) async throws(SessionStoreError) -> Bool
+
+    /// RFC 7009 revocation of a refresh token: revokes its whole family.
+    /// Returns whether the hash belonged to a known token (the HTTP answer is 200 either way).
+    @discardableResult
+    func revokeByRefreshTokenHash(_ hash: String, now: Date) async throws(SessionStoreError) -> Bool
+
+    /// The family a refresh token belongs to, whatever its state (spent, expired, revoked).
+    func family(forRefreshTokenHash hash: String) async throws(SessionStoreError) -> SessionRecord?
+
+    /// The newest `session_key` stored for a user of a mini-program (the key of the last login), used to
+    /// decrypt `encryptedData`. `nil` when the user never logged in.
+    func sessionKey(appid: String, openid: String) async throws(SessionStoreError) -> String?
+
+    /// Remembers a logged-out access token until it would have expired anyway.
+    func recordRevokedAccessToken(jti: String, expiresAt: Date) async throws(SessionStoreError)
+
+    /// Revoked access tokens that have not expired at `now` (the proxy loads them into memory at start).
+    func revokedAccessTokens(now: Date) async throws(SessionStoreError) -> [(jti: String, expiresAt: Date)]
+
+    /// Deletes refresh tokens, families and access-token revocations that expired at or before `now`.
+    /// Returns the number of rows deleted. The caller schedules it (for example every few minutes);
+    /// the store starts no timer of its own.
+    @discardableResult
+    func purgeExpired(now: Date) async throws(SessionStoreError) -> Int
+
+    /// Succeeds when the store can answer a query (`/readyz`).
+    func ping() async throws(SessionStoreError)
+
+    /// Releases the store's resources. Later calls throw `SessionStoreError.closed`.
+    func close() async
+}
