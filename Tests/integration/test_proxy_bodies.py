@@ -1,0 +1,226 @@
+"""Proxied requests: request bodies streamed to the upstream, and the client-side limits.
+
+DESIGN.md section 5 ("Forwarding": body streamed in both directions, chunked or with length;
+"Limits": 413 over max_body_bytes checked while streaming, 431 over max_header_bytes).
+Two gateways: one with room for 20 MiB uploads, one with small limits.
+"""
+import hashlib
+import http.client
+import json
+import os
+import socket
+import threading
+
+import pytest
+
+from gateway_process import Gateway, bearer, headers_named, unique
+from tokens import mint
+from upstream import Upstream
+
+MiB = 1 << 20
+
+
+@pytest.fixture(scope="module")
+def upstream():
+    server = Upstream("bodies")
+    yield server
+    server.stop()
+
+
+def _routes(upstream):
+    return f"""
+    [[routes]]
+    prefix = "/api/"
+    upstreams = ["{upstream.url}"]
+    auth = "required"
+
+    [[routes]]
+    prefix = "/open/"
+    upstreams = ["{upstream.url}"]
+    auth = "none"
+    """
+
+
+@pytest.fixture(scope="module")
+def roomy(tmp_path_factory, upstream):
+    gw = Gateway(tmp_path_factory.mktemp("proxy-bodies"), routes=_routes(upstream),
+                 server='max_body_bytes = "24MiB"\n').start()
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture(scope="module")
+def tight(tmp_path_factory, upstream):
+    gw = Gateway(tmp_path_factory.mktemp("proxy-limits"), routes=_routes(upstream),
+                 server='max_body_bytes = "1MiB"\nmax_header_bytes = 4096\n').start()
+    yield gw
+    gw.stop()
+
+
+def pieces(total, piece_size=256 * 1024, seed=b"gateway-body"):
+    """A deterministic body, generated piece by piece (never held whole), and its sha256."""
+    block = hashlib.sha256(seed).digest() * (piece_size // 32)
+    sent = 0
+    while sent < total:
+        piece = block[: min(piece_size, total - sent)]
+        sent += len(piece)
+        yield piece
+
+
+def digest_of(total):
+    h = hashlib.sha256()
+    for piece in pieces(total):
+        h.update(piece)
+    return h.hexdigest()
+
+
+def upload(gateway, target, total, chunked, headers=None):
+    conn = gateway.connection(timeout=120)
+    try:
+        conn.putrequest("POST", target)
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
+        conn.putheader("Content-Type", "application/octet-stream")
+        if chunked:
+            conn.putheader("Transfer-Encoding", "chunked")
+            conn.endheaders()
+            for piece in pieces(total):
+                conn.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            conn.send(b"0\r\n\r\n")
+        else:
+            conn.putheader("Content-Length", str(total))
+            conn.endheaders()
+            for piece in pieces(total):
+                conn.send(piece)
+        response = conn.getresponse()
+        return response.status, response.getheaders(), response.read()
+    finally:
+        conn.close()
+
+
+# -- streaming uploads ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "content-length"])
+def test_20_mib_upload_reaches_the_upstream_intact(roomy, chunked):
+    total = 20 * MiB
+    status, _, body = upload(roomy, "/api/upload", total, chunked, bearer(mint(unique())))
+    assert status == 200, body[:300]
+    answer = json.loads(body)
+    assert answer["length"] == total
+    assert answer["sha256"] == digest_of(total)
+
+
+def test_chunked_upload_with_http_client_generator(roomy):
+    # http.client frames an iterable body as Transfer-Encoding: chunked itself.
+    conn = roomy.connection(timeout=120)
+    try:
+        conn.request("POST", "/open/upload", body=pieces(3 * MiB + 17), encode_chunked=True,
+                     headers={"Transfer-Encoding": "chunked"})
+        response = conn.getresponse()
+        assert response.status == 200
+        answer = json.loads(response.read())
+    finally:
+        conn.close()
+    assert answer == {"length": 3 * MiB + 17, "sha256": digest_of(3 * MiB + 17), "upstream": "bodies"}
+
+
+def test_small_body_and_empty_body(roomy):
+    status, _, raw = roomy.request("POST", "/open/echo", body=b"hello \x00 world")
+    assert status == 200
+    assert json.loads(raw)["body"] == "hello \x00 world"
+    status, _, raw = roomy.request("POST", "/open/echo", body=b"")
+    assert status == 200
+    assert json.loads(raw)["body_length"] == 0
+
+
+def test_expect_100_continue_upload(roomy):
+    with socket.create_connection(("127.0.0.1", roomy.port), timeout=30) as sock:
+        body = b"e" * 5000
+        sock.sendall(b"POST /open/upload HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode())
+        interim = sock.recv(4096)
+        assert interim.startswith(b"HTTP/1.1 100"), interim
+        sock.sendall(body)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 200
+        assert json.loads(response.read())["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+# -- limits -----------------------------------------------------------------------------------------
+
+
+def send_while_reading(port, head: bytes, body_pieces):
+    """Sends the head, then the body from a thread while the main thread reads the answer: a gateway
+    that answers early (413) is seen even if it stops reading."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.sendall(head)
+
+    def sender():
+        try:
+            for piece in body_pieces:
+                sock.sendall(piece)
+        except OSError:
+            pass  # the gateway stopped reading: expected once it has answered
+
+    thread = threading.Thread(target=sender, daemon=True)
+    thread.start()
+    try:
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        body = response.read() if response.status != 100 else b""
+        return response.status, response.getheaders(), body
+    finally:
+        sock.close()
+        thread.join(timeout=30)
+
+
+def test_declared_content_length_over_the_limit_is_413_without_forwarding(tight, upstream):
+    marker = unique("cl413")
+    total = 4 * MiB
+    head = f"POST /open/{marker}/upload HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode()
+    status, headers, body = send_while_reading(tight.port, head, pieces(total))
+    assert status == 413
+    assert "error" in json.loads(body)
+    assert upstream.requests_to(marker) == []
+
+
+def test_chunked_body_over_the_limit_is_413(tight):
+    total = 4 * MiB
+    head = b"POST /open/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    framed = (f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in pieces(total, piece_size=64 * 1024))
+    status, headers, body = send_while_reading(tight.port, head, framed)
+    assert status == 413
+    assert "error" in json.loads(body)
+
+
+def test_body_exactly_at_the_limit_is_accepted(tight):
+    status, _, body = upload(tight, "/open/upload", MiB, chunked=True)
+    assert status == 200
+    assert json.loads(body)["length"] == MiB
+    status, _, body = upload(tight, "/open/upload", MiB, chunked=False)
+    assert status == 200
+
+
+def test_header_block_over_the_limit_is_431(tight, upstream):
+    marker = unique("h431")
+    status, _, _ = tight.request("GET", f"/open/{marker}", {"X-Big": "b" * 5000})
+    assert status == 431
+    assert upstream.requests_to(marker) == []
+
+
+def test_many_headers_over_the_limit_is_431(tight):
+    headers = [(f"X-Field-{i}", "v" * 60) for i in range(80)]
+    status, _, _ = tight.request("GET", "/open/many", headers)
+    assert status == 431
+
+
+def test_header_block_under_the_limit_is_forwarded(tight):
+    status, _, raw = tight.request("GET", "/open/fits", {"X-Big": "b" * 2000})
+    assert status == 200
+
+
+def test_gateways_are_still_healthy(roomy, tight):
+    assert roomy.healthy("/open/health")
+    assert tight.healthy("/open/health")

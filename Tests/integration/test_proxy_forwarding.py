@@ -1,0 +1,392 @@
+"""Proxied requests: routing, what is forwarded byte-for-byte, what is rewritten, what comes back.
+
+DESIGN.md sections 4 (route matching) and 5 ("Proxied requests", forwarding). Two echo upstreams tell
+by their name which route a request took.
+"""
+import gzip
+import http.client
+import json
+import socket
+import uuid
+
+import pytest
+
+from gateway_process import Gateway, bearer, headers_named, unique
+from tokens import mint
+from upstream import CHUNKED_BODY, GZIP_PLAIN, SSE_FIRST, SSE_SECOND, Upstream, header_values
+
+
+@pytest.fixture(scope="module")
+def upstreams():
+    main, other = Upstream("main"), Upstream("other")
+    yield main, other
+    main.stop()
+    other.stop()
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory, upstreams):
+    main, other = upstreams
+    gw = Gateway(
+        tmp_path_factory.mktemp("proxy-forwarding"),
+        routes=f"""
+        [[routes]]
+        prefix = "/api/"
+        upstreams = ["{main.url}"]
+        auth = "required"
+
+        [[routes]]
+        prefix = "/api/v2/"
+        upstreams = ["{other.url}"]
+        auth = "required"
+
+        [[routes]]
+        prefix = "/strip/"
+        upstreams = ["{main.url}"]
+        auth = "none"
+        strip_prefix = true
+
+        [[routes]]
+        prefix = "/hosted/"
+        upstreams = ["{other.url}"]
+        auth = "none"
+        host = "tenant.example"
+
+        [[routes]]
+        prefix = "/hosted/"
+        upstreams = ["{main.url}"]
+        auth = "none"
+
+        [[routes]]
+        prefix = "/readonly/"
+        upstreams = ["{main.url}"]
+        auth = "none"
+        methods = ["GET", "HEAD"]
+
+        [[routes]]
+        prefix = "/public/"
+        upstreams = ["{main.url}"]
+        auth = "none"
+
+        [[routes]]
+        prefix = "/private/"
+        upstreams = ["{other.url}"]
+        auth = "required"
+
+        [[routes]]
+        prefix = "/events/"
+        upstreams = ["{main.url}"]
+        auth = "none"
+        timeout = "0"
+        """,
+    ).start()
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture
+def auth():
+    return bearer(mint(unique()))
+
+
+# -- method, path and query byte-for-byte -----------------------------------------------------------
+
+ODD_TARGETS = [
+    "/api/plain",
+    "/api/a%20b/c;matrix=1/%2F/x%2fy",
+    "/api/~user/!$&'()*+,;=:@/end",
+    "/api/items?x=1&x=2&x=3",
+    "/api/q?a=%2F&b=a+b&c=%20&empty=&flag&u=%E4%B8%AD&sym=!$'()*,;:@/?",
+    "/api/trailing/",
+    "/api/%25%41%2e",
+]
+
+
+@pytest.mark.parametrize("target", ODD_TARGETS)
+def test_path_and_query_reach_the_upstream_byte_for_byte(gateway, auth, target):
+    status, _, echo = gateway.get_json(target, auth)
+    assert status == 200
+    assert echo["target"] == target
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])
+def test_method_reaches_the_upstream_unchanged(gateway, auth, method):
+    body = b'{"k": "v"}' if method in ("POST", "PUT", "PATCH") else None
+    status, _, raw = gateway.request(method, "/api/method?m=" + method, auth, body=body)
+    assert status == 200
+    echo = json.loads(raw)
+    assert echo["method"] == method
+    assert echo["target"] == "/api/method?m=" + method
+    if body is not None:
+        assert echo["body"] == body.decode()
+
+
+def test_strip_prefix_removes_the_route_prefix_only(gateway):
+    status, _, echo = gateway.get_json("/strip/inner/path?strip=/strip/")
+    assert status == 200
+    assert echo["target"] == "/inner/path?strip=/strip/"
+
+
+def test_strip_prefix_of_the_bare_prefix_gives_root(gateway):
+    status, _, echo = gateway.get_json("/strip/")
+    assert status == 200
+    assert echo["target"] == "/"
+
+
+# -- routing ----------------------------------------------------------------------------------------
+
+
+def test_longest_prefix_wins(gateway, auth):
+    assert gateway.get_json("/api/v2/thing", auth)[2]["upstream"] == "other"
+    assert gateway.get_json("/api/v1/thing", auth)[2]["upstream"] == "main"
+    assert gateway.get_json("/api/v2x", auth)[2]["upstream"] == "main"
+
+
+def test_prefix_with_trailing_slash_matches_the_path_without_it(gateway, auth):
+    status, _, echo = gateway.get_json("/api/v2", auth)
+    assert status == 200
+    assert echo["upstream"] == "other"
+    assert echo["target"] == "/api/v2"
+
+
+def test_host_narrows_a_route(gateway):
+    status, _, echo = gateway.get_json("/hosted/x", {"Host": "tenant.example"})
+    assert status == 200 and echo["upstream"] == "other"
+    status, _, echo = gateway.get_json("/hosted/x", {"Host": "tenant.example:8443"})
+    assert status == 200 and echo["upstream"] == "other"
+    status, _, echo = gateway.get_json("/hosted/x", {"Host": "elsewhere.example"})
+    assert status == 200 and echo["upstream"] == "main"
+
+
+def test_methods_narrow_a_route(gateway):
+    assert gateway.request("GET", "/readonly/x")[0] == 200
+    status, headers, body = gateway.request("POST", "/readonly/x", body=b"{}")
+    assert status in (404, 405)
+    assert "error" in json.loads(body)
+
+
+def test_no_matching_route_is_404_json_with_error_and_request_id(gateway):
+    status, headers, body = gateway.request("GET", "/nowhere/at/all")
+    assert status == 404
+    assert headers_named(headers, "Content-Type")[0].startswith("application/json")
+    answer = json.loads(body)
+    assert answer["error"]
+    assert answer["request_id"]
+    assert headers_named(headers, "X-Request-Id") == [answer["request_id"]]
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/public/../private/secret", "/public/x/../../private/secret", "/public/..", "/public/%2e%2e/private/secret",
+     "/public/%2E%2E/private/secret", "/public/.%2e/private/secret"],
+)
+def test_dot_segment_paths_are_rejected(gateway, upstreams, target):
+    status, headers, body = gateway.request("GET", target)
+    assert status == 400
+    assert "error" in json.loads(body)
+    assert all(not r["target"].startswith("/public/") or ".." not in r["target"] and "%2e" not in r["target"].lower()
+               for up in upstreams for r in up.requests_to("/public/"))
+
+
+# -- rewritten headers ------------------------------------------------------------------------------
+
+
+def test_hop_by_hop_request_headers_are_removed(gateway, auth):
+    headers = dict(auth)
+    headers.update({
+        "Connection": "keep-alive, X-Custom-Hop",
+        "X-Custom-Hop": "hop-value",
+        "Keep-Alive": "timeout=5",
+        "TE": "trailers",
+        "Trailer": "X-Trailer",
+        "Proxy-Connection": "keep-alive",
+        "Proxy-Authorization": "Basic c2VjcmV0",
+        "X-End-To-End": "kept",
+    })
+    status, _, echo = gateway.get_json("/api/hop-request", headers)
+    assert status == 200
+    names = {name.lower() for name, _ in echo["headers"]}
+    for hop in ["x-custom-hop", "keep-alive", "te", "trailer", "proxy-connection", "proxy-authorization"]:
+        assert hop not in names, hop
+    assert "hop-value" not in str(echo["headers"])
+    assert header_values(echo, "X-End-To-End") == ["kept"]
+
+
+def test_hop_by_hop_response_headers_are_removed(gateway):
+    status, headers, _ = gateway.request("GET", "/public/hop")
+    assert status == 200
+    names = {name.lower() for name, _ in headers}
+    for hop in ["x-hop-custom", "keep-alive", "proxy-connection"]:
+        assert hop not in names, hop
+    assert headers_named(headers, "X-End-To-End") == ["kept"]
+
+
+def test_forwarded_headers_are_set_and_client_copies_not_trusted(gateway, auth):
+    headers = dict(auth)
+    headers.update({"Host": "app.example:8443", "X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https",
+                    "X-Forwarded-Host": "evil.example"})
+    status, _, echo = gateway.get_json("/api/fwd", headers)
+    assert status == 200
+    assert header_values(echo, "X-Forwarded-For") == ["127.0.0.1"]
+    assert header_values(echo, "X-Forwarded-Proto") == ["http"]
+    assert header_values(echo, "X-Forwarded-Host") == ["app.example:8443"]
+
+
+def test_client_request_id_is_passed_through_and_returned(gateway, auth):
+    request_id = "client-" + uuid.uuid4().hex
+    headers = dict(auth)
+    headers["X-Request-Id"] = request_id
+    status, response_headers, raw = gateway.request("GET", "/api/rid", headers)
+    assert status == 200
+    assert header_values(json.loads(raw), "X-Request-Id") == [request_id]
+    assert headers_named(response_headers, "X-Request-Id") == [request_id]
+
+
+def test_request_id_is_generated_when_absent(gateway, auth):
+    seen = []
+    for _ in range(3):
+        status, response_headers, raw = gateway.request("GET", "/api/rid", auth)
+        assert status == 200
+        upstream_ids = header_values(json.loads(raw), "X-Request-Id")
+        assert len(upstream_ids) == 1 and upstream_ids[0]
+        assert headers_named(response_headers, "X-Request-Id") == upstream_ids
+        seen.append(upstream_ids[0])
+    assert len(set(seen)) == 3
+
+
+def test_rejections_carry_a_request_id_too(gateway):
+    status, headers, body = gateway.request("GET", "/api/x")
+    assert status == 401
+    assert headers_named(headers, "X-Request-Id")
+
+
+# -- the response comes back unchanged ---------------------------------------------------------------
+
+
+def test_two_set_cookie_headers_are_kept_apart(gateway):
+    status, headers, _ = gateway.request("GET", "/public/cookies")
+    assert status == 200
+    assert headers_named(headers, "Set-Cookie") == ["a=1; Path=/", "b=2; Path=/; HttpOnly"]
+
+
+def test_chunked_upstream_response_arrives_intact(gateway):
+    status, _, body = gateway.request("GET", "/public/chunked")
+    assert status == 200
+    assert body == CHUNKED_BODY
+
+
+def test_redirects_are_passed_back_not_followed(gateway):
+    status, headers, _ = gateway.request("GET", "/public/redirect")
+    assert status == 302
+    assert headers_named(headers, "Location") == ["/elsewhere"]
+
+
+def test_compressed_body_is_not_decoded(gateway):
+    status, headers, body = gateway.request("GET", "/public/gzip", {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers_named(headers, "Content-Encoding") == ["gzip"]
+    assert gzip.decompress(body) == GZIP_PLAIN
+
+
+def test_head_answers_headers_without_a_body(gateway, auth):
+    conn = gateway.connection()
+    try:
+        conn.request("GET", "/public/cookies", headers=auth)
+        get = conn.getresponse()
+        get_body = get.read()
+        conn.request("HEAD", "/public/cookies", headers=auth)
+        head = conn.getresponse()
+        assert head.status == 200
+        assert head.read() == b""
+        assert head.getheader("Content-Length") == str(len(get_body))
+        assert len(head.headers.get_all("Set-Cookie")) == 2
+        # the connection is still in step: no stray body bytes were sent after the HEAD answer
+        conn.request("GET", "/api/after-head", headers=auth)
+        after = conn.getresponse()
+        assert after.status == 200
+        assert json.loads(after.read())["target"] == "/api/after-head"
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("status_code", [204, 304])
+def test_bodyless_statuses_pass_through_and_keep_the_connection_usable(gateway, status_code):
+    conn = gateway.connection()
+    try:
+        conn.request("GET", f"/public/status/{status_code}")
+        response = conn.getresponse()
+        assert response.status == status_code
+        assert response.read() == b""
+        if status_code == 304:
+            assert response.getheader("ETag") == '"v1"'
+        conn.request("GET", "/public/next")
+        after = conn.getresponse()
+        assert after.status == 200
+        assert json.loads(after.read())["target"] == "/public/next"
+    finally:
+        conn.close()
+
+
+def test_server_sent_events_arrive_as_produced(gateway, upstreams):
+    main, _ = upstreams
+    gate = uuid.uuid4().hex
+    conn = gateway.connection(timeout=30)
+    try:
+        conn.request("GET", f"/events/sse?gate={gate}", headers={"Accept": "text/event-stream"})
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Type") == "text/event-stream"
+        first = b""
+        while not first.endswith(b"\n\n"):
+            piece = response.read1(4096)
+            assert piece, "stream ended before the first event"
+            first += piece
+        # the upstream has not sent the second event yet; it only does once we release it
+        assert first == SSE_FIRST
+        main.release(gate)
+        assert response.read() == SSE_SECOND
+    finally:
+        main.release(gate)
+        conn.close()
+
+
+# -- connections ------------------------------------------------------------------------------------
+
+
+def test_several_requests_share_one_keep_alive_connection(gateway, auth):
+    conn = gateway.connection()
+    try:
+        conn.request("GET", "/api/ka/0", headers=auth)
+        first = conn.getresponse()
+        assert first.status == 200
+        first.read()
+        sock = conn.sock
+        for i in range(1, 6):
+            conn.request("POST" if i % 2 else "GET", f"/api/ka/{i}", body=b"x" * i if i % 2 else None, headers=auth)
+            response = conn.getresponse()
+            assert response.status == 200
+            assert json.loads(response.read())["target"] == f"/api/ka/{i}"
+            assert conn.sock is sock, "the gateway closed a keep-alive connection"
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "request_line",
+    [b"GARBAGE\r\n\r\n", b"GET /api/x HTTP/9.9 extra\r\n\r\n", b"GET\x00 / HTTP/1.1\r\nHost: x\r\n\r\n",
+     b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n"],
+)
+def test_malformed_request_is_400_and_closed(gateway, request_line):
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        sock.sendall(request_line)
+        received = b""
+        while True:
+            piece = sock.recv(65536)
+            if not piece:
+                break  # the gateway closed the connection
+            received += piece
+    assert received.startswith(b"HTTP/1.1 400"), received[:200]
+
+
+def test_gateway_is_still_healthy(gateway, auth):
+    assert gateway.healthy("/api/health", auth)
