@@ -84,15 +84,16 @@ public struct AccessTokenVerifier: TokenVerifier {
         else { return .invalid(.malformed) }
         guard let algorithm = SigningAlgorithm(rawValue: algorithmName) else { return .invalid(.unsupportedAlgorithm) }
 
-        let candidates: [TokenKey]
+        // The key, and so the algorithm, comes from the ring; the header only has to agree with it.
+        let namedKey: TokenKey?
         switch header["kid"] {
         case .none:
-            candidates = keyRing.candidates(for: algorithm)
-            if candidates.isEmpty { return .invalid(.unsupportedAlgorithm) }
+            namedKey = nil
+            if keyRing.candidates(for: algorithm).isEmpty { return .invalid(.unsupportedAlgorithm) }
         case .string(let kid)?:
             guard let key = keyRing.key(withID: kid) else { return .invalid(.unknownKey) }
             guard key.algorithm == algorithm else { return .invalid(.unsupportedAlgorithm) }
-            candidates = [key]
+            namedKey = key
         case _?:
             return .invalid(.malformed)
         }
@@ -101,8 +102,15 @@ public struct AccessTokenVerifier: TokenVerifier {
             return .invalid(.malformed)
         }
         let signingInput = UnsafeRawBufferPointer(rebasing: bytes[..<secondDot])
-        guard let key = candidates.first(where: { $0.verification.isValidSignature(signature, for: signingInput) })
-        else { return .invalid(.badSignature) }
+        let verifyingKey: TokenKey?
+        if let namedKey {
+            verifyingKey = namedKey.verification.isValidSignature(signature, for: signingInput) ? namedKey : nil
+        } else {
+            verifyingKey = keyRing.candidates(for: algorithm).first {
+                $0.verification.isValidSignature(signature, for: signingInput)
+            }
+        }
+        guard let key = verifyingKey else { return .invalid(.badSignature) }
 
         guard let payloadBytes = Base64URL.decode(UnsafeRawBufferPointer(rebasing: bytes[(firstDot + 1)..<secondDot])),
             let claims = JSONParser.parseObject(payloadBytes)

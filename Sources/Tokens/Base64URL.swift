@@ -3,7 +3,8 @@
 /// Decoding is strict: padding, characters outside the URL alphabet, impossible lengths and non-zero
 /// trailing bits are rejected, so one byte string has exactly one accepted encoding.
 enum Base64URL {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    private static let alphabet: [UInt8] = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
     /// 0xFF marks a byte outside the alphabet.
     private static let reverse: [UInt8] = {
@@ -52,8 +53,10 @@ enum Base64URL {
         return reverse.withUnsafeBufferPointer { table -> [UInt8]? in
             var index = 0
             while index + 4 <= count {
-                let a = table[Int(input[index])], b = table[Int(input[index + 1])]
-                let c = table[Int(input[index + 2])], d = table[Int(input[index + 3])]
+                let a = table[Int(input[index])]
+                let b = table[Int(input[index + 1])]
+                let c = table[Int(input[index + 2])]
+                let d = table[Int(input[index + 3])]
                 if (a | b | c | d) & 0xC0 != 0 { return nil }
                 let chunk = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
                 out.append(UInt8(truncatingIfNeeded: chunk >> 16))
@@ -63,11 +66,13 @@ enum Base64URL {
             }
             switch count - index {
             case 2:
-                let a = table[Int(input[index])], b = table[Int(input[index + 1])]
+                let a = table[Int(input[index])]
+                let b = table[Int(input[index + 1])]
                 if (a | b) & 0xC0 != 0 || b & 0x0F != 0 { return nil }
                 out.append(a << 2 | b >> 4)
             case 3:
-                let a = table[Int(input[index])], b = table[Int(input[index + 1])]
+                let a = table[Int(input[index])]
+                let b = table[Int(input[index + 1])]
                 let c = table[Int(input[index + 2])]
                 if (a | b | c) & 0xC0 != 0 || c & 0x03 != 0 { return nil }
                 out.append(a << 2 | b >> 4)

@@ -50,9 +50,11 @@ public struct TokenIssuer: Sendable {
         let expiresAt = issuedAt + Int64(ttl.rounded())
         let jti = makeTokenID()
 
-        let header = "{\"alg\":\(JSONString.quoted(key.algorithm.rawValue)),\"kid\":\(JSONString.quoted(key.kid)),"
+        let header =
+            "{\"alg\":\(JSONString.quoted(key.algorithm.rawValue)),\"kid\":\(JSONString.quoted(key.kid)),"
             + "\"typ\":\"JWT\"}"
-        var claims = "{\"iss\":\(JSONString.quoted(issuer)),\"aud\":\(JSONString.quoted(audience)),"
+        var claims =
+            "{\"iss\":\(JSONString.quoted(issuer)),\"aud\":\(JSONString.quoted(audience)),"
             + "\"sub\":\(JSONString.quoted(subject)),\"exp\":\(expiresAt),\"iat\":\(issuedAt),"
             + "\"jti\":\(JSONString.quoted(jti))"
         if let appid { claims += ",\"appid\":\(JSONString.quoted(appid))" }

@@ -26,7 +26,8 @@ public enum TokenKeyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badPEM(let algorithm, let detail):
             return "not a valid PEM key for \(algorithm): \(detail)"
         case .wrongKeyType(let algorithm, let found):
-            return "wrong key type for \(algorithm): the PEM holds \(found), \(algorithm) needs \(algorithm.keyTypeName)"
+            return
+                "wrong key type for \(algorithm): the PEM holds \(found), \(algorithm) needs \(algorithm.keyTypeName)"
         case .publicKeyWhereSigningKeyNeeded(let algorithm):
             return "a public key was given but signing with \(algorithm) needs the private key"
         case .secretTooShort(let byteCount):

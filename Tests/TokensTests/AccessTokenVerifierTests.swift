@@ -33,7 +33,8 @@ final class AccessTokenVerifierTests: XCTestCase {
 
     func testTokenMintedByPythonWithoutKidVerifiesAgainstCurrentKey() throws {
         // /work/shared/peers/mint.py with time 1700000000, ttl 3600, uuid 0123...ef: header has no kid.
-        let token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJnYXRld2F5IiwiYXVkIjoibGVnYWN5LWFwaSIsInN1Yi"
+        let token =
+            "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJpc3MiOiJnYXRld2F5IiwiYXVkIjoibGVnYWN5LWFwaSIsInN1Yi"
             + "I6Im9QeXRob24tb3BlbmlkIiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOjE3MDAwMDM2MDAsImp0aSI6IjAxMjM0NTY3ODlhYmN"
             + "kZWYwMTIzNDU2Nzg5YWJjZGVmIiwiYXBwaWQiOiJ3eDAwMDAwMDAwMDAwMDAwMDEifQ.X6zXeAaznYHiQE6HeWFlm3kzYFIEJDQ"
             + "BMFaEvoVI7NI"
@@ -51,7 +52,8 @@ final class AccessTokenVerifierTests: XCTestCase {
         let key = try XCTUnwrap(
             Base64URL.decode(
                 "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"))
-        let token = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
+        let token =
+            "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
             + ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ"
             + ".dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
         let ring = try KeyRing(current: TokenKey.hmac(secret: key))
@@ -132,7 +134,8 @@ final class AccessTokenVerifierTests: XCTestCase {
     func testAlgorithmDifferentFromTheNamedKeyIsRejected() throws {
         let ring = try KeyRing(
             current: TokenKey(signingKey: P256.Signing.PrivateKey(), kid: "ec"), previous: [F.hmacKey()])
-        let token = F.token(header: F.header(alg: "HS256", kid: "ec"), payload: F.claims(), sign: F.hmacSigner(F.secret))
+        let token = F.token(
+            header: F.header(alg: "HS256", kid: "ec"), payload: F.claims(), sign: F.hmacSigner(F.secret))
         XCTAssertRejected(F.verifier(ring).verify(token, now: F.now), .unsupportedAlgorithm)
         // Without kid, the HS256 previous key is the one tried, and it verifies.
         let noKid = F.hs256Token(kid: nil)
@@ -167,8 +170,10 @@ final class AccessTokenVerifierTests: XCTestCase {
         let oldPrivate = P256.Signing.PrivateKey()
         let oldKey = try TokenKey(signingKey: oldPrivate, kid: "ec-old")
         let token = try F.issuer(KeyRing(current: oldKey)).issue(subject: "o-1", ttl: 60, now: F.now).token
-        let previous = try TokenKey.publicKey(pem: oldPrivate.publicKey.pemRepresentation, algorithm: .es256, kid: "ec-old")
-        let ring = try KeyRing(current: TokenKey(signingKey: P256.Signing.PrivateKey(), kid: "ec-new"), previous: [previous])
+        let previous = try TokenKey.publicKey(
+            pem: oldPrivate.publicKey.pemRepresentation, algorithm: .es256, kid: "ec-old")
+        let ring = try KeyRing(
+            current: TokenKey(signingKey: P256.Signing.PrivateKey(), kid: "ec-new"), previous: [previous])
         XCTAssertEqual(F.verifier(ring).verify(token, now: F.now).claims?.keyID, "ec-old")
     }
 
@@ -265,16 +270,20 @@ final class AccessTokenVerifierTests: XCTestCase {
         XCTAssertRejected(verifier.verify("!!!." + parts[1] + "." + parts[2], now: F.now), .malformed)
         XCTAssertRejected(verifier.verify(parts[0] + "=." + parts[1] + "." + parts[2], now: F.now), .malformed)
         XCTAssertRejected(verifier.verify(parts[0] + "." + parts[1] + "." + parts[2] + "=", now: F.now), .malformed)
-        let standardAlphabet = parts[2].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        let standardAlphabet = parts[2].replacingOccurrences(of: "-", with: "+").replacingOccurrences(
+            of: "_", with: "/")
         if standardAlphabet != parts[2] {
-            XCTAssertRejected(verifier.verify(parts[0] + "." + parts[1] + "." + standardAlphabet, now: F.now), .malformed)
+            XCTAssertRejected(
+                verifier.verify(parts[0] + "." + parts[1] + "." + standardAlphabet, now: F.now), .malformed)
         }
     }
 
     func testNonJSONHeaderIsRejected() {
-        for header in ["not json", "[\"HS256\"]", "{\"alg\":\"HS256\"", "{\"alg\":\"HS256\",\"alg\":\"none\"}", "{\"typ\":\"JWT\"}",
-            "{\"alg\":\"HS256\",\"crit\":[\"exp\"]}", "{\"alg\":\"HS256\",\"kid\":5}"]
-        {
+        for header in [
+            "not json", "[\"HS256\"]", "{\"alg\":\"HS256\"", "{\"alg\":\"HS256\",\"alg\":\"none\"}",
+            "{\"typ\":\"JWT\"}",
+            "{\"alg\":\"HS256\",\"crit\":[\"exp\"]}", "{\"alg\":\"HS256\",\"kid\":5}",
+        ] {
             let token = F.token(header: header, payload: F.claims(), sign: F.hmacSigner(F.secret))
             XCTAssertRejected(verifier.verify(token, now: F.now), .malformed, header)
         }

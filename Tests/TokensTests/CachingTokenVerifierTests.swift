@@ -37,7 +37,10 @@ final class CachingTokenVerifierTests: XCTestCase {
         let counter = Counter()
         let inner = AccessTokenVerifier(
             keyRing: try KeyRing(current: F.hmacKey()), issuer: F.issuer, audience: F.audience,
-            isRevoked: { _, _ in counter.increment(); return false })
+            isRevoked: { _, _ in
+                counter.increment()
+                return false
+            })
         let cache = CachingTokenVerifier(wrapping: inner, capacity: 10)
         // A verifier whose ring lacks the key would reject; swapping is impossible, so count instead:
         // a miss runs the full check and a hit only the re-check, both of which consult revocation once.

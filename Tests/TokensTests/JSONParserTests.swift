@@ -8,8 +8,9 @@ final class JSONParserTests: XCTestCase {
     }
 
     func testParsesTheValuesClaimsUse() {
-        let object = parse(#" { "s" : "a\"b\\c\/\n\u00e9\ud83d\ude00", "i": 1700000000, "f": -1.5e2, "t": true, "#
-            + #""n": null, "a": ["x", 2, [], {}], "o": {"k": [1]} } "#)
+        let object = parse(
+            #" { "s" : "a\"b\\c\/\n\u00e9\ud83d\ude00", "i": 1700000000, "f": -1.5e2, "t": true, "#
+                + #""n": null, "a": ["x", 2, [], {}], "o": {"k": [1]} } "#)
         XCTAssertEqual(object?["s"], .string("a\"b\\c/\né😀"))
         XCTAssertEqual(object?["i"], .number(1_700_000_000))
         XCTAssertEqual(object?["f"], .number(-150))
@@ -23,7 +24,8 @@ final class JSONParserTests: XCTestCase {
         for text in [
             "", "[]", "\"s\"", "{", "{\"a\":1,}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}",
             "{\"a\":tru}", "{\"a\":\"\u{01}\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\\ud800\"}", "{a:1}", "{\"a\":1} x",
-            "{\"a\":1,\"a\":2}", "{\"a\":" + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}",
+            "{\"a\":1,\"a\":2}",
+            "{\"a\":" + String(repeating: "[", count: 40) + String(repeating: "]", count: 40) + "}",
         ] {
             XCTAssertNil(parse(text), text)
         }

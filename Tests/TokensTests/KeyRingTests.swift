@@ -45,7 +45,8 @@ final class KeyRingTests: XCTestCase {
         XCTAssertTrue(keys.allSatisfy { $0["use"] == "sig" })
         XCTAssertTrue(keys.allSatisfy { $0["d"] == nil && $0["k"] == nil })
         XCTAssertEqual(keys[0]["crv"], "P-256")
-        XCTAssertEqual(Base64URL.decode(keys[0]["x"]!)! + Base64URL.decode(keys[0]["y"]!)!, Array(ec.publicKey.rawRepresentation))
+        XCTAssertEqual(
+            Base64URL.decode(keys[0]["x"]!)! + Base64URL.decode(keys[0]["y"]!)!, Array(ec.publicKey.rawRepresentation))
         XCTAssertEqual(keys[1]["e"], "AQAB")
         XCTAssertEqual(Base64URL.decode(keys[1]["n"]!)?.count, 256)
         XCTAssertEqual(keys[2]["crv"], "Ed25519")

@@ -11,15 +11,18 @@ final class TokenIssuerTests: XCTestCase {
 
     func testHS256TokenMatchesKnownAnswerFromPythonHMAC() throws {
         // Produced with Python's json.dumps(separators=(",", ":")) + hmac/hashlib, independent of this code.
-        let expected = "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.eyJpc3MiOiJnYXRld2F5IiwiYXVkIjoibGVnYWN5LW"
+        let expected =
+            "eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.eyJpc3MiOiJnYXRld2F5IiwiYXVkIjoibGVnYWN5LW"
             + "FwaSIsInN1YiI6Im8tb3BlbmlkIiwiZXhwIjoxNzAwMDAwOTAwLCJpYXQiOjE3MDAwMDAwMDAsImp0aSI6IjAwMTEyMjMzNDQ1NTY"
             + "2Nzc4ODk5YWFiYmNjZGRlZWZmIiwiYXBwaWQiOiJ3eDAwMDAwMDAwMDAwMDAwMDEifQ.uAu17XYsOt_2uybldgxcg_rQC06GV29oS9"
             + "ytwhyT7Ns"
         let ring = try KeyRing(current: TokenKey.hmac(secret: "0123456789abcdef0123456789abcdef", kid: "k1"))
         let issuer = TokenIssuer(
-            keyRing: ring, issuer: "gateway", audience: "legacy-api", makeTokenID: { "00112233445566778899aabbccddeeff" })
+            keyRing: ring, issuer: "gateway", audience: "legacy-api",
+            makeTokenID: { "00112233445566778899aabbccddeeff" })
         let issued = try issuer.issue(
-            subject: "o-openid", appid: "wx0000000000000001", ttl: 900, now: Date(timeIntervalSince1970: 1_700_000_000.7))
+            subject: "o-openid", appid: "wx0000000000000001", ttl: 900,
+            now: Date(timeIntervalSince1970: 1_700_000_000.7))
         XCTAssertEqual(issued.token, expected)
         XCTAssertEqual(issued.jti, "00112233445566778899aabbccddeeff")
         XCTAssertEqual(issued.issuedAt, Date(timeIntervalSince1970: 1_700_000_000))
@@ -30,11 +33,13 @@ final class TokenIssuerTests: XCTestCase {
         let ring = try KeyRing(current: F.hmacKey())
         let issued = try F.issuer(ring).issue(subject: "o-1", appid: "wx1", ttl: 60, now: F.now)
         let parts = issued.token.split(separator: ".").map(String.init)
-        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(Base64URL.decode(parts[0])!)) as? [String: Any])
+        let header = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(Base64URL.decode(parts[0])!)) as? [String: Any])
         XCTAssertEqual(header["alg"] as? String, "HS256")
         XCTAssertEqual(header["kid"] as? String, "hs-1")
         XCTAssertEqual(header["typ"] as? String, "JWT")
-        let claims = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(Base64URL.decode(parts[1])!)) as? [String: Any])
+        let claims = try XCTUnwrap(
+            JSONSerialization.jsonObject(with: Data(Base64URL.decode(parts[1])!)) as? [String: Any])
         XCTAssertEqual(Set(claims.keys), ["iss", "aud", "sub", "exp", "iat", "jti", "appid"])
         let withUnion = try F.issuer(ring).issue(subject: "o-1", appid: "wx1", unionid: "u-1", ttl: 60, now: F.now)
         XCTAssertEqual(F.verifier(ring).verify(withUnion.token, now: F.now).claims?.unionid, "u-1")
