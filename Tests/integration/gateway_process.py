@@ -141,6 +141,30 @@ class Gateway:
         return status == 200
 
 
+def send_raw_expecting_close(port, raw: bytes, timeout=10):
+    """Sends raw bytes; returns (response head, whether the gateway then closed the connection).
+    The head is returned as soon as it is complete, so a wrong answer fails fast instead of waiting."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(raw)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            piece = sock.recv(65536)
+            if not piece:
+                return received, True
+            received += piece
+        head = received.split(b"\r\n\r\n", 1)[0]
+        if not head.startswith(b"HTTP/1.1 400"):
+            return head, None
+        try:
+            while sock.recv(65536):
+                pass
+            return head, True
+        except TimeoutError:
+            return head, False
+
+
 def headers_named(headers, name):
     return [value for key, value in headers if key.lower() == name.lower()]
 

@@ -15,7 +15,7 @@ import pytest
 
 from gateway_process import Gateway, bearer, headers_named, unique
 from tokens import mint
-from upstream import Upstream
+from upstream import Upstream, download_piece
 
 MiB = 1 << 20
 
@@ -146,6 +146,32 @@ def test_expect_100_continue_upload(roomy):
         response.begin()
         assert response.status == 200
         assert json.loads(response.read())["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_20_mib_download_streams_back_intact(roomy):
+    total = 20 * MiB + 3
+    conn = roomy.connection(timeout=120)
+    try:
+        conn.request("GET", f"/open/download?size={total}")
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Length") == str(total)
+        received = hashlib.sha256()
+        length = 0
+        while piece := response.read(64 * 1024):
+            received.update(piece)
+            length += len(piece)
+    finally:
+        conn.close()
+    expected = hashlib.sha256()
+    piece = download_piece()
+    sent = 0
+    while sent < total:
+        part = piece[: min(len(piece), total - sent)]
+        expected.update(part)
+        sent += len(part)
+    assert length == total
+    assert received.hexdigest() == expected.hexdigest()
 
 
 # -- limits -----------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from gateway_process import Gateway, bearer, headers_named, unique
+from gateway_process import Gateway, bearer, headers_named, send_raw_expecting_close, unique
 from tokens import mint
 from upstream import CHUNKED_BODY, GZIP_PLAIN, SSE_FIRST, SSE_SECOND, Upstream, header_values
 
@@ -154,6 +154,8 @@ def test_host_narrows_a_route(gateway):
     assert status == 200 and echo["upstream"] == "other"
     status, _, echo = gateway.get_json("/hosted/x", {"Host": "tenant.example:8443"})
     assert status == 200 and echo["upstream"] == "other"
+    status, _, echo = gateway.get_json("/hosted/x", {"Host": "Tenant.EXAMPLE"})
+    assert status == 200 and echo["upstream"] == "other", "host names are case-insensitive"
     status, _, echo = gateway.get_json("/hosted/x", {"Host": "elsewhere.example"})
     assert status == 200 and echo["upstream"] == "main"
 
@@ -186,6 +188,12 @@ def test_dot_segment_paths_are_rejected(gateway, upstreams, target):
     assert "error" in json.loads(body)
     assert all(not r["target"].startswith("/public/") or ".." not in r["target"] and "%2e" not in r["target"].lower()
                for up in upstreams for r in up.requests_to("/public/"))
+
+
+def test_dot_segments_in_the_query_are_not_path_traversal(gateway):
+    status, _, echo = gateway.get_json("/public/x?path=../private/y")
+    assert status == 200
+    assert echo["target"] == "/public/x?path=../private/y"
 
 
 # -- rewritten headers ------------------------------------------------------------------------------
@@ -232,6 +240,31 @@ def test_forwarded_headers_are_set_and_client_copies_not_trusted(gateway, auth):
     assert header_values(echo, "X-Forwarded-Host") == ["app.example:8443"]
 
 
+@pytest.fixture(scope="module")
+def behind_trusted_proxy(tmp_path_factory, upstreams):
+    main, _ = upstreams
+    gw = Gateway(
+        tmp_path_factory.mktemp("proxy-trusted"),
+        server='trusted_proxies = ["127.0.0.0/8"]\n',
+        routes=f"""
+        [[routes]]
+        prefix = "/"
+        upstreams = ["{main.url}"]
+        auth = "none"
+        """,
+    ).start()
+    yield gw
+    gw.stop()
+
+
+def test_forwarded_for_from_a_trusted_proxy_is_kept_and_appended_to(behind_trusted_proxy):
+    headers = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1", "X-Forwarded-Proto": "https", "Host": "inner:1"}
+    status, _, echo = behind_trusted_proxy.get_json("/trusted", headers)
+    assert status == 200
+    assert header_values(echo, "X-Forwarded-For") == ["203.0.113.7, 10.0.0.1, 127.0.0.1"]
+    assert header_values(echo, "X-Forwarded-Proto") == ["https"]
+
+
 def test_client_request_id_is_passed_through_and_returned(gateway, auth):
     request_id = "client-" + uuid.uuid4().hex
     headers = dict(auth)
@@ -273,6 +306,14 @@ def test_chunked_upstream_response_arrives_intact(gateway):
     status, _, body = gateway.request("GET", "/public/chunked")
     assert status == 200
     assert body == CHUNKED_BODY
+
+
+@pytest.mark.parametrize("status_code", [400, 404, 500, 503])
+def test_upstream_error_statuses_come_back_unchanged(gateway, status_code):
+    status, headers, body = gateway.request("GET", f"/public/status/{status_code}")
+    assert status == status_code
+    assert body == f"upstream said {status_code}".encode()
+    assert headers_named(headers, "Content-Type") == ["text/plain"]
 
 
 def test_redirects_are_passed_back_not_followed(gateway):
@@ -371,21 +412,76 @@ def test_several_requests_share_one_keep_alive_connection(gateway, auth):
         conn.close()
 
 
+def test_connection_stays_usable_after_gateway_answers(gateway, auth):
+    conn = gateway.connection()
+    try:
+        conn.request("GET", "/api/needs-token")
+        response = conn.getresponse()
+        assert response.status == 401
+        response.read()
+        conn.request("GET", "/nowhere")
+        response = conn.getresponse()
+        assert response.status == 404
+        response.read()
+        conn.request("GET", "/api/after-errors", headers=auth)
+        response = conn.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read())["target"] == "/api/after-errors"
+    finally:
+        conn.close()
+
+
+def test_pipelined_requests_are_answered_in_order(gateway):
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
+        sock.sendall(b"".join(f"GET /public/pipe/{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for i in range(3)))
+        reader = sock.makefile("rb")
+        for i in range(3):
+            response = http.client.HTTPResponse(sock)
+            response.fp = reader
+            response._close_conn = lambda r=response: setattr(r, "fp", None)  # keep the shared reader open
+            response.begin()
+            assert response.status == 200
+            assert json.loads(response.read())["target"] == f"/public/pipe/{i}"
+
+
+def test_http_1_0_request_is_answered_and_closed(gateway):
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
+        sock.sendall(b"GET /public/old HTTP/1.0\r\nHost: x\r\n\r\n")
+        received = b""
+        while True:
+            piece = sock.recv(65536)
+            if not piece:
+                break
+            received += piece
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"200"
+    assert json.loads(body)["target"] == "/public/old"
+
+
 @pytest.mark.parametrize(
     "request_line",
     [b"GARBAGE\r\n\r\n", b"GET /api/x HTTP/9.9 extra\r\n\r\n", b"GET\x00 / HTTP/1.1\r\nHost: x\r\n\r\n",
      b"GET / HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n"],
 )
 def test_malformed_request_is_400_and_closed(gateway, request_line):
-    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
-        sock.sendall(request_line)
-        received = b""
-        while True:
-            piece = sock.recv(65536)
-            if not piece:
-                break  # the gateway closed the connection
-            received += piece
-    assert received.startswith(b"HTTP/1.1 400"), received[:200]
+    head, closed = send_raw_expecting_close(gateway.port, request_line)
+    assert head.startswith(b"HTTP/1.1 400"), head[:300]
+    assert closed, "the gateway must close the connection after a malformed request"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"GET /public/no-host HTTP/1.1\r\n\r\n",
+     b"GET /public/two-hosts HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
+     b"GET /hosted/two-hosts HTTP/1.1\r\nHost: elsewhere.example\r\nHost: tenant.example\r\n\r\n"],
+    ids=["no-host", "two-hosts", "two-hosts-on-a-host-route"],
+)
+def test_http_1_1_request_without_exactly_one_host_is_400(gateway, upstreams, raw):
+    # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host or with more
+    # than one; with two, route matching and the upstream could disagree about which host was meant.
+    head, closed = send_raw_expecting_close(gateway.port, raw)
+    assert head.startswith(b"HTTP/1.1 400"), head[:300]
+    assert all("two-hosts" not in r["target"] and "no-host" not in r["target"] for up in upstreams for r in up.requests)
 
 
 def test_gateway_is_still_healthy(gateway, auth):

@@ -13,7 +13,8 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../hop               a response carrying hop-by-hop header fields
     .../redirect          302 with a Location (must not be followed)
     .../gzip              a gzip-encoded body with Content-Encoding: gzip (must not be decoded)
-    .../status/NNN        an empty answer with that status (204, 304 ...)
+    .../status/NNN        that status; empty for 204/304, else the body "upstream said NNN"
+    .../download?size=N   N deterministic bytes (download_piece()), written piece by piece
     anything else         JSON echo of method, raw request target, every header copy in order, body
 
 Every request that reaches the upstream is recorded in `upstream.requests` (method, target, headers).
@@ -206,12 +207,25 @@ class _Handler(BaseHTTPRequestHandler):
                               content_type="text/plain")
         if len(segments) >= 2 and segments[-2] == "status" and last.isdigit():
             status = int(last)
-            self.send_response(status)
-            if status == 304:
-                self.send_header("ETag", '"v1"')
-            else:
-                self.send_header("Content-Length", "0")
+            if status in (204, 304):
+                self.send_response(status)
+                if status == 304:
+                    self.send_header("ETag", '"v1"')
+                self.end_headers()
+                return
+            return self._send(status, f"upstream said {status}".encode(), content_type="text/plain")
+        if last == "download":
+            size = int(dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("size", "0"))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/octet-stream")
+            self.send_header("Content-Length", str(size))
             self.end_headers()
+            piece = download_piece()
+            sent = 0
+            while sent < size:
+                part = piece[: min(len(piece), size - sent)]
+                self.wfile.write(part)
+                sent += len(part)
             return
 
         echo = {
@@ -242,6 +256,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
         except (ConnectionError, TimeoutError, ValueError):
             self.close_connection = True
+
+
+def download_piece() -> bytes:
+    """The repeating unit of `.../download` bodies (256 KiB)."""
+    return hashlib.sha256(b"upstream-download").digest() * 8192
 
 
 def header_values(echo: dict, name: str) -> list[str]:
