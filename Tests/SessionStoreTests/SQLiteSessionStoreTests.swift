@@ -205,6 +205,26 @@ final class SQLiteSessionStoreTests: XCTestCase {
         await reopened.close()
     }
 
+    func testRevokingAnAccessTokenTwiceKeepsTheLaterExpiry() async throws {
+        let store = try openStore()
+        try await store.recordRevokedAccessToken(jti: "j", expiresAt: now.addingTimeInterval(900))
+        try await store.recordRevokedAccessToken(jti: "j", expiresAt: now.addingTimeInterval(60))
+        let revoked = try await store.revokedAccessTokens(now: now)
+        XCTAssertEqual(revoked.map(\.expiresAt), [now.addingTimeInterval(900)])
+        await store.close()
+    }
+
+    func testValuesAreBoundNotSpliced() async throws {
+        let store = try openStore()
+        let hostile = "x'); DROP TABLE refresh_tokens; --"
+        _ = try await login(store, token: "t0", openid: hostile, sessionKey: "k'\"")
+        let key = try await store.sessionKey(appid: "wx1", openid: hostile)
+        XCTAssertEqual(key, "k'\"")
+        let found = try await store.family(forRefreshTokenHash: RefreshTokenHash.of("t0"))
+        XCTAssertEqual(found?.openid, hostile)
+        await store.close()
+    }
+
     func testSessionsSurviveRestartAndMigrationsRunOnce() async throws {
         let store = try openStore()
         XCTAssertEqual(store.migrationsApplied, SQLiteMigrations.all.count)
