@@ -30,6 +30,8 @@ final class CurlEventThread: @unchecked Sendable {
     /// Guarded by `lock`: once set, nothing more is queued and the multi handle is never woken again.
     private var closed = false
     private var thread: pthread_t?
+    /// The event thread's `pthread_self()`, set by the thread when it starts (0 before).
+    private let eventThreadID = Atomic<UInt>(0)
 
     // Owned by the event thread.
     private var freeHandles: [EasyHandle] = []
@@ -64,11 +66,16 @@ final class CurlEventThread: @unchecked Sendable {
             if case .shutdown = command { closed = true }
             let wasEmpty = pending.isEmpty
             pending.append(command)
-            // A non-empty queue already has a wake-up on its way. Waking under the lock keeps it from racing with
+            // A non-empty queue already has a wake-up on its way, and the event thread itself (a delegate starting
+            // the next request) checks the queue before it polls. Waking under the lock keeps it from racing with
             // curl_multi_cleanup after shutdown.
-            if wasEmpty { _ = curl_multi_wakeup(multi) }
+            if wasEmpty && !isEventThread { _ = curl_multi_wakeup(multi) }
             return true
         }
+    }
+
+    private var isEventThread: Bool {
+        eventThreadID.load(ordering: .relaxed) == UInt(pthread_self())
     }
 
     /// Starts a transfer on this thread, or finishes it at once with `.cancelled` if the thread has shut down.
@@ -116,6 +123,7 @@ final class CurlEventThread: @unchecked Sendable {
     // MARK: - The loop (event thread only)
 
     private func run() {
+        eventThreadID.store(UInt(pthread_self()), ordering: .relaxed)
         var batch: [Command] = []
         var shuttingDown = false
         while !shuttingDown {
@@ -134,7 +142,10 @@ final class CurlEventThread: @unchecked Sendable {
             var running: Int32 = 0
             _ = curl_multi_perform(multi, &running)
             finishCompletedTransfers()
-            _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+            // Commands queued from this thread's own callbacks sent no wake-up: run them before sleeping.
+            if lock.withLock({ pending.isEmpty }) {
+                _ = curl_multi_poll(multi, nil, 0, 1000, nil)
+            }
         }
         for transfer in Array(active.values) {
             stop(transfer, reason: .cancelled)
