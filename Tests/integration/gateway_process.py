@@ -62,7 +62,11 @@ class Gateway:
                 raise AssertionError(f"gateway exited with {self.process.returncode}:\n{self.stderr()}")
             return self._public_port_open()
 
-        wait_for(ready, timeout=30, what="gateway to accept connections")
+        try:
+            wait_for(ready, timeout=30, what="gateway to accept connections")
+        except BaseException:
+            self.stop()  # a fixture that fails in setup never reaches its teardown
+            raise
         return self
 
     def _public_port_open(self):
@@ -155,7 +159,7 @@ def send_raw_expecting_close(port, raw: bytes, timeout=10):
                 return received, True
             received += piece
         head = received.split(b"\r\n\r\n", 1)[0]
-        if not head.startswith(b"HTTP/1.1 400"):
+        if not head.startswith(b"HTTP/1.1 400") and b"connection: close" not in head.lower():
             return head, None
         try:
             while sock.recv(65536):

@@ -108,6 +108,19 @@ def test_token_expired_within_leeway_is_accepted(gateway):
     assert status == 200
 
 
+def test_token_not_yet_valid_within_leeway_is_accepted(gateway):
+    now = int(time.time())
+    assert gateway.get_json("/api/who", bearer(mint(unique(), nbf=now + 5)))[0] == 200
+
+
+def test_audience_array_containing_ours_is_accepted(gateway):
+    # RFC 7519 section 4.1.3: aud is in general an array; the recipient must find itself in it.
+    openid = unique()
+    status, _, echo = gateway.get_json("/api/who", bearer(mint(openid, aud=["another-api", "legacy-api"])))
+    assert status == 200
+    assert identity_values(echo, "x-openid") == [openid]
+
+
 def test_missing_token_is_401_with_bearer_realm(gateway, upstream):
     marker = unique("missing")
     status, headers, body = gateway.request("GET", f"/api/{marker}")
@@ -159,6 +172,12 @@ INVALID_TOKENS = {
     "other_issuer": lambda: mint(unique(), iss="someone-else"),
     "other_audience": lambda: mint(unique(), aud="another-api"),
     "no_expiry": lambda: mint(unique(), exp=None),
+    "expiry_as_string": lambda: mint(unique(), exp=str(int(time.time()) + 3600)),
+    "no_issuer": lambda: mint(unique(), iss=None),
+    "no_audience": lambda: mint(unique(), aud=None),
+    "audience_array_without_ours": lambda: mint(unique(), aud=["another-api", "third-api"]),
+    "empty_subject": lambda: mint(""),
+    "unknown_critical_header": lambda: mint(unique(), header_extra={"crit": ["x-unknown"], "x-unknown": 1}),
     "no_subject": lambda: mint("", extra={"sub": None}),
     "other_secret": lambda: mint(unique(), secret="another-secret-0123456789abcdef0123"),
     "alg_none": lambda: alg_none(unique()),

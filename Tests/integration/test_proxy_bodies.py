@@ -52,7 +52,7 @@ def roomy(tmp_path_factory, upstream):
 @pytest.fixture(scope="module")
 def tight(tmp_path_factory, upstream):
     gw = Gateway(tmp_path_factory.mktemp("proxy-limits"), routes=_routes(upstream),
-                 server='max_body_bytes = "1MiB"\nmax_header_bytes = 4096\n').start()
+                 server='max_body_bytes = "1MiB"\nmax_header_bytes = 4096\nclient_timeout = "1s"\n').start()
     yield gw
     gw.stop()
 
@@ -245,6 +245,22 @@ def test_many_headers_over_the_limit_is_431(tight):
 def test_header_block_under_the_limit_is_forwarded(tight):
     status, _, raw = tight.request("GET", "/open/fits", {"X-Big": "b" * 2000})
     assert status == 200
+
+
+@pytest.mark.parametrize("partial", [b"GET /open/slow HTTP/1.1\r\nHost: x\r\nX-Half: ",
+                                     b"POST /open/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc"],
+                         ids=["headers", "body"])
+def test_client_slower_than_client_timeout_is_disconnected(tight, upstream, partial):
+    # client_timeout is 1s and idle_timeout the default 75s: the 15 s socket timeout is only the deadline
+    with socket.create_connection(("127.0.0.1", tight.port), timeout=15) as sock:
+        sock.sendall(partial)
+        received = b""
+        try:
+            while piece := sock.recv(4096):
+                received += piece
+        except ConnectionResetError:
+            pass
+    assert received == b"" or received.startswith(b"HTTP/1.1 408") or received.startswith(b"HTTP/1.1 400"), received
 
 
 def test_gateways_are_still_healthy(roomy, tight):

@@ -55,6 +55,12 @@ def gateway(tmp_path_factory, upstreams, dead_url):
         timeout = "1s"
 
         [[routes]]
+        prefix = "/slowstream/"
+        upstreams = ["{first.url}"]
+        auth = "none"
+        timeout = "1s"
+
+        [[routes]]
         prefix = "/open/"
         upstreams = ["{first.url}"]
         auth = "none"
@@ -96,6 +102,28 @@ def test_refused_upstream_is_502_for_a_post_with_body(gateway):
 def test_upstream_slower_than_the_route_timeout_is_504_json(gateway):
     status, headers, body = gateway.request("GET", "/slow/hang", timeout=60)
     assert_gateway_error(status, headers, body, 504)
+
+
+def test_upstream_slower_than_the_timeout_is_504_for_a_post_too(gateway):
+    status, headers, body = gateway.request("POST", "/slow/hang", body=b"payload", timeout=60)
+    assert_gateway_error(status, headers, body, 504)
+
+
+def test_stream_outliving_the_route_timeout_ends_abruptly_not_silently(gateway, upstreams):
+    first, _ = upstreams
+    gate = unique("never-released")
+    conn = gateway.connection(timeout=60)
+    try:
+        conn.request("GET", f"/slowstream/sse?gate={gate}")
+        response = conn.getresponse()
+        if response.status == 504:
+            return  # the timeout struck before the head was relayed: an honest gateway error
+        assert response.status == 200
+        with pytest.raises((http.client.IncompleteRead, ConnectionError)):
+            response.read()  # a clean end of the chunked body would pretend the stream completed
+    finally:
+        first.release(gate)
+        conn.close()
 
 
 def test_upstream_closing_mid_body_ends_the_client_response_abruptly(gateway):

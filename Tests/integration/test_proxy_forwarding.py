@@ -431,6 +431,49 @@ def test_connection_stays_usable_after_gateway_answers(gateway, auth):
         conn.close()
 
 
+@pytest.mark.parametrize("target,expected", [("/api/needs-token", 401), ("/nowhere", 404)])
+def test_unread_request_body_of_a_gateway_answer_is_not_parsed_as_the_next_request(gateway, auth, target, expected):
+    smuggled = b"GET /public/smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    body = smuggled + b"z" * 2000
+    conn = gateway.connection()
+    try:
+        conn.request("POST", target, body=body, headers={"Content-Type": "text/plain"})
+        response = conn.getresponse()
+        assert response.status == expected
+        response.read()
+        if response.will_close:
+            return  # closing instead of draining is also correct
+        conn.request("GET", "/api/after-body", headers=auth)
+        response = conn.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read())["target"] == "/api/after-body"
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("target,expected", [("/api/needs-token", 401), ("/nowhere", 404), ("/public/cookies", 200)])
+def test_head_answers_never_carry_a_body(gateway, target, expected):
+    conn = gateway.connection()
+    try:
+        conn.request("HEAD", target)
+        response = conn.getresponse()
+        assert response.status == expected
+        assert response.read() == b""
+        conn.request("GET", "/public/after-head")
+        response = conn.getresponse()
+        assert response.status == 200, "bytes after the HEAD answer desynchronised the connection"
+        assert json.loads(response.read())["target"] == "/public/after-head"
+    finally:
+        conn.close()
+
+
+def test_connection_close_from_the_client_is_honoured(gateway):
+    head, closed = send_raw_expecting_close(
+        gateway.port, b"GET /public/bye HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head
+    assert closed is not False
+
+
 def test_pipelined_requests_are_answered_in_order(gateway):
     with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
         sock.sendall(b"".join(f"GET /public/pipe/{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for i in range(3)))
