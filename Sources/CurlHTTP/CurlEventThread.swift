@@ -29,6 +29,8 @@ final class CurlEventThread: @unchecked Sendable {
     private var pending: [Command] = []
     /// Guarded by `lock`: once set, nothing more is queued and the multi handle is never woken again.
     private var closed = false
+    /// Guarded by `lock`: nobody will join the thread, so it frees the multi handle itself when it ends.
+    private var cleansUpOnExit = false
     private var thread: pthread_t?
     /// The event thread's `pthread_self()`, set by the thread when it starts (0 before).
     private let eventThreadID = Atomic<UInt>(0)
@@ -89,19 +91,29 @@ final class CurlEventThread: @unchecked Sendable {
         }
     }
 
-    /// Cancels what is left, stops the thread and waits for it. Must not be called from the thread itself.
+    /// Cancels what is left, stops the thread and waits for it. Called from the thread itself (the last reference
+    /// to the client dropped in a delegate callback), it cannot wait: the thread then cleans up after itself.
     func shutdownAndJoin() {
         submit(.shutdown)
+        let onEventThread = isEventThread
         let joinable: pthread_t? = lock.withLock {
             defer { thread = nil }
+            if onEventThread { cleansUpOnExit = true }
             return thread
         }
-        if let joinable {
+        guard let joinable else { return }
+        if onEventThread {
+            pthread_detach(joinable)
+        } else {
             pthread_join(joinable, nil)
-            for handle in freeHandles { handle.destroy() }
-            freeHandles.removeAll()
-            curl_multi_cleanup(multi)
+            releaseResources()
         }
+    }
+
+    private func releaseResources() {
+        for handle in freeHandles { handle.destroy() }
+        freeHandles.removeAll()
+        curl_multi_cleanup(multi)
     }
 
     private func startThread(name: String) throws(CurlError) {
@@ -150,6 +162,7 @@ final class CurlEventThread: @unchecked Sendable {
         for transfer in Array(active.values) {
             stop(transfer, reason: .cancelled)
         }
+        if lock.withLock({ cleansUpOnExit }) { releaseResources() }
     }
 
     private func add(_ transfer: CurlTransfer) {
