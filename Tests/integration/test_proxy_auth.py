@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import run_gateway
+from conftest import run_gateway, wait_for
 from gateway_process import Gateway, bearer, headers_named, unique
 from tokens import SECRET, alg_none, b64, decode_part, mint
 from upstream import Upstream, header_values
@@ -313,6 +313,23 @@ def test_authorization_is_forwarded_when_the_route_asks(gateway):
     assert status == 200
     assert header_values(echo, "Authorization") == [f"Bearer {token}"]
     assert identity_values(echo, "x-openid") == [openid]
+
+
+def test_access_log_line_names_the_request_and_the_caller(gateway):
+    openid = unique()
+    request_id = "log-" + unique()
+    headers = dict(bearer(mint(openid)))
+    headers["X-Request-Id"] = request_id
+    assert gateway.get_json("/api/logged?x=1", headers)[0] == 200
+
+    def line():
+        return next((entry for entry in gateway.access_log() if entry.get("request_id") == request_id), None)
+
+    entry = wait_for(line, timeout=10, what="the access log line")
+    assert entry["status"] == 200
+    assert entry["method"] == "GET"
+    assert entry["path"].startswith("/api/logged")
+    assert entry["openid"] == openid
 
 
 def test_access_log_never_contains_tokens(gateway):

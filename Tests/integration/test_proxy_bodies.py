@@ -242,6 +242,13 @@ def test_many_headers_over_the_limit_is_431(tight):
     assert status == 431
 
 
+def test_request_target_over_the_header_limit_is_rejected(tight, upstream):
+    marker = unique("longurl")
+    status, _, _ = tight.request("GET", f"/open/{marker}?q=" + "a" * 5000)
+    assert status in (414, 431)
+    assert upstream.requests_to(marker) == []
+
+
 def test_header_block_under_the_limit_is_forwarded(tight):
     status, _, raw = tight.request("GET", "/open/fits", {"X-Big": "b" * 2000})
     assert status == 200

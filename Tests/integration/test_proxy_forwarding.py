@@ -229,6 +229,28 @@ def test_hop_by_hop_response_headers_are_removed(gateway):
     assert headers_named(headers, "X-End-To-End") == ["kept"]
 
 
+def test_repeated_request_headers_reach_the_upstream_in_order(gateway, auth):
+    headers = list(auth.items()) + [("X-Multi", "one"), ("Accept", "text/plain"), ("X-Multi", "two"),
+                                    ("X-Multi", "three")]
+    status, _, echo = gateway.get_json("/api/multi", headers)
+    assert status == 200
+    assert header_values(echo, "X-Multi") == ["one", "two", "three"]
+
+
+def test_non_ascii_header_bytes_are_forwarded_unchanged(gateway):
+    conn = gateway.connection()
+    try:
+        conn.putrequest("GET", "/public/bytes")
+        conn.putheader("X-Utf8", "caf\u00c3\u00a9 \u00e4\u00b8\u00ad".encode("latin-1"))  # UTF-8 bytes of "café 中"
+        conn.endheaders()
+        response = conn.getresponse()
+        assert response.status == 200
+        echo = json.loads(response.read())
+    finally:
+        conn.close()
+    assert [v.encode("latin-1") for v in header_values(echo, "X-Utf8")] == ["café 中".encode()]
+
+
 def test_forwarded_headers_are_set_and_client_copies_not_trusted(gateway, auth):
     headers = dict(auth)
     headers.update({"Host": "app.example:8443", "X-Forwarded-For": "6.6.6.6", "X-Forwarded-Proto": "https",
@@ -314,6 +336,22 @@ def test_upstream_error_statuses_come_back_unchanged(gateway, status_code):
     assert status == status_code
     assert body == f"upstream said {status_code}".encode()
     assert headers_named(headers, "Content-Type") == ["text/plain"]
+
+
+def test_close_delimited_upstream_body_arrives_intact(gateway):
+    conn = gateway.connection()
+    try:
+        conn.request("GET", "/public/close-delimited")
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.read() == CHUNKED_BODY
+        # the upstream's Connection: close is hop-by-hop; the client connection may stay open
+        conn.request("GET", "/public/after-close-delimited")
+        after = conn.getresponse()
+        assert after.status == 200
+        after.read()
+    finally:
+        conn.close()
 
 
 def test_redirects_are_passed_back_not_followed(gateway):

@@ -14,6 +14,7 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../redirect          302 with a Location (must not be followed)
     .../gzip              a gzip-encoded body with Content-Encoding: gzip (must not be decoded)
     .../status/NNN        that status; empty for 204/304, else the body "upstream said NNN"
+    .../close-delimited   a body framed only by closing the connection (no length, not chunked)
     .../download?size=N   N deterministic bytes (download_piece()), written piece by piece
     anything else         JSON echo of method, raw request target, every header copy in order, body
 
@@ -214,6 +215,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self.end_headers()
                 return
             return self._send(status, f"upstream said {status}".encode(), content_type="text/plain")
+        if last == "close-delimited":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(CHUNKED_BODY)
+            self.wfile.flush()
+            self.close_connection = True
+            return
         if last == "download":
             size = int(dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("size", "0"))
             self.send_response(200)
