@@ -93,7 +93,13 @@ let package = Package(
             name: "gateway",
             dependencies: [
                 "GatewayCore",
+                "WeChat",
+                "Tokens",
+                "CurlHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"]),

@@ -164,7 +164,7 @@ public struct AccessTokenVerifier: TokenVerifier {
         }
 
         guard let jti = optionalString(claims["jti"]), let appid = optionalString(claims["appid"]),
-            let unionid = optionalString(claims["unionid"])
+            let unionid = optionalString(claims["unionid"]), let sessionID = optionalString(claims["sid"])
         else { return .invalid(.malformed) }
 
         if let jti, isRevoked(jti, now) { return .invalid(.revoked) }
@@ -173,7 +173,7 @@ public struct AccessTokenVerifier: TokenVerifier {
             VerifiedClaims(
                 subject: subject, appid: appid, unionid: unionid, jti: jti, issuer: issuer, audience: audience,
                 expiresAt: Date(timeIntervalSince1970: exp), issuedAt: iat.map(Date.init(timeIntervalSince1970:)),
-                keyID: keyID))
+                keyID: keyID, sessionID: sessionID))
     }
 
     /// `.some(nil)` when absent, `.some(value)` for a number, nil (malformed) for any other type.

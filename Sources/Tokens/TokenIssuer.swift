@@ -36,7 +36,8 @@ public struct TokenIssuer: Sendable {
 
     /// Signs a token for `subject` (the openid) valid for `ttl` seconds from `now`.
     public func issue(
-        subject: String, appid: String? = nil, unionid: String? = nil, ttl: TimeInterval, now: Date
+        subject: String, appid: String? = nil, unionid: String? = nil, sessionID: String? = nil, ttl: TimeInterval,
+        now: Date
     ) throws(TokenIssueError) -> IssuedToken {
         guard !subject.isEmpty else { throw .emptySubject }
         guard ttl >= 1, ttl.isFinite else { throw .invalidLifetime(ttl) }
@@ -59,6 +60,7 @@ public struct TokenIssuer: Sendable {
             + "\"jti\":\(JSONString.quoted(jti))"
         if let appid { claims += ",\"appid\":\(JSONString.quoted(appid))" }
         if let unionid { claims += ",\"unionid\":\(JSONString.quoted(unionid))" }
+        if let sessionID { claims += ",\"sid\":\(JSONString.quoted(sessionID))" }
         claims += "}"
 
         let signingInput = Base64URL.encode(header.utf8) + "." + Base64URL.encode(claims.utf8)

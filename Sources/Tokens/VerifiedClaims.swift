@@ -20,11 +20,15 @@ public struct VerifiedClaims: Sendable, Hashable {
     public var issuedAt: Date?
     /// The `kid` of the ring key that verified the signature.
     public var keyID: String
+    /// `sid`: the login session (refresh-token family) the token was issued for, so logout can end it
+    /// (the claim name of OpenID Connect Front-Channel Logout, section 3).
+    public var sessionID: String?
 
     public init(
         subject: String, appid: String? = nil, unionid: String? = nil, jti: String? = nil, issuer: String,
-        audience: String, expiresAt: Date, issuedAt: Date? = nil, keyID: String
+        audience: String, expiresAt: Date, issuedAt: Date? = nil, keyID: String, sessionID: String? = nil
     ) {
+        self.sessionID = sessionID
         self.subject = subject
         self.appid = appid
         self.unionid = unionid

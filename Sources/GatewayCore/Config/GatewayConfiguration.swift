@@ -8,6 +8,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var tokens = TokensConfig()
     public var store = StoreConfig()
     public var identity = IdentityConfig()
+    public var rateLimit = RateLimitConfig()
     public var routes: [RouteConfig] = []
 
     public init() {}
@@ -21,6 +22,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         config.tokens = TokensConfig.decode(root.table("tokens"))
         config.store = StoreConfig.decode(root.table("store"))
         config.identity = IdentityConfig.decode(root.table("identity"))
+        config.rateLimit = RateLimitConfig.decode(root.table("rate_limit"))
         for (index, reader) in (root.tableArray("routes") ?? []).enumerated() {
             if let route = RouteConfig.decode(reader, index: index) {
                 config.routes.append(route)

@@ -48,6 +48,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var readsHeld = false
     private var readPending = false
     private var timer: Scheduled<Void>?
+    /// What `timer` is counting: the client-side deadline of a request runs from its first byte.
+    private var timerKind = TimerKind.none
+    enum TimerKind { case none, idle, client }
     /// Set at shutdown: the current request is finished, then the connection closes.
     private var draining = false
 
@@ -72,12 +75,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
+        cancelTimer()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
+        cancelTimer()
         switch state {
         case .proxying(let exchange):
             // The client went away: stop the upstream transfer now (its handle is recycled at once).
@@ -139,7 +142,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func receiveHead(_ head: HTTPRequestHead) {
         guard let context else { return }
-        timer?.cancel()
         let runtime = holder.current
         let config = runtime.config
         let startedAt = NIODeadline.now()
@@ -149,7 +151,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             time: Date(), requestID: requestID, clientAddress: peerAddress, method: head.method.rawValue,
             path: target?.path ?? Substring(head.uri.prefix(while: { $0 != "?" })))
         let hasBody = Self.hasBody(head)
-        armClientTimer(config.server.clientTimeout)
+        if timerKind != .client { armClientTimer(config.server.clientTimeout) }
+
+        // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host. Without it, or with two,
+        // route matching and the upstream could disagree about which host was meant.
+        if head.version.major == 1 && head.version.minor >= 1 && head.headers["host"].count != 1 {
+            return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
+        }
 
         // Limits first: nothing else is worth doing for a request we will not take.
         if head.uri.utf8.count + Self.headerBytes(head.headers) > config.server.maxHeaderBytes {
@@ -267,7 +275,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func receiveEnd() {
-        timer?.cancel()
+        cancelTimer()
         switch state {
         case .proxying(let exchange):
             if case .streaming = exchange.requestBody {
@@ -495,6 +503,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func armIdleTimer() {
         guard let context else { return }
         timer?.cancel()
+        timerKind = .idle
         let timeout = holder.current.config.server.idleTimeout
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)) {
@@ -506,13 +515,32 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func armClientTimer(_ timeout: Duration) {
         guard let context else { return }
         timer?.cancel()
+        timerKind = .client
         let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
         timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)) {
             handler.value.clientTimedOut()
         }
     }
 
+    private func cancelTimer() {
+        timer?.cancel()
+        timer = nil
+        timerKind = .none
+    }
+
+    /// The first bytes of a request arrived (seen by `RequestStartDetector` before parsing): from now on
+    /// the client has `client_timeout` to deliver the whole request, header block included.
+    func requestBytesArrived() {
+        if timerKind == .idle, case .idle = state {
+            armClientTimer(holder.current.config.server.clientTimeout)
+        }
+    }
+
+    /// Whether the detector needs to report arriving bytes (only between requests).
+    var isAwaitingRequest: Bool { timerKind == .idle }
+
     private func clientTimedOut() {
+        timerKind = .none
         switch state {
         case .proxying(let exchange):
             exchange.transfer?.cancel()

@@ -7,7 +7,9 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import ServiceLifecycle
+import SessionStore
 import Tokens
+import WeChat
 
 /// `gateway serve` as a swift-service-lifecycle service: it builds the runtime from a loaded
 /// configuration, binds the listeners, reloads on SIGHUP, and on SIGTERM/SIGINT stops accepting,
@@ -29,30 +31,56 @@ public final class GatewayService: Service, Sendable {
         self.onReady = onReady
     }
 
-    /// Builds what a configuration snapshot needs that can fail (keys), then the runtime.
-    static func makeRuntime(
-        _ config: GatewayConfiguration, revocations: RevocationList, control: (any ControlEndpoints)?
-    ) -> Result<GatewayRuntime, ConfigError> {
+    /// What every snapshot shares: they outlive reloads.
+    struct Shared {
+        let revocations: RevocationList
+        let store: any SessionStore
+        let wechatCurl: CurlClient
+        let rateLimiter: RateLimiter
+        let logger: Logger
+    }
+
+    /// Builds what a configuration snapshot needs that can fail (keys), then the runtime with its
+    /// control endpoints, which see the same keys and verifier as the proxy path.
+    static func makeRuntime(_ config: GatewayConfiguration, shared: Shared) -> Result<GatewayRuntime, ConfigError> {
         config.tokens.makeKeyRing().map { ring in
-            GatewayRuntime(
-                config: config,
-                verifier: GatewayRuntime.makeVerifier(config: config.tokens, keyRing: ring, revocations: revocations),
-                control: control)
+            let verifier = GatewayRuntime.makeVerifier(config: config.tokens, keyRing: ring, revocations: shared.revocations)
+            let wechat = WeChatClient(apiBase: config.wechat.apiBase, timeout: config.wechat.timeout, curl: shared.wechatCurl)
+            let endpoints = AuthEndpoints(
+                config: config, wechat: wechat, store: shared.store, keyRing: ring, verifier: verifier,
+                revocations: shared.revocations, rateLimiter: shared.rateLimiter, logger: shared.logger)
+            return GatewayRuntime(config: config, verifier: verifier, control: endpoints)
         }
     }
 
     public func run() async throws {
         let config = initial
+        let store: any SessionStore
+        do {
+            store = try makeSessionStore(url: config.store.url)
+        } catch {
+            throw GatewayStartupError("store.url \(config.store): \(error)")
+        }
+        // Logged-out access tokens stay refused across a restart until they would have expired anyway.
         let revocations = RevocationList()
+        for revoked in try await store.revokedAccessTokens(now: Date()) {
+            revocations.revoke(jti: revoked.jti, until: revoked.expiresAt)
+        }
+        var curlConfiguration = CurlClientConfiguration()
+        curlConfiguration.threads = config.server.curlThreads
+        let curl = try CurlClient(configuration: curlConfiguration)
+        // WeChat calls get their own engine thread, so a slow WeChat never queues behind proxy traffic.
+        let wechatCurl = try CurlClient(configuration: CurlClientConfiguration())
+        let shared = Shared(
+            revocations: revocations, store: store, wechatCurl: wechatCurl,
+            rateLimiter: RateLimiter(requestsPerMinute: config.rateLimit.authPerMinute, burst: config.rateLimit.authBurst),
+            logger: logger)
         let runtime: GatewayRuntime
-        switch Self.makeRuntime(config, revocations: revocations, control: nil) {
+        switch Self.makeRuntime(config, shared: shared) {
         case .success(let built): runtime = built
         case .failure(let error): throw error
         }
         let holder = RuntimeHolder(runtime)
-        var curlConfiguration = CurlClientConfiguration()
-        curlConfiguration.threads = config.server.curlThreads
-        let curl = try CurlClient(configuration: curlConfiguration)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.server.eventLoops)
         let writer = config.log.accessLog ? LineWriter(fd: 1) : nil
         let accessLogger = AccessLogger(writer: writer, metrics: GatewayMetrics())
@@ -74,13 +102,23 @@ public final class GatewayService: Service, Sendable {
         ])
         if let address { onReady?(address) }
 
-        let reloads = installReloadHandler(holder: holder, revocations: revocations)
+        let reloads = installReloadHandler(holder: holder, shared: shared)
+        let purge = Task {
+            // Expired sessions, tokens and revocations are deleted in the background.
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(600))
+                let removed = (try? await store.purgeExpired(now: Date())) ?? 0
+                revocations.purge(now: Date())
+                if removed > 0 { logger.debug("purged expired sessions", metadata: ["rows": "\(removed)"]) }
+            }
+        }
 
         // Wait for SIGTERM/SIGINT (the service group turns them into a graceful shutdown).
         try? await gracefulShutdown()
         logger.info("shutting down: no longer accepting, draining in-flight requests",
             metadata: ["drain_timeout": "\(holder.current.config.server.drainTimeout)"])
         reloads.cancel()
+        purge.cancel()
         try? await listener.close()
         server.connections.drainAll()
         let deadline = ContinuousClock.now + holder.current.config.server.drainTimeout
@@ -93,6 +131,8 @@ public final class GatewayService: Service, Sendable {
             server.connections.closeAll()
         }
         curl.shutdown()
+        wechatCurl.shutdown()
+        await store.close()
         try? await group.shutdownGracefully()
         writer?.stop()
         logger.info("stopped")
@@ -100,16 +140,14 @@ public final class GatewayService: Service, Sendable {
 
     /// SIGHUP: re-read the file; a valid config replaces the snapshot atomically, a bad one is logged
     /// with every error and the running one stays. Listener addresses are bound once and need a restart.
-    private func installReloadHandler(holder: RuntimeHolder, revocations: RevocationList) -> any DispatchSourceSignal {
+    private func installReloadHandler(holder: RuntimeHolder, shared: Shared) -> any DispatchSourceSignal {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "gateway.reload"))
         let logger = self.logger
         let path = configPath
         source.setEventHandler {
             let old = holder.current
-            switch ConfigLoader().load(file: path).flatMap({
-                Self.makeRuntime($0, revocations: revocations, control: old.control)
-            }) {
+            switch ConfigLoader().load(file: path).flatMap({ Self.makeRuntime($0, shared: shared) }) {
             case .success(let runtime):
                 if runtime.config.server.listen != old.config.server.listen
                     || runtime.config.server.adminListen != old.config.server.adminListen

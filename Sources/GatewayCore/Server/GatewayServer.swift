@@ -45,6 +45,8 @@ public final class GatewayServer: Sendable {
                     if let tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
                     }
+                    let proxy = ProxyHandler(holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger)
+                    try sync.addHandler(RequestStartDetector(proxy: proxy))
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     let maxHeaderBytes = holder.current.config.server.maxHeaderBytes
                     limits.maxHeaderListSize = maxHeaderBytes
@@ -61,7 +63,7 @@ public final class GatewayServer: Sendable {
                         entry.error = error.code
                         logger.record(entry)
                     }))
-                    try sync.addHandler(ProxyHandler(holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger))
+                    try sync.addHandler(proxy)
                 }
             }
         return try await bootstrap.bind(host: host, port: port).get()

@@ -1,0 +1,365 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import SessionStore
+import Tokens
+import WeChat
+
+/// The control plane of DESIGN.md section 5: login with a `wx.login()` code, refresh-token rotation,
+/// revocation, logout, decryption of user data and the phone number, and the JWKS. Errors use the
+/// OAuth 2.0 shape of RFC 6749 section 5.2; every answer carries `Cache-Control: no-store`.
+///
+/// Secrets stay here: the session_key is stored and used for decryption, never returned or logged;
+/// refresh tokens are stored only as hashes.
+public final class AuthEndpoints: ControlEndpoints {
+    let config: GatewayConfiguration
+    let wechat: WeChatClient
+    let store: any SessionStore
+    let issuer: TokenIssuer
+    let verifier: any TokenVerifier
+    let revocations: RevocationList
+    let keyRing: KeyRing
+    let rateLimiter: RateLimiter
+    let logger: Logger
+    let refreshTokens = RefreshTokenGenerator()
+
+    public init(
+        config: GatewayConfiguration, wechat: WeChatClient, store: any SessionStore, keyRing: KeyRing,
+        verifier: any TokenVerifier, revocations: RevocationList, rateLimiter: RateLimiter, logger: Logger
+    ) {
+        self.config = config
+        self.wechat = wechat
+        self.store = store
+        self.keyRing = keyRing
+        self.issuer = TokenIssuer(keyRing: keyRing, issuer: config.tokens.issuer, audience: config.tokens.audience)
+        self.verifier = verifier
+        self.revocations = revocations
+        self.rateLimiter = rateLimiter
+        self.logger = logger
+    }
+
+    public func handles(path: Substring) -> Bool {
+        path.hasPrefix("/auth/") || path == "/.well-known/jwks.json"
+    }
+
+    public func respond(to request: ControlRequest) async -> ControlResponse {
+        switch (request.method, request.path) {
+        case (.GET, "/.well-known/jwks.json"), (.HEAD, "/.well-known/jwks.json"):
+            return ControlResponse(
+                status: .ok,
+                headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "max-age=300")],
+                body: keyRing.jwks())
+        case (.POST, "/auth/login"): return await limited(request) { await self.login(request) }
+        case (.POST, "/auth/token"): return await limited(request) { await self.refresh(request) }
+        case (.POST, "/auth/revoke"): return await revoke(request)
+        case (.POST, "/auth/logout"): return await logout(request)
+        case (.POST, "/auth/userinfo"): return await userInfo(request)
+        case (.POST, "/auth/phone"): return await phone(request)
+        case (_, "/auth/login"), (_, "/auth/token"), (_, "/auth/revoke"), (_, "/auth/logout"), (_, "/auth/userinfo"),
+            (_, "/auth/phone"):
+            var answer = Self.oauthError(.methodNotAllowed, "invalid_request", "use POST")
+            answer.headers.append(("Allow", "POST"))
+            return answer
+        default:
+            return Self.oauthError(.notFound, "not_found", "no such endpoint")
+        }
+    }
+
+    // MARK: Endpoints
+
+    private func login(_ request: ControlRequest) async -> ControlResponse {
+        let form: FormBody
+        switch FormBody.parse(request.body, headers: request.headers) {
+        case .success(let parsed): form = parsed
+        case .failure: return Self.oauthError(.badRequest, "invalid_request", "the body must be a JSON object")
+        }
+        guard let code = form["code"], !code.isEmpty else {
+            return Self.oauthError(.badRequest, "invalid_request", "code is required")
+        }
+        guard code.utf8.count <= 512 else {
+            return Self.oauthError(.badRequest, "invalid_request", "code is too long")
+        }
+        let app: WeChatConfig.App
+        if let appid = form["appid"], !appid.isEmpty {
+            guard let found = config.wechat.apps.first(where: { $0.appid == appid }) else {
+                return Self.oauthError(.badRequest, "invalid_request", "unknown appid")
+            }
+            app = found
+        } else if config.wechat.apps.count == 1 {
+            app = config.wechat.apps[0]
+        } else {
+            return Self.oauthError(.badRequest, "invalid_request", "appid is required: several apps are configured")
+        }
+
+        // A login code is used once: it is never retried, whatever the failure (notes/wechat.md).
+        let session: Code2SessionResult
+        do {
+            session = try await wechat.code2Session(app: WeChatApp(appID: app.appid, secret: app.secret), code: code)
+        } catch {
+            logger.notice("login refused by WeChat", metadata: ["request_id": "\(request.requestID)", "reason": "\(error)"])
+            return Self.loginError(error)
+        }
+        let now = Date()
+        let refreshToken = refreshTokens.makeToken()
+        let refreshExpiresAt = now.addingTimeInterval(config.tokens.refreshTTL.seconds)
+        let record: SessionRecord
+        do {
+            record = try await store.createSession(
+                openid: session.openID, unionid: session.unionID, appid: app.appid, sessionKey: session.sessionKey,
+                refreshTokenHash: RefreshTokenHash.of(refreshToken), refreshExpiresAt: refreshExpiresAt, now: now)
+        } catch {
+            return storeFailure(error, request)
+        }
+        return tokenResponse(for: record, refreshToken: refreshToken, refreshExpiresAt: refreshExpiresAt, now: now)
+    }
+
+    private func refresh(_ request: ControlRequest) async -> ControlResponse {
+        guard case .success(let form) = FormBody.parse(request.body, headers: request.headers) else {
+            return Self.oauthError(.badRequest, "invalid_request", "the body must be form-encoded or a JSON object")
+        }
+        guard let grant = form["grant_type"] else {
+            return Self.oauthError(.badRequest, "invalid_request", "grant_type is required")
+        }
+        guard grant == "refresh_token" else {
+            return Self.oauthError(.badRequest, "unsupported_grant_type", "only refresh_token is supported")
+        }
+        guard let presented = form["refresh_token"], !presented.isEmpty, presented.utf8.count <= 256 else {
+            return Self.oauthError(.badRequest, "invalid_request", "refresh_token is required")
+        }
+        let now = Date()
+        let next = refreshTokens.makeToken()
+        let outcome: RotationOutcome
+        do {
+            outcome = try await store.rotate(
+                presentedHash: RefreshTokenHash.of(presented), newHash: RefreshTokenHash.of(next),
+                newExpiresAt: now.addingTimeInterval(config.tokens.refreshTTL.seconds), now: now)
+        } catch {
+            return storeFailure(error, request)
+        }
+        switch outcome {
+        case .rotated(let family):
+            let expiresAt = min(family.expiresAt, now.addingTimeInterval(config.tokens.refreshTTL.seconds))
+            return tokenResponse(for: family, refreshToken: next, refreshExpiresAt: expiresAt, now: now)
+        case .reused(let familyID):
+            // RFC 9700 section 4.14.2: a spent token presented again means it was stolen; the family is gone.
+            logger.warning("refresh token reuse: session revoked",
+                metadata: ["request_id": "\(request.requestID)", "family": "\(familyID)"])
+            return Self.oauthError(.badRequest, "invalid_grant", "the refresh token was already used; log in again")
+        case .expired:
+            return Self.oauthError(.badRequest, "invalid_grant", "the refresh token has expired")
+        case .revoked:
+            return Self.oauthError(.badRequest, "invalid_grant", "the session has ended")
+        case .unknown:
+            return Self.oauthError(.badRequest, "invalid_grant", "the refresh token is not valid")
+        }
+    }
+
+    /// RFC 7009: always 200, whether or not the token was known, so the endpoint reveals nothing.
+    private func revoke(_ request: ControlRequest) async -> ControlResponse {
+        guard case .success(let form) = FormBody.parse(request.body, headers: request.headers),
+            let token = form["token"], !token.isEmpty
+        else {
+            return Self.oauthError(.badRequest, "invalid_request", "token is required")
+        }
+        let now = Date()
+        if token.contains(".") {
+            // A JWT access token: stop it at once on this instance, and remember it across restarts.
+            if case .valid(let claims) = verifier.verify(token, now: now) {
+                await revokeAccessToken(claims)
+                if let sid = claims.sessionID {
+                    _ = try? await store.revokeFamily(familyID: sid, now: now)
+                }
+            }
+        } else if token.utf8.count <= 256 {
+            _ = try? await store.revokeByRefreshTokenHash(RefreshTokenHash.of(token), now: now)
+        }
+        return ControlResponse.json(.ok, "{}")
+    }
+
+    private func logout(_ request: ControlRequest) async -> ControlResponse {
+        let claims: VerifiedClaims
+        switch authenticate(request) {
+        case .success(let verified): claims = verified
+        case .failure(let refusal): return refusal.response
+        }
+        await revokeAccessToken(claims)
+        if let sid = claims.sessionID {
+            do {
+                try await store.revokeFamily(familyID: sid, now: Date())
+            } catch {
+                return storeFailure(error, request)
+            }
+        }
+        var answer = ControlResponse(status: .noContent, headers: [("Cache-Control", "no-store")])
+        answer.openid = claims.subject
+        return answer
+    }
+
+    private func userInfo(_ request: ControlRequest) async -> ControlResponse {
+        let claims: VerifiedClaims
+        switch authenticate(request) {
+        case .success(let verified): claims = verified
+        case .failure(let refusal): return refusal.response
+        }
+        guard case .success(let form) = FormBody.parse(request.body, headers: request.headers),
+            let encryptedData = form["encryptedData"], let iv = form["iv"]
+        else {
+            return Self.oauthError(.badRequest, "invalid_request", "encryptedData and iv are required")
+        }
+        guard let appid = claims.appid else {
+            return Self.oauthError(.badRequest, "invalid_request", "the token names no appid")
+        }
+        let sessionKey: String?
+        do {
+            sessionKey = try await store.sessionKey(appid: appid, openid: claims.subject)
+        } catch {
+            return storeFailure(error, request)
+        }
+        guard let sessionKey else {
+            return Self.oauthError(.badRequest, "invalid_grant", "no WeChat session for this user; log in again")
+        }
+        do {
+            let data = try EncryptedDataDecryptor(appID: appid).decrypt(
+                encryptedData: encryptedData, iv: iv, sessionKey: sessionKey, rawData: form["rawData"],
+                signature: form["signature"])
+            var answer = ControlResponse.json(.ok, data.text)
+            answer.openid = claims.subject
+            return answer
+        } catch {
+            return Self.oauthError(.badRequest, "invalid_request", error.description)
+        }
+    }
+
+    private func phone(_ request: ControlRequest) async -> ControlResponse {
+        let claims: VerifiedClaims
+        switch authenticate(request) {
+        case .success(let verified): claims = verified
+        case .failure(let refusal): return refusal.response
+        }
+        guard case .success(let form) = FormBody.parse(request.body, headers: request.headers),
+            let code = form["code"], !code.isEmpty, code.utf8.count <= 512
+        else {
+            return Self.oauthError(.badRequest, "invalid_request", "code is required")
+        }
+        guard let app = config.wechat.apps.first(where: { $0.appid == claims.appid }) ?? config.wechat.apps.first
+        else {
+            return Self.oauthError(.badRequest, "invalid_request", "no app configured")
+        }
+        do {
+            let phone = try await wechat.phoneNumber(app: WeChatApp(appID: app.appid, secret: app.secret), code: code)
+            let body = "{\"phoneNumber\":\"\(JSONText.escape(phone.phoneNumber))\","
+                + "\"purePhoneNumber\":\"\(JSONText.escape(phone.purePhoneNumber))\","
+                + "\"countryCode\":\"\(JSONText.escape(phone.countryCode))\"}"
+            var answer = ControlResponse.json(.ok, body)
+            answer.openid = claims.subject
+            return answer
+        } catch {
+            return Self.loginError(error)
+        }
+    }
+
+    // MARK: Helpers
+
+    /// A request refused before its endpoint ran, with the answer to send.
+    struct Refusal: Error {
+        let response: ControlResponse
+    }
+
+    private func limited(_ request: ControlRequest, _ body: () async -> ControlResponse) async -> ControlResponse {
+        if let wait = rateLimiter.check(request.peerAddress ?? "unix") {
+            return Self.oauthError(.tooManyRequests, "slow_down", "too many requests; retry later",
+                extraHeaders: [("Retry-After", String(wait))])
+        }
+        return await body()
+    }
+
+    /// The bearer token of a control request, verified like on the proxy path.
+    private func authenticate(_ request: ControlRequest) -> Result<VerifiedClaims, Refusal> {
+        let values = request.headers[canonicalForm: "authorization"]
+        guard values.count == 1, let token = Authenticator.bearerToken(values[0]) else {
+            return .failure(Refusal(response: ControlResponse(
+                status: .unauthorized,
+                headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
+                    ("WWW-Authenticate", "Bearer realm=\"\(config.tokens.issuer)\"")],
+                body: "{\"error\":\"invalid_token\",\"error_description\":\"a bearer access token is required\"}")))
+        }
+        switch verifier.verify(token, now: Date()) {
+        case .valid(let claims):
+            return .success(claims)
+        case .invalid(let rejection):
+            return .failure(Refusal(response: ControlResponse(
+                status: .unauthorized,
+                headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
+                    ("WWW-Authenticate", "Bearer realm=\"\(config.tokens.issuer)\", error=\"invalid_token\"")],
+                body: "{\"error\":\"invalid_token\",\"error_description\":\"\(JSONText.escape(rejection.description))\"}")))
+        }
+    }
+
+    private func revokeAccessToken(_ claims: VerifiedClaims) async {
+        guard let jti = claims.jti else { return }
+        revocations.revoke(jti: jti, until: claims.expiresAt)
+        do {
+            try await store.recordRevokedAccessToken(jti: jti, expiresAt: claims.expiresAt)
+        } catch {
+            logger.error("could not persist a revoked access token", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func tokenResponse(for session: SessionRecord, refreshToken: String, refreshExpiresAt: Date, now: Date)
+        -> ControlResponse
+    {
+        let access: IssuedToken
+        do {
+            access = try issuer.issue(
+                subject: session.openid, appid: session.appid, unionid: session.unionid, sessionID: session.familyID,
+                ttl: config.tokens.accessTTL.seconds, now: now)
+        } catch {
+            logger.error("could not sign an access token", metadata: ["error": "\(error)"])
+            return Self.oauthError(.internalServerError, "server_error", "could not issue a token")
+        }
+        var body = "{\"access_token\":\"\(access.token)\",\"token_type\":\"Bearer\""
+        body += ",\"expires_in\":\(Int(config.tokens.accessTTL.seconds))"
+        body += ",\"refresh_token\":\"\(refreshToken)\""
+        body += ",\"refresh_expires_in\":\(max(0, Int(refreshExpiresAt.timeIntervalSince(now))))"
+        body += ",\"openid\":\"\(JSONText.escape(session.openid))\""
+        if let unionid = session.unionid { body += ",\"unionid\":\"\(JSONText.escape(unionid))\"" }
+        body += "}"
+        var answer = ControlResponse.json(.ok, body, extraHeaders: [("Pragma", "no-cache")])
+        answer.openid = session.openid
+        return answer
+    }
+
+    private func storeFailure(_ error: SessionStoreError, _ request: ControlRequest) -> ControlResponse {
+        logger.error("session store failed", metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
+        return Self.oauthError(.serviceUnavailable, "temporarily_unavailable", "the session store is unavailable")
+    }
+
+    /// DESIGN.md section 5, "Login errors".
+    static func loginError(_ error: WeChatError) -> ControlResponse {
+        switch error {
+        case .invalidCode, .codeUsed:
+            return oauthError(.badRequest, "invalid_grant", "the code is invalid, expired or already used; call wx.login again")
+        case .rateLimited:
+            return oauthError(.tooManyRequests, "slow_down", "WeChat rate limit reached; retry later",
+                extraHeaders: [("Retry-After", "60")])
+        case .riskyUser:
+            return oauthError(.forbidden, "access_denied", "WeChat refused this user")
+        case .systemBusy, .unavailable:
+            return oauthError(.serviceUnavailable, "temporarily_unavailable", "WeChat is unavailable; call wx.login and retry",
+                extraHeaders: [("Retry-After", "5")])
+        case .invalidAppID, .invalidSecret:
+            return oauthError(.serviceUnavailable, "temporarily_unavailable", "the gateway's WeChat app is misconfigured")
+        default:
+            return oauthError(.badGateway, "temporarily_unavailable", "WeChat answered unexpectedly")
+        }
+    }
+
+    static func oauthError(
+        _ status: HTTPResponseStatus, _ code: String, _ description: String, extraHeaders: [(String, String)] = []
+    ) -> ControlResponse {
+        ControlResponse.json(
+            status, "{\"error\":\"\(code)\",\"error_description\":\"\(JSONText.escape(description))\"}",
+            extraHeaders: extraHeaders)
+    }
+}
