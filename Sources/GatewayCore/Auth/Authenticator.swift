@@ -14,12 +14,14 @@ public struct Authenticator: Sendable {
 
     public func authenticate(_ headers: HTTPHeaders, mode: RouteConfig.AuthMode, now: Date) -> AuthDecision {
         if mode == .none { return .anonymous }
-        let values = headers[canonicalForm: "authorization"]
-        guard let first = values.first else {
+        // Whole field lines, not `canonicalForm` (which splits on commas and drops empty values): an empty
+        // second line still makes two Authorization headers.
+        let lines = headers["authorization"]
+        guard let first = lines.first.map({ $0.trimmingSpaces() }), !(lines.count == 1 && first.isEmpty) else {
             return mode == .required ? .rejected(.missingToken) : .anonymous
         }
         // Two Authorization headers are ambiguous: which one an upstream would read is not ours to guess.
-        guard values.count == 1, let token = Self.bearerToken(first) else {
+        guard lines.count == 1, let token = Self.bearerToken(first[...]) else {
             return .rejected(.malformedAuthorization)
         }
         switch verifier.verify(token, now: now) {

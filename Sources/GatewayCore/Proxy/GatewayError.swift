@@ -87,17 +87,29 @@ public enum GatewayError: Error, Sendable, Equatable {
 
     /// Extra response headers: RFC 6750 section 3 challenges on authentication failures.
     public func headers(realm: String) -> [(String, String)] {
+        let realm = Self.quotedStringContent(realm)
         switch self {
         case .authentication(.missingToken):
             return [("WWW-Authenticate", "Bearer realm=\"\(realm)\"")]
         case .authentication(.malformedAuthorization):
             return [("WWW-Authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_request\"")]
         case .authentication(.invalidToken(let rejection)):
+            let description = Self.quotedStringContent(rejection.description)
             return [("WWW-Authenticate",
-                "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(rejection.description)\"")]
+                "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\"")]
         default:
             return []
         }
+    }
+
+    /// RFC 6750 section 3 allows only %x20-21 / %x23-5B / %x5D-7E inside these quoted values: no `"`,
+    /// no `\`, no control or non-ASCII characters (`missingClaim` descriptions quote the claim name).
+    static func quotedStringContent(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 > 0x7E || $0 == 0x22 || $0 == 0x5C }) else { return text }
+        return String(decoding: text.utf8.compactMap { byte -> UInt8? in
+            if byte == 0x22 { return UInt8(ascii: "'") }
+            return byte < 0x20 || byte > 0x7E || byte == 0x5C ? nil : byte
+        }, as: UTF8.self)
     }
 
     /// `{"error": ..., "error_description": ..., "request_id": ...}`

@@ -25,7 +25,10 @@ public struct RequestTarget: Sendable, Equatable {
         if trimmed.hasSuffix("/") { trimmed.removeLast() }
         guard path.hasPrefix(trimmed) else { return path }
         let rest = path.dropFirst(trimmed.count)
-        return rest.isEmpty ? "/" : rest
+        if rest.isEmpty { return "/" }
+        // A prefix without trailing slash also matches inside a segment (`/api` takes `/apix`): the
+        // forwarded path must still be absolute, or the upstream URL would read `host:port` + `x`.
+        return rest.utf8.first == UInt8(ascii: "/") ? rest : "/" + rest
     }
 
     private static func hasForbiddenByte(_ text: String) -> Bool {
@@ -36,9 +39,13 @@ public struct RequestTarget: Sendable, Equatable {
 
     private static func hasDotSegment(_ path: Substring) -> Bool {
         guard path.contains(".") || path.contains("%") else { return false }
-        for segment in path.split(separator: "/", omittingEmptySubsequences: false) {
-            let decoded = segment.replacingOccurrences(of: "%2e", with: ".", options: .caseInsensitive)
-            if decoded == "." || decoded == ".." { return true }
+        // Upstreams that decode `%2F` before normalising see a separator there; Tomcat and Spring drop
+        // `;` path parameters first, so `..;` is `..` to them.
+        let decoded = path.replacingOccurrences(of: "%2e", with: ".", options: .caseInsensitive)
+            .replacingOccurrences(of: "%2f", with: "/", options: .caseInsensitive)
+        for segment in decoded.split(separator: "/", omittingEmptySubsequences: false) {
+            let bare = segment.prefix(while: { $0 != ";" })
+            if bare == "." || bare == ".." { return true }
         }
         return false
     }

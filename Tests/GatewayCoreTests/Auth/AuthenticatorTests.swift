@@ -1,0 +1,143 @@
+import Foundation
+import NIOHTTP1
+import Tokens
+import XCTest
+
+@testable import GatewayCore
+
+final class AuthenticatorTests: XCTestCase {
+    private let now = Date(timeIntervalSince1970: 1_700_000_000)
+    private var issuer: TokenIssuer!
+    private var authenticator: Authenticator!
+
+    override func setUpWithError() throws {
+        let ring = try KeyRing(current: TokenKey.hmac(secret: "0123456789abcdef0123456789abcdef", kid: "k1"))
+        issuer = TokenIssuer(keyRing: ring, issuer: "gateway", audience: "legacy-api")
+        authenticator = Authenticator(
+            verifier: AccessTokenVerifier(keyRing: ring, issuer: "gateway", audience: "legacy-api", leeway: 30))
+    }
+
+    private func token(unionid: String? = nil, ttl: TimeInterval = 900, issuedAt: Date? = nil) throws -> String {
+        try issuer.issue(subject: "o-user", appid: "wx1", unionid: unionid, ttl: ttl, now: issuedAt ?? now).token
+    }
+
+    private func decide(_ authorization: [String], mode: RouteConfig.AuthMode = .required) -> AuthDecision {
+        authenticator.authenticate(
+            HTTPHeaders(authorization.map { ("Authorization", $0) }), mode: mode, now: now)
+    }
+
+    func testValidBearerTokenAuthenticatesWithItsClaims() throws {
+        let issued = try issuer.issue(subject: "o-user", appid: "wx1", unionid: "u-1", ttl: 900, now: now)
+
+        let decision = decide(["Bearer \(issued.token)"])
+
+        XCTAssertEqual(decision, .authenticated(Identity(openid: "o-user", unionid: "u-1", appid: "wx1", jti: issued.jti)))
+    }
+
+    func testTokenWithoutUnionIdGivesIdentityWithoutUnionId() throws {
+        guard case .authenticated(let identity) = decide(["Bearer \(try token())"]) else {
+            return XCTFail("expected authenticated")
+        }
+
+        XCTAssertNil(identity.unionid)
+        XCTAssertEqual(identity.appid, "wx1")
+    }
+
+    func testBearerSchemeIsCaseInsensitive() throws {
+        let token = try token()
+
+        for scheme in ["bearer", "BEARER", "BeArEr"] {
+            guard case .authenticated = decide(["\(scheme) \(token)"]) else { return XCTFail(scheme) }
+        }
+    }
+
+    func testSeveralSpacesAfterSchemeAreAccepted() throws {
+        guard case .authenticated = decide(["Bearer   \(try token())"]) else { return XCTFail() }
+    }
+
+    func testMissingTokenOnRequiredRouteIsRejectedAsMissing() {
+        XCTAssertEqual(decide([], mode: .required), .rejected(.missingToken))
+    }
+
+    func testMissingTokenOnOptionalRouteIsAnonymous() {
+        XCTAssertEqual(decide([], mode: .optional), .anonymous)
+    }
+
+    func testValidTokenOnOptionalRouteAuthenticates() throws {
+        guard case .authenticated = decide(["Bearer \(try token())"], mode: .optional) else { return XCTFail() }
+    }
+
+    func testInvalidTokenOnOptionalRouteIsRejected() {
+        XCTAssertEqual(decide(["Bearer garbage"], mode: .optional), .rejected(.invalidToken(.malformed)))
+    }
+
+    func testNoneModeIgnoresTokensEvenInvalidOnes() throws {
+        XCTAssertEqual(decide([], mode: .none), .anonymous)
+        XCTAssertEqual(decide(["Bearer garbage"], mode: .none), .anonymous)
+        XCTAssertEqual(decide(["Basic Zm9vOmJhcg=="], mode: .none), .anonymous)
+        XCTAssertEqual(decide(["Bearer \(try token())"], mode: .none), .anonymous)
+    }
+
+    func testNonBearerSchemeIsMalformed() {
+        XCTAssertEqual(decide(["Basic Zm9vOmJhcg=="]), .rejected(.malformedAuthorization))
+        XCTAssertEqual(decide(["Basic Zm9vOmJhcg=="], mode: .optional), .rejected(.malformedAuthorization))
+        XCTAssertEqual(decide(["Bearertoken"]), .rejected(.malformedAuthorization))
+        XCTAssertEqual(decide(["Bearer"]), .rejected(.malformedAuthorization))
+        XCTAssertEqual(decide(["Token abc"]), .rejected(.malformedAuthorization))
+    }
+
+    func testTokenWithCharactersOutsideToken68IsMalformed() {
+        XCTAssertEqual(decide(["Bearer a b"]), .rejected(.malformedAuthorization))
+        XCTAssertEqual(decide(["Bearer a\"b"]), .rejected(.malformedAuthorization))
+    }
+
+    func testTwoAuthorizationHeadersAreMalformed() throws {
+        let token = try token()
+
+        XCTAssertEqual(decide(["Bearer \(token)", "Bearer \(token)"]), .rejected(.malformedAuthorization))
+        XCTAssertEqual(decide(["Bearer \(token)", "Basic Zm9v"], mode: .optional), .rejected(.malformedAuthorization))
+    }
+
+    func testEmptySecondAuthorizationHeaderIsStillTwoHeaders() throws {
+        // With forward_authorization the upstream would receive both lines; which one it reads is not ours to guess.
+        XCTAssertEqual(decide(["Bearer \(try token())", ""]), .rejected(.malformedAuthorization))
+    }
+
+    func testExpiredTokenIsInvalid() throws {
+        let expired = try token(ttl: 60, issuedAt: now.addingTimeInterval(-3600))
+
+        XCTAssertEqual(decide(["Bearer \(expired)"]), .rejected(.invalidToken(.expired)))
+    }
+
+    func testGarbageTokenIsInvalid() {
+        XCTAssertEqual(decide(["Bearer not-a-jwt"]), .rejected(.invalidToken(.malformed)))
+        XCTAssertEqual(decide(["Bearer a.b.c"]), .rejected(.invalidToken(.malformed)))
+    }
+
+    func testTokenSignedWithAnotherSecretIsInvalid() throws {
+        let other = try KeyRing(current: TokenKey.hmac(secret: "ffffffffffffffffffffffffffffffff", kid: "k1"))
+        let forged = try TokenIssuer(keyRing: other, issuer: "gateway", audience: "legacy-api")
+            .issue(subject: "o-admin", ttl: 900, now: now).token
+
+        XCTAssertEqual(decide(["Bearer \(forged)"]), .rejected(.invalidToken(.badSignature)))
+    }
+
+    func testRejectionReasonsAreStableLabels() {
+        XCTAssertEqual(AuthRejection.missingToken.reason, "missing")
+        XCTAssertEqual(AuthRejection.malformedAuthorization.reason, "malformed_header")
+        XCTAssertEqual(AuthRejection.invalidToken(.expired).reason, "expired")
+    }
+}
+
+extension AuthenticatorTests {
+    func testLoneEmptyAuthorizationHeaderCountsAsMissing() {
+        XCTAssertEqual(decide([""], mode: .required), .rejected(.missingToken))
+        XCTAssertEqual(decide([""], mode: .optional), .anonymous)
+    }
+
+    func testCommaInsideOneAuthorizationHeaderIsMalformed() throws {
+        let token = try token()
+
+        XCTAssertEqual(decide(["Bearer \(token), Bearer \(token)"]), .rejected(.malformedAuthorization))
+    }
+}

@@ -1,0 +1,232 @@
+import NIOHTTP1
+import XCTest
+
+@testable import GatewayCore
+
+final class HeaderRewriterTests: XCTestCase {
+    private let rewriter = HeaderRewriter(
+        identity: IdentityConfig(), trustedProxies: [IPAddressRange(configText: "10.0.0.0/8")!])
+    private let untrusted = ForwardingContext(peerAddress: "203.0.113.9", scheme: "https", requestID: "req-1")
+    private let trusted = ForwardingContext(peerAddress: "10.1.2.3", scheme: "http", requestID: "req-2")
+    private let caller = Identity(openid: "o-real", unionid: "u-real", appid: "wx-real", jti: "j")
+
+    private func rewrite(
+        _ pairs: [(String, String)], identity: Identity? = nil, forwardAuthorization: Bool = false,
+        context: ForwardingContext? = nil
+    ) -> [(name: String, value: String)] {
+        rewriter.upstreamHeaders(
+            for: HTTPHeaders(pairs), identity: identity, forwardAuthorization: forwardAuthorization,
+            context: context ?? untrusted)
+    }
+
+    private func values(_ headers: [(name: String, value: String)], _ name: String) -> [String] {
+        headers.filter { $0.name.lowercased() == name.lowercased() }.map(\.value)
+    }
+
+    private func canonicalNames(_ headers: [(name: String, value: String)]) -> Set<String> {
+        Set(headers.map { HeaderName.canonical($0.name) })
+    }
+
+    // MARK: identity headers
+
+    func testClientIdentityHeadersAreStrippedInEveryCaseAndCount() {
+        let result = rewrite([
+            ("X-OpenId", "forged1"), ("x-openid", "forged2"), ("X-OPENID", "forged3"),
+            ("X-UnionId", "forged"), ("x-appid", "forged"), ("Accept", "*/*"),
+        ])
+
+        XCTAssertTrue(values(result, "X-OpenId").isEmpty)
+        XCTAssertTrue(values(result, "X-UnionId").isEmpty)
+        XCTAssertTrue(values(result, "X-AppId").isEmpty)
+        XCTAssertEqual(values(result, "Accept"), ["*/*"])
+    }
+
+    func testClientIdentityHeadersWithUnderscoreSpellingAreStripped() {
+        let result = rewrite([("X_OpenId", "forged"), ("x_unionid", "forged"), ("X_APPID", "forged")])
+
+        XCTAssertFalse(result.contains { $0.value == "forged" })
+    }
+
+    func testClientIdentityHeadersAreReplacedByCallersIdentity() {
+        let result = rewrite([("X-OpenId", "forged"), ("X_OpenId", "forged"), ("X-UnionId", "forged")], identity: caller)
+
+        XCTAssertEqual(values(result, "X-OpenId"), ["o-real"])
+        XCTAssertEqual(values(result, "X-UnionId"), ["u-real"])
+        XCTAssertEqual(values(result, "X-AppId"), ["wx-real"])
+        XCTAssertFalse(result.contains { $0.name.contains("_") })
+    }
+
+    func testIdentityHeadersAreStrippedOnAnonymousRequests() {
+        let result = rewrite([("X-OpenId", "forged"), ("X-AppId", "forged")], identity: nil)
+
+        XCTAssertTrue(canonicalNames(result).isDisjoint(with: ["x-openid", "x-unionid", "x-appid"]))
+    }
+
+    func testUnionIdIsInjectedOnlyWhenTokenHasOne() {
+        let result = rewrite([("X-UnionId", "forged")], identity: Identity(openid: "o-real", appid: "wx-real"))
+
+        XCTAssertEqual(values(result, "X-OpenId"), ["o-real"])
+        XCTAssertTrue(values(result, "X-UnionId").isEmpty)
+        XCTAssertEqual(values(result, "X-AppId"), ["wx-real"])
+    }
+
+    func testConfiguredIdentityHeaderNamesAreStrippedAndInjected() {
+        var identity = IdentityConfig()
+        identity.openidHeader = "X-User"
+        let rewriter = HeaderRewriter(identity: identity, trustedProxies: [])
+
+        let result = rewriter.upstreamHeaders(
+            for: HTTPHeaders([("x_user", "forged"), ("X-USER", "forged")]), identity: Identity(openid: "o-real"),
+            forwardAuthorization: false, context: untrusted)
+
+        XCTAssertEqual(values(result, "X-User"), ["o-real"])
+        XCTAssertFalse(result.contains { $0.value == "forged" })
+    }
+
+    func testConnectionHeaderCannotStripInjectedIdentity() {
+        let result = rewrite(
+            [("Connection", "X-OpenId, X-AppId, X-Request-Id"), ("X-OpenId", "forged")], identity: caller)
+
+        XCTAssertEqual(values(result, "X-OpenId"), ["o-real"])
+        XCTAssertEqual(values(result, "X-AppId"), ["wx-real"])
+        XCTAssertEqual(values(result, "X-Request-Id"), ["req-1"])
+    }
+
+    // MARK: hop-by-hop and Connection
+
+    func testConnectionAndTheHeadersItNamesAreDropped() {
+        let result = rewrite([
+            ("Connection", "keep-alive, X-Secret-Hop"), ("connection", "X-Other-Hop"), ("X-Secret-Hop", "1"),
+            ("x-other-hop", "2"), ("X-Kept", "3"),
+        ])
+
+        XCTAssertTrue(canonicalNames(result).isDisjoint(with: ["connection", "x-secret-hop", "x-other-hop"]))
+        XCTAssertEqual(values(result, "X-Kept"), ["3"])
+    }
+
+    func testHopByHopHeadersAreDropped() {
+        let result = rewrite([
+            ("Keep-Alive", "timeout=5"), ("Proxy-Connection", "keep-alive"), ("TE", "trailers"),
+            ("Trailer", "X-Checksum"), ("Transfer-Encoding", "chunked"), ("Upgrade", "websocket"),
+            ("Proxy-Authorization", "Basic Zm9vOmJhcg=="), ("Content-Length", "5"), ("Expect", "100-continue"),
+            ("Accept", "*/*"),
+        ])
+
+        XCTAssertTrue(
+            canonicalNames(result).isDisjoint(with: [
+                "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+                "proxy-authorization", "content-length", "expect",
+            ]))
+        XCTAssertEqual(values(result, "Accept"), ["*/*"])
+    }
+
+    func testEndToEndHeadersKeepClientOrderAndSpelling() {
+        let result = rewrite([("accept", "a"), ("X-Custom", "1"), ("Cookie", "a=1"), ("x-custom", "2")])
+
+        let endToEnd = result.prefix(4).map { "\($0.name): \($0.value)" }
+        XCTAssertEqual(endToEnd, ["accept: a", "X-Custom: 1", "Cookie: a=1", "x-custom: 2"])
+    }
+
+    // MARK: Authorization
+
+    func testAuthorizationIsDroppedByDefault() {
+        let result = rewrite([("Authorization", "Bearer secret-token")], identity: caller)
+
+        XCTAssertTrue(values(result, "Authorization").isEmpty)
+        XCTAssertFalse(result.contains { $0.value.contains("secret-token") })
+    }
+
+    func testAuthorizationIsForwardedWhenRouteAsks() {
+        let result = rewrite([("Authorization", "Bearer secret-token")], identity: caller, forwardAuthorization: true)
+
+        XCTAssertEqual(values(result, "Authorization"), ["Bearer secret-token"])
+    }
+
+    // MARK: X-Forwarded-*
+
+    func testForwardedForFromUntrustedPeerIsReplacedByPeer() {
+        let result = rewrite([("X-Forwarded-For", "1.2.3.4"), ("Forwarded", "for=1.2.3.4")])
+
+        XCTAssertEqual(values(result, "X-Forwarded-For"), ["203.0.113.9"])
+        XCTAssertTrue(values(result, "Forwarded").isEmpty)
+    }
+
+    func testForwardedForFromTrustedProxyIsAppendedTo() {
+        let result = rewrite(
+            [("X-Forwarded-For", "1.2.3.4, 5.6.7.8"), ("X-Forwarded-For", "9.9.9.9")], context: trusted)
+
+        XCTAssertEqual(values(result, "X-Forwarded-For"), ["1.2.3.4, 5.6.7.8, 9.9.9.9, 10.1.2.3"])
+    }
+
+    func testForwardedProtoAndHostFromUntrustedPeerAreReplaced() {
+        let result = rewrite([
+            ("Host", "api.example.com"), ("X-Forwarded-Proto", "http"), ("X-Forwarded-Host", "evil.example"),
+        ])
+
+        XCTAssertEqual(values(result, "X-Forwarded-Proto"), ["https"])
+        XCTAssertEqual(values(result, "X-Forwarded-Host"), ["api.example.com"])
+        XCTAssertEqual(values(result, "Host"), ["api.example.com"])
+    }
+
+    func testForwardedProtoAndHostFromTrustedProxyAreKept() {
+        let result = rewrite(
+            [("Host", "internal:8080"), ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "www.example.com")],
+            context: trusted)
+
+        XCTAssertEqual(values(result, "X-Forwarded-Proto"), ["https"])
+        XCTAssertEqual(values(result, "X-Forwarded-Host"), ["www.example.com"])
+    }
+
+    func testForwardedForIsOmittedWithoutPeerAddress() {
+        let context = ForwardingContext(peerAddress: nil, scheme: "http", requestID: "r")
+        let result = rewrite([("X-Forwarded-For", "1.2.3.4")], context: context)
+
+        XCTAssertTrue(values(result, "X-Forwarded-For").isEmpty)
+        XCTAssertEqual(values(result, "X-Forwarded-Proto"), ["http"])
+    }
+
+    // MARK: X-Request-Id
+
+    func testRequestIdFromContextReplacesClientCopies() {
+        let result = rewrite([("X-Request-Id", "client-1"), ("x-request-id", "client-2")])
+
+        XCTAssertEqual(values(result, "X-Request-Id"), ["req-1"])
+    }
+
+    // MARK: response side
+
+    func testResponseHopByHopAndTransferEncodingAreDropped() {
+        let headers = HeaderRewriter.clientHeaders(
+            from: [
+                ("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked"), ("Connection", "keep-alive, X-Hop"),
+                ("Keep-Alive", "timeout=5"), ("X-Hop", "1"), ("Upgrade", "h2c"), ("Trailer", "X-Sum"),
+                ("Proxy-Authenticate", "Basic"),
+            ], requestID: "req-1")
+
+        XCTAssertEqual(headers["Content-Type"], ["text/plain"])
+        for name in ["Transfer-Encoding", "Connection", "Keep-Alive", "X-Hop", "Upgrade", "Trailer", "Proxy-Authenticate"] {
+            XCTAssertFalse(headers.contains(name: name), name)
+        }
+    }
+
+    func testResponseSetCookiesAreKeptApart() {
+        let headers = HeaderRewriter.clientHeaders(
+            from: [("Set-Cookie", "a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"), ("Set-Cookie", "b=2")],
+            requestID: "req-1")
+
+        XCTAssertEqual(headers["Set-Cookie"], ["a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT", "b=2"])
+    }
+
+    func testResponseGetsRequestId() {
+        let headers = HeaderRewriter.clientHeaders(from: [("Content-Length", "2")], requestID: "req-1")
+
+        XCTAssertEqual(headers["X-Request-Id"], ["req-1"])
+        XCTAssertEqual(headers["Content-Length"], ["2"])
+    }
+
+    func testResponseKeepsUpstreamsRequestIdWithoutDuplicate() {
+        let headers = HeaderRewriter.clientHeaders(from: [("x-request-id", "req-1")], requestID: "req-1")
+
+        XCTAssertEqual(headers["X-Request-Id"], ["req-1"])
+    }
+}

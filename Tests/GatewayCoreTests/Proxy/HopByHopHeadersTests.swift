@@ -1,0 +1,31 @@
+import NIOHTTP1
+import XCTest
+
+@testable import GatewayCore
+
+final class HopByHopHeadersTests: XCTestCase {
+    func testFixedHopByHopNamesAreAlwaysIncluded() {
+        let hop = HopByHopHeaders(HTTPHeaders())
+
+        for name in ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade"] {
+            XCTAssertTrue(hop.contains(name), name)
+        }
+        XCTAssertFalse(hop.contains("accept"))
+        XCTAssertFalse(hop.contains("authorization"))
+    }
+
+    func testNamesListedInConnectionAreHopByHopLowerCasedAndTrimmed() {
+        let hop = HopByHopHeaders(HTTPHeaders([("Connection", "close,  X-Foo ,x-BAR"), ("connection", "X-Baz")]))
+
+        XCTAssertTrue(hop.contains("x-foo"))
+        XCTAssertTrue(hop.contains("x-bar"))
+        XCTAssertTrue(hop.contains("x-baz"))
+        XCTAssertTrue(hop.contains("close"))
+    }
+
+    func testEmptyConnectionListEntriesAddNothing() {
+        let hop = HopByHopHeaders(HTTPHeaders([("Connection", " , ,")]))
+
+        XCTAssertEqual(hop.names, HopByHopHeaders.fixed)
+    }
+}
