@@ -21,9 +21,14 @@ public struct Authenticator: Sendable {
             return mode == .required ? .rejected(.missingToken) : .anonymous
         }
         // Two Authorization headers are ambiguous: which one an upstream would read is not ours to guess.
-        guard lines.count == 1, let token = Self.bearerToken(first[...]) else {
-            return .rejected(.malformedAuthorization)
+        guard lines.count == 1 else { return .rejected(.malformedAuthorization) }
+        // RFC 6750 section 3.1: credentials of another scheme (Basic...) count as no bearer token at all.
+        guard first.utf8.count >= 6, first.prefix(6).lowercased() == "bearer",
+            first.utf8.count == 6 || first.dropFirst(6).first == " "
+        else {
+            return mode == .required ? .rejected(.missingToken) : .anonymous
         }
+        guard let token = Self.bearerToken(first[...]) else { return .rejected(.malformedAuthorization) }
         switch verifier.verify(token, now: now) {
         case .valid(let claims):
             return .authenticated(Identity(openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti))

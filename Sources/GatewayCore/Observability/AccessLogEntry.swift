@@ -48,7 +48,8 @@ public struct AccessLogEntry: Sendable {
     }
 
     private static func milliseconds(_ seconds: Double) -> String {
-        String(Double(Int((seconds * 1000 * 1000).rounded())) / 1000)
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return "0" }
+        return String(Double(Int((seconds * 1000 * 1000).rounded())) / 1000)
     }
 
     /// RFC 3339 in UTC with milliseconds, without a DateFormatter (not cheap, not thread-safe to share).

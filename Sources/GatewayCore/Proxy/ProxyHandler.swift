@@ -145,7 +145,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let runtime = holder.current
         let config = runtime.config
         let startedAt = NIODeadline.now()
-        let requestID = RequestID.accept(head.headers[canonicalForm: "x-request-id"].first) ?? RequestID.generate()
+        // Whole lines: one X-Request-Id is passed through; none, several or an odd one gets a fresh id.
+        let requestIDs = head.headers["x-request-id"]
+        let requestID = (requestIDs.count == 1 ? RequestID.accept(requestIDs[0][...]) : nil) ?? RequestID.generate()
         let target = RequestTarget(head.uri)
         var log = AccessLogEntry(
             time: Date(), requestID: requestID, clientAddress: peerAddress, method: head.method.rawValue,

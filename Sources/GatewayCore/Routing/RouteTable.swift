@@ -20,7 +20,12 @@ public struct RouteTable: Sendable {
     public func match(method: String, path: Substring, host: Substring?) -> RouteConfig? {
         for route in routes where Self.prefix(route.prefix, matches: path) {
             if let wanted = route.host, host.map({ $0 == wanted }) != true { continue }
-            if !route.methods.isEmpty, !route.methods.contains(method) { continue }
+            // HEAD is GET without a body (RFC 9110 section 9.3.2): a GET route takes it too, as nginx does.
+            if !route.methods.isEmpty, !route.methods.contains(method),
+                !(method == "HEAD" && route.methods.contains("GET"))
+            {
+                continue
+            }
             return route
         }
         return nil

@@ -78,12 +78,17 @@ final class AuthenticatorTests: XCTestCase {
         XCTAssertEqual(decide(["Bearer \(try token())"], mode: .none), .anonymous)
     }
 
-    func testNonBearerSchemeIsMalformed() {
-        XCTAssertEqual(decide(["Basic Zm9vOmJhcg=="]), .rejected(.malformedAuthorization))
-        XCTAssertEqual(decide(["Basic Zm9vOmJhcg=="], mode: .optional), .rejected(.malformedAuthorization))
-        XCTAssertEqual(decide(["Bearertoken"]), .rejected(.malformedAuthorization))
+    /// RFC 6750 section 3.1: another scheme is "no bearer token", answered with a bare challenge.
+    func testOtherSchemeCountsAsMissingBearerToken() {
+        XCTAssertEqual(decide(["Basic Zm9vOmJhcg=="]), .rejected(.missingToken))
+        XCTAssertEqual(decide(["Basic Zm9vOmJhcg=="], mode: .optional), .anonymous)
+        XCTAssertEqual(decide(["Token abc"]), .rejected(.missingToken))
+        XCTAssertEqual(decide(["Bearertoken"]), .rejected(.missingToken))
+    }
+
+    func testBearerWithoutAUsableTokenIsMalformed() {
         XCTAssertEqual(decide(["Bearer"]), .rejected(.malformedAuthorization))
-        XCTAssertEqual(decide(["Token abc"]), .rejected(.malformedAuthorization))
+        XCTAssertEqual(decide(["Bearer "]), .rejected(.malformedAuthorization))
     }
 
     func testTokenWithCharactersOutsideToken68IsMalformed() {
