@@ -63,10 +63,10 @@ public struct ConfigLoader: Sendable {
         case .privateKeyFile(let file), .publicKeyFile(let file): files.append(("tokens.private_key", file))
         case .secret: break
         }
-        for (index, key) in config.tokens.previousKeys.enumerated() {
+        for key in config.tokens.previousKeys {
             switch key.source {
-            case .privateKeyFile(let file): files.append(("tokens.previous_keys[\(index)].private_key", file))
-            case .publicKeyFile(let file): files.append(("tokens.previous_keys[\(index)].public_key", file))
+            case .privateKeyFile(let file): files.append(("\(key.path).private_key", file))
+            case .publicKeyFile(let file): files.append(("\(key.path).public_key", file))
             case .secret: break
             }
         }

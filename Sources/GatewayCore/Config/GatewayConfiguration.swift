@@ -19,6 +19,9 @@ public struct GatewayConfiguration: Sendable, Equatable {
         config.server = ServerConfig.decode(root.table("server"))
         config.log = LogConfig.decode(root.table("log"))
         config.wechat = WeChatConfig.decode(root.table("wechat"))
+        if !root.has("tokens") {
+            root.report("tokens", "the [tokens] section is required (secret for HS256, or algorithm and private_key)")
+        }
         config.tokens = TokensConfig.decode(root.table("tokens"))
         config.store = StoreConfig.decode(root.table("store"))
         config.identity = IdentityConfig.decode(root.table("identity"))

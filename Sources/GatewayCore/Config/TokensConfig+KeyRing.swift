@@ -43,8 +43,8 @@ extension TokensConfig {
         }
         let current = load(signingKey, algorithm: algorithm, kid: kid, path: currentPath)
         var previous: [TokenKey] = []
-        for (index, key) in previousKeys.enumerated() {
-            if let loaded = load(key.source, algorithm: key.algorithm, kid: key.kid, path: "tokens.previous_keys[\(index)]") {
+        for key in previousKeys {
+            if let loaded = load(key.source, algorithm: key.algorithm, kid: key.kid, path: key.path) {
                 previous.append(loaded)
             }
         }

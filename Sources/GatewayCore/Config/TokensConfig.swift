@@ -24,6 +24,8 @@ public struct TokensConfig: Sendable, Equatable {
 
     /// A key still accepted for verification during a rotation (`previous_keys`).
     public struct PreviousKey: Sendable, Equatable {
+        /// `tokens.previous_keys[i]`, for messages about this entry.
+        public var path: String
         public var kid: String?
         public var algorithm: Algorithm
         public var source: KeySource
@@ -63,8 +65,8 @@ public struct TokensConfig: Sendable, Equatable {
         config.signingKey = keySource(reader, algorithm: config.algorithm, allowPublicOnly: false)
             ?? .secret("")
         config.kid = reader.string("kid")
-        for (index, previous) in (reader.tableArray("previous_keys") ?? []).enumerated() {
-            _ = index
+        for previous in reader.tableArray("previous_keys") ?? [] {
+            let kid = previous.string("kid")
             var algorithm = config.algorithm
             if let text = previous.string("algorithm") {
                 if let parsed = Algorithm(rawValue: text) {
@@ -74,7 +76,8 @@ public struct TokensConfig: Sendable, Equatable {
                 }
             }
             if let source = keySource(previous, algorithm: algorithm, allowPublicOnly: true) {
-                config.previousKeys.append(PreviousKey(kid: previous.string("kid"), algorithm: algorithm, source: source))
+                config.previousKeys.append(
+                    PreviousKey(path: previous.path, kid: kid, algorithm: algorithm, source: source))
             }
             previous.rejectUnknownKeys()
         }
@@ -108,6 +111,10 @@ public struct TokensConfig: Sendable, Equatable {
         let secret = reader.string("secret")
         let privateKey = reader.string("private_key")
         let publicKey = allowPublicOnly ? reader.string("public_key") : nil
+        // A value that is present but failed (an unset ${VAR}, a wrong type) was reported already.
+        let failed = (reader.has("secret") && secret == nil) || (reader.has("private_key") && privateKey == nil)
+            || (allowPublicOnly && reader.has("public_key") && publicKey == nil)
+        if failed { return nil }
         if algorithm == .hs256 {
             if privateKey != nil { reader.report("private_key", "is not used with HS256 (use secret)") }
             if publicKey != nil { reader.report("public_key", "is not used with HS256 (use secret)") }
