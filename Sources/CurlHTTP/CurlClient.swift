@@ -48,7 +48,7 @@ public final class CurlClient: Sendable {
     }
 
     /// Transfers currently added to libcurl over all threads (their easy handles are in use).
-    var activeTransferCount: Int {
+    public var activeTransferCount: Int {
         threads.reduce(0) { $0 + $1.activeTransfers.load(ordering: .relaxed) }
     }
 

@@ -2,6 +2,7 @@ import CurlHTTP
 import Dispatch
 import Foundation
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
@@ -37,6 +38,7 @@ public final class GatewayService: Service, Sendable {
         let store: any SessionStore
         let wechatCurl: CurlClient
         let rateLimiter: RateLimiter
+        let metrics: GatewayMetrics
         let logger: Logger
     }
 
@@ -49,7 +51,10 @@ public final class GatewayService: Service, Sendable {
             let endpoints = AuthEndpoints(
                 config: config, wechat: wechat, store: shared.store, keyRing: ring, verifier: verifier,
                 revocations: shared.revocations, rateLimiter: shared.rateLimiter, logger: shared.logger)
-            return GatewayRuntime(config: config, verifier: verifier, control: endpoints)
+            // Only the proxy path's verifier is counted: `/auth/revoke` verifies whatever it is given (refresh
+            // tokens too), and those are not failed authentications.
+            let counted = CountingTokenVerifier(wrapping: verifier, metrics: shared.metrics)
+            return GatewayRuntime(config: config, verifier: counted, control: endpoints)
         }
     }
 
@@ -71,23 +76,49 @@ public final class GatewayService: Service, Sendable {
         let curl = try CurlClient(configuration: curlConfiguration)
         // WeChat calls get their own engine thread, so a slow WeChat never queues behind proxy traffic.
         let wechatCurl = try CurlClient(configuration: CurlClientConfiguration())
+        let metrics = GatewayMetrics()
+        Self.bootstrapMetricsSystem(metrics)
         let shared = Shared(
             revocations: revocations, store: store, wechatCurl: wechatCurl,
             rateLimiter: RateLimiter(requestsPerMinute: config.rateLimit.authPerMinute, burst: config.rateLimit.authBurst),
-            logger: logger)
+            metrics: metrics, logger: logger)
         let runtime: GatewayRuntime
         switch Self.makeRuntime(config, shared: shared) {
         case .success(let built): runtime = built
         case .failure(let error): throw error
         }
+        Self.warnAboutUnverifiedUpstreams(config, logger: logger)
         let holder = RuntimeHolder(runtime)
+        let tls: TLSContextBox?
+        do {
+            tls = try config.server.tls.map { TLSContextBox(try TLSContextBox.makeContext($0)) }
+        } catch {
+            throw GatewayStartupError("server.tls_certificate: cannot serve TLS: \(error)")
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.server.eventLoops)
         let writer = config.log.accessLog ? LineWriter(fd: 1) : nil
-        let accessLogger = AccessLogger(writer: writer, metrics: GatewayMetrics())
-        let tls = try config.server.tls.map { try Self.makeTLSContext($0) }
+        let accessLogger = AccessLogger(writer: writer, metrics: metrics)
         let server = GatewayServer(group: group, holder: holder, curl: curl, accessLogger: accessLogger, tls: tls)
+        let draining = NIOLockedValueBox(false)
+        let admin = AdminServer(group: group, probes: AdminServer.Probes(
+            metrics: metrics,
+            readiness: {
+                if draining.withLockedValue({ $0 }) { return .notReady(reason: "shutting down") }
+                do {
+                    try await store.ping()
+                    return .ready
+                } catch {
+                    return .notReady(reason: "store: \(error)")
+                }
+            },
+            beforeScrape: {
+                metrics.sample(
+                    openConnections: server.connections.count, upstreamTransfersInFlight: curl.activeTransferCount,
+                    accessLogDroppedLines: writer?.droppedLines)
+            }))
 
         let listener: any Channel
+        let adminListener: any Channel
         do {
             listener = try await server.bind(host: config.server.listen.host, port: config.server.listen.port)
         } catch {
@@ -95,14 +126,23 @@ public final class GatewayService: Service, Sendable {
             try? await group.shutdownGracefully()
             throw GatewayStartupError("cannot listen on \(config.server.listen): \(error)")
         }
+        do {
+            adminListener = try await admin.bind(host: config.server.adminListen.host, port: config.server.adminListen.port)
+        } catch {
+            try? await listener.close()
+            curl.shutdown()
+            try? await group.shutdownGracefully()
+            throw GatewayStartupError("cannot listen on server.admin_listen \(config.server.adminListen): \(error)")
+        }
         let address = listener.localAddress
         logger.info("gateway listening", metadata: [
             "listen": "\(address.map { "\($0)" } ?? "\(config.server.listen)")",
+            "admin_listen": "\(adminListener.localAddress.map { "\($0)" } ?? "\(config.server.adminListen)")",
             "routes": "\(config.routes.count)", "tls": "\(tls != nil)",
         ])
         if let address { onReady?(address) }
 
-        let reloads = installReloadHandler(holder: holder, shared: shared)
+        let reloads = installReloadHandler(holder: holder, shared: shared, tls: tls)
         let purge = Task {
             // Expired sessions, tokens and revocations are deleted in the background.
             while !Task.isCancelled {
@@ -117,6 +157,8 @@ public final class GatewayService: Service, Sendable {
         try? await gracefulShutdown()
         logger.info("shutting down: no longer accepting, draining in-flight requests",
             metadata: ["drain_timeout": "\(holder.current.config.server.drainTimeout)"])
+        // /readyz answers 503 from now on, so a load balancer stops sending while connections drain.
+        draining.withLockedValue { $0 = true }
         reloads.cancel()
         purge.cancel()
         try? await listener.close()
@@ -130,6 +172,7 @@ public final class GatewayService: Service, Sendable {
                 metadata: ["connections": "\(server.connections.count)"])
             server.connections.closeAll()
         }
+        try? await adminListener.close()
         curl.shutdown()
         wechatCurl.shutdown()
         await store.close()
@@ -140,38 +183,85 @@ public final class GatewayService: Service, Sendable {
 
     /// SIGHUP: re-read the file; a valid config replaces the snapshot atomically, a bad one is logged
     /// with every error and the running one stays. Listener addresses are bound once and need a restart.
-    private func installReloadHandler(holder: RuntimeHolder, shared: Shared) -> any DispatchSourceSignal {
+    private func installReloadHandler(holder: RuntimeHolder, shared: Shared, tls: TLSContextBox?) -> any DispatchSourceSignal {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "gateway.reload"))
-        let logger = self.logger
         let path = configPath
         source.setEventHandler {
-            let old = holder.current
-            switch ConfigLoader().load(file: path).flatMap({ Self.makeRuntime($0, shared: shared) }) {
-            case .success(let runtime):
-                if runtime.config.server.listen != old.config.server.listen
-                    || runtime.config.server.adminListen != old.config.server.adminListen
-                {
-                    logger.warning("reload: listen addresses changed; they take effect after a restart")
-                }
-                holder.replace(with: runtime)
-                logger.info("reload: configuration applied", metadata: ["routes": "\(runtime.config.routes.count)"])
-            case .failure(let error):
-                logger.error("reload: configuration rejected, keeping the running one",
-                    metadata: ["errors": "\(error.description)"])
-            }
+            let applied = Self.reload(path: path, holder: holder, shared: shared, tls: tls)
+            shared.metrics.recordReload(applied: applied)
         }
         source.resume()
         return source
     }
 
-    static func makeTLSContext(_ files: ServerConfig.TLSFiles) throws -> NIOSSLContext {
-        let chain = try NIOSSLCertificate.fromPEMFile(files.certificate).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: files.privateKey, format: .pem)
-        var tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-        tls.minimumTLSVersion = .tlsv12
-        tls.applicationProtocols = ["http/1.1"]
-        return try NIOSSLContext(configuration: tls)
+    /// One reload: everything that can fail (the file, keys, certificates) is built before anything is
+    /// swapped, so a rejected reload changes nothing. Returns whether the new configuration was applied.
+    static func reload(path: String, holder: RuntimeHolder, shared: Shared, tls: TLSContextBox?) -> Bool {
+        let logger = shared.logger
+        let old = holder.current
+        let loaded = ConfigLoader().load(file: path)
+        guard case .success(let config) = loaded else {
+            if case .failure(let error) = loaded { logRejectedReload(error, logger: logger) }
+            return false
+        }
+        // A renewed certificate is read now; switching TLS on or off needs a new listener (a restart).
+        var newContext: NIOSSLContext?
+        if let files = config.server.tls, tls != nil {
+            do {
+                newContext = try TLSContextBox.makeContext(files)
+            } catch {
+                logRejectedReload(ConfigError(file: path, issues: TLSContextBox.issues(for: files)), logger: logger)
+                return false
+            }
+        }
+        let runtime: GatewayRuntime
+        switch makeRuntime(config, shared: shared) {
+        case .success(let built): runtime = built
+        case .failure(let error):
+            logRejectedReload(error, logger: logger)
+            return false
+        }
+        for change in RestartRequiredChanges(old: old.config, new: config).descriptions {
+            logger.warning("reload: \(change) takes effect only after a restart")
+        }
+        warnAboutUnverifiedUpstreams(config, logger: logger)
+        if let newContext { tls?.replace(with: newContext) }
+        holder.replace(with: runtime)
+        logger.info("reload: configuration applied", metadata: [
+            "routes": "\(config.routes.count)", "tls_renewed": "\(newContext != nil)",
+        ])
+        return true
+    }
+
+    private static func logRejectedReload(_ error: ConfigError, logger: Logger) {
+        logger.error("reload: configuration rejected, keeping the running one", metadata: [
+            "errors": "\(error.issues.count)"
+        ])
+        for issue in error.issues {
+            logger.error("reload: \(error.file): \(issue)")
+        }
+    }
+
+    /// `insecure_skip_verify` turns off what makes `https://` worth having; it must never be on silently.
+    static func warnAboutUnverifiedUpstreams(_ config: GatewayConfiguration, logger: Logger) {
+        for route in config.routes where route.insecureSkipVerify {
+            logger.warning(
+                "routes[\(route.index)].insecure_skip_verify = true: upstream TLS certificates for prefix \(route.prefix) are NOT verified; anyone on the path can impersonate the upstream and read identities",
+                metadata: ["route": "\(route.prefix)"])
+        }
+    }
+
+    /// Routes swift-metrics users (libraries) into the gateway's registry. `MetricsSystem` can be bootstrapped
+    /// once per process; a second service in the same process (tests) keeps the first registry.
+    private static let metricsBootstrapped = NIOLockedValueBox(false)
+
+    static func bootstrapMetricsSystem(_ metrics: GatewayMetrics) {
+        let first = metricsBootstrapped.withLockedValue { done in
+            defer { done = true }
+            return !done
+        }
+        if first { MetricsSystem.bootstrap(metrics.factory) }
     }
 }
 

@@ -6,17 +6,18 @@ import NIOSSL
 
 /// The public listener: accepts connections and builds each one's pipeline
 /// (TLS when configured → HTTP/1.1 codec with header limits → protocol errors → `ProxyHandler`).
+/// The TLS context is read from its box per connection, so a reload can renew the certificate.
 public final class GatewayServer: Sendable {
     public let group: MultiThreadedEventLoopGroup
     private let holder: RuntimeHolder
     private let curl: CurlClient
     private let accessLogger: AccessLogger
-    private let tls: NIOSSLContext?
+    private let tls: TLSContextBox?
     public let connections = ConnectionTracker()
 
     public init(
         group: MultiThreadedEventLoopGroup, holder: RuntimeHolder, curl: CurlClient, accessLogger: AccessLogger,
-        tls: NIOSSLContext?
+        tls: TLSContextBox?
     ) {
         self.group = group
         self.holder = holder
@@ -43,7 +44,7 @@ public final class GatewayServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls {
-                        try sync.addHandler(NIOSSLServerHandler(context: tls))
+                        try sync.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
                     let proxy = ProxyHandler(holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger)
                     try sync.addHandler(RequestStartDetector(proxy: proxy))

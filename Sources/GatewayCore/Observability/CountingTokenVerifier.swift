@@ -1,0 +1,23 @@
+import Foundation
+import Tokens
+
+/// Counts the verifier's rejections by reason (`expired`, `bad_signature`, `wrong_issuer`, `revoked`...)
+/// on the proxy path, without the proxy handler or the authenticator knowing about metrics. Wraps the
+/// caching verifier, so a token refused from the cache is counted as often as it is presented.
+public struct CountingTokenVerifier: TokenVerifier {
+    public let wrapped: any TokenVerifier
+    private let metrics: GatewayMetrics
+
+    public init(wrapping verifier: any TokenVerifier, metrics: GatewayMetrics) {
+        self.wrapped = verifier
+        self.metrics = metrics
+    }
+
+    public func verify(_ token: Substring, now: Date) -> TokenVerification {
+        let result = wrapped.verify(token, now: now)
+        if case .invalid(let rejection) = result {
+            metrics.recordTokenFailure(reason: rejection.reason)
+        }
+        return result
+    }
+}

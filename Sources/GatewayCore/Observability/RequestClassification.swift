@@ -1,0 +1,68 @@
+/// What one finished request counts towards in the metrics, decided from its access-log entry alone
+/// so that the proxy path needs no metric calls of its own (the entry is the one exit, STYLE.md "Errors").
+/// Every label has a bounded set of values: a client cannot create time series by sending odd methods
+/// or paths.
+public struct RequestClassification: Sendable, Equatable {
+    /// `requests_total` labels.
+    public struct Labels: Sendable, Hashable {
+        /// The route's prefix, `control` for the gateway's own endpoints, `none` when nothing matched.
+        public var route: String
+        /// One of the RFC 9110 methods, or `other`.
+        public var method: String
+        public var status: Int
+    }
+
+    /// `/auth/login` and `/auth/token` calls, counted by outcome.
+    public enum ControlCall: String, Sendable, Equatable {
+        case login
+        case refresh
+    }
+
+    public var labels: Labels
+    public var controlCall: ControlCall?
+    /// `success`, `rejected` (4xx), `rate_limited` (429), `unavailable` (502-504), `client_closed` (499), `error`.
+    public var outcome: String
+    /// Token checks that fail before any verification runs (no token, a malformed header); the verifier's own
+    /// rejections are counted where they happen (`CountingTokenVerifier`).
+    public var tokenFailure: String?
+
+    public init(_ entry: AccessLogEntry) {
+        let route = entry.route ?? "none"
+        labels = Labels(route: route, method: Self.methodClass(entry.method), status: entry.status)
+        outcome = Self.outcome(status: entry.status)
+        controlCall = nil
+        tokenFailure = nil
+        if route == "control" {
+            switch entry.path {
+            case "/auth/login": controlCall = .login
+            case "/auth/token": controlCall = .refresh
+            default: break
+            }
+        } else if entry.route != nil {
+            // GatewayError.code values for the two rejections the authenticator makes without a token check.
+            switch (entry.status, entry.error) {
+            case (401, "unauthorized"): tokenFailure = "missing"
+            case (400, "invalid_request"): tokenFailure = "malformed_header"
+            default: break
+            }
+        }
+    }
+
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"]
+
+    /// Extension methods are legal HTTP (RFC 9110 section 9.1) but would give one series per spelling.
+    static func methodClass(_ method: String) -> String {
+        knownMethods.contains(method) ? method : "other"
+    }
+
+    static func outcome(status: Int) -> String {
+        switch status {
+        case 200..<400: return "success"
+        case 429: return "rate_limited"
+        case 499: return "client_closed"
+        case 400..<500: return "rejected"
+        case 502...504: return "unavailable"
+        default: return "error"
+        }
+    }
+}

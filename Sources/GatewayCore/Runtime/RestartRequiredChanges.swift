@@ -1,0 +1,22 @@
+/// The settings a reload cannot apply because they were used once at start (bound sockets, thread
+/// counts, the store connection, shared state): a pure comparison, so reload can warn about each one
+/// instead of pretending it took effect.
+public struct RestartRequiredChanges: Sendable, Equatable {
+    /// Key paths as written in gateway.conf, e.g. `server.listen`.
+    public var keys: [String]
+
+    public init(old: GatewayConfiguration, new: GatewayConfiguration) {
+        var keys: [String] = []
+        if old.server.listen != new.server.listen { keys.append("server.listen") }
+        if old.server.adminListen != new.server.adminListen { keys.append("server.admin_listen") }
+        if (old.server.tls == nil) != (new.server.tls == nil) { keys.append("server.tls_certificate (TLS on/off)") }
+        if old.server.eventLoops != new.server.eventLoops { keys.append("server.event_loops") }
+        if old.server.curlThreads != new.server.curlThreads { keys.append("server.curl_threads") }
+        if old.store != new.store { keys.append("store.url") }
+        if old.rateLimit != new.rateLimit { keys.append("rate_limit") }
+        if old.log != new.log { keys.append("log") }
+        self.keys = keys
+    }
+
+    public var descriptions: [String] { keys.map { "a change of \($0)" } }
+}

@@ -1,0 +1,5 @@
+/// The `/readyz` answer: load balancers and orchestrators stop sending traffic on `.notReady`.
+public enum Readiness: Sendable, Equatable {
+    case ready
+    case notReady(reason: String)
+}
