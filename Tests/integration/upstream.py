@@ -280,3 +280,16 @@ def header_values(echo: dict, name: str) -> list[str]:
 
 def header_names(echo: dict) -> list[str]:
     return [key for key, _ in echo["headers"]]
+
+
+def https_upstream(name: str, cert_path, key_path) -> Upstream:
+    """The same scriptable upstream behind TLS (Python's ssl), at `https://127.0.0.1:port`."""
+    import ssl
+
+    upstream = Upstream(name)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(cert_path), str(key_path))
+    # Handshakes run in the per-connection thread (not in accept), so one bad client cannot stall the rest.
+    upstream.server.socket = context.wrap_socket(upstream.server.socket, server_side=True, do_handshake_on_connect=False)
+    upstream.url = f"https://127.0.0.1:{upstream.port}"
+    return upstream

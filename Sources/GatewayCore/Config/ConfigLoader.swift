@@ -73,10 +73,13 @@ public struct ConfigLoader: Sendable {
         for route in config.routes {
             if let ca = route.caFile { files.append(("routes[\(route.index)].ca_file", ca)) }
         }
-        return files.compactMap { entry in
+        let unreadable = files.compactMap { entry in
             FileManager.default.isReadableFile(atPath: entry.file)
                 ? nil : ConfigIssue(path: entry.path, message: "file \"\(entry.file)\" does not exist or is not readable")
         }
+        // A readable but unusable certificate or key (not PEM, key not matching) is caught here, not at bind.
+        guard unreadable.isEmpty, let tls = config.server.tls else { return unreadable }
+        return TLSContextBox.issues(for: tls)
     }
 
 }
