@@ -276,7 +276,7 @@ def reload_and_wait(gateway, outcome: str):
              timeout=20, what=f"a reload counted as {outcome}")
 
 
-class TestCA:
+class ThrowawayCA:
     """A throwaway certificate authority (Python `cryptography`) issuing loopback server certificates."""
 
     def __init__(self, directory):

@@ -1,0 +1,75 @@
+"""Graceful shutdown (issue 7): SIGTERM stops accepting, lets in-flight requests (streams too) finish,
+closes idle keep-alive connections, reports not-ready while draining, and exits 0."""
+import socket
+
+import pytest
+
+from conftest import port_open, wait_for
+from gateway_process import Gateway
+from upstream import SSE_FIRST, SSE_SECOND, Upstream
+
+
+@pytest.fixture
+def upstream():
+    up = Upstream("main")
+    yield up
+    up.stop()
+
+
+@pytest.fixture
+def gateway(tmp_path, upstream):
+    gw = Gateway(
+        tmp_path,
+        routes=f"""
+        [[routes]]
+        prefix = "/s/"
+        upstreams = ["{upstream.url}"]
+        auth = "none"
+        timeout = "0s"
+        """,
+        server='drain_timeout = "60s"\n',
+    ).start()
+    yield gw
+    gw.stop()
+
+
+def read_until(sock, marker: bytes, received=b""):
+    while marker not in received:
+        piece = sock.recv(65536)
+        if not piece:
+            break
+        received += piece
+    return received
+
+
+def test_sigterm_during_a_stream_lets_it_complete_then_exits_zero(gateway, upstream):
+    stream = socket.create_connection(("127.0.0.1", gateway.port), timeout=30)
+    idle = socket.create_connection(("127.0.0.1", gateway.port), timeout=30)
+    try:
+        idle.sendall(b"GET /s/echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert read_until(idle, b"}").startswith(b"HTTP/1.1 200")
+        stream.sendall(b"GET /s/sse?gate=term HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = read_until(stream, SSE_FIRST)
+        assert received.startswith(b"HTTP/1.1 200") and SSE_FIRST in received
+
+        gateway.process.send_signal(15)
+
+        # Stops accepting, says so to probes, and lets the idle keep-alive connection go.
+        wait_for(lambda: not port_open(gateway.port), timeout=20, what="the public listener to close")
+        assert gateway.admin("GET", "/readyz")[0] == 503
+        assert idle.recv(65536) == b""
+        assert gateway.process.poll() is None, "exited with a stream in flight"
+
+        upstream.release("term")
+        rest = read_until(stream, b"0\r\n\r\n", received)
+        assert SSE_SECOND in rest and rest.endswith(b"0\r\n\r\n")
+        assert gateway.process.wait(timeout=20) == 0
+    finally:
+        stream.close()
+        idle.close()
+    assert "stopped" in gateway.stderr()
+
+
+def test_sigint_with_nothing_in_flight_exits_zero(gateway):
+    gateway.process.send_signal(2)
+    assert gateway.process.wait(timeout=20) == 0
