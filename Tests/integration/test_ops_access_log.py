@@ -1,0 +1,94 @@
+"""The access log (issue 7): one JSON line per request on stdout with the documented fields, never a
+token, secret or session key; login and refresh outcomes counted in /metrics; the log level from the
+config and `--log-level`."""
+import json
+
+import pytest
+
+from conftest import wait_for
+from gateway_process import Gateway, bearer, metric, scrape
+from tokens import SECRET
+from upstream import Upstream
+from wechat_simulator import APP_SECRET, AuthGateway, WeChatSimulator
+
+FIELDS = {"time", "request_id", "client", "method", "path", "route", "status", "bytes_in", "bytes_out", "duration_ms"}
+
+
+@pytest.fixture
+def upstream():
+    up = Upstream("main")
+    yield up
+    up.stop()
+
+
+@pytest.fixture
+def simulator():
+    from tokens import APPID
+
+    sim = WeChatSimulator({APPID: APP_SECRET}).start()
+    yield sim
+    sim.stop()
+
+
+def access_lines(gateway, count):
+    """Waits for `count` lines (the writer flushes in the background), each parsed as JSON."""
+    def lines():
+        text = gateway.stdout_path.read_text()
+        return text if text.count("\n") >= count else None
+
+    text = wait_for(lines, timeout=20, what=f"{count} access-log lines")
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_every_request_gives_one_json_line_without_secrets(tmp_path, simulator, upstream):
+    gw = AuthGateway(tmp_path, simulator, upstream_url=upstream.url).start()
+    try:
+        login = gw.login("openid:alice-log")
+        session_key = simulator.session_key("alice-log")
+        refreshed = gw.refresh(login["refresh_token"])[2]
+        access = refreshed["access_token"]
+        status, _, _ = gw.request(
+            "GET", f"/api/echo?access_token={access}&code=query-secret", {**bearer(access), "X-Request-Id": "trace-1"})
+        assert status == 200
+        assert gw.request("GET", "/api/echo", bearer(access + "tampered"))[0] == 401
+        gw.login("invalid-code", expect=400)
+
+        lines = access_lines(gw, 5)
+        samples = scrape(gw)
+    finally:
+        gw.stop()
+
+    assert len(lines) == 5
+    for line in lines:
+        assert FIELDS <= line.keys(), line
+    proxied = next(line for line in lines if line["request_id"] == "trace-1")
+    assert proxied["route"] == "/api/" and proxied["status"] == 200 and proxied["openid"] == "alice-log"
+    assert proxied["path"] == "/api/echo"  # no query string: it can carry codes and tokens
+    assert proxied["upstream"] and proxied["upstream_ms"] >= 0
+    assert [line["error"] for line in lines if line["status"] == 401] == ["invalid_token"]
+
+    everything = gw.stdout_path.read_text() + gw.stderr()
+    for secret in (login["access_token"], login["refresh_token"], access, refreshed["refresh_token"],
+                   session_key, SECRET, APP_SECRET, "query-secret", "invalid-code"):
+        assert secret not in everything
+
+    assert metric(samples, "gateway_logins_total", outcome="success") == 1
+    assert metric(samples, "gateway_logins_total", outcome="rejected") == 1
+    assert metric(samples, "gateway_refreshes_total", outcome="success") == 1
+
+
+def started_with_level(workdir, routes, extra_args=()):
+    """A gateway whose config says `[log] level = "warning"`, started and stopped; its stderr."""
+    workdir.mkdir()
+    gw = Gateway(workdir, routes=routes)
+    gw.config.write_text(gw.config.read_text().replace("[wechat]", '[log]\nlevel = "warning"\n\n[wechat]'))
+    gw.extra_args = list(extra_args)
+    gw.start()
+    gw.stop()
+    return gw.stderr()
+
+
+def test_log_level_comes_from_the_config_and_the_command_line_overrides_it(tmp_path, upstream):
+    routes = f'[[routes]]\nprefix = "/"\nupstreams = ["{upstream.url}"]\nauth = "none"\n'
+    assert "gateway listening" not in started_with_level(tmp_path / "quiet", routes)
+    assert "gateway listening" in started_with_level(tmp_path / "loud", routes, ["--log-level", "info"])
