@@ -97,7 +97,7 @@ public final class AuthEndpoints: ControlEndpoints {
         do {
             session = try await wechat.code2Session(app: WeChatApp(appID: app.appid, secret: app.secret), code: code)
         } catch {
-            logger.notice("login refused by WeChat", metadata: ["request_id": "\(request.requestID)", "reason": "\(error)"])
+            logWeChatRefusal(error, "login refused by WeChat", request)
             return Self.loginError(error)
         }
         let now = Date()
@@ -227,6 +227,9 @@ public final class AuthEndpoints: ControlEndpoints {
             answer.openid = claims.subject
             return answer
         } catch {
+            // WeChatError descriptions name the cause (stale session_key, '+' turned into a space...), never data.
+            logger.notice("user data refused",
+                metadata: ["request_id": "\(request.requestID)", "reason": "\(error.description)"])
             return Self.oauthError(.badRequest, "invalid_request", error.description)
         }
     }
@@ -242,9 +245,10 @@ public final class AuthEndpoints: ControlEndpoints {
         else {
             return Self.oauthError(.badRequest, "invalid_request", "code is required")
         }
-        guard let app = config.wechat.apps.first(where: { $0.appid == claims.appid }) ?? config.wechat.apps.first
-        else {
-            return Self.oauthError(.badRequest, "invalid_request", "no app configured")
+        // A phone code belongs to the mini-program that issued it; resolving it with another app's
+        // credentials would be refused by WeChat at best and answer for the wrong app at worst.
+        guard let app = config.wechat.apps.first(where: { $0.appid == claims.appid }) else {
+            return Self.oauthError(.badRequest, "invalid_request", "the token's appid is not configured here")
         }
         do {
             let phone = try await wechat.phoneNumber(app: WeChatApp(appID: app.appid, secret: app.secret), code: code)
@@ -255,11 +259,22 @@ public final class AuthEndpoints: ControlEndpoints {
             answer.openid = claims.subject
             return answer
         } catch {
-            return Self.loginError(error)
+            logWeChatRefusal(error, "phone number refused by WeChat", request)
+            return Self.loginError(error, renewal: "ask for the phone number")
         }
     }
 
     // MARK: Helpers
+
+    /// A misconfigured app (wrong appid or secret) is the operator's problem and logged as an error;
+    /// the rest are the user's or WeChat's and only noted.
+    private func logWeChatRefusal(_ error: WeChatError, _ message: Logger.Message, _ request: ControlRequest) {
+        let metadata: Logger.Metadata = ["request_id": "\(request.requestID)", "reason": "\(error)"]
+        switch error {
+        case .invalidAppID, .invalidSecret: logger.error(message, metadata: metadata)
+        default: logger.notice(message, metadata: metadata)
+        }
+    }
 
     /// A request refused before its endpoint ran, with the answer to send.
     struct Refusal: Error {
@@ -267,7 +282,10 @@ public final class AuthEndpoints: ControlEndpoints {
     }
 
     private func limited(_ request: ControlRequest, _ body: () async -> ControlResponse) async -> ControlResponse {
-        if let wait = rateLimiter.check(request.peerAddress ?? "unix") {
+        let client = ClientAddress.resolve(
+            peer: request.peerAddress, forwardedFor: request.headers[canonicalForm: "x-forwarded-for"].map(String.init),
+            trustedProxies: config.server.trustedProxies)
+        if let wait = rateLimiter.check(client) {
             return Self.oauthError(.tooManyRequests, "slow_down", "too many requests; retry later",
                 extraHeaders: [("Retry-After", String(wait))])
         }
@@ -292,15 +310,19 @@ public final class AuthEndpoints: ControlEndpoints {
                 status: .unauthorized,
                 headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
                     ("WWW-Authenticate", "Bearer realm=\"\(config.tokens.issuer)\", error=\"invalid_token\"")],
-                body: "{\"error\":\"invalid_token\",\"error_description\":\"\(JSONText.escape(rejection.description))\"}")))
+                body: "{\"error\":\"invalid_token\",\"error_description\":"
+                    + "\"\(JSONText.escape(rejection.description))\"}")))
         }
     }
 
     private func revokeAccessToken(_ claims: VerifiedClaims) async {
         guard let jti = claims.jti else { return }
-        revocations.revoke(jti: jti, until: claims.expiresAt)
+        // The verifier accepts a token until exp + leeway; a revocation that ended at exp would let a
+        // logged-out token work again for the length of the leeway.
+        let refusedUntil = claims.expiresAt.addingTimeInterval(config.tokens.leeway.seconds)
+        revocations.revoke(jti: jti, until: refusedUntil)
         do {
-            try await store.recordRevokedAccessToken(jti: jti, expiresAt: claims.expiresAt)
+            try await store.recordRevokedAccessToken(jti: jti, expiresAt: refusedUntil)
         } catch {
             logger.error("could not persist a revoked access token", metadata: ["error": "\(error)"])
         }
@@ -335,21 +357,24 @@ public final class AuthEndpoints: ControlEndpoints {
         return Self.oauthError(.serviceUnavailable, "temporarily_unavailable", "the session store is unavailable")
     }
 
-    /// DESIGN.md section 5, "Login errors".
-    static func loginError(_ error: WeChatError) -> ControlResponse {
+    /// DESIGN.md section 5, "Login errors". Phone-number codes fail the same ways; `renewal` tells the
+    /// client how to get a fresh code (codes are single use, so none is ever retried as it is).
+    static func loginError(_ error: WeChatError, renewal: String = "call wx.login") -> ControlResponse {
         switch error {
         case .invalidCode, .codeUsed:
-            return oauthError(.badRequest, "invalid_grant", "the code is invalid, expired or already used; call wx.login again")
+            return oauthError(.badRequest, "invalid_grant",
+                "the code is invalid, expired or already used; \(renewal) again")
         case .rateLimited:
             return oauthError(.tooManyRequests, "slow_down", "WeChat rate limit reached; retry later",
                 extraHeaders: [("Retry-After", "60")])
         case .riskyUser:
             return oauthError(.forbidden, "access_denied", "WeChat refused this user")
         case .systemBusy, .unavailable:
-            return oauthError(.serviceUnavailable, "temporarily_unavailable", "WeChat is unavailable; call wx.login and retry",
-                extraHeaders: [("Retry-After", "5")])
+            return oauthError(.serviceUnavailable, "temporarily_unavailable",
+                "WeChat is unavailable; \(renewal) and retry", extraHeaders: [("Retry-After", "5")])
         case .invalidAppID, .invalidSecret:
-            return oauthError(.serviceUnavailable, "temporarily_unavailable", "the gateway's WeChat app is misconfigured")
+            return oauthError(.serviceUnavailable, "temporarily_unavailable",
+                "the gateway's WeChat app is misconfigured")
         default:
             return oauthError(.badGateway, "temporarily_unavailable", "WeChat answered unexpectedly")
         }

@@ -1,0 +1,59 @@
+import WeChat
+import XCTest
+
+@testable import GatewayCore
+
+/// DESIGN.md section 5, "Login errors": every WeChat failure maps to one status and OAuth error code.
+final class AuthEndpointsLoginErrorTests: XCTestCase {
+    private func header(_ response: ControlResponse, _ name: String) -> String? {
+        response.headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    private func errorCode(_ response: ControlResponse) throws -> String? {
+        let object = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
+        XCTAssertNotNil(object?["error_description"] as? String)
+        return object?["error"] as? String
+    }
+
+    func testEveryWeChatFailureMapsToItsAnswer() throws {
+        let table: [(WeChatError, UInt, String)] = [
+            (.invalidCode, 400, "invalid_grant"),  // 40029
+            (.codeUsed, 400, "invalid_grant"),  // 40163
+            (.rateLimited, 429, "slow_down"),  // 45011
+            (.riskyUser, 403, "access_denied"),  // 40226
+            (.systemBusy, 503, "temporarily_unavailable"),  // -1
+            (.unavailable(reason: "timed out"), 503, "temporarily_unavailable"),
+            (.unavailable(reason: "could not connect"), 503, "temporarily_unavailable"),
+            (.invalidAppID, 503, "temporarily_unavailable"),
+            (.invalidSecret, 503, "temporarily_unavailable"),
+            (.api(errcode: 40002, errmsg: "invalid grant_type"), 502, "temporarily_unavailable"),
+        ]
+        for (error, status, code) in table {
+            let answer = AuthEndpoints.loginError(error)
+            XCTAssertEqual(answer.status.code, status, "\(error)")
+            XCTAssertEqual(try errorCode(answer), code, "\(error)")
+            XCTAssertEqual(header(answer, "Cache-Control"), "no-store", "\(error)")
+            XCTAssertEqual(header(answer, "Content-Type"), "application/json; charset=utf-8", "\(error)")
+        }
+    }
+
+    func testRateLimitAndUnavailabilityTellTheClientWhenToRetry() {
+        for error in [WeChatError.rateLimited, .systemBusy, .unavailable(reason: "timed out")] {
+            let retryAfter = header(AuthEndpoints.loginError(error), "Retry-After").flatMap(Int.init)
+            XCTAssertNotNil(retryAfter, "\(error)")
+            XCTAssertGreaterThan(retryAfter ?? 0, 0, "\(error)")
+        }
+    }
+
+    func testAnswersDoNotRepeatWeChatsMessage() {
+        // WeChat's errmsg is not secret but it is not the client's business either (and may change).
+        let answer = AuthEndpoints.loginError(.api(errcode: 40002, errmsg: "invalid grant_type rid: 1234"))
+        XCTAssertFalse(answer.body.contains("rid: 1234"))
+    }
+
+    func testOAuthErrorEscapesItsDescription() throws {
+        let answer = AuthEndpoints.oauthError(.badRequest, "invalid_request", "a \"quoted\"\nline")
+        let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: String]
+        XCTAssertEqual(object?["error_description"], "a \"quoted\"\nline")
+    }
+}
