@@ -1,0 +1,73 @@
+import Foundation
+import NIOHTTP1
+import XCTest
+
+@testable import GatewayCore
+
+final class GatewayMetricsTests: XCTestCase {
+    private func scrape(_ metrics: GatewayMetrics) -> String {
+        String(decoding: metrics.exposition(), as: UTF8.self)
+    }
+
+    func testRecordedRequestsAppearAsCountersAndHistogramsPerRoute() {
+        let metrics = GatewayMetrics()
+        var entry = AccessLogEntry(time: Date(), requestID: "r", clientAddress: nil, method: "GET", path: "/api/x")
+        entry.route = "/api/"
+        entry.status = 200
+        entry.durationSeconds = 0.003
+        entry.upstreamSeconds = 0.002
+        entry.bytesOut = 10
+        metrics.recordRequest(entry)
+        metrics.recordRequest(entry)
+
+        let text = scrape(metrics)
+        XCTAssertTrue(text.contains(#"gateway_requests_total{route="/api/",method="GET",status="200"} 2"#), text)
+        XCTAssertTrue(text.contains(#"gateway_request_duration_seconds_count{route="/api/"} 2"#), text)
+        XCTAssertTrue(text.contains(#"gateway_upstream_duration_seconds_bucket{route="/api/",le="0.0025"} 2"#), text)
+        XCTAssertTrue(text.contains(#"gateway_response_body_bytes_total{route="/api/"} 20"#), text)
+    }
+
+    func testReloadOutcomesTokenFailuresAndWeChatCallsAreCounted() {
+        let metrics = GatewayMetrics()
+        metrics.recordReload(applied: true)
+        metrics.recordReload(applied: false)
+        metrics.recordTokenFailure(reason: "expired")
+        metrics.recordWeChatCall(api: "/sns/jscode2session", errcode: 40029, seconds: 0.01)
+
+        let text = scrape(metrics)
+        XCTAssertTrue(text.contains(#"gateway_config_reloads_total{outcome="success"} 1"#), text)
+        XCTAssertTrue(text.contains(#"gateway_config_reloads_total{outcome="failure"} 1"#), text)
+        XCTAssertTrue(text.contains("gateway_config_last_reload_successful 0"), text)
+        XCTAssertTrue(text.contains(#"gateway_token_verification_failures_total{reason="expired"} 1"#), text)
+        XCTAssertTrue(text.contains(#"gateway_wechat_api_calls_total{api="/sns/jscode2session",errcode="40029"} 1"#), text)
+        XCTAssertTrue(text.contains(#"gateway_wechat_api_duration_seconds_count{api="/sns/jscode2session"} 1"#), text)
+    }
+
+    func testSampledGaugesReportTheLastSample() {
+        let metrics = GatewayMetrics()
+        metrics.sample(openConnections: 7, upstreamTransfersInFlight: 3, accessLogDroppedLines: nil)
+        let text = scrape(metrics)
+        XCTAssertTrue(text.contains("gateway_open_client_connections 7"), text)
+        XCTAssertTrue(text.contains("gateway_upstream_transfers_in_flight 3"), text)
+    }
+
+    func testAdminEndpointDecision() {
+        XCTAssertEqual(AdminEndpoint(method: .GET, uri: "/healthz"), .health)
+        XCTAssertEqual(AdminEndpoint(method: .HEAD, uri: "/readyz"), .readiness)
+        XCTAssertEqual(AdminEndpoint(method: .GET, uri: "/metrics?name[]=x"), .metrics)
+        XCTAssertEqual(AdminEndpoint(method: .POST, uri: "/metrics"), .methodNotAllowed)
+        XCTAssertEqual(AdminEndpoint(method: .GET, uri: "/metrics/"), .notFound)
+        XCTAssertEqual(AdminEndpoint(method: .GET, uri: "/api/x"), .notFound)
+    }
+
+    func testRestartRequiredChangesNameOnlyTheKeysAReloadCannotApply() {
+        let old = GatewayConfiguration()
+        var new = old
+        new.routes = [RouteConfig(prefix: "/x/", upstreams: [])]
+        new.server.clientTimeout = .seconds(5)
+        XCTAssertEqual(RestartRequiredChanges(old: old, new: new).keys, [])
+        new.server.listen = ListenAddress(host: "0.0.0.0", port: 1)
+        new.server.curlThreads = 4
+        XCTAssertEqual(RestartRequiredChanges(old: old, new: new).keys, ["server.listen", "server.curl_threads"])
+    }
+}
