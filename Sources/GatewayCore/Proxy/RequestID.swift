@@ -1,5 +1,8 @@
+import Synchronization
+
 /// Request ids: the client's `X-Request-Id` when it is a sane token (so a trace can cross the gateway),
-/// otherwise 32 random hex digits.
+/// otherwise 32 hex digits: a random per-process prefix and a counter. Unique within and across runs
+/// without a `getrandom` call per request; ids identify requests, they are not secrets.
 public enum RequestID {
     public static func accept(_ value: Substring?) -> String? {
         guard let value, (1...128).contains(value.utf8.count),
@@ -8,11 +11,16 @@ public enum RequestID {
         return String(value)
     }
 
-    public static func generate() -> String {
+    private static let prefix: String = {
         var generator = SystemRandomNumberGenerator()
-        let high = generator.next() as UInt64
-        let low = generator.next() as UInt64
-        return hex(high) + hex(low)
+        return hex(generator.next())
+    }()
+
+    private static let counter = Atomic<UInt64>(0)
+
+    public static func generate() -> String {
+        let (next, _) = counter.add(1, ordering: .relaxed)
+        return prefix + hex(next)
     }
 
     private static func hex(_ value: UInt64) -> String {
