@@ -61,12 +61,18 @@ public struct AccessTokenVerifier: TokenVerifier {
         return copy.withUTF8 { verify(bytes: UnsafeRawBufferPointer($0), now: now) }
     }
 
+    /// The revocation-list key that ends every access token of a login session (`sid`) at once: used on
+    /// logout and when a refresh token is replayed (RFC 9700 section 4.14.2), so tokens handed out earlier
+    /// in the session stop too, not only the one presented.
+    public static func sessionRevocationKey(_ sessionID: String) -> String { "sid:" + sessionID }
+
     /// Re-checks what can change after a token was verified: expiry and revocation. Used by
     /// ``CachingTokenVerifier`` on every cache hit.
     public func recheck(_ claims: VerifiedClaims, now: Date) -> TokenVerification {
         let seconds = now.timeIntervalSince1970
         if seconds >= claims.expiresAt.timeIntervalSince1970 + leeway { return .invalid(.expired) }
         if let jti = claims.jti, isRevoked(jti, now) { return .invalid(.revoked) }
+        if let sid = claims.sessionID, isRevoked(Self.sessionRevocationKey(sid), now) { return .invalid(.revoked) }
         return .valid(claims)
     }
 
@@ -168,6 +174,7 @@ public struct AccessTokenVerifier: TokenVerifier {
         else { return .invalid(.malformed) }
 
         if let jti, isRevoked(jti, now) { return .invalid(.revoked) }
+        if let sessionID, isRevoked(Self.sessionRevocationKey(sessionID), now) { return .invalid(.revoked) }
 
         return .valid(
             VerifiedClaims(

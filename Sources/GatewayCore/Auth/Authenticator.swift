@@ -23,7 +23,7 @@ public struct Authenticator: Sendable {
         // Two Authorization headers are ambiguous: which one an upstream would read is not ours to guess.
         guard lines.count == 1 else { return .rejected(.malformedAuthorization) }
         // RFC 6750 section 3.1: credentials of another scheme (Basic...) count as no bearer token at all.
-        guard first.utf8.count >= 6, first.prefix(6).lowercased() == "bearer",
+        guard first.utf8.count >= 6, ASCIICase.equals(first.prefix(6), "bearer"),
             first.utf8.count == 6 || first.dropFirst(6).first == " "
         else {
             return mode == .required ? .rejected(.missingToken) : .anonymous
@@ -43,7 +43,7 @@ public struct Authenticator: Sendable {
         let utf8 = value.utf8
         guard utf8.count > 7 else { return nil }
         let scheme = value.prefix(6)
-        guard scheme.lowercased() == "bearer", value.dropFirst(6).first == " " else { return nil }
+        guard ASCIICase.equals(scheme, "bearer"), value.dropFirst(6).first == " " else { return nil }
         let token = value.dropFirst(7).drop(while: { $0 == " " })
         guard !token.isEmpty, token.utf8.allSatisfy(isToken68Byte) else { return nil }
         return token

@@ -145,6 +145,7 @@ public final class AuthEndpoints: ControlEndpoints {
             // RFC 9700 section 4.14.2: a spent token presented again means it was stolen; the family is gone.
             logger.warning("refresh token reuse: session revoked",
                 metadata: ["request_id": "\(request.requestID)", "family": "\(familyID)"])
+            await revokeSessionAccessTokens(familyID)
             return Self.oauthError(.badRequest, "invalid_grant", "the refresh token was already used; log in again")
         case .expired:
             return Self.oauthError(.badRequest, "invalid_grant", "the refresh token has expired")
@@ -169,10 +170,16 @@ public final class AuthEndpoints: ControlEndpoints {
                 await revokeAccessToken(claims)
                 if let sid = claims.sessionID {
                     _ = try? await store.revokeFamily(familyID: sid, now: now)
+                    await revokeSessionAccessTokens(sid)
                 }
             }
         } else if token.utf8.count <= 256 {
-            _ = try? await store.revokeByRefreshTokenHash(RefreshTokenHash.of(token), now: now)
+            let hash = RefreshTokenHash.of(token)
+            if let family = try? await store.family(forRefreshTokenHash: hash),
+                (try? await store.revokeByRefreshTokenHash(hash, now: now)) == true
+            {
+                await revokeSessionAccessTokens(family.familyID)
+            }
         }
         return ControlResponse.json(.ok, "{}")
     }
@@ -190,6 +197,7 @@ public final class AuthEndpoints: ControlEndpoints {
             } catch {
                 return storeFailure(error, request)
             }
+            await revokeSessionAccessTokens(sid)
         }
         var answer = ControlResponse(status: .noContent, headers: [("Cache-Control", "no-store")])
         answer.openid = claims.subject
@@ -325,6 +333,19 @@ public final class AuthEndpoints: ControlEndpoints {
             try await store.recordRevokedAccessToken(jti: jti, expiresAt: refusedUntil)
         } catch {
             logger.error("could not persist a revoked access token", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Ends every access token issued in a session, not only the one presented: each lives at most
+    /// `access_ttl` (plus leeway), so the session's entry in the revocation list can go after that.
+    private func revokeSessionAccessTokens(_ familyID: String) async {
+        let key = AccessTokenVerifier.sessionRevocationKey(familyID)
+        let refusedUntil = Date().addingTimeInterval(config.tokens.accessTTL.seconds + config.tokens.leeway.seconds)
+        revocations.revoke(jti: key, until: refusedUntil)
+        do {
+            try await store.recordRevokedAccessToken(jti: key, expiresAt: refusedUntil)
+        } catch {
+            logger.error("could not persist a revoked session", metadata: ["error": "\(error)"])
         }
     }
 

@@ -26,13 +26,56 @@ public struct HeaderRewriter: Sendable {
         "content-length", "expect",
     ]
 
+    /// How the rewriter treats a request header, decided by name without allocating (this runs for every
+    /// header of every request).
+    enum RequestHeaderKind {
+        case hopByHop, authorization, forwardedFor, forwardedProto, forwardedHost, gatewayOwned, host, other
+    }
+
+    static func classify(_ name: String) -> RequestHeaderKind {
+        switch name.utf8.count {
+        case 2: if ASCIICase.equals(name, "te") { return .hopByHop }
+        case 4: if ASCIICase.equals(name, "host") { return .host }
+        case 6: if ASCIICase.equals(name, "expect") { return .gatewayOwned }
+        case 7: if ASCIICase.equals(name, "trailer") || ASCIICase.equals(name, "upgrade") { return .hopByHop }
+        case 9: if ASCIICase.equals(name, "forwarded") { return .gatewayOwned }
+        case 10: if ASCIICase.equals(name, "connection") || ASCIICase.equals(name, "keep-alive") { return .hopByHop }
+        case 12: if ASCIICase.equals(name, "x-request-id") { return .gatewayOwned }
+        case 13: if ASCIICase.equals(name, "authorization") { return .authorization }
+        case 14: if ASCIICase.equals(name, "content-length") { return .gatewayOwned }
+        case 15: if ASCIICase.equals(name, "x-forwarded-for") { return .forwardedFor }
+        case 16:
+            if ASCIICase.equals(name, "x-forwarded-host") { return .forwardedHost }
+            if ASCIICase.equals(name, "proxy-connection") { return .hopByHop }
+        case 17:
+            if ASCIICase.equals(name, "transfer-encoding") { return .hopByHop }
+            if ASCIICase.equals(name, "x-forwarded-proto") { return .forwardedProto }
+        case 18: if ASCIICase.equals(name, "proxy-authenticate") { return .hopByHop }
+        case 19: if ASCIICase.equals(name, "proxy-authorization") { return .hopByHop }
+        default: break
+        }
+        return .other
+    }
+
+    private func isIdentityHeader(_ name: String) -> Bool {
+        for canonical in identityNames where ASCIICase.equalsCanonical(name, canonical) { return true }
+        return false
+    }
+
     /// The upstream request's headers, in the client's order, then the gateway's own.
     public func upstreamHeaders(
         for request: HTTPHeaders, identity caller: Identity?, forwardAuthorization: Bool, context: ForwardingContext
     ) -> [(name: String, value: String)] {
-        let hopByHop = HopByHopHeaders(request)
-        let peerIsTrusted = context.peerAddress.map { address in trustedProxies.contains { $0.contains(address) } }
-            ?? false
+        // Fields the client's Connection header names are hop-by-hop too; computed only when one is present.
+        var connectionNamed: [String] = []
+        for (name, value) in request where Self.classify(name) == .hopByHop && ASCIICase.equals(name, "connection") {
+            for token in value.split(separator: ",") {
+                let lower = token.lowercased().trimmingSpaces()
+                if !lower.isEmpty && lower != "keep-alive" && lower != "close" { connectionNamed.append(lower) }
+            }
+        }
+        let peerIsTrusted = !trustedProxies.isEmpty
+            && (context.peerAddress.map { address in trustedProxies.contains { $0.contains(address) } } ?? false)
         var result: [(name: String, value: String)] = []
         result.reserveCapacity(request.count + 6)
         var forwardedFor: [String] = []
@@ -40,29 +83,34 @@ public struct HeaderRewriter: Sendable {
         var forwardedHost: String?
         var host: String?
         for (name, value) in request {
-            let lower = name.lowercased()
-            if hopByHop.contains(lower) { continue }
-            if identityNames.contains(HeaderName.canonical(name)) { continue }
-            if lower == "authorization" && !forwardAuthorization { continue }
-            if Self.gatewayOwned.contains(lower) {
-                if peerIsTrusted {
-                    switch lower {
-                    case "x-forwarded-for": forwardedFor.append(value)
-                    case "x-forwarded-proto": forwardedProto = forwardedProto ?? value
-                    case "x-forwarded-host": forwardedHost = forwardedHost ?? value
-                    default: break
-                    }
-                }
+            let kind = Self.classify(name)
+            if kind == .hopByHop { continue }
+            if isIdentityHeader(name) { continue }
+            if !connectionNamed.isEmpty, connectionNamed.contains(where: { ASCIICase.equals(name, $0) }) { continue }
+            switch kind {
+            case .authorization:
+                if !forwardAuthorization { continue }
+            case .forwardedFor:
+                if peerIsTrusted { forwardedFor.append(value) }
                 continue
-            }
-            if lower == "host" {
+            case .forwardedProto:
+                if peerIsTrusted { forwardedProto = forwardedProto ?? value }
+                continue
+            case .forwardedHost:
+                if peerIsTrusted { forwardedHost = forwardedHost ?? value }
+                continue
+            case .gatewayOwned:
+                continue
+            case .host:
                 host = host ?? value
+            case .hopByHop, .other:
+                break
             }
             result.append((name, value))
         }
         if let peer = context.peerAddress { forwardedFor.append(peer) }
         if !forwardedFor.isEmpty {
-            result.append(("X-Forwarded-For", forwardedFor.joined(separator: ", ")))
+            result.append(("X-Forwarded-For", forwardedFor.count == 1 ? forwardedFor[0] : forwardedFor.joined(separator: ", ")))
         }
         result.append(("X-Forwarded-Proto", forwardedProto ?? context.scheme))
         if let forwardedHost = forwardedHost ?? host {
@@ -83,17 +131,22 @@ public struct HeaderRewriter: Sendable {
     public static func clientHeaders(
         from upstream: [(name: String, value: String)], requestID: String
     ) -> HTTPHeaders {
-        var connectionNamed: Set<String> = []
-        for (name, value) in upstream where name.lowercased() == "connection" {
-            for token in value.split(separator: ",") { connectionNamed.insert(token.lowercased().trimmingSpaces()) }
+        var connectionNamed: [String] = []
+        for (name, value) in upstream where ASCIICase.equals(name, "connection") {
+            for token in value.split(separator: ",") {
+                let lower = token.lowercased().trimmingSpaces()
+                if !lower.isEmpty && lower != "keep-alive" && lower != "close" { connectionNamed.append(lower) }
+            }
         }
         var headers = HTTPHeaders()
         headers.reserveCapacity(upstream.count + 1)
         var sawRequestID = false
         for (name, value) in upstream {
-            let lower = name.lowercased()
-            if HopByHopHeaders.fixed.contains(lower) || connectionNamed.contains(lower) { continue }
-            if lower == "x-request-id" { sawRequestID = true }
+            let kind = classify(name)
+            // Proxy-Authorization never comes back, but Authorization-like names are not hop-by-hop here.
+            if kind == .hopByHop { continue }
+            if !connectionNamed.isEmpty, connectionNamed.contains(where: { ASCIICase.equals(name, $0) }) { continue }
+            if kind == .gatewayOwned && ASCIICase.equals(name, "x-request-id") { sawRequestID = true }
             headers.add(name: name, value: value)
         }
         if !sawRequestID { headers.add(name: "X-Request-Id", value: requestID) }

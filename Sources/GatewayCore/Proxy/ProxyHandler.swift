@@ -54,7 +54,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Set at shutdown: the current request is finished, then the connection closes.
     private var draining = false
 
-    init(holder: RuntimeHolder, curl: CurlClient, scheme: String, accessLogger: AccessLogger) {
+    /// Upstream events for this connection's event loop arrive through here, in batches.
+    private let inbox: UpstreamEventInbox
+    /// Response bytes written but not flushed yet; the inbox flushes once per batch.
+    var needsFlush = false
+    var flushQueued = false
+
+    init(holder: RuntimeHolder, curl: CurlClient, scheme: String, accessLogger: AccessLogger, inbox: UpstreamEventInbox) {
+        self.inbox = inbox
         self.holder = holder
         self.curl = curl
         self.scheme = scheme
@@ -183,7 +190,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
 
         // match route
-        let host = Self.hostWithoutPort(head.headers[canonicalForm: "host"].first)
+        let host = runtime.routes.matchesHosts ? Self.hostWithoutPort(head.headers["host"].first?[...]) : nil
         guard let route = runtime.routes.match(method: head.method.rawValue, path: target.path, host: host) else {
             return answerLocally(.routeNotFound, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
@@ -234,7 +241,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             caFile: route.caFile,
             insecureSkipVerify: route.insecureSkipVerify)
         let exchange = UpstreamExchange(
-            eventLoop: context.eventLoop, handler: self, route: route, pool: pool, upstreamIndex: upstreamIndex,
+            inbox: inbox, handler: self, route: route, pool: pool, upstreamIndex: upstreamIndex,
             curlRequest: curlRequest, hasBody: hasBody, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive,
             requestVersion: head.version)
         state = .proxying(exchange)
@@ -308,20 +315,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         setConnectionHeader(&headers, keepAlive: exchange.keepAlive, version: exchange.requestVersion)
         let responseHead = HTTPResponseHead(
             version: exchange.requestVersion, status: HTTPResponseStatus(statusCode: head.status), headers: headers)
-        // A response without a length is likely a stream (server-sent events): let the client see its
-        // head now. Otherwise the head goes out with the first body bytes, in one packet.
-        if headers[canonicalForm: "content-length"].isEmpty {
-            context.writeAndFlush(wrapOutboundOut(.head(responseHead)), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
-        }
+        // Flushed with whatever else this batch of upstream events writes (see UpstreamEventInbox),
+        // so head, body and end of a small response leave in one write.
+        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        needsFlush = true
     }
 
     func exchange(_ exchange: UpstreamExchange, transfer: CurlTransfer, didReceiveBodyPart part: ByteBuffer) {
         guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
         else { return }
         exchange.log.bytesOut += part.readableBytes
-        context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        needsFlush = true
         if !context.channel.isWritable, !exchange.responsePaused {
             // A slow client: stop reading from the upstream until the socket drains.
             exchange.responsePaused = true
@@ -346,11 +351,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             releaseReads()
             var entry = exchange.log
             let requestComplete = !(exchange.requestBody == .streaming)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.write(wrapOutboundOut(.end(nil)), promise: nil)
+            needsFlush = true
             finishLog(&entry, startedAt: exchange.startedAt)
             if !exchange.keepAlive || !requestComplete || draining {
                 // The upstream answered before the client finished sending: the rest of that body would be
                 // read as the next request, so the connection ends here.
+                flushIfNeeded()
                 context.close(promise: nil)
             } else {
                 armIdleTimer()
@@ -367,6 +374,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             var entry = exchange.log
             state = .idle
             finishLog(&entry, startedAt: exchange.startedAt)
+            flushIfNeeded()
             context.close(promise: nil)
             return
         }
@@ -397,6 +405,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             entry.error = entry.error ?? error.code
             state = .idle
             finishLog(&entry, startedAt: exchange.startedAt)
+            flushIfNeeded()
             context?.close(promise: nil)
             return
         }
@@ -482,6 +491,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .idle
             context.close(promise: nil)
         }
+    }
+
+    /// Called by the inbox after a batch: one flush (one writev) for everything written to this connection.
+    func flushIfNeeded() {
+        flushQueued = false
+        guard needsFlush, let context else { return }
+        needsFlush = false
+        context.flush()
     }
 
     private func finishLog(_ entry: inout AccessLogEntry, startedAt: NIODeadline) {

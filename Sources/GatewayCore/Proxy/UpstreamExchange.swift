@@ -13,7 +13,8 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
     }
 
     let eventLoop: any EventLoop
-    private let handler: NIOLoopBound<ProxyHandler>
+    let handler: NIOLoopBound<ProxyHandler>
+    private let inbox: UpstreamEventInbox
 
     // Event-loop state.
     var transfer: CurlTransfer?
@@ -31,12 +32,13 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
     let requestVersion: HTTPVersion
 
     init(
-        eventLoop: any EventLoop, handler: ProxyHandler, route: RouteConfig, pool: UpstreamPool, upstreamIndex: Int,
+        inbox: UpstreamEventInbox, handler: ProxyHandler, route: RouteConfig, pool: UpstreamPool, upstreamIndex: Int,
         curlRequest: CurlRequest, hasBody: Bool, log: AccessLogEntry, startedAt: NIODeadline, keepAlive: Bool,
         requestVersion: HTTPVersion
     ) {
-        self.eventLoop = eventLoop
-        self.handler = NIOLoopBound(handler, eventLoop: eventLoop)
+        self.eventLoop = inbox.eventLoop
+        self.inbox = inbox
+        self.handler = NIOLoopBound(handler, eventLoop: inbox.eventLoop)
         self.route = route
         self.pool = pool
         self.upstreamIndex = upstreamIndex
@@ -53,18 +55,18 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
     // MARK: CurlTransferDelegate (curl thread)
 
     func transfer(_ t: CurlTransfer, didReceiveHead head: CurlResponseHead) {
-        eventLoop.execute { self.handler.value.exchange(self, transfer: t, didReceiveHead: head) }
+        inbox.post(.head(self, t, head))
     }
 
     func transfer(_ t: CurlTransfer, didReceiveBodyPart part: ByteBuffer) {
-        eventLoop.execute { self.handler.value.exchange(self, transfer: t, didReceiveBodyPart: part) }
+        inbox.post(.body(self, t, part))
     }
 
     func transferCanAcceptMoreBody(_ t: CurlTransfer) {
-        eventLoop.execute { self.handler.value.exchangeCanAcceptMoreBody(self, transfer: t) }
+        inbox.post(.canAcceptMoreBody(self, t))
     }
 
     func transfer(_ t: CurlTransfer, didFinishWith error: CurlError?, info: CurlTransferInfo) {
-        eventLoop.execute { self.handler.value.exchange(self, transfer: t, didFinishWith: error, info: info) }
+        inbox.post(.finish(self, t, error, info))
     }
 }

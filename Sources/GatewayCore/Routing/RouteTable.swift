@@ -4,8 +4,11 @@
 public struct RouteTable: Sendable {
     /// Routes in the order they are tried.
     public let routes: [RouteConfig]
+    /// Whether any route is narrowed by host, so the Host header is only parsed when it matters.
+    public let matchesHosts: Bool
 
     public init(_ routes: [RouteConfig]) {
+        self.matchesHosts = routes.contains { $0.host != nil }
         self.routes = routes.sorted { a, b in
             if a.prefix.utf8.count != b.prefix.utf8.count { return a.prefix.utf8.count > b.prefix.utf8.count }
             if (a.host != nil) != (b.host != nil) { return a.host != nil }

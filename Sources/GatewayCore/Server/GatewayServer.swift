@@ -14,6 +14,8 @@ public final class GatewayServer: Sendable {
     private let accessLogger: AccessLogger
     private let tls: TLSContextBox?
     public let connections = ConnectionTracker()
+    /// One per event loop, so upstream events reach each loop in batches.
+    private let inboxes: [ObjectIdentifier: UpstreamEventInbox]
 
     public init(
         group: MultiThreadedEventLoopGroup, holder: RuntimeHolder, curl: CurlClient, accessLogger: AccessLogger,
@@ -24,6 +26,11 @@ public final class GatewayServer: Sendable {
         self.curl = curl
         self.accessLogger = accessLogger
         self.tls = tls
+        var inboxes: [ObjectIdentifier: UpstreamEventInbox] = [:]
+        for loop in group.makeIterator() {
+            inboxes[ObjectIdentifier(loop)] = UpstreamEventInbox(eventLoop: loop)
+        }
+        self.inboxes = inboxes
     }
 
     /// Binds the listener and returns its channel (whose `localAddress` tells the port when 0 was asked).
@@ -33,6 +40,7 @@ public final class GatewayServer: Sendable {
         let accessLogger = self.accessLogger
         let tls = self.tls
         let connections = self.connections
+        let inboxes = self.inboxes
         let scheme = tls == nil ? "http" : "https"
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -46,7 +54,9 @@ public final class GatewayServer: Sendable {
                     if let tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
-                    let proxy = ProxyHandler(holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger)
+                    let inbox = inboxes[ObjectIdentifier(channel.eventLoop)] ?? UpstreamEventInbox(eventLoop: channel.eventLoop)
+                    let proxy = ProxyHandler(
+                        holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger, inbox: inbox)
                     try sync.addHandler(RequestStartDetector(proxy: proxy))
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     let maxHeaderBytes = holder.current.config.server.maxHeaderBytes

@@ -1,0 +1,76 @@
+import CurlHTTP
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Carries libcurl's callbacks from the curl threads to one event loop in batches.
+///
+/// A response is a head, body parts and an end, each a callback on a curl thread; hopping to the event
+/// loop once per callback would cost an `execute` (a lock and often an eventfd wake-up) each. Instead the
+/// events of every transfer owned by this loop are queued here, and one task drains whatever has queued
+/// up since it was scheduled, then flushes each connection it wrote to once. Under load, one wake-up
+/// serves many responses; an idle loop still gets its event at once.
+final class UpstreamEventInbox: @unchecked Sendable {
+    enum Event {
+        case head(UpstreamExchange, CurlTransfer, CurlResponseHead)
+        case body(UpstreamExchange, CurlTransfer, ByteBuffer)
+        case canAcceptMoreBody(UpstreamExchange, CurlTransfer)
+        case finish(UpstreamExchange, CurlTransfer, CurlError?, CurlTransferInfo)
+    }
+
+    let eventLoop: any EventLoop
+    private let lock = NIOLock()
+    /// Guarded by `lock`.
+    private var pending: [Event] = []
+    /// Guarded by `lock`: a drain task is queued on the event loop and has not taken the batch yet.
+    private var drainScheduled = false
+    /// Event loop only.
+    private var batch: [Event] = []
+
+    init(eventLoop: any EventLoop) {
+        self.eventLoop = eventLoop
+    }
+
+    /// Called on curl threads.
+    func post(_ event: Event) {
+        let schedule = lock.withLock { () -> Bool in
+            pending.append(event)
+            if drainScheduled { return false }
+            drainScheduled = true
+            return true
+        }
+        if schedule {
+            eventLoop.execute { self.drain() }
+        }
+    }
+
+    private func drain() {
+        lock.withLock {
+            drainScheduled = false
+            swap(&pending, &batch)
+        }
+        var touched: [ProxyHandler] = []
+        for event in batch {
+            let handler: ProxyHandler
+            switch event {
+            case .head(let exchange, let transfer, let head):
+                handler = exchange.handler.value
+                handler.exchange(exchange, transfer: transfer, didReceiveHead: head)
+            case .body(let exchange, let transfer, let part):
+                handler = exchange.handler.value
+                handler.exchange(exchange, transfer: transfer, didReceiveBodyPart: part)
+            case .canAcceptMoreBody(let exchange, let transfer):
+                handler = exchange.handler.value
+                handler.exchangeCanAcceptMoreBody(exchange, transfer: transfer)
+            case .finish(let exchange, let transfer, let error, let info):
+                handler = exchange.handler.value
+                handler.exchange(exchange, transfer: transfer, didFinishWith: error, info: info)
+            }
+            if handler.needsFlush && !handler.flushQueued {
+                handler.flushQueued = true
+                touched.append(handler)
+            }
+        }
+        batch.removeAll(keepingCapacity: true)
+        for handler in touched { handler.flushIfNeeded() }
+    }
+}
