@@ -84,6 +84,28 @@ def test_logout_of_a_token_inside_the_expiry_leeway_stays_refused(gateway):
     assert call_api(gateway, token)[0] == 401
 
 
+def test_logout_ends_every_access_token_of_the_session_not_only_the_one_presented(gateway):
+    tokens = gateway.login(f"openid:{unique('sess')}")
+    status, _, refreshed = gateway.refresh(tokens["refresh_token"])
+    assert status == 200
+    # Both access tokens of the session work until the logout...
+    assert call_api(gateway, tokens["access_token"])[0] == 200
+    assert gateway.request("POST", "/auth/logout", bearer(refreshed["access_token"]))[0] == 204
+    # ...and the older one, never presented to /auth/logout, is refused from then on too.
+    assert call_api(gateway, tokens["access_token"])[0] == 401
+
+
+def test_refresh_token_replay_also_ends_the_access_tokens_already_handed_out(gateway):
+    tokens = gateway.login(f"openid:{unique('theft')}")
+    status, _, refreshed = gateway.refresh(tokens["refresh_token"])
+    assert status == 200
+    assert call_api(gateway, refreshed["access_token"])[0] == 200
+    # The spent token again: a thief or the victim holds a copy; every token of the session ends.
+    assert gateway.refresh(tokens["refresh_token"])[0] == 400
+    assert call_api(gateway, refreshed["access_token"])[0] == 401
+    assert call_api(gateway, tokens["access_token"])[0] == 401
+
+
 def test_logout_without_a_bearer_token_is_401(gateway):
     status, headers, _ = gateway.request("POST", "/auth/logout")
     assert status == 401 and header(headers, "WWW-Authenticate").startswith("Bearer")
