@@ -47,10 +47,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Request-body back-pressure: reads are held while the upstream's queue is full.
     private var readsHeld = false
     private var readPending = false
-    private var timer: Scheduled<Void>?
-    /// What `timer` is counting: the client-side deadline of a request runs from its first byte.
+    /// When the armed client-side timeout fires, checked by the loop's `ConnectionDeadlines`; nil when none.
+    private(set) var deadline: NIODeadline?
+    /// What `deadline` is counting: the client-side deadline of a request runs from its first byte.
     private var timerKind = TimerKind.none
     enum TimerKind { case none, idle, client }
+    /// This handler's place in `deadlines` (-1 when not registered).
+    var deadlineSlot = -1
+    private let deadlines: ConnectionDeadlines
     /// Set at shutdown: the current request is finished, then the connection closes.
     private var draining = false
 
@@ -60,8 +64,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     var needsFlush = false
     var flushQueued = false
 
-    init(holder: RuntimeHolder, curl: CurlClient, scheme: String, accessLogger: AccessLogger, inbox: UpstreamEventInbox) {
+    init(
+        holder: RuntimeHolder, curl: CurlClient, scheme: String, accessLogger: AccessLogger, inbox: UpstreamEventInbox,
+        deadlines: ConnectionDeadlines
+    ) {
         self.inbox = inbox
+        self.deadlines = deadlines
         self.holder = holder
         self.curl = curl
         self.scheme = scheme
@@ -73,6 +81,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         peerAddress = context.channel.remoteAddress?.ipAddress
+        deadlines.register(self)
         if context.channel.isActive { armIdleTimer() }
     }
 
@@ -83,11 +92,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         cancelTimer()
+        deadlines.unregister(self)
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         cancelTimer()
+        deadlines.unregister(self)
         switch state {
         case .proxying(let exchange):
             // The client went away: stop the upstream transfer now (its handle is recycled at once).
@@ -520,31 +531,33 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Between requests: a keep-alive connection with nothing to do is closed after `idle_timeout`.
     /// This also bounds a client that trickles a request's header block.
     private func armIdleTimer() {
-        guard let context else { return }
-        timer?.cancel()
         timerKind = .idle
-        let timeout = holder.current.config.server.idleTimeout
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)) {
-            if case .idle = handler.value.state { handler.value.context?.close(promise: nil) }
-        }
+        deadline = .now() + .nanoseconds(Int64(holder.current.config.server.idleTimeout.milliseconds) * 1_000_000)
     }
 
     /// While reading a request (head to end): a slower client is cut off after `client_timeout`.
     private func armClientTimer(_ timeout: Duration) {
-        guard let context else { return }
-        timer?.cancel()
         timerKind = .client
-        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)) {
-            handler.value.clientTimedOut()
-        }
+        deadline = .now() + .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)
     }
 
     private func cancelTimer() {
-        timer?.cancel()
-        timer = nil
         timerKind = .none
+        deadline = nil
+    }
+
+    /// Called by `ConnectionDeadlines` once `deadline` has passed.
+    func deadlineExpired() {
+        let kind = timerKind
+        cancelTimer()
+        switch kind {
+        case .idle:
+            if case .idle = state { context?.close(promise: nil) }
+        case .client:
+            clientTimedOut()
+        case .none:
+            break
+        }
     }
 
     /// The first bytes of a request arrived (seen by `RequestStartDetector` before parsing): from now on

@@ -16,6 +16,8 @@ public final class GatewayServer: Sendable {
     public let connections = ConnectionTracker()
     /// One per event loop, so upstream events reach each loop in batches.
     private let inboxes: [ObjectIdentifier: UpstreamEventInbox]
+    /// One per event loop: the client-side timeouts of its connections.
+    private let deadlines: [ObjectIdentifier: ConnectionDeadlines]
 
     public init(
         group: MultiThreadedEventLoopGroup, holder: RuntimeHolder, curl: CurlClient, accessLogger: AccessLogger,
@@ -27,10 +29,13 @@ public final class GatewayServer: Sendable {
         self.accessLogger = accessLogger
         self.tls = tls
         var inboxes: [ObjectIdentifier: UpstreamEventInbox] = [:]
+        var deadlines: [ObjectIdentifier: ConnectionDeadlines] = [:]
         for loop in group.makeIterator() {
             inboxes[ObjectIdentifier(loop)] = UpstreamEventInbox(eventLoop: loop)
+            deadlines[ObjectIdentifier(loop)] = ConnectionDeadlines(eventLoop: loop)
         }
         self.inboxes = inboxes
+        self.deadlines = deadlines
     }
 
     /// Binds the listener and returns its channel (whose `localAddress` tells the port when 0 was asked).
@@ -41,6 +46,7 @@ public final class GatewayServer: Sendable {
         let tls = self.tls
         let connections = self.connections
         let inboxes = self.inboxes
+        let deadlines = self.deadlines
         let scheme = tls == nil ? "http" : "https"
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -55,8 +61,11 @@ public final class GatewayServer: Sendable {
                         try sync.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
                     let inbox = inboxes[ObjectIdentifier(channel.eventLoop)] ?? UpstreamEventInbox(eventLoop: channel.eventLoop)
+                    let loopDeadlines = deadlines[ObjectIdentifier(channel.eventLoop)]
+                        ?? ConnectionDeadlines(eventLoop: channel.eventLoop)
                     let proxy = ProxyHandler(
-                        holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger, inbox: inbox)
+                        holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger, inbox: inbox,
+                        deadlines: loopDeadlines)
                     try sync.addHandler(RequestStartDetector(proxy: proxy))
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     let maxHeaderBytes = holder.current.config.server.maxHeaderBytes
