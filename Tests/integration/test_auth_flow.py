@@ -284,3 +284,18 @@ def test_sessions_and_revocations_survive_a_restart(tmp_path, simulator, upstrea
         assert call_api(second, kept["access_token"])[0] == 200
     finally:
         second.stop()
+
+
+def test_wechat_calls_are_counted_by_api_and_errcode(gateway):
+    from gateway_process import scrape
+
+    gateway.login(f"openid:{unique('metrics')}")
+    gateway.login(f"invalid-{unique('m')}", expect=400)
+    samples = scrape(gateway)
+
+    def value(name, **labels):
+        return sum(v for (n, ls), v in samples.items() if n == name and all((k, w) in ls for k, w in labels.items()))
+
+    assert value("gateway_wechat_api_calls_total", api="/sns/jscode2session", errcode="0") >= 1, samples
+    assert value("gateway_wechat_api_calls_total", api="/sns/jscode2session", errcode="40029") >= 1
+    assert value("gateway_wechat_api_duration_seconds_count", api="/sns/jscode2session") >= 2

@@ -47,7 +47,10 @@ public final class GatewayService: Service, Sendable {
     static func makeRuntime(_ config: GatewayConfiguration, shared: Shared) -> Result<GatewayRuntime, ConfigError> {
         config.tokens.makeKeyRing().map { ring in
             let verifier = GatewayRuntime.makeVerifier(config: config.tokens, keyRing: ring, revocations: shared.revocations)
-            let wechat = WeChatClient(apiBase: config.wechat.apiBase, timeout: config.wechat.timeout, curl: shared.wechatCurl)
+            let metrics = shared.metrics
+            let wechat = WeChatClient(
+                apiBase: config.wechat.apiBase, timeout: config.wechat.timeout, curl: shared.wechatCurl,
+                onCall: { api, errcode, seconds in metrics.recordWeChatCall(api: api, errcode: errcode, seconds: seconds) })
             let endpoints = AuthEndpoints(
                 config: config, wechat: wechat, store: shared.store, keyRing: ring, verifier: verifier,
                 revocations: shared.revocations, rateLimiter: shared.rateLimiter, logger: shared.logger)

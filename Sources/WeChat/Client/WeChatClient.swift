@@ -15,11 +15,18 @@ public final class WeChatClient: Sendable {
     public let timeout: Duration
     private let curl: CurlClient
     private let tokens = StableAccessTokenCache()
+    /// Told about every exchange: the API path, the errcode (-1 for a transport failure, as WeChat's own
+    /// "system busy") and the seconds it took; the gateway counts them in its metrics.
+    private let onCall: (@Sendable (_ api: String, _ errcode: Int, _ seconds: Double) -> Void)?
 
     /// WeChat's answers are small JSON documents; anything larger is not one.
     static let maxAnswerBytes = 256 * 1024
 
-    public init(apiBase: String, timeout: Duration, curl: CurlClient) {
+    public init(
+        apiBase: String, timeout: Duration, curl: CurlClient,
+        onCall: (@Sendable (_ api: String, _ errcode: Int, _ seconds: Double) -> Void)? = nil
+    ) {
+        self.onCall = onCall
         self.apiBase = apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase
         self.timeout = timeout
         self.curl = curl
@@ -108,6 +115,14 @@ public final class WeChatClient: Sendable {
             method: method, url: apiBase + path, headers: headers, body: body,
             connectTimeoutMilliseconds: milliseconds, timeoutMilliseconds: milliseconds)
         let endpoint = String(path.prefix { $0 != "?" })
+        let started = ContinuousClock.now
+        var errcode = -1
+        defer {
+            if let onCall {
+                let elapsed = ContinuousClock.now - started
+                onCall(endpoint, errcode, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            }
+        }
 
         let response: CurlResponse
         do {
@@ -123,7 +138,7 @@ public final class WeChatClient: Sendable {
             throw .unavailable(reason: "\(endpoint) answered with something that is not a JSON object")
         }
         // Successful answers may carry no errcode at all (code2Session), or errcode 0 (phone number).
-        let errcode = answer["errcode"]?.intValue ?? 0
+        errcode = answer["errcode"]?.intValue ?? 0
         guard errcode == 0 else {
             throw WeChatError.fromAPI(errcode: errcode, errmsg: answer["errmsg"]?.stringValue ?? "")
         }
