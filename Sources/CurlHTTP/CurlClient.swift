@@ -39,8 +39,14 @@ public final class CurlClient: Sendable {
 
     /// Starts a transfer; returns at once. Delegate callbacks arrive on a curl thread, never concurrently for one
     /// transfer. After `shutdown` the delegate is told `.cancelled` at once, on the calling thread.
-    public func execute(_ request: CurlRequest, delegate: any CurlTransferDelegate) -> CurlTransfer {
-        let index = nextThread.wrappingAdd(1, ordering: .relaxed).oldValue
+    ///
+    /// - Parameter affinity: when given, the transfer runs on thread `affinity % threads`, so that a caller
+    ///   with its own threads (an event loop) can keep all of its transfers on one curl thread, warm in the
+    ///   same caches; otherwise threads are taken round-robin.
+    public func execute(_ request: CurlRequest, delegate: any CurlTransferDelegate, affinity: Int? = nil)
+        -> CurlTransfer
+    {
+        let index = affinity ?? nextThread.wrappingAdd(1, ordering: .relaxed).oldValue
         let thread = threads[Int(UInt(bitPattern: index) % UInt(threads.count))]
         let transfer = CurlTransfer(request: request, delegate: delegate, eventThread: thread)
         thread.start(transfer)

@@ -14,8 +14,9 @@ public struct ServerConfig: Sendable, Equatable {
     public var trustedProxies: [IPAddressRange] = []
     /// NIO event loops serving clients; defaults to the number of cores.
     public var eventLoops = System.coreCount
-    /// libcurl event threads, each with its own multi handle and connection pool.
-    public var curlThreads = 1
+    /// libcurl event threads, each with its own multi handle and connection pool; defaults to one per
+    /// core, so each event loop hands its transfers to a curl thread of its own.
+    public var curlThreads = System.coreCount
 
     public init() {}
 

@@ -261,7 +261,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
                 promise: nil)
         }
-        exchange.transfer = curl.execute(curlRequest, delegate: exchange)
+        exchange.transfer = curl.execute(curlRequest, delegate: exchange, affinity: inbox.index)
     }
 
     private func receiveBody(_ buffer: ByteBuffer) {
@@ -406,7 +406,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var request = exchange.curlRequest
         request.url = exchange.upstream.url(forPath: path)
         request.unixSocketPath = exchange.upstream.unixSocketPath
-        exchange.transfer = curl.execute(request, delegate: exchange)
+        exchange.transfer = curl.execute(request, delegate: exchange, affinity: inbox.index)
         return true
     }
 

@@ -18,6 +18,8 @@ final class UpstreamEventInbox: @unchecked Sendable {
     }
 
     let eventLoop: any EventLoop
+    /// The loop's position in the group: its transfers all go to curl thread `index % curl_threads`.
+    let index: Int
     private let lock = NIOLock()
     /// Guarded by `lock`.
     private var pending: [Event] = []
@@ -26,8 +28,9 @@ final class UpstreamEventInbox: @unchecked Sendable {
     /// Event loop only.
     private var batch: [Event] = []
 
-    init(eventLoop: any EventLoop) {
+    init(eventLoop: any EventLoop, index: Int = 0) {
         self.eventLoop = eventLoop
+        self.index = index
     }
 
     /// Called on curl threads.

@@ -30,8 +30,8 @@ public final class GatewayServer: Sendable {
         self.tls = tls
         var inboxes: [ObjectIdentifier: UpstreamEventInbox] = [:]
         var deadlines: [ObjectIdentifier: ConnectionDeadlines] = [:]
-        for loop in group.makeIterator() {
-            inboxes[ObjectIdentifier(loop)] = UpstreamEventInbox(eventLoop: loop)
+        for (index, loop) in group.makeIterator().enumerated() {
+            inboxes[ObjectIdentifier(loop)] = UpstreamEventInbox(eventLoop: loop, index: index)
             deadlines[ObjectIdentifier(loop)] = ConnectionDeadlines(eventLoop: loop)
         }
         self.inboxes = inboxes
