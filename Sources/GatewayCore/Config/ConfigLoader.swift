@@ -43,7 +43,9 @@ public struct ConfigLoader: Sendable {
         let issues = ConfigReader.Issues()
         let root = ConfigReader(path: "", table: entries, issues: issues, interpolation: EnvironmentInterpolation(environment: environment))
         let config = GatewayConfiguration.decode(root)
-        var all = issues.list + config.crossCheck()
+        // An app entry that failed to decode was reported already; "no app at all" would only repeat it.
+        let appEntryFailed = issues.list.contains { $0.path.hasPrefix("wechat.apps[") }
+        var all = issues.list + config.crossCheck().filter { !(appEntryFailed && $0.path == "wechat.apps") }
         if checkFiles {
             all += Self.checkFiles(config)
             if all.isEmpty, case .failure(let keyErrors) = config.tokens.makeKeyRing() {
