@@ -1,7 +1,7 @@
 # Two commands on a fresh Debian machine: `make demo` and `make test`. Each installs what is missing first.
 SWIFT ?= swift
 BUILD_DIR ?= .build
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config curl
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config curl openssl
 GATEWAY := $(BUILD_DIR)/debug/gateway
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -17,6 +17,7 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
 	@python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
+	@python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
 
 build: deps
 	$(SWIFT) build
