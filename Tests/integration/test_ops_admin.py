@@ -83,19 +83,29 @@ def test_scrape_after_traffic_counts_requests_by_route_method_and_status(gateway
     # The HTTP parser refuses an unknown method; the refusal is still counted, under bounded labels.
     assert gateway.request("BREW", "/open/echo")[0] == 400
 
-    after = scrape(gateway)
+    expected = {
+        ("gateway_requests_total", (("route", "/api/"), ("method", "GET"), ("status", "200"))): 3,
+        ("gateway_requests_total", (("route", "/open/"), ("method", "POST"), ("status", "503"))): 1,
+        ("gateway_requests_total", (("route", "none"), ("method", "GET"), ("status", "404"))): 1,
+        # Odd methods share one label value: a client cannot mint new series.
+        ("gateway_requests_total", (("route", "none"), ("method", "other"), ("status", "400"))): 1,
+        ("gateway_request_duration_seconds_count", (("route", "/api/"),)): 3,
+        ("gateway_upstream_duration_seconds_count", (("route", "/api/"),)): 3,
+        ("gateway_request_body_bytes_total", (("route", "/open/"),)): 1,
+    }
 
-    def delta(name, **labels):
-        return metric(after, name, **labels) - metric(before, name, **labels)
+    def deltas():
+        after = scrape(gateway)
+        return {key: metric(after, key[0], **dict(key[1])) - metric(before, key[0], **dict(key[1])) for key in expected}
 
-    assert delta("gateway_requests_total", route="/api/", method="GET", status="200") == 3
-    assert delta("gateway_requests_total", route="/open/", method="POST", status="503") == 1
-    assert delta("gateway_requests_total", route="none", method="GET", status="404") == 1
-    # Odd methods share one label value: a client cannot mint new series.
-    assert delta("gateway_requests_total", route="none", method="other", status="400") == 1
-    assert delta("gateway_request_duration_seconds_count", route="/api/") == 3
-    assert delta("gateway_upstream_duration_seconds_count", route="/api/") == 3
-    assert delta("gateway_request_body_bytes_total", route="/open/") == 1
+    # A request is logged and counted when its upstream transfer ends, which can be a moment after the
+    # client has read the last byte of a Content-Length body: wait for the counts, do not race them.
+    from conftest import wait_for
+
+    try:
+        wait_for(lambda: deltas() == expected, timeout=10, what="the request counters")
+    except AssertionError:
+        assert deltas() == expected
 
 
 def test_token_verification_failures_are_counted_by_reason(gateway):
