@@ -47,7 +47,7 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let peers = DemoPeers(simulator: simulator, echoAddresses: echoAddresses)
         let once = self.once
-        let walkthrough = DemoWalkthrough(config: config)
+        let walkthrough = DemoWalkthrough(config: config, keepsRunning: !once)
         let group = ServiceGroupBox()
         let gateway = GatewayService(config: config, configPath: options.config, logger: logger) { _ in
             Task {
@@ -105,6 +105,7 @@ struct DemoPeers: Service {
 /// Calls the running gateway like a mini-program would, printing each step and the command behind it.
 struct DemoWalkthrough: Sendable {
     let config: GatewayConfiguration
+    let keepsRunning: Bool
 
     func run() async {
         let base = "http://\(config.server.listen.host):\(config.server.listen.port)"
@@ -144,7 +145,7 @@ struct DemoWalkthrough: Sendable {
         print("   → \(logout.status)")
         let after = await call(curl, "GET", base + apiPath, bearer: newAccess)
         print("   the same API call now → \(after.status) \(after.body.trimmingCharacters(in: .whitespacesAndNewlines))")
-        print("\nThe demo keeps running; press Ctrl-C to stop it.\n")
+        print(keepsRunning ? "\nThe demo keeps running; press Ctrl-C to stop it.\n" : "\nDone; stopping the demo.\n")
     }
 
     private func call(
