@@ -28,6 +28,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// A control-plane request being collected.
     struct ControlExchange {
+        /// The snapshot's endpoints: a reload while the body is read does not switch them under the request.
+        var endpoints: any ControlEndpoints
         var request: ControlRequest
         var log: AccessLogEntry
         var startedAt: NIODeadline
@@ -37,6 +39,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private let holder: RuntimeHolder
+    /// The configuration snapshot of the request in progress (or the last one): read from `holder` once per
+    /// request, at its head, so a request keeps the snapshot it started with and the hot path takes the
+    /// holder's lock once, not at every body chunk and timer.
+    private var runtime: GatewayRuntime
     private let curl: CurlClient
     private let scheme: String
     private let accessLogger: AccessLogger
@@ -71,6 +77,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.inbox = inbox
         self.deadlines = deadlines
         self.holder = holder
+        self.runtime = holder.current
         self.curl = curl
         self.scheme = scheme
         self.accessLogger = accessLogger
@@ -160,7 +167,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func receiveHead(_ head: HTTPRequestHead) {
         guard let context else { return }
-        let runtime = holder.current
+        runtime = holder.current
+        let runtime = self.runtime
         let config = runtime.config
         let startedAt = NIODeadline.now()
         // Whole lines: one X-Request-Id is passed through; none, several or an odd one gets a fresh id.
@@ -196,7 +204,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 method: head.method, path: target.path, query: target.query, headers: head.headers,
                 body: context.channel.allocator.buffer(capacity: 0), peerAddress: peerAddress, requestID: requestID)
             state = .control(ControlExchange(
-                request: request, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive, version: head.version))
+                endpoints: control, request: request, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive, version: head.version))
             return
         }
 
@@ -241,9 +249,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // An explicit empty body, so the upstream sees Content-Length: 0 rather than a bodiless POST.
             body = .bytes(context.channel.allocator.buffer(capacity: 0))
         }
+        // Path (after strip_prefix) and query exactly as received; kept for a retry on another upstream.
+        let forwardedTarget = target.query.isEmpty ? path : path + target.query
         let curlRequest = CurlRequest(
             method: head.method.rawValue,
-            url: upstream.url(forPath: path) + target.query,
+            url: upstream.url(forPath: forwardedTarget),
             unixSocketPath: upstream.unixSocketPath,
             headers: headers,
             body: body,
@@ -253,7 +263,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             insecureSkipVerify: route.insecureSkipVerify)
         let exchange = UpstreamExchange(
             inbox: inbox, handler: self, route: route, pool: pool, upstreamIndex: upstreamIndex,
-            curlRequest: curlRequest, hasBody: hasBody, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive,
+            curlRequest: curlRequest, forwardedTarget: forwardedTarget, hasBody: hasBody, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive,
             requestVersion: head.version)
         state = .proxying(exchange)
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
@@ -269,7 +279,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .proxying(let exchange):
             guard case .streaming = exchange.requestBody, let transfer = exchange.transfer else { return }
             exchange.log.bytesIn += buffer.readableBytes
-            if exchange.log.bytesIn > holder.current.config.server.maxBodyBytes.bytes {
+            if exchange.log.bytesIn > runtime.config.server.maxBodyBytes.bytes {
                 // Checked while streaming (chunked bodies announce no length): stop the upstream transfer.
                 // The body stays "streaming", so the connection is closed after the answer.
                 transfer.cancel()
@@ -280,7 +290,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         case .control(var control):
             control.log.bytesIn += buffer.readableBytes
-            guard control.log.bytesIn <= min(ControlRequest.maximumBodyBytes, holder.current.config.server.maxBodyBytes.bytes)
+            guard control.log.bytesIn <= min(ControlRequest.maximumBodyBytes, runtime.config.server.maxBodyBytes.bytes)
             else {
                 state = .idle
                 return answerLocally(.bodyTooLarge, version: control.version, keepAlive: false, log: control.log,
@@ -401,10 +411,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             let next = exchange.pool.pick(excluding: exchange.upstreamIndex)
         else { return false }
         exchange.attempts += 1
-        let path = exchange.curlRequest.url.dropFirst(exchange.upstream.url(forPath: "").count)
         exchange.upstreamIndex = next
         var request = exchange.curlRequest
-        request.url = exchange.upstream.url(forPath: path)
+        request.url = exchange.upstream.url(forPath: exchange.forwardedTarget)
         request.unixSocketPath = exchange.upstream.unixSocketPath
         exchange.transfer = curl.execute(request, delegate: exchange, affinity: inbox.index)
         return true
@@ -430,7 +439,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     // MARK: Control plane
 
     private func startControl(_ control: ControlExchange) {
-        guard let context, let endpoints = holder.current.control else { return }
+        guard let context else { return }
+        let endpoints = control.endpoints
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let request = control.request
@@ -532,7 +542,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// This also bounds a client that trickles a request's header block.
     private func armIdleTimer() {
         timerKind = .idle
-        deadline = .now() + .nanoseconds(Int64(holder.current.config.server.idleTimeout.milliseconds) * 1_000_000)
+        deadline = .now() + .nanoseconds(Int64(runtime.config.server.idleTimeout.milliseconds) * 1_000_000)
     }
 
     /// While reading a request (head to end): a slower client is cut off after `client_timeout`.
@@ -564,7 +574,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// the client has `client_timeout` to deliver the whole request, header block included.
     func requestBytesArrived() {
         if timerKind == .idle, case .idle = state {
-            armClientTimer(holder.current.config.server.clientTimeout)
+            armClientTimer(runtime.config.server.clientTimeout)
         }
     }
 

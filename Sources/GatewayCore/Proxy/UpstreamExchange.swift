@@ -22,6 +22,8 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
     let pool: UpstreamPool
     var upstreamIndex: Int
     let curlRequest: CurlRequest
+    /// Path and query as forwarded (the part of the URL after the upstream's base).
+    let forwardedTarget: Substring
     var requestBody: RequestBody
     var responseStarted = false
     var responsePaused = false
@@ -33,7 +35,7 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
 
     init(
         inbox: UpstreamEventInbox, handler: ProxyHandler, route: RouteConfig, pool: UpstreamPool, upstreamIndex: Int,
-        curlRequest: CurlRequest, hasBody: Bool, log: AccessLogEntry, startedAt: NIODeadline, keepAlive: Bool,
+        curlRequest: CurlRequest, forwardedTarget: Substring, hasBody: Bool, log: AccessLogEntry, startedAt: NIODeadline, keepAlive: Bool,
         requestVersion: HTTPVersion
     ) {
         self.eventLoop = inbox.eventLoop
@@ -43,6 +45,7 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
         self.pool = pool
         self.upstreamIndex = upstreamIndex
         self.curlRequest = curlRequest
+        self.forwardedTarget = forwardedTarget
         self.requestBody = hasBody ? .streaming : .none
         self.log = log
         self.startedAt = startedAt
