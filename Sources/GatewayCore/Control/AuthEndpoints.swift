@@ -260,9 +260,9 @@ public final class AuthEndpoints: ControlEndpoints {
         }
         do {
             let phone = try await wechat.phoneNumber(app: WeChatApp(appID: app.appid, secret: app.secret), code: code)
-            let body = "{\"phoneNumber\":\"\(JSONText.escape(phone.phoneNumber))\","
-                + "\"purePhoneNumber\":\"\(JSONText.escape(phone.purePhoneNumber))\","
-                + "\"countryCode\":\"\(JSONText.escape(phone.countryCode))\"}"
+            let body = "{\"phoneNumber\":\"\(JSONString.escape(phone.phoneNumber))\","
+                + "\"purePhoneNumber\":\"\(JSONString.escape(phone.purePhoneNumber))\","
+                + "\"countryCode\":\"\(JSONString.escape(phone.countryCode))\"}"
             var answer = ControlResponse.json(.ok, body)
             answer.openid = claims.subject
             return answer
@@ -319,7 +319,7 @@ public final class AuthEndpoints: ControlEndpoints {
                 headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
                     ("WWW-Authenticate", "Bearer realm=\"\(config.tokens.issuer)\", error=\"invalid_token\"")],
                 body: "{\"error\":\"invalid_token\",\"error_description\":"
-                    + "\"\(JSONText.escape(rejection.description))\"}")))
+                    + "\"\(JSONString.escape(rejection.description))\"}")))
         }
     }
 
@@ -365,8 +365,8 @@ public final class AuthEndpoints: ControlEndpoints {
         body += ",\"expires_in\":\(Int(config.tokens.accessTTL.seconds))"
         body += ",\"refresh_token\":\"\(refreshToken)\""
         body += ",\"refresh_expires_in\":\(max(0, Int(refreshExpiresAt.timeIntervalSince(now))))"
-        body += ",\"openid\":\"\(JSONText.escape(session.openid))\""
-        if let unionid = session.unionid { body += ",\"unionid\":\"\(JSONText.escape(unionid))\"" }
+        body += ",\"openid\":\"\(JSONString.escape(session.openid))\""
+        if let unionid = session.unionid { body += ",\"unionid\":\"\(JSONString.escape(unionid))\"" }
         body += "}"
         var answer = ControlResponse.json(.ok, body, extraHeaders: [("Pragma", "no-cache")])
         answer.openid = session.openid
@@ -405,7 +405,7 @@ public final class AuthEndpoints: ControlEndpoints {
         _ status: HTTPResponseStatus, _ code: String, _ description: String, extraHeaders: [(String, String)] = []
     ) -> ControlResponse {
         ControlResponse.json(
-            status, "{\"error\":\"\(code)\",\"error_description\":\"\(JSONText.escape(description))\"}",
+            status, "{\"error\":\"\(code)\",\"error_description\":\"\(JSONString.escape(description))\"}",
             extraHeaders: extraHeaders)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Tokens
 
 /// One line of the access log (DESIGN.md section 6): what happened to one request, written once on
 /// every path, success or error. Never holds a token, secret or session key.
@@ -33,16 +34,16 @@ public struct AccessLogEntry: Sendable {
 
     /// The JSON line, built by hand: it is written for every request.
     public func jsonLine() -> String {
-        var line = "{\"time\":\"\(Self.timestamp(time))\",\"request_id\":\"\(JSONText.escape(requestID))\""
-        if let clientAddress { line += ",\"client\":\"\(JSONText.escape(clientAddress))\"" }
-        line += ",\"method\":\"\(JSONText.escape(method))\",\"path\":\"\(JSONText.escape(path))\""
-        if let route { line += ",\"route\":\"\(JSONText.escape(route))\"" }
+        var line = "{\"time\":\"\(Self.timestamp(time))\",\"request_id\":\"\(JSONString.escape(requestID))\""
+        if let clientAddress { line += ",\"client\":\"\(JSONString.escape(clientAddress))\"" }
+        line += ",\"method\":\"\(JSONString.escape(method))\",\"path\":\"\(JSONString.escape(path))\""
+        if let route { line += ",\"route\":\"\(JSONString.escape(route))\"" }
         line += ",\"status\":\(status),\"bytes_in\":\(bytesIn),\"bytes_out\":\(bytesOut)"
         line += ",\"duration_ms\":\(Self.milliseconds(durationSeconds))"
-        if let upstream { line += ",\"upstream\":\"\(JSONText.escape(upstream))\"" }
+        if let upstream { line += ",\"upstream\":\"\(JSONString.escape(upstream))\"" }
         if let upstreamSeconds { line += ",\"upstream_ms\":\(Self.milliseconds(upstreamSeconds))" }
-        if let openid { line += ",\"openid\":\"\(JSONText.escape(openid))\"" }
-        if let error { line += ",\"error\":\"\(JSONText.escape(error))\"" }
+        if let openid { line += ",\"openid\":\"\(JSONString.escape(openid))\"" }
+        if let error { line += ",\"error\":\"\(JSONString.escape(error))\"" }
         line += "}\n"
         return line
     }

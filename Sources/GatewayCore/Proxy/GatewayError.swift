@@ -114,6 +114,6 @@ public enum GatewayError: Error, Sendable, Equatable {
 
     /// `{"error": ..., "error_description": ..., "request_id": ...}`
     public func jsonBody(requestID: String) -> String {
-        "{\"error\":\"\(code)\",\"error_description\":\"\(JSONText.escape(message))\",\"request_id\":\"\(JSONText.escape(requestID))\"}"
+        "{\"error\":\"\(code)\",\"error_description\":\"\(JSONString.escape(message))\",\"request_id\":\"\(JSONString.escape(requestID))\"}"
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Tokens
 
 /// Answers one admin connection's requests (`AdminEndpoint`). Request bodies are ignored; answers are
 /// small and written whole. Readiness asks the store, so it is answered from a `Task`: the admin plane is
@@ -46,7 +47,7 @@ final class AdminRequestHandler: ChannelInboundHandler {
                     handler.write(.ok, json: "{\"status\":\"ready\"}", for: head, context: context)
                 case .notReady(let reason):
                     handler.write(.serviceUnavailable,
-                        json: "{\"status\":\"not_ready\",\"reason\":\"\(JSONText.escape(reason))\"}", for: head, context: context)
+                        json: "{\"status\":\"not_ready\",\"reason\":\"\(JSONString.escape(reason))\"}", for: head, context: context)
                 }
             }
         case .notFound:

@@ -1,16 +1,17 @@
 import Foundation
+import Tokens
 import XCTest
 
 @testable import GatewayCore
 
-final class JSONTextTests: XCTestCase {
+final class JSONStringTests: XCTestCase {
     private func roundTrip(_ text: String) throws -> String? {
-        let json = "[\"\(JSONText.escape(text))\"]"
+        let json = "[\"\(JSONString.escape(text))\"]"
         return (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String])?.first
     }
 
     func testPlainTextIsUnchanged() {
-        XCTAssertEqual(JSONText.escape("/api/users-1"), "/api/users-1")
+        XCTAssertEqual(JSONString.escape("/api/users-1"), "/api/users-1")
     }
 
     func testQuotesBackslashesAndControlCharactersRoundTrip() throws {
@@ -24,7 +25,7 @@ final class JSONTextTests: XCTestCase {
     }
 
     func testControlCharacterUsesFourHexDigits() {
-        XCTAssertEqual(JSONText.escape("\u{1}"), "\\u0001")
-        XCTAssertEqual(JSONText.escape("\u{1B}"), "\\u001b")
+        XCTAssertEqual(JSONString.escape("\u{1}"), "\\u0001")
+        XCTAssertEqual(JSONString.escape("\u{1B}"), "\\u001b")
     }
 }
