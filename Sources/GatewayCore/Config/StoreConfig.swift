@@ -6,12 +6,7 @@ public struct StoreConfig: Sendable, Equatable, CustomStringConvertible {
     public init() {}
 
     /// The URL with any password replaced, for logs.
-    public var description: String {
-        guard let at = url.firstIndex(of: "@"), let schemeEnd = url.range(of: "://") else { return url }
-        let credentials = url[schemeEnd.upperBound..<at]
-        guard let colon = credentials.firstIndex(of: ":") else { return url }
-        return url.replacingCharacters(in: colon..<at, with: ":<redacted>")
-    }
+    public var description: String { RedactedURL.text(url) }
 
     static func decode(_ reader: ConfigReader?) -> StoreConfig {
         var config = StoreConfig()
@@ -22,7 +17,7 @@ public struct StoreConfig: Sendable, Equatable, CustomStringConvertible {
             } else if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
                 config.url = url
             } else {
-                reader.report("url", "\"\(url)\" is not a store URL (sqlite://FILE or postgres://user:pass@host:5432/db)")
+                reader.report("url", "\"\(RedactedURL.text(url))\" is not a store URL (sqlite://FILE or postgres://user:pass@host:5432/db)")
             }
         }
         reader.rejectUnknownKeys()

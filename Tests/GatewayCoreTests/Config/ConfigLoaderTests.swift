@@ -154,3 +154,17 @@ final class ConfigLoaderTests: XCTestCase {
         XCTAssertEqual(store.description, "postgres://user:<redacted>@db:5432/gw")
     }
 }
+
+extension ConfigLoaderTests {
+    func testPasswordsInRejectedURLsAreNotEchoed() {
+        let upstream = minimal.replacingOccurrences(
+            of: "upstreams = [\"http://127.0.0.1:${UPSTREAM_PORT}\"]", with: "upstreams = [\"http://admin:hunter2@legacy\"]")
+        let store = minimal + "\n[store]\nurl = \"mysql://root:hunter2@db/gw\""
+        let api = minimal.replacingOccurrences(of: "[wechat]", with: "[wechat]\napi_base = \"ftp://u:hunter2@x\"")
+        for text in [upstream, store, api] {
+            guard case .failure(let error) = loader.parse(text: text) else { return XCTFail("expected an error") }
+            XCTAssertFalse(error.description.contains("hunter2"), error.description)
+            XCTAssertTrue(error.description.contains("<redacted>"), error.description)
+        }
+    }
+}
