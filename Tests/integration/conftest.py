@@ -36,6 +36,35 @@ def port_open(port: int) -> bool:
         return False
 
 
+def wait_until_listening(process, port: int, name: str, details=lambda: "", stop=None):
+    """Waits for a started process to accept connections on `port`; fails at once if it exits. When it
+    never comes up, `stop` runs first: a fixture that fails in setup never reaches its teardown."""
+
+    def ready():
+        if process.poll() is not None:
+            raise AssertionError(f"{name} exited with {process.returncode}:\n{details()}")
+        return port_open(port)
+
+    try:
+        wait_for(ready, timeout=30, what=f"{name} to accept connections")
+    except BaseException:
+        if stop is not None:
+            stop()
+        raise
+
+
+def stop_process(process, timeout=20):
+    """SIGTERM (what ops send; the gateway drains), then SIGKILL if it does not exit in time."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def run_gateway(*args, env=None, cwd=None, timeout=30):
     return subprocess.run([GATEWAY_BIN, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=timeout)
 

@@ -7,7 +7,7 @@ import subprocess
 import textwrap
 import uuid
 
-from conftest import GATEWAY_BIN, free_port, wait_for
+from conftest import GATEWAY_BIN, free_port, stop_process, wait_for, wait_until_listening
 from tokens import APPID, AUDIENCE, ISSUER, SECRET
 
 
@@ -59,36 +59,11 @@ class Gateway:
                 [GATEWAY_BIN, "serve", "--config", str(self.config), *getattr(self, "extra_args", [])],
                 stdout=out, stderr=err)
 
-        def ready():
-            if self.process.poll() is not None:
-                raise AssertionError(f"gateway exited with {self.process.returncode}:\n{self.stderr()}")
-            return self._public_port_open()
-
-        try:
-            wait_for(ready, timeout=30, what="gateway to accept connections")
-        except BaseException:
-            self.stop()  # a fixture that fails in setup never reaches its teardown
-            raise
+        wait_until_listening(self.process, self.port, "gateway", details=self.stderr, stop=self.stop)
         return self
 
-    def _public_port_open(self):
-        import socket
-
-        try:
-            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
     def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process, timeout=20)
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(errors="replace")
@@ -268,8 +243,6 @@ def replace_routes(gateway, routes: str, server: str | None = None):
 
 def reload_and_wait(gateway, outcome: str):
     """SIGHUP, then waits until the reload with `outcome` (success/failure) has been counted."""
-    from conftest import wait_for
-
     before = metric(scrape(gateway), "gateway_config_reloads_total", outcome=outcome)
     gateway.process.send_signal(signal.SIGHUP)
     wait_for(lambda: metric(scrape(gateway), "gateway_config_reloads_total", outcome=outcome) > before,

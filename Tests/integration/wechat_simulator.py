@@ -12,13 +12,12 @@ import base64
 import http.client
 import json
 import os
-import signal
 import subprocess
 import textwrap
 import threading
 import urllib.parse
 
-from conftest import GATEWAY_BIN, free_port, port_open, wait_for
+from conftest import GATEWAY_BIN, free_port, stop_process, wait_until_listening
 from gateway_process import Gateway
 from tokens import AUDIENCE, ISSUER, SECRET
 
@@ -86,27 +85,11 @@ class WeChatSimulator:
             args += ["--config", str(conf)]
         self.process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-        def ready():
-            if self.process.poll() is not None:
-                raise AssertionError(f"mock-wechat exited with {self.process.returncode}")
-            return port_open(self.port)
-
-        try:
-            wait_for(ready, timeout=30, what="mock-wechat to accept connections")
-        except BaseException:
-            self.stop()
-            raise
+        wait_until_listening(self.process, self.port, "mock-wechat", stop=self.stop)
         return self
 
     def stop(self):
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        stop_process(self.process, timeout=10)
 
     def session_key(self, openid: str) -> str:
         """The newest session_key the simulator handed out for `openid` (its `/__sim/session_key` hook)."""
