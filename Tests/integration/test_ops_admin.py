@@ -17,9 +17,8 @@ def upstream():
     up.stop()
 
 
-@pytest.fixture(scope="module")
-def gateway(tmp_path_factory, upstream):
-    gw = Gateway(
+def start_gateway(tmp_path_factory, upstream):
+    return Gateway(
         tmp_path_factory.mktemp("ops-admin"),
         routes=f"""
         [[routes]]
@@ -33,6 +32,19 @@ def gateway(tmp_path_factory, upstream):
         auth = "none"
         """,
     ).start()
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory, upstream):
+    gw = start_gateway(tmp_path_factory, upstream)
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture
+def quiet_gateway(tmp_path_factory, upstream):
+    """A gateway of its own: no earlier test's request can still be on its way to the counters."""
+    gw = start_gateway(tmp_path_factory, upstream)
     yield gw
     gw.stop()
 
@@ -73,7 +85,8 @@ def test_metrics_content_type_is_the_prometheus_text_format(gateway):
         conn.close()
 
 
-def test_scrape_after_traffic_counts_requests_by_route_method_and_status(gateway):
+def test_scrape_after_traffic_counts_requests_by_route_method_and_status(quiet_gateway):
+    gateway = quiet_gateway
     before = scrape(gateway)
     token = mint(unique())
     for _ in range(3):
