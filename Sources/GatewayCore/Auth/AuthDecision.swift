@@ -10,7 +10,7 @@ public enum AuthDecision: Sendable, Equatable {
 }
 
 /// Why a request was not let through, as RFC 6750 section 3.1 distinguishes it.
-public enum AuthRejection: Sendable, Equatable {
+public enum AuthRejection: Error, Sendable, Equatable {
     /// No credentials: 401 with a bare `WWW-Authenticate: Bearer realm=...`.
     case missingToken
     /// The Authorization header is not a single `Bearer <token>`: 400 `invalid_request`.

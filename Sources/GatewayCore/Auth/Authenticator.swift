@@ -14,26 +14,37 @@ public struct Authenticator: Sendable {
 
     public func authenticate(_ headers: HTTPHeaders, mode: RouteConfig.AuthMode, now: Date) -> AuthDecision {
         if mode == .none { return .anonymous }
+        switch claims(headers, now: now) {
+        case .success(let claims):
+            return .authenticated(Identity(openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti))
+        case .failure(.missingToken):
+            return mode == .required ? .rejected(.missingToken) : .anonymous
+        case .failure(let rejection):
+            return .rejected(rejection)
+        }
+    }
+
+    /// The verified claims of the request's bearer token, or why there are none. The proxy path and the
+    /// control endpoints that need a caller (logout, user data, phone) both decide through here.
+    public func claims(_ headers: HTTPHeaders, now: Date) -> Result<VerifiedClaims, AuthRejection> {
         // Whole field lines, not `canonicalForm` (which splits on commas and drops empty values): an empty
         // second line still makes two Authorization headers.
         let lines = headers["authorization"]
         guard let first = lines.first.map({ $0.trimmingSpaces() }), !(lines.count == 1 && first.isEmpty) else {
-            return mode == .required ? .rejected(.missingToken) : .anonymous
+            return .failure(.missingToken)
         }
         // Two Authorization headers are ambiguous: which one an upstream would read is not ours to guess.
-        guard lines.count == 1 else { return .rejected(.malformedAuthorization) }
+        guard lines.count == 1 else { return .failure(.malformedAuthorization) }
         // RFC 6750 section 3.1: credentials of another scheme (Basic...) count as no bearer token at all.
         guard first.utf8.count >= 6, ASCIICase.equals(first.prefix(6), "bearer"),
             first.utf8.count == 6 || first.dropFirst(6).first == " "
         else {
-            return mode == .required ? .rejected(.missingToken) : .anonymous
+            return .failure(.missingToken)
         }
-        guard let token = Self.bearerToken(first[...]) else { return .rejected(.malformedAuthorization) }
+        guard let token = Self.bearerToken(first[...]) else { return .failure(.malformedAuthorization) }
         switch verifier.verify(token, now: now) {
-        case .valid(let claims):
-            return .authenticated(Identity(openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti))
-        case .invalid(let rejection):
-            return .rejected(.invalidToken(rejection))
+        case .valid(let claims): return .success(claims)
+        case .invalid(let rejection): return .failure(.invalidToken(rejection))
         }
     }
 

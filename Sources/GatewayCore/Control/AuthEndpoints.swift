@@ -302,24 +302,12 @@ public final class AuthEndpoints: ControlEndpoints {
 
     /// The bearer token of a control request, verified like on the proxy path.
     private func authenticate(_ request: ControlRequest) -> Result<VerifiedClaims, Refusal> {
-        let values = request.headers[canonicalForm: "authorization"]
-        guard values.count == 1, let token = Authenticator.bearerToken(values[0]) else {
-            return .failure(Refusal(response: ControlResponse(
-                status: .unauthorized,
-                headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
-                    ("WWW-Authenticate", "Bearer realm=\"\(config.tokens.issuer)\"")],
-                body: "{\"error\":\"invalid_token\",\"error_description\":\"a bearer access token is required\"}")))
-        }
-        switch verifier.verify(token, now: Date()) {
-        case .valid(let claims):
-            return .success(claims)
-        case .invalid(let rejection):
-            return .failure(Refusal(response: ControlResponse(
-                status: .unauthorized,
-                headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store"),
-                    ("WWW-Authenticate", "Bearer realm=\"\(config.tokens.issuer)\", error=\"invalid_token\"")],
-                body: "{\"error\":\"invalid_token\",\"error_description\":"
-                    + "\"\(JSONString.escape(rejection.description))\"}")))
+        // The same decision and the same RFC 6750 answer as on the proxy path.
+        Authenticator(verifier: verifier).claims(request.headers, now: Date()).mapError { rejection in
+            let error = GatewayError.authentication(rejection)
+            return Refusal(response: ControlResponse.json(
+                error.status, error.jsonBody(requestID: request.requestID),
+                extraHeaders: error.headers(realm: config.tokens.issuer)))
         }
     }
 
