@@ -226,3 +226,13 @@ def test_client_leaving_an_event_stream_leaves_the_gateway_serving(gateway, upst
 def test_gateway_survives_everything_above(gateway):
     assert gateway.process.poll() is None
     assert gateway.healthy("/api/final", bearer(mint(unique())))
+
+
+def test_upstream_header_with_a_control_character_is_a_502_not_relayed(gateway):
+    # RFC 9110 section 5.5: such a value could split a header on the way to the client.
+    status, headers, body = gateway.request("GET", "/open/badheader")
+    assert status == 502
+    assert json.loads(body)["error"] == "bad_gateway"
+    assert not [v for k, v in headers if k.lower() == "x-broken"]
+    # The gateway keeps serving.
+    assert gateway.request("GET", "/open/echo")[0] == 200

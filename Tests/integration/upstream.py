@@ -8,6 +8,7 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../hang              never answers (until the upstream stops)
     .../truncated         headers with Content-Length: 1000, then 100 bytes, then the connection closes
     .../cookies           two Set-Cookie header fields
+    .../badheader         200 with a header value holding a control character (a broken answer)
     .../chunked           a Transfer-Encoding: chunked response of known content (CHUNKED_BODY)
     .../upload            reads the request body in pieces; answers its length and sha256
     .../hop               a response carrying hop-by-hop header fields
@@ -178,6 +179,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if last == "badheader":
+            return self._send(200, b"{}", headers=[("X-Broken", "a\x01b")])
         if last == "cookies":
             return self._send(200, b"{}", headers=[("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/; HttpOnly")])
         if last == "chunked":

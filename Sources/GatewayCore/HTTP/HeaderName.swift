@@ -15,6 +15,12 @@ public enum HeaderName {
         }, as: UTF8.self)
     }
 
+    /// RFC 9110 section 5.5: a field value is visible characters, spaces, tabs and obs-text; any other
+    /// control character (CR, LF, NUL...) could split or smuggle a header on the next hop.
+    public static func isValidValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 >= 0x20 ? $0 != 0x7F : $0 == 0x09 }
+    }
+
     static func isTokenByte(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),

@@ -128,6 +128,12 @@ public struct HeaderRewriter: Sendable {
     /// The upstream response's headers as sent to the client: hop-by-hop fields removed (libcurl has
     /// already de-chunked the body, so `Transfer-Encoding` goes too), repeated fields such as
     /// `Set-Cookie` kept apart, and the request id added.
+    /// Whether every upstream response header may be passed on: a name that is not a token or a value
+    /// with control characters is a broken answer (502), as nginx treats it, not something to relay.
+    public static func areRelayable(_ upstream: [(name: String, value: String)]) -> Bool {
+        upstream.allSatisfy { HeaderName.isValid($0.name) && HeaderName.isValidValue($0.value) }
+    }
+
     public static func clientHeaders(
         from upstream: [(name: String, value: String)], requestID: String
     ) -> HTTPHeaders {

@@ -330,6 +330,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
         else { return }
         exchange.pool.recordSuccess(exchange.upstreamIndex)
+        guard HeaderRewriter.areRelayable(head.headers) else {
+            transfer.cancel()
+            exchange.log.status = head.status
+            exchange.log.error = "upstream_broken: invalid response header"
+            return failExchange(exchange, with: .upstreamBroken)
+        }
         exchange.responseStarted = true
         exchange.log.status = head.status
         var headers = HeaderRewriter.clientHeaders(from: head.headers, requestID: exchange.log.requestID)

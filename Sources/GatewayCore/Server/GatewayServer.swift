@@ -71,8 +71,10 @@ public final class GatewayServer: Sendable {
                     let maxHeaderBytes = holder.current.config.server.maxHeaderBytes
                     limits.maxHeaderListSize = maxHeaderBytes
                     limits.maxHeaderFieldSize = maxHeaderBytes
+                    // Outbound header validation is off: upstream headers are checked once, where a bad one
+                    // can still become a 502 (HeaderRewriter.areRelayable); the gateway's own are well formed.
                     try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: true,
+                        withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
                         withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: limits)
                     let logger = accessLogger

@@ -230,3 +230,13 @@ final class HeaderRewriterTests: XCTestCase {
         XCTAssertEqual(headers["X-Request-Id"], ["req-1"])
     }
 }
+
+extension HeaderRewriterTests {
+    func testUpstreamHeadersWithControlCharactersOrBadNamesAreNotRelayable() {
+        XCTAssertTrue(HeaderRewriter.areRelayable([("Content-Type", "text/plain"), ("X-Tab", "a\tb"), ("X-Utf8", "é")]))
+        XCTAssertFalse(HeaderRewriter.areRelayable([("X-Broken", "a\u{01}b")]))
+        XCTAssertFalse(HeaderRewriter.areRelayable([("X-Split", "a\r\nSet-Cookie: evil=1")]))
+        XCTAssertFalse(HeaderRewriter.areRelayable([("Bad Name", "v")]))
+        XCTAssertFalse(HeaderRewriter.areRelayable([("X-Del", "a\u{7F}")]))
+    }
+}
