@@ -1,5 +1,4 @@
 import Foundation
-import Tokens
 
 /// One line of the access log (DESIGN.md section 6): what happened to one request, written once on
 /// every path, success or error. Never holds a token, secret or session key.
@@ -32,38 +31,117 @@ public struct AccessLogEntry: Sendable {
         self.durationSeconds = 0
     }
 
-    /// The JSON line, built by hand: it is written for every request.
+    /// The JSON line, for tests and callers that want text; the access log itself uses `write(into:)`.
     public func jsonLine() -> String {
-        var line = "{\"time\":\"\(Self.timestamp(time))\",\"request_id\":\"\(JSONString.escape(requestID))\""
-        if let clientAddress { line += ",\"client\":\"\(JSONString.escape(clientAddress))\"" }
-        line += ",\"method\":\"\(JSONString.escape(method))\",\"path\":\"\(JSONString.escape(path))\""
-        if let route { line += ",\"route\":\"\(JSONString.escape(route))\"" }
-        line += ",\"status\":\(status),\"bytes_in\":\(bytesIn),\"bytes_out\":\(bytesOut)"
-        line += ",\"duration_ms\":\(Self.milliseconds(durationSeconds))"
-        if let upstream { line += ",\"upstream\":\"\(JSONString.escape(upstream))\"" }
-        if let upstreamSeconds { line += ",\"upstream_ms\":\(Self.milliseconds(upstreamSeconds))" }
-        if let openid { line += ",\"openid\":\"\(JSONString.escape(openid))\"" }
-        if let error { line += ",\"error\":\"\(JSONString.escape(error))\"" }
-        line += "}\n"
-        return line
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        write(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
-    private static func milliseconds(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return "0" }
-        return String(Double(Int((seconds * 1000 * 1000).rounded())) / 1000)
+    /// Appends the JSON line, newline included, to `buffer`. Built by hand, byte by byte, because it runs for every
+    /// request: built from Strings it took 7.7% of the gateway's CPU per proxied request in a profile. Keys are always
+    /// in this order.
+    public func write(into buffer: inout [UInt8]) {
+        typealias JSON = JSONByteWriter
+        JSON.appendRaw("{\"time\":\"", to: &buffer)
+        Self.appendTimestamp(time, to: &buffer)
+        JSON.appendRaw("\",\"request_id\":", to: &buffer)
+        JSON.appendString(requestID, to: &buffer)
+        if let clientAddress {
+            JSON.appendRaw(",\"client\":", to: &buffer)
+            JSON.appendString(clientAddress, to: &buffer)
+        }
+        JSON.appendRaw(",\"method\":", to: &buffer)
+        JSON.appendString(method, to: &buffer)
+        JSON.appendRaw(",\"path\":", to: &buffer)
+        JSON.appendString(path, to: &buffer)
+        if let route {
+            JSON.appendRaw(",\"route\":", to: &buffer)
+            JSON.appendString(route, to: &buffer)
+        }
+        JSON.appendRaw(",\"status\":", to: &buffer)
+        JSON.appendInteger(status, to: &buffer)
+        JSON.appendRaw(",\"bytes_in\":", to: &buffer)
+        JSON.appendInteger(bytesIn, to: &buffer)
+        JSON.appendRaw(",\"bytes_out\":", to: &buffer)
+        JSON.appendInteger(bytesOut, to: &buffer)
+        JSON.appendRaw(",\"duration_ms\":", to: &buffer)
+        Self.appendMilliseconds(durationSeconds, to: &buffer)
+        if let upstream {
+            JSON.appendRaw(",\"upstream\":", to: &buffer)
+            JSON.appendString(upstream, to: &buffer)
+        }
+        if let upstreamSeconds {
+            JSON.appendRaw(",\"upstream_ms\":", to: &buffer)
+            Self.appendMilliseconds(upstreamSeconds, to: &buffer)
+        }
+        if let openid {
+            JSON.appendRaw(",\"openid\":", to: &buffer)
+            JSON.appendString(openid, to: &buffer)
+        }
+        if let error {
+            JSON.appendRaw(",\"error\":", to: &buffer)
+            JSON.appendString(error, to: &buffer)
+        }
+        JSON.appendRaw("}\n", to: &buffer)
     }
 
-    /// RFC 3339 in UTC with milliseconds, without a DateFormatter (not cheap, not thread-safe to share).
-    static func timestamp(_ date: Date) -> String {
+    /// Milliseconds rounded to the microsecond, written as `String(Double(micros) / 1000)` writes them ("54.503",
+    /// "0.5", "12.0"); "0" for a duration that cannot be one. Below 1e12 Doubles lie far closer together than 0.001,
+    /// so every thousandth is a Double of its own and its shortest round-trip form is the thousandth itself: whole
+    /// part, point, fraction without trailing zeros but at least one digit. Swift prints such values without an
+    /// exponent from 1e-4 up to 2^53.
+    private static func appendMilliseconds(_ seconds: Double, to buffer: inout [UInt8]) {
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else {
+            buffer.append(UInt8(ascii: "0"))
+            return
+        }
+        let micros = Int((seconds * 1000 * 1000).rounded()).magnitude
+        let (whole, fraction) = micros.quotientAndRemainder(dividingBy: 1000)
+        JSONByteWriter.appendDigits(whole, to: &buffer)
+        buffer.append(UInt8(ascii: "."))
+        let tenths = fraction / 100
+        let hundredths = fraction / 10 % 10
+        let thousandths = fraction % 10
+        buffer.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: tenths))
+        if hundredths != 0 || thousandths != 0 {
+            buffer.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: hundredths))
+        }
+        if thousandths != 0 {
+            buffer.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: thousandths))
+        }
+    }
+
+    /// RFC 3339 in UTC with milliseconds, from `gmtime_r` (a DateFormatter is neither cheap nor safe to share).
+    private static func appendTimestamp(_ date: Date, to buffer: inout [UInt8]) {
         var seconds = time_t(date.timeIntervalSince1970)
         let millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
+        appendPadded(Int(parts.tm_year + 1900), width: 4, to: &buffer)
+        buffer.append(UInt8(ascii: "-"))
+        appendPadded(Int(parts.tm_mon + 1), width: 2, to: &buffer)
+        buffer.append(UInt8(ascii: "-"))
+        appendPadded(Int(parts.tm_mday), width: 2, to: &buffer)
+        buffer.append(UInt8(ascii: "T"))
+        appendPadded(Int(parts.tm_hour), width: 2, to: &buffer)
+        buffer.append(UInt8(ascii: ":"))
+        appendPadded(Int(parts.tm_min), width: 2, to: &buffer)
+        buffer.append(UInt8(ascii: ":"))
+        appendPadded(Int(parts.tm_sec), width: 2, to: &buffer)
+        buffer.append(UInt8(ascii: "."))
+        appendPadded(millis, width: 3, to: &buffer)
+        buffer.append(UInt8(ascii: "Z"))
+    }
+
+    /// `value` with zeros in front up to `width` characters. The zeros go before a minus sign, as the String-built
+    /// timestamp always wrote them; only a time before 1970 has one.
+    private static func appendPadded(_ value: Int, width: Int, to buffer: inout [UInt8]) {
+        let length = JSONByteWriter.digitCount(value.magnitude) + (value < 0 ? 1 : 0)
+        if length < width {
+            buffer.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - length))
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+        JSONByteWriter.appendInteger(value, to: &buffer)
     }
 }

@@ -11,7 +11,7 @@ public final class AccessLogger: Sendable {
     }
 
     public func record(_ entry: AccessLogEntry) {
-        writer?.append(entry.jsonLine())
+        writer?.append { entry.write(into: &$0) }
         metrics?.recordRequest(entry)
     }
 }

@@ -7,6 +7,7 @@ import NIOConcurrencyHelpers
 public final class LineWriter: Sendable {
     private struct State {
         var buffer: [UInt8] = []
+        var dropped = 0
         var stopped = false
     }
 
@@ -14,31 +15,52 @@ public final class LineWriter: Sendable {
     private let state = NIOLockedValueBox(State())
     /// Bounded so a stuck stdout cannot eat memory: past it, lines are dropped and counted.
     private let maximumBufferedBytes: Int
-    private let dropped = NIOLockedValueBox(0)
-    /// Held while taking the buffer and writing it, so lines from two drains never interleave.
-    private let writeLock = NIOLock()
+    /// The bytes being written out, swapped with `State.buffer` rather than copied out of it, so that in steady
+    /// state the two buffers trade places and nothing is allocated. Its lock is held while taking the buffer and
+    /// writing it, so lines from two drains never interleave.
+    private let outgoing = NIOLockedValueBox<[UInt8]>([])
 
-    public init(fd: Int32 = 1, maximumBufferedBytes: Int = 8 << 20) {
+    public convenience init(fd: Int32 = 1, maximumBufferedBytes: Int = 8 << 20) {
+        self.init(fd: fd, maximumBufferedBytes: maximumBufferedBytes, drainsOnOwnThread: true)
+    }
+
+    /// - Parameter drainsOnOwnThread: false only in tests, so that only `flush()` writes and what is buffered
+    ///   between two calls is known.
+    init(fd: Int32, maximumBufferedBytes: Int, drainsOnOwnThread: Bool) {
         self.fd = fd
         self.maximumBufferedBytes = maximumBufferedBytes
+        guard drainsOnOwnThread else { return }
         let thread = Thread { [self] in self.run() }
         thread.name = "gateway-log"
         thread.start()
     }
 
     public func append(_ line: String) {
-        let accepted = state.withLockedValue { state -> Bool in
-            guard state.buffer.count + line.utf8.count <= maximumBufferedBytes else { return false }
+        state.withLockedValue { state in
+            guard state.buffer.count + line.utf8.count <= maximumBufferedBytes else {
+                state.dropped += 1
+                return
+            }
             state.buffer.append(contentsOf: line.utf8)
-            return true
         }
-        if !accepted {
-            dropped.withLockedValue { $0 += 1 }
+    }
+
+    /// Appends one line that `writeLine` writes straight into the buffer, under the lock: no String or array per
+    /// line. `writeLine` must append the whole line, newline included, and nothing else; it must not call back
+    /// into this writer. A line that would take the buffer past its bound is taken back out and counted as dropped.
+    public func append(_ writeLine: (inout [UInt8]) -> Void) {
+        state.withLockedValue { state in
+            let start = state.buffer.count
+            writeLine(&state.buffer)
+            if state.buffer.count > maximumBufferedBytes {
+                state.buffer.removeSubrange(start...)
+                state.dropped += 1
+            }
         }
     }
 
     /// Lines dropped because the output could not keep up.
-    public var droppedLines: Int { dropped.withLockedValue { $0 } }
+    public var droppedLines: Int { state.withLockedValue { $0.dropped } }
 
     /// Writes what is buffered now, from the caller's thread.
     public func flush() {
@@ -47,13 +69,16 @@ public final class LineWriter: Sendable {
 
     /// Takes what is buffered and writes it; returns how many bytes and whether the writer was stopped.
     private func drain() -> (bytes: Int, stopped: Bool) {
-        writeLock.withLock {
-            let (pending, stopped) = state.withLockedValue { state -> ([UInt8], Bool) in
-                defer { state.buffer.removeAll(keepingCapacity: true) }
-                return (state.buffer, state.stopped)
+        outgoing.withLockedValue { outgoing in
+            // `outgoing` is empty here; after the swap the appenders fill the buffer the last drain emptied.
+            let stopped = state.withLockedValue { state in
+                swap(&outgoing, &state.buffer)
+                return state.stopped
             }
-            write(pending)
-            return (pending.count, stopped)
+            let bytes = outgoing.count
+            write(outgoing)
+            outgoing.removeAll(keepingCapacity: true)
+            return (bytes, stopped)
         }
     }
 
