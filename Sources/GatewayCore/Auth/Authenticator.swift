@@ -28,20 +28,26 @@ public struct Authenticator: Sendable {
     /// control endpoints that need a caller (logout, user data, phone) both decide through here.
     public func claims(_ headers: HTTPHeaders, now: Date) -> Result<VerifiedClaims, AuthRejection> {
         // Whole field lines, not `canonicalForm` (which splits on commas and drops empty values): an empty
-        // second line still makes two Authorization headers.
-        let lines = headers["authorization"]
-        guard let first = lines.first.map({ $0.trimmingSpaces() }), !(lines.count == 1 && first.isEmpty) else {
-            return .failure(.missingToken)
+        // second line still makes two Authorization headers. Byte-wise throughout: this runs on every request.
+        var field: String?
+        var fieldCount = 0
+        for (name, value) in headers where ASCIICase.equals(name, "authorization") {
+            fieldCount += 1
+            if field == nil { field = value }
         }
+        guard let field else { return .failure(.missingToken) }
+        let first = Self.trimmingSpaces(field)
+        if fieldCount == 1 && first.isEmpty { return .failure(.missingToken) }
         // Two Authorization headers are ambiguous: which one an upstream would read is not ours to guess.
-        guard lines.count == 1 else { return .failure(.malformedAuthorization) }
+        guard fieldCount == 1 else { return .failure(.malformedAuthorization) }
         // RFC 6750 section 3.1: credentials of another scheme (Basic...) count as no bearer token at all.
-        guard first.utf8.count >= 6, ASCIICase.equals(first.prefix(6), "bearer"),
-            first.utf8.count == 6 || first.dropFirst(6).first == " "
+        let bytes = first.utf8
+        guard Self.startsWithBearerScheme(bytes),
+            bytes.count == 6 || bytes[bytes.index(bytes.startIndex, offsetBy: 6)] == UInt8(ascii: " ")
         else {
             return .failure(.missingToken)
         }
-        guard let token = Self.bearerToken(first[...]) else { return .failure(.malformedAuthorization) }
+        guard let token = Self.bearerToken(first) else { return .failure(.malformedAuthorization) }
         switch verifier.verify(token, now: now) {
         case .valid(let claims): return .success(claims)
         case .invalid(let rejection): return .failure(.invalidToken(rejection))
@@ -51,13 +57,41 @@ public struct Authenticator: Sendable {
     /// The credentials of `Bearer <token>` (RFC 6750 section 2.1: the scheme is case-insensitive,
     /// then one or more spaces, then a token68).
     static func bearerToken(_ value: Substring) -> Substring? {
-        let utf8 = value.utf8
-        guard utf8.count > 7 else { return nil }
-        let scheme = value.prefix(6)
-        guard ASCIICase.equals(scheme, "bearer"), value.dropFirst(6).first == " " else { return nil }
-        let token = value.dropFirst(7).drop(while: { $0 == " " })
-        guard !token.isEmpty, token.utf8.allSatisfy(isToken68Byte) else { return nil }
-        return token
+        let bytes = value.utf8
+        guard bytes.count > 7, startsWithBearerScheme(bytes) else { return nil }
+        var start = bytes.index(bytes.startIndex, offsetBy: 6)
+        guard bytes[start] == UInt8(ascii: " ") else { return nil }
+        while start < bytes.endIndex, bytes[start] == UInt8(ascii: " ") { start = bytes.index(after: start) }
+        let token = bytes[start...]
+        guard !token.isEmpty, token.allSatisfy(isToken68Byte) else { return nil }
+        return Substring(token)
+    }
+
+    /// The first six bytes spell "bearer" in any case.
+    private static func startsWithBearerScheme(_ bytes: Substring.UTF8View) -> Bool {
+        guard bytes.count >= 6 else { return false }
+        var index = bytes.startIndex
+        for expected in "bearer".utf8 {
+            guard ASCIICase.lower(bytes[index]) == expected else { return false }
+            index = bytes.index(after: index)
+        }
+        return true
+    }
+
+    /// `value` without leading and trailing spaces and tabs, without copying it.
+    private static func trimmingSpaces(_ value: String) -> Substring {
+        let bytes = value.utf8
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") {
+            start = bytes.index(after: start)
+        }
+        while start < end {
+            let last = bytes.index(before: end)
+            guard bytes[last] == UInt8(ascii: " ") || bytes[last] == UInt8(ascii: "\t") else { break }
+            end = last
+        }
+        return Substring(bytes[start..<end])
     }
 
     private static func isToken68Byte(_ byte: UInt8) -> Bool {

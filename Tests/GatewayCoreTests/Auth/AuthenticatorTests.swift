@@ -55,6 +55,16 @@ final class AuthenticatorTests: XCTestCase {
         guard case .authenticated = decide(["Bearer   \(try token())"]) else { return XCTFail() }
     }
 
+    func testSpacesAndTabsAroundTheFieldValueAreIgnored() throws {
+        let token = try token()
+
+        guard case .authenticated = decide([" \t Bearer \(token)\t "]) else { return XCTFail() }
+        XCTAssertEqual(decide([" \t "]), .rejected(.missingToken))
+        XCTAssertEqual(decide(["Bearer"]), .rejected(.malformedAuthorization))
+        XCTAssertEqual(decide(["Bearerx \(token)"]), .rejected(.missingToken))
+        XCTAssertEqual(decide(["Bearér \(token)"]), .rejected(.missingToken))
+    }
+
     func testMissingTokenOnRequiredRouteIsRejectedAsMissing() {
         XCTAssertEqual(decide([], mode: .required), .rejected(.missingToken))
     }
