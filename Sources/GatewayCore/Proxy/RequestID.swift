@@ -11,20 +11,38 @@ public enum RequestID {
         return String(value)
     }
 
-    private static let prefix: String = {
+    /// 16 hex digits, fixed for the process.
+    private static let prefix: [UInt8] = {
         var generator = SystemRandomNumberGenerator()
-        return hex(generator.next())
+        return hexDigits(generator.next())
     }()
 
     private static let counter = Atomic<UInt64>(0)
 
     public static func generate() -> String {
         let (next, _) = counter.add(1, ordering: .relaxed)
-        return prefix + hex(next)
+        // Written in place: one allocation per id instead of a String per part.
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            for index in 0..<16 { buffer[index] = prefix[index] }
+            writeHex(next, into: UnsafeMutableBufferPointer(rebasing: buffer[16..<32]))
+            return 32
+        }
     }
 
-    private static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+    private static func hexDigits(_ value: UInt64) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: 16) { buffer, count in
+            writeHex(value, into: buffer)
+            count = 16
+        }
+    }
+
+    /// `value` as 16 lower-case hex digits, zero-padded.
+    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        var rest = value
+        for index in stride(from: 15, through: 0, by: -1) {
+            let nibble = UInt8(truncatingIfNeeded: rest & 0xf)
+            buffer[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
+            rest >>= 4
+        }
     }
 }

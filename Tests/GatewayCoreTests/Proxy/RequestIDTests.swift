@@ -32,4 +32,15 @@ final class RequestIDTests: XCTestCase {
     func testGeneratedRequestIdsDiffer() {
         XCTAssertNotEqual(RequestID.generate(), RequestID.generate())
     }
+
+    func testGeneratedRequestIdsShareTheProcessPrefixAndCountUpInHex() {
+        let first = RequestID.generate()
+        let second = RequestID.generate()
+
+        XCTAssertEqual(first.prefix(16), second.prefix(16))
+        let firstCount = UInt64(first.dropFirst(16), radix: 16)
+        let secondCount = UInt64(second.dropFirst(16), radix: 16)
+        XCTAssertNotNil(firstCount)
+        XCTAssertEqual(secondCount, firstCount.map { $0 + 1 })
+    }
 }
