@@ -74,12 +74,26 @@ extension EasyHandle {
         var list: UnsafeMutablePointer<curl_slist>?
         var hasExpect = false
         var hasAccept = false
+        // One scratch buffer for every line: curl_slist_append copies the line, so no String per header is needed.
+        var line: [CChar] = []
+        line.reserveCapacity(256)
         for (name, value) in headers {
+            line.removeAll(keepingCapacity: true)
+            for byte in name.utf8 { line.append(CChar(bitPattern: byte)) }
             // "Name;" is libcurl's spelling of a field with an empty value ("Name:" would remove the field).
-            let line = value.isEmpty ? name + ";" : name + ": " + value
+            if value.isEmpty {
+                line.append(CChar(bitPattern: UInt8(ascii: ";")))
+            } else {
+                line.append(CChar(bitPattern: UInt8(ascii: ":")))
+                line.append(CChar(bitPattern: UInt8(ascii: " ")))
+                for byte in value.utf8 { line.append(CChar(bitPattern: byte)) }
+            }
+            line.append(0)
             list = curl_slist_append(list, line)
-            if name.utf8.count == 6 && name.lowercased() == "expect" { hasExpect = true }
-            if name.utf8.count == 6 && name.lowercased() == "accept" { hasAccept = true }
+            if name.utf8.count == 6 {
+                if Self.equalsIgnoringCase(name, "expect") { hasExpect = true }
+                if Self.equalsIgnoringCase(name, "accept") { hasAccept = true }
+            }
         }
         // An empty "Name:" suppresses the header libcurl would add: Expect: 100-continue (which also stalls uploads
         // for a second) and Accept: */*.
@@ -87,6 +101,15 @@ extension EasyHandle {
         if !hasAccept { list = curl_slist_append(list, "Accept:") }
         headerList = list
         try check(gw_easy_setopt_slist(raw, CURLOPT_HTTPHEADER, list), CURLOPT_HTTPHEADER)
+    }
+
+    /// `name` equals the lower-case ASCII `lowercased`, ignoring ASCII case, without a lower-cased copy.
+    private static func equalsIgnoringCase(_ name: String, _ lowercased: StaticString) -> Bool {
+        let expected = UnsafeBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)
+        guard name.utf8.count == expected.count else { return false }
+        return zip(name.utf8, expected).allSatisfy { byte, lower in
+            (byte >= 65 && byte <= 90 ? byte | 0x20 : byte) == lower
+        }
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws(CurlError) {
