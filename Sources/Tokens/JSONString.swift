@@ -1,34 +1,93 @@
 /// JSON string escaping (RFC 8259 section 7) for the small JSON documents built by hand: token headers and
 /// claims here, and the gateway's error bodies, token responses and access-log lines, which run on every
 /// request and would cost more through a JSON encoder than the request itself.
+///
+/// The rules live in one place, the byte escaper `escape(_:into:)`; the `String`-returning `escape(_:)` is built on
+/// it, so every document the gateway writes escapes the same text to the same bytes: `"` and `\` with a backslash,
+/// `\n`, `\r` and `\t` as such, other characters below U+0020 as `\u00xx` with lowercase hex, everything else
+/// (U+007F and all non-ASCII included) as its UTF-8 bytes.
 public enum JSONString {
     /// `value` with `"`, `\` and control characters escaped, without the surrounding quotes.
     /// Text that needs no escaping (the usual case) is returned without being copied scalar by scalar.
     public static func escape(_ value: some StringProtocol) -> String {
-        guard value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
-            return String(value)
+        withContiguousUTF8(value) { bytes in
+            guard bytes.contains(where: needsEscape) else { return String(value) }
+            var escaped: [UInt8] = []
+            escaped.reserveCapacity(bytes.count + 8)
+            appendEscaped(bytes, to: &escaped)
+            // Valid UTF-8 in, only ASCII bytes replaced by ASCII: decoding repairs nothing.
+            return String(decoding: escaped, as: UTF8.self)
         }
-        var out = ""
-        out.reserveCapacity(value.utf8.count + 8)
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+    }
+
+    /// Appends the UTF-8 of `value`, escaped as `escape(_:)` escapes it and without quotes, to `buffer`. For lines
+    /// written as bytes (the access log, once per request): no `String` is built, and runs of text that need no
+    /// escaping are copied in one go.
+    @inlinable
+    public static func escape(_ value: some StringProtocol, into buffer: inout [UInt8]) {
+        // Inlinable so callers get it specialized for `String` and `Substring`; the rules stay in `appendEscaped`.
+        withContiguousUTF8(value) { appendEscaped($0, to: &buffer) }
     }
 
     /// `value` as a JSON string literal, quotes included.
     public static func quoted(_ value: String) -> String {
         "\"" + escape(value) + "\""
     }
+
+    /// Calls `body` with the UTF-8 of `value` in one buffer: in place for native strings and their slices, from a
+    /// copy for the rare text stored otherwise (a bridged `NSString`), so there is one byte loop, not two.
+    @inlinable
+    static func withContiguousUTF8<Result>(
+        _ value: some StringProtocol, _ body: (UnsafeBufferPointer<UInt8>) -> Result
+    ) -> Result {
+        if let result = value.utf8.withContiguousStorageIfAvailable(body) {
+            return result
+        }
+        var copy = String(value)
+        return copy.withUTF8(body)
+    }
+
+    /// Whether RFC 8259 section 7 requires `byte` to be escaped. Every byte of a multi-byte UTF-8 sequence is 0x80 or
+    /// above, so deciding byte by byte escapes exactly the scalars below U+0020, `"` and `\`.
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == quote || byte == backslash
+    }
+
+    /// Appends `bytes` escaped to `buffer`, copying the runs between bytes that need escaping in bulk.
+    @usableFromInline
+    static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
+        var runStart = 0
+        for index in bytes.indices where needsEscape(bytes[index]) {
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            appendEscape(for: bytes[index], to: &buffer)
+            runStart = index + 1
+        }
+        buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+    }
+
+    /// `byte` is one that `needsEscape` picked: a backslash, then the byte's short form or `u00` and two lowercase hex
+    /// digits, as `String(_:radix: 16)` writes them.
+    private static func appendEscape(for byte: UInt8, to buffer: inout [UInt8]) {
+        buffer.append(backslash)
+        switch byte {
+        case quote, backslash: buffer.append(byte)
+        case UInt8(ascii: "\n"): buffer.append(UInt8(ascii: "n"))
+        case UInt8(ascii: "\r"): buffer.append(UInt8(ascii: "r"))
+        case UInt8(ascii: "\t"): buffer.append(UInt8(ascii: "t"))
+        default:
+            buffer.append(UInt8(ascii: "u"))
+            buffer.append(zero)
+            buffer.append(zero)
+            buffer.append(hexDigit(byte >> 4))
+            buffer.append(hexDigit(byte & 0x0F))
+        }
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? zero &+ nibble : UInt8(ascii: "a") &+ (nibble &- 10)
+    }
+
+    private static let quote = UInt8(ascii: "\"")
+    private static let backslash = UInt8(ascii: "\\")
+    private static let zero = UInt8(ascii: "0")
 }
