@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# What one proxied request costs the gateway, measured in ways that hold up on a shared, noisy machine better than
+# requests/s: CPU time per request (utime+stime of the gateway process over a wrk run, divided by the requests wrk
+# completed) and, with --syscalls, system calls per request by kind (strace -c on the running gateway, which slows
+# it down: read the counts, not the times). Compare two binaries by alternating runs of each.
+#
+# usage: benchmarks/cost.sh [--syscalls] [GATEWAY_BINARY...]   (from the project root, after a release build)
+# env:   CONNECTIONS (default 64)  DURATION (default 8)  PEERS (default ../shared/peers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+syscalls=false
+if [[ ${1:-} == --syscalls ]]; then syscalls=true; shift; fi
+binaries=("$@")
+((${#binaries[@]})) || binaries=(.build/release/gateway)
+peers=${PEERS:-../shared/peers}
+connections=${CONNECTIONS:-64}
+duration=${DURATION:-8}
+path=/api/orders?page=1
+command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
+if $syscalls; then command -v strace >/dev/null || { echo "needs strace (apt-get install strace)"; exit 1; }; fi
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# The same upstream and gateway configuration as bench.sh.
+nginx -e "$tmp/upstream.err" -g "pid $tmp/upstream.pid;" -c "$(cd "$peers" && pwd)/upstream-nginx.conf" & pids+=($!)
+token=$(python3 "$peers/mint.py" peer-bench-secret-0123456789abcdef oBenchOpenId0000000000000000 3600)
+ticks=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+for binary in "${binaries[@]}"; do
+  rm -f /tmp/gateway-bench.db*
+  "$binary" serve --config "$peers/gateway-bench.conf" >"$tmp/gateway.log" 2>&1 &
+  gateway=$!
+  for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:9004/ && break; sleep 0.1; done
+  wrk -t1 -c"$connections" -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:9004$path" >/dev/null  # warm-up
+  if $syscalls; then
+    wrk -t1 -c"$connections" -d"${duration}s" -H "Authorization: Bearer $token" "http://127.0.0.1:9004$path" \
+      >"$tmp/wrk.out" &
+    load=$!
+    sleep 1
+    # strace -c on every thread for a few seconds; the per-request counts divide by the writev calls (one
+    # response each) since wrk's own count covers the whole run.
+    timeout 4 strace -c -f -p "$gateway" -o "$tmp/strace.out" >/dev/null 2>&1 || true
+    wait "$load"
+    responses=$(awk '$NF == "writev" {print $4}' "$tmp/strace.out")
+    echo "$binary: system calls per response (strace -c, ${responses:-?} responses)"
+    awk -v n="${responses:-1}" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
+      printf "  %-16s %6.2f\n", $NF, $4 / n }' "$tmp/strace.out" | sort -k2 -rn
+  else
+    before=$(cpu_ticks "$gateway")
+    out=$(wrk -t1 -c"$connections" -d"${duration}s" -H "Authorization: Bearer $token" "http://127.0.0.1:9004$path")
+    after=$(cpu_ticks "$gateway")
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    awk -v b="$before" -v a="$after" -v r="$requests" -v t="$ticks" -v d="$duration" -v name="$binary" 'BEGIN {
+      printf "%s: %.1f us CPU per request (%d requests, %.2f cores)\n", name, (a - b) / t * 1e6 / r, r, (a - b) / t / d }'
+  fi
+  kill "$gateway"; wait "$gateway" 2>/dev/null || true
+done
