@@ -57,6 +57,7 @@ public final class GatewayServer: Sendable {
                 connections.track(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(ReadAheadHandler())
                     if let tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls.current))
                     }

@@ -1,0 +1,48 @@
+import NIOCore
+
+/// Keeps a client connection's read interest registered while a request is in flight, up to a byte budget.
+///
+/// NIO's pipelining handler withholds `read()` from the moment a request has been received until its response has
+/// ended, so every request made NIO take the socket out of the epoll set and put it back: two `epoll_ctl` calls per
+/// request, as many as the request's own read and write. This handler, first in the pipeline, asks for the next read
+/// itself after each burst as long as fewer than `budget` bytes have arrived since the handlers behind it last asked;
+/// a client that sends nothing while it waits (nearly all of them) then costs no system call. Anything read ahead is
+/// held by the handlers behind (a pipelined request by the pipelining handler, request-body bytes by the proxy's
+/// upload queue), so `budget` bounds what one connection can make the gateway hold beyond their own back-pressure.
+/// A client's end of input is seen as before: NIO watches for it (EPOLLRDHUP) whether reads are held or not.
+final class ReadAheadHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = Never
+
+    private let budget: Int
+    /// Bytes read since the handlers behind last asked for a read.
+    private var unrequestedBytes = 0
+    private var inputClosed = false
+
+    init(budget: Int = 64 * 1024) {
+        self.budget = budget
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        unrequestedBytes += unwrapInboundIn(data).readableBytes
+        context.fireChannelRead(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        if !inputClosed && unrequestedBytes < budget && context.channel.isActive {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { inputClosed = true }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        unrequestedBytes = 0
+        context.read()
+    }
+}
