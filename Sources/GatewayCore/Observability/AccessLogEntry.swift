@@ -48,42 +48,22 @@ public struct AccessLogEntry: Sendable {
         Self.appendTimestamp(time, to: &buffer)
         JSON.appendRaw("\",\"request_id\":", to: &buffer)
         JSON.appendString(requestID, to: &buffer)
-        if let clientAddress {
-            JSON.appendRaw(",\"client\":", to: &buffer)
-            JSON.appendString(clientAddress, to: &buffer)
-        }
-        JSON.appendRaw(",\"method\":", to: &buffer)
-        JSON.appendString(method, to: &buffer)
-        JSON.appendRaw(",\"path\":", to: &buffer)
-        JSON.appendString(path, to: &buffer)
-        if let route {
-            JSON.appendRaw(",\"route\":", to: &buffer)
-            JSON.appendString(route, to: &buffer)
-        }
-        JSON.appendRaw(",\"status\":", to: &buffer)
-        JSON.appendInteger(status, to: &buffer)
-        JSON.appendRaw(",\"bytes_in\":", to: &buffer)
-        JSON.appendInteger(bytesIn, to: &buffer)
-        JSON.appendRaw(",\"bytes_out\":", to: &buffer)
-        JSON.appendInteger(bytesOut, to: &buffer)
+        JSON.appendMember(",\"client\":", clientAddress, to: &buffer)
+        JSON.appendMember(",\"method\":", method, to: &buffer)
+        JSON.appendMember(",\"path\":", path, to: &buffer)
+        JSON.appendMember(",\"route\":", route, to: &buffer)
+        JSON.appendMember(",\"status\":", status, to: &buffer)
+        JSON.appendMember(",\"bytes_in\":", bytesIn, to: &buffer)
+        JSON.appendMember(",\"bytes_out\":", bytesOut, to: &buffer)
         JSON.appendRaw(",\"duration_ms\":", to: &buffer)
         Self.appendMilliseconds(durationSeconds, to: &buffer)
-        if let upstream {
-            JSON.appendRaw(",\"upstream\":", to: &buffer)
-            JSON.appendString(upstream, to: &buffer)
-        }
+        JSON.appendMember(",\"upstream\":", upstream, to: &buffer)
         if let upstreamSeconds {
             JSON.appendRaw(",\"upstream_ms\":", to: &buffer)
             Self.appendMilliseconds(upstreamSeconds, to: &buffer)
         }
-        if let openid {
-            JSON.appendRaw(",\"openid\":", to: &buffer)
-            JSON.appendString(openid, to: &buffer)
-        }
-        if let error {
-            JSON.appendRaw(",\"error\":", to: &buffer)
-            JSON.appendString(error, to: &buffer)
-        }
+        JSON.appendMember(",\"openid\":", openid, to: &buffer)
+        JSON.appendMember(",\"error\":", error, to: &buffer)
         JSON.appendRaw("}\n", to: &buffer)
     }
 

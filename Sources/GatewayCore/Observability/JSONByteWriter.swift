@@ -16,6 +16,20 @@ enum JSONByteWriter {
         buffer.append(quote)
     }
 
+    /// Appends `member` (the raw `,"key":` text) and `value` as a string literal; nothing when `value` is nil, so
+    /// optional fields are simply left out of the object.
+    static func appendMember(_ member: StaticString, _ value: (some StringProtocol)?, to buffer: inout [UInt8]) {
+        guard let value else { return }
+        appendRaw(member, to: &buffer)
+        appendString(value, to: &buffer)
+    }
+
+    /// Appends `member` (the raw `,"key":` text) and `value` in decimal.
+    static func appendMember(_ member: StaticString, _ value: Int, to buffer: inout [UInt8]) {
+        appendRaw(member, to: &buffer)
+        appendInteger(value, to: &buffer)
+    }
+
     /// Appends `value` in decimal, as `String(value)` writes it.
     static func appendInteger(_ value: Int, to buffer: inout [UInt8]) {
         if value < 0 { buffer.append(UInt8(ascii: "-")) }
