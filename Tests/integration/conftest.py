@@ -73,3 +73,14 @@ def run_gateway(*args, env=None, cwd=None, timeout=30):
 def gateway_bin():
     assert os.path.exists(GATEWAY_BIN), f"build the gateway first: {GATEWAY_BIN} is missing"
     return GATEWAY_BIN
+
+
+@pytest.fixture(scope="module")
+def simulator():
+    """One real `gateway mock-wechat` per test module, knowing the default test app."""
+    from tokens import APPID
+    from wechat_simulator import APP_SECRET, WeChatSimulator
+
+    sim = WeChatSimulator({APPID: APP_SECRET}).start()
+    yield sim
+    sim.stop()

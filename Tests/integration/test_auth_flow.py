@@ -11,14 +11,7 @@ import pytest
 from gateway_process import bearer, unique
 from tokens import APPID, decode_part, mint
 from upstream import Upstream
-from wechat_simulator import APP_SECRET, AuthGateway, WeChatSimulator, header
-
-
-@pytest.fixture(scope="module")
-def simulator(tmp_path_factory):
-    sim = WeChatSimulator({APPID: APP_SECRET}).start()
-    yield sim
-    sim.stop()
+from wechat_simulator import AuthGateway, header
 
 
 @pytest.fixture(scope="module")

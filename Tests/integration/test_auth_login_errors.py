@@ -15,13 +15,6 @@ SECOND_SECRET = "second-app-secret-51d0e2"
 
 
 @pytest.fixture(scope="module")
-def simulator():
-    sim = WeChatSimulator({APPID: APP_SECRET}).start()
-    yield sim
-    sim.stop()
-
-
-@pytest.fixture(scope="module")
 def gateway(tmp_path_factory, simulator):
     gw = AuthGateway(tmp_path_factory.mktemp("auth-errors"), simulator).start()
     yield gw

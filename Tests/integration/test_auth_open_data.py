@@ -14,14 +14,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from gateway_process import bearer, unique
 from tokens import APPID, mint
-from wechat_simulator import APP_SECRET, AuthGateway, WeChatSimulator, header
-
-
-@pytest.fixture(scope="module")
-def simulator():
-    sim = WeChatSimulator({APPID: APP_SECRET}).start()
-    yield sim
-    sim.stop()
+from wechat_simulator import AuthGateway, header
 
 
 @pytest.fixture(scope="module")
