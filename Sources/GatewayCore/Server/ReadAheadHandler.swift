@@ -24,7 +24,6 @@ final class ReadAheadHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let budget: Int
     /// Bytes read since the handlers behind last asked for a read.
     private var unrequestedBytes = 0
-    private var inputClosed = false
 
     init(budget: Int = 64 * 1024) {
         self.budget = budget
@@ -37,14 +36,11 @@ final class ReadAheadHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         context.fireChannelReadComplete()
-        if !inputClosed && unrequestedBytes < budget && context.channel.isActive {
+        // At an end of input NIO fires this just before it closes the channel (half-closure is not allowed): a read
+        // asked for then is dropped with the channel.
+        if unrequestedBytes < budget && context.channel.isActive {
             context.read()
         }
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed { inputClosed = true }
-        context.fireUserInboundEventTriggered(event)
     }
 
     func read(context: ChannelHandlerContext) {
