@@ -16,7 +16,7 @@ peers=${PEERS:-../shared/peers}
 connections=${CONNECTIONS:-64}
 duration=${DURATION:-8}
 path=/api/orders?page=1
-command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)"; exit 1; }
+for tool in wrk nginx; do command -v "$tool" >/dev/null || { echo "needs $tool (run ../shared/peers/bench.sh once, or apt-get install wrk nginx-light)"; exit 1; }; done
 if $syscalls; then command -v strace >/dev/null || { echo "needs strace (apt-get install strace)"; exit 1; }; fi
 
 tmp=$(mktemp -d)
