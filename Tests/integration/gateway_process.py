@@ -60,6 +60,9 @@ class Gateway:
                 stdout=out, stderr=err)
 
         wait_until_listening(self.process, self.port, "gateway", details=self.stderr, stop=self.stop)
+        # The admin listener binds after the public one: a test that scrapes /metrics first must not race it.
+        if f"127.0.0.1:{self.admin_port}" in self.config.read_text():
+            wait_until_listening(self.process, self.admin_port, "gateway admin", details=self.stderr, stop=self.stop)
         return self
 
     def stop(self):
