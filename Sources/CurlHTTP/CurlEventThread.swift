@@ -271,7 +271,7 @@ final class CurlEventThread: @unchecked Sendable {
 
     private func recycle(_ easy: inout EasyHandle) {
         if freeHandles.count < Self.maxFreeHandles {
-            easy.reset()
+            easy.recycle()
             freeHandles.append(easy)
         } else {
             easy.destroy()

@@ -1,27 +1,37 @@
 import CCurl
 
 extension EasyHandle {
-    /// Sets every option for `request` on a freshly reset handle; `context` comes back in the callbacks.
+    /// Sets every option for `request` on a recycled handle; `context` comes back in the callbacks.
     ///
     /// The options make libcurl a transparent HTTP/1.1 client: nothing decoded, nothing followed, no header of its
     /// own beyond `Host` and body framing (notes/libcurl.md, "Requests").
     mutating func configure(for request: CurlRequest, context: UnsafeMutableRawPointer) throws(CurlError) {
         errorBuffer[0] = 0
-        try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+        // Until every option is set, a failure leaves the handle half-configured: it must be reset.
+        needsReset = true
+        if !hasConstantOptions {
+            try set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(errorBuffer))
+            try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
+            try set(CURLOPT_NOSIGNAL, 1)
+            try set(CURLOPT_PATH_AS_IS, 1)
+            try set(CURLOPT_HTTP_CONTENT_DECODING, 0)
+            try set(CURLOPT_FOLLOWLOCATION, 0)
+            try set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
+            try check(gw_easy_setopt_header(raw, CURLOPT_HEADERFUNCTION, CurlCallbacks.header), CURLOPT_HEADERFUNCTION)
+            try check(gw_easy_setopt_write(raw, CURLOPT_WRITEFUNCTION, CurlCallbacks.write), CURLOPT_WRITEFUNCTION)
+            hasConstantOptions = true
+        }
+        // Set on every transfer, so a reused handle never keeps the last request's values.
         try set(CURLOPT_PRIVATE, pointer: context)
+        try set(CURLOPT_HEADERDATA, pointer: context)
+        try set(CURLOPT_WRITEDATA, pointer: context)
         try set(CURLOPT_URL, string: request.url)
-        try set(CURLOPT_PROTOCOLS_STR, string: "http,https")
-        try set(CURLOPT_NOSIGNAL, 1)
-        try set(CURLOPT_PATH_AS_IS, 1)
-        try set(CURLOPT_HTTP_CONTENT_DECODING, 0)
-        try set(CURLOPT_FOLLOWLOCATION, 0)
-        try set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
         try set(CURLOPT_CONNECTTIMEOUT_MS, max(request.connectTimeoutMilliseconds, 0))
         try set(CURLOPT_TIMEOUT_MS, max(request.timeoutMilliseconds, 0))
-        if request.lowSpeedLimitBytesPerSecond > 0 && request.lowSpeedTimeSeconds > 0 {
-            try set(CURLOPT_LOW_SPEED_LIMIT, request.lowSpeedLimitBytesPerSecond)
-            try set(CURLOPT_LOW_SPEED_TIME, request.lowSpeedTimeSeconds)
-        }
+        let lowSpeed = request.lowSpeedLimitBytesPerSecond > 0 && request.lowSpeedTimeSeconds > 0
+        try set(CURLOPT_LOW_SPEED_LIMIT, lowSpeed ? request.lowSpeedLimitBytesPerSecond : 0)
+        try set(CURLOPT_LOW_SPEED_TIME, lowSpeed ? request.lowSpeedTimeSeconds : 0)
+        // Options the next transfer might not set again.
         if let path = request.unixSocketPath {
             try set(CURLOPT_UNIX_SOCKET_PATH, string: path)
         }
@@ -32,12 +42,16 @@ extension EasyHandle {
             try set(CURLOPT_SSL_VERIFYPEER, 0)
             try set(CURLOPT_SSL_VERIFYHOST, 0)
         }
-        try check(gw_easy_setopt_header(raw, CURLOPT_HEADERFUNCTION, CurlCallbacks.header), CURLOPT_HEADERFUNCTION)
-        try set(CURLOPT_HEADERDATA, pointer: context)
-        try check(gw_easy_setopt_write(raw, CURLOPT_WRITEFUNCTION, CurlCallbacks.write), CURLOPT_WRITEFUNCTION)
-        try set(CURLOPT_WRITEDATA, pointer: context)
         try configureMethodAndBody(request, context: context)
         try configureHeaders(request.headers)
+        needsReset = !Self.setsOnlyRepeatedOptions(request)
+    }
+
+    /// A bodiless GET without socket or TLS overrides: every option it sets, every transfer sets again (CURLOPT_HTTPGET
+    /// included), so the handle can serve the next transfer without `curl_easy_reset`.
+    static func setsOnlyRepeatedOptions(_ request: CurlRequest) -> Bool {
+        guard case .none = request.body, request.method == "GET" else { return false }
+        return request.unixSocketPath == nil && request.caFile == nil && !request.insecureSkipVerify
     }
 
     private mutating func configureMethodAndBody(
@@ -75,21 +89,23 @@ extension EasyHandle {
         var hasExpect = false
         var hasAccept = false
         // One scratch buffer for every line: curl_slist_append copies the line, so no String per header is needed.
-        var line: [CChar] = []
+        var line: [UInt8] = []
         line.reserveCapacity(256)
         for (name, value) in headers {
             line.removeAll(keepingCapacity: true)
-            for byte in name.utf8 { line.append(CChar(bitPattern: byte)) }
+            line.append(contentsOf: name.utf8)
             // "Name;" is libcurl's spelling of a field with an empty value ("Name:" would remove the field).
             if value.isEmpty {
-                line.append(CChar(bitPattern: UInt8(ascii: ";")))
+                line.append(UInt8(ascii: ";"))
             } else {
-                line.append(CChar(bitPattern: UInt8(ascii: ":")))
-                line.append(CChar(bitPattern: UInt8(ascii: " ")))
-                for byte in value.utf8 { line.append(CChar(bitPattern: byte)) }
+                line.append(UInt8(ascii: ":"))
+                line.append(UInt8(ascii: " "))
+                line.append(contentsOf: value.utf8)
             }
             line.append(0)
-            list = curl_slist_append(list, line)
+            list = line.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { curl_slist_append(list, $0.baseAddress) }
+            }
             if name.utf8.count == 6 {
                 if Self.equalsIgnoringCase(name, "expect") { hasExpect = true }
                 if Self.equalsIgnoringCase(name, "accept") { hasAccept = true }

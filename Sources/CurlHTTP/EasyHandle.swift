@@ -1,13 +1,22 @@
 import CCurl
 
-/// A libcurl easy handle with its error buffer, recycled across transfers through the event thread's free list
-/// (`curl_easy_reset` keeps its connection and DNS caches warm). Used only on its event thread.
+/// A libcurl easy handle with its error buffer, recycled across transfers through the event thread's free list.
+/// Used only on its event thread.
+///
+/// libcurl keeps options across transfers on one handle. A handle whose last transfer used only the options every
+/// transfer sets again (a bodiless GET with no TLS or socket overrides, by far the most common) is reused as it is;
+/// any other goes through `curl_easy_reset` first, so no option of one request leaks into the next. Skipping the
+/// reset and the constant options saves libcurl freeing and rebuilding its option state per request.
 struct EasyHandle {
     let raw: UnsafeMutableRawPointer
     /// CURLOPT_ERRORBUFFER: libcurl's detailed message for the last failure.
     let errorBuffer: UnsafeMutablePointer<CChar>
     /// The request's header list; libcurl reads it until the transfer ends, so it is freed at recycling.
     var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The options that never change (callbacks, protocol limits, the error buffer) are set.
+    var hasConstantOptions = false
+    /// The last transfer set an option that the next one might not set again: reset before reuse.
+    var needsReset = false
 
     init?() {
         guard let raw = curl_easy_init() else { return nil }
@@ -16,11 +25,16 @@ struct EasyHandle {
         self.errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
     }
 
-    /// Frees what the last transfer used and clears every option, ready for the next one.
-    mutating func reset() {
+    /// Frees what the last transfer used and, if it set options the next transfer might not override, clears
+    /// every option; ready for the next transfer either way.
+    mutating func recycle() {
         if let headerList { curl_slist_free_all(headerList) }
         headerList = nil
-        curl_easy_reset(raw)
+        if needsReset {
+            curl_easy_reset(raw)
+            needsReset = false
+            hasConstantOptions = false
+        }
         errorBuffer[0] = 0
     }
 

@@ -199,4 +199,36 @@ final class CurlClientTests: XCTestCase {
         guard case .couldNotConnect = d.error else { return XCTFail("got \(String(describing: d.error))") }
         XCTAssertEqual(d.info?.requestWasSent, false)
     }
+
+    /// One event thread recycles one easy handle: options of each request must not carry over into the next, also
+    /// where a plain GET reuses a handle without `curl_easy_reset`.
+    func testReusedHandlesKeepNoOptionOfTheLastRequest() {
+        let get = CurlRequest(url: server.baseURL + "/echo")
+        func assertPlainGet(after previous: String) {
+            let d = run(get)
+            XCTAssertNil(d.error, "after \(previous)")
+            XCTAssertEqual(d.head?.values(of: "X-Method"), ["GET"], "after \(previous)")
+            XCTAssertEqual(d.head?.values(of: "X-Body-Framing"), ["none"], "after \(previous)")
+            XCTAssertEqual(d.head?.values(of: "X-Path"), ["/echo"], "after \(previous)")
+        }
+        assertPlainGet(after: "nothing")
+        assertPlainGet(after: "a GET")
+        XCTAssertEqual(run(CurlRequest(method: "HEAD", url: server.baseURL + "/hello")).body.readableBytes, 0)
+        assertPlainGet(after: "a HEAD")
+        XCTAssertEqual(run(CurlRequest(method: "PUT", url: server.baseURL + "/echo", body: .bytes(ByteBuffer(string: "x"))))
+            .head?.values(of: "X-Method"), ["PUT"])
+        assertPlainGet(after: "a PUT with a body")
+        XCTAssertEqual(run(CurlRequest(method: "PURGE", url: server.baseURL + "/echo")).head?.values(of: "X-Method"), ["PURGE"])
+        assertPlainGet(after: "a custom method")
+        XCTAssertNil(run(CurlRequest(url: "http://localhost/over-unix", unixSocketPath: server.unixSocketPath)).error)
+        assertPlainGet(after: "a Unix socket request")
+        XCTAssertNil(run(CurlRequest(url: server.tlsBaseURL + "/secure", caFile: server.certificatePath)).error)
+        // The CA file of the last request must be gone: the test certificate is trusted by nothing else.
+        let untrusted = run(CurlRequest(url: server.tlsBaseURL + "/secure"))
+        guard case .couldNotConnect = untrusted.error else { return XCTFail("got \(String(describing: untrusted.error))") }
+        XCTAssertNil(run(CurlRequest(url: server.tlsBaseURL + "/secure", insecureSkipVerify: true)).error)
+        let verified = run(CurlRequest(url: server.tlsBaseURL + "/secure"))
+        guard case .couldNotConnect = verified.error else { return XCTFail("got \(String(describing: verified.error))") }
+        assertPlainGet(after: "HTTPS requests")
+    }
 }
