@@ -92,3 +92,54 @@ def test_log_level_comes_from_the_config_and_the_command_line_overrides_it(tmp_p
     routes = f'[[routes]]\nprefix = "/"\nupstreams = ["{upstream.url}"]\nauth = "none"\n'
     assert "gateway listening" not in started_with_level(tmp_path / "quiet", routes)
     assert "gateway listening" in started_with_level(tmp_path / "loud", routes, ["--log-level", "info"])
+
+
+def test_clients_that_close_are_logged_by_what_they_received(tmp_path, upstream):
+    """Closed before any answer: 499. Closed halfway through a download: the upstream's status with error
+    client_closed. Closed right after reading a whole answer (before the gateway heard the upstream transfer end):
+    a complete request, with its upstream time."""
+    import socket
+
+    gw = Gateway(tmp_path, routes=f"""
+        [[routes]]
+        prefix = "/"
+        upstreams = ["{upstream.url}"]
+        auth = "none"
+        """).start()
+    try:
+        with socket.create_connection(("127.0.0.1", gw.port), timeout=30) as sock:
+            sock.sendall(b"GET /early/hang HTTP/1.1\r\nHost: x\r\n\r\n")
+            wait_for(lambda: upstream.requests_to("/early/hang"), what="the request to reach the upstream")
+        with socket.create_connection(("127.0.0.1", gw.port), timeout=30) as sock:
+            sock.sendall(b"GET /midway/download?size=200000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+        for i in range(20):
+            with socket.create_connection(("127.0.0.1", gw.port), timeout=30) as sock:
+                sock.sendall(f"GET /whole/{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+                response = http_response(sock)
+                assert response.status == 200
+                response.read()
+
+        def logged():
+            lines = [line for line in gw.access_log() if "path" in line]
+            by_kind = {kind: [line for line in lines if line["path"].startswith(f"/{kind}/")]
+                       for kind in ("early", "midway", "whole")}
+            done = len(by_kind["early"]) == 1 and len(by_kind["midway"]) == 1 and len(by_kind["whole"]) == 20
+            return by_kind if done else None
+
+        logs = wait_for(logged, what="the access-log lines")
+        early, midway = logs["early"][0], logs["midway"][0]
+        assert early["status"] == 499 and early["error"] == "client_closed", early
+        assert midway["status"] == 200 and midway["error"] == "client_closed" and "upstream_ms" in midway, midway
+        for line in logs["whole"]:
+            assert line["status"] == 200 and "error" not in line and "upstream_ms" in line, line
+    finally:
+        gw.stop()
+
+
+def http_response(sock):
+    import http.client
+
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    return response

@@ -525,6 +525,91 @@ def test_pipelined_requests_are_answered_in_order(gateway):
             assert json.loads(response.read())["target"] == f"/public/pipe/{i}"
 
 
+class PipelinedResponses:
+    """Reads responses one after another from a socket that pipelined several requests."""
+
+    def __init__(self, sock):
+        self.sock = sock
+        self.reader = sock.makefile("rb")
+
+    def next(self):
+        response = http.client.HTTPResponse(self.sock)
+        response.fp = self.reader
+        response._close_conn = lambda r=response: setattr(r, "fp", None)  # keep the shared reader open
+        response.begin()
+        return response
+
+
+def test_pipelined_local_answers_and_bodies_are_answered_in_order(gateway):
+    requests = [
+        b"GET /public/pipe/0 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /api/needs-token HTTP/1.1\r\nHost: x\r\n\r\n",  # answered by the gateway itself (401)
+        b"POST /public/pipe/2 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+        b"GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n",  # no route (404)
+        b"PUT /public/pipe/4 HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+        b"GET /public/pipe/5 HTTP/1.1\r\nHost: x\r\n\r\n",
+    ]
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
+        sock.sendall(b"".join(requests))
+        responses = PipelinedResponses(sock)
+        statuses, bodies = [], []
+        for _ in requests:
+            response = responses.next()
+            statuses.append(response.status)
+            bodies.append(response.read())
+        assert statuses == [200, 401, 200, 404, 200, 200]
+        echoed = {i: json.loads(bodies[i]) for i in (0, 2, 4, 5)}
+        assert [echoed[i]["target"] for i in (0, 2, 4, 5)] == ["/public/pipe/0", "/public/pipe/2", "/public/pipe/4", "/public/pipe/5"]
+        assert echoed[2]["body"] == "hello" and echoed[4]["body"] == "abc"
+
+
+def test_many_pipelined_requests_in_one_write_are_all_answered_in_order(gateway):
+    count = 300
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
+        sock.sendall(b"".join(f"GET /public/many/{i} HTTP/1.1\r\nHost: x\r\n\r\n".encode() for i in range(count)))
+        responses = PipelinedResponses(sock)
+        for i in range(count):
+            response = responses.next()
+            assert response.status == 200
+            assert json.loads(response.read())["target"] == f"/public/many/{i}"
+
+
+def test_pipelined_request_waits_for_a_streaming_answer_before_it(gateway, upstreams):
+    main, _ = upstreams
+    gate = uuid.uuid4().hex
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
+        sock.sendall(f"GET /events/sse?gate={gate} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+            + b"GET /public/after-stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        responses = PipelinedResponses(sock)
+        try:
+            stream = responses.next()
+            first = b""
+            while not first.endswith(b"\n\n"):
+                piece = stream.read1(4096)
+                assert piece, "stream ended before the first event"
+                first += piece
+            assert first == SSE_FIRST
+        finally:
+            main.release(gate)
+        assert stream.read() == SSE_SECOND
+        after = responses.next()
+        assert after.status == 200
+        assert json.loads(after.read())["target"] == "/public/after-stream"
+
+
+def test_garbage_after_a_pipelined_request_is_400_after_that_request_is_answered(gateway):
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
+        sock.sendall(b"GET /public/before-garbage HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n")
+        responses = PipelinedResponses(sock)
+        first = responses.next()
+        assert first.status == 200
+        assert json.loads(first.read())["target"] == "/public/before-garbage"
+        second = responses.next()
+        assert second.status == 400
+        assert json.loads(second.read())["error"] == "bad_request"
+        assert sock.recv(1) == b"", "the gateway must close the connection after a malformed request"
+
+
 def test_http_1_0_request_is_answered_and_closed(gateway):
     with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
         sock.sendall(b"GET /public/old HTTP/1.0\r\nHost: x\r\n\r\n")

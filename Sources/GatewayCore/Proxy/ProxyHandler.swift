@@ -8,8 +8,8 @@ import NIOHTTP1
 /// match route → authenticate → rewrite headers → pick upstream → forward (CurlHTTP) → stream the
 /// response → access log. Bodies stream in both directions with back-pressure; nothing is buffered whole.
 ///
-/// Requests on one connection are sequential (NIO's pipelining handler holds the next one back until
-/// the response to this one has ended), so one `state` describes the connection.
+/// Requests on one connection are answered one at a time (`RequestSequencer` holds a pipelined request back until
+/// the answer before it has ended), so one `state` describes the connection.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
@@ -50,6 +50,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private var peerAddress: String?
     private var state = State.idle
+    /// Pipelined requests wait here for their turn.
+    private var sequencer = RequestSequencer()
+    private var handingOverHeld = false
     /// Request-body back-pressure: reads are held while the upstream's queue is full.
     private var readsHeld = false
     private var readPending = false
@@ -110,10 +113,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .proxying(let exchange):
             // The client went away: stop the upstream transfer now (its handle is recycled at once).
             exchange.transfer?.cancel()
-            var entry = exchange.log
-            entry.status = exchange.responseStarted ? exchange.log.status : 499
-            entry.error = entry.error ?? "client_closed"
-            finishLog(&entry, startedAt: exchange.startedAt)
+            if exchange.responseStarted {
+                // A client that read a whole answer may close before libcurl has reported the transfer's end (a
+                // moment after the last body bytes): whether it got everything is known from that report.
+                exchange.clientGone = true
+            } else {
+                var entry = exchange.log
+                entry.status = 499
+                entry.error = entry.error ?? "client_closed"
+                finishLog(&entry, startedAt: exchange.startedAt)
+            }
         case .control(var control) where !control.complete:
             control.log.status = 499
             control.log.error = "client_closed"
@@ -122,14 +131,20 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             break
         }
         state = .idle
+        sequencer.reset()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head): receiveHead(head)
-        case .body(let buffer): receiveBody(buffer)
-        case .end: receiveEnd()
+        if let event = sequencer.receive(.part(unwrapInboundIn(data))) { handle(event) }
+    }
+
+    private func handle(_ event: RequestSequencer.Event) {
+        switch event {
+        case .part(.head(let head)): receiveHead(head)
+        case .part(.body(let buffer)): receiveBody(buffer)
+        case .part(.end): receiveEnd()
+        case .malformed(let error): rejectMalformed(error)
         }
     }
 
@@ -142,7 +157,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsHeld {
+        if readsHeld || sequencer.isHolding {
             readPending = true
         } else {
             context.read()
@@ -159,7 +174,36 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        // Parser errors are answered by ProtocolErrorResponder; anything else ends the connection.
+        guard let parserError = error as? HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        // Answered in turn: the requests before the bad bytes get their answers first.
+        let answer: GatewayError = parserError == .headerOverflow ? .headersTooLarge : .malformedRequest
+        if let event = sequencer.receive(.malformed(answer)) { handle(event) }
+    }
+
+    /// Answers bytes NIO's parser rejects: 431 when the header block is over `max_header_bytes`, 400 for anything
+    /// else, then closes (RFC 9112 section 2.2: after a framing error the rest of the stream cannot be trusted). An
+    /// answer already under way is cut off instead: a second head cannot follow it.
+    private func rejectMalformed(_ error: GatewayError) {
+        guard let context else { return }
+        var entry = AccessLogEntry(time: Date(), requestID: "-", clientAddress: peerAddress, method: "-", path: "-")
+        entry.status = Int(error.status.code)
+        entry.error = error.code
+        accessLogger.record(entry)
+        if case .proxying(let exchange) = state, exchange.responseStarted {
+            context.close(promise: nil)
+            return
+        }
+        let body = error.jsonBody(requestID: "-")
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: error.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         context.close(promise: nil)
     }
 
@@ -305,7 +349,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     private func receiveEnd() {
-        cancelTimer()
+        // The request is read. An idle timer stays: a local answer may have ended before the request did.
+        if timerKind == .client { cancelTimer() }
         switch state {
         case .proxying(let exchange):
             if case .streaming = exchange.requestBody {
@@ -369,6 +414,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func exchange(
         _ exchange: UpstreamExchange, transfer: CurlTransfer, didFinishWith error: CurlError?, info: CurlTransferInfo
     ) {
+        if exchange.clientGone {
+            return logAfterClientClosed(exchange, transfer: transfer, error: error, info: info)
+        }
         guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
         else { return }
         exchange.log.upstream = exchange.upstream.description
@@ -387,7 +435,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 flushIfNeeded()
                 context.close(promise: nil)
             } else {
-                armIdleTimer()
+                responseEnded()
             }
             return
         }
@@ -407,6 +455,22 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         exchange.log.error = Self.describe(error)
         failExchange(exchange, with: GatewayError(error))
+    }
+
+    /// The end of a transfer whose client closed after its answer had started: complete when the upstream's whole
+    /// body had been written to the client before it closed, cut off (`client_closed`) otherwise.
+    private func logAfterClientClosed(
+        _ exchange: UpstreamExchange, transfer: CurlTransfer, error: CurlError?, info: CurlTransferInfo
+    ) {
+        guard exchange.transfer === transfer else { return }
+        exchange.transfer = nil
+        var entry = exchange.log
+        entry.upstream = exchange.upstream.description
+        entry.upstreamSeconds = info.totalSeconds
+        if error != nil || entry.bytesOut != info.responseBodyBytes {
+            entry.error = entry.error ?? "client_closed"
+        }
+        finishLog(&entry, startedAt: exchange.startedAt)
     }
 
     /// Idempotent requests without a body that never reached an upstream are tried once more elsewhere
@@ -473,7 +537,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         entry.bytesOut = response.body.utf8.count
         entry.openid = response.openid
         finishLog(&entry, startedAt: control.startedAt)
-        if control.keepAlive && !draining { armIdleTimer() } else { context.close(promise: nil) }
+        if control.keepAlive && !draining { responseEnded() } else { context.close(promise: nil) }
     }
 
     // MARK: Local answers
@@ -510,7 +574,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         finishLog(&entry, startedAt: startedAt)
         if keepAlive && !draining {
             state = .idle
-            armIdleTimer()
+            responseEnded()
         } else if hasBody {
             state = .discarding
             context.close(promise: nil)
@@ -533,15 +597,33 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         accessLogger.record(entry)
     }
 
-    // MARK: Timers and reads
+    // MARK: Turns, timers and reads
+
+    /// The answer to the current request has ended and the connection stays open: wait for the next request, or
+    /// take the pipelined one that is already here.
+    private func responseEnded() {
+        sequencer.responseEnded()
+        armIdleTimer()
+        // Handing a held request over can end its answer at once (a local answer), which lands here again: the
+        // outer loop goes on with the next one.
+        guard !handingOverHeld else { return }
+        handingOverHeld = true
+        while let event = sequencer.next() { handle(event) }
+        handingOverHeld = false
+        resumeReads()
+    }
 
     private func releaseReads() {
         guard readsHeld else { return }
         readsHeld = false
-        if readPending, let context {
-            readPending = false
-            context.read()
-        }
+        resumeReads()
+    }
+
+    /// Asks for the read held back, once neither the upload's back-pressure nor a pipelined request holds reads.
+    private func resumeReads() {
+        guard !readsHeld, !sequencer.isHolding, readPending, let context else { return }
+        readPending = false
+        context.read()
     }
 
     /// Between requests: a keep-alive connection with nothing to do is closed after `idle_timeout`.

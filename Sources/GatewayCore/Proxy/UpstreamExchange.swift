@@ -26,6 +26,8 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
     let forwardedTarget: Substring
     var requestBody: RequestBody
     var responseStarted = false
+    /// The client closed after the answer had started: the exchange is logged when libcurl reports its end.
+    var clientGone = false
     var responsePaused = false
     var attempts = 1
     var log: AccessLogEntry

@@ -57,7 +57,6 @@ public final class GatewayServer: Sendable {
                 connections.track(channel)
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(ReadAheadHandler())
                     if let tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
@@ -75,17 +74,9 @@ public final class GatewayServer: Sendable {
                     // Outbound header validation is off: upstream headers are checked once, where a bad one
                     // can still become a 502 (HeaderRewriter.areRelayable); the gateway's own are well formed.
                     try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
+                        withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                         withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: limits)
-                    let logger = accessLogger
-                    try sync.addHandler(ProtocolErrorResponder(onError: { error in
-                        var entry = AccessLogEntry(
-                            time: .now, requestID: "-", clientAddress: channel.remoteAddress?.ipAddress, method: "-", path: "-")
-                        entry.status = Int(error.status.code)
-                        entry.error = error.code
-                        logger.record(entry)
-                    }))
                     try sync.addHandler(proxy)
                 }
             }
