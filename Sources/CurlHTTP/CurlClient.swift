@@ -53,6 +53,15 @@ public final class CurlClient: Sendable {
         return transfer
     }
 
+    /// Registers `observer` to run on event thread `thread % threads` at the end of every pass of its loop: after
+    /// it has made the delegate callbacks of that pass (drained commands, `curl_multi_perform`, finished transfers)
+    /// and before it sleeps. A delegate that hands callbacks to another thread can queue them without waking
+    /// that thread and wake it once per pass here, so the head, body and end of a small response arrive together.
+    /// Every delegate callback is followed by a pass end, also the one made on the calling thread after `shutdown`.
+    public func addPassObserver(thread: Int, _ observer: @escaping @Sendable () -> Void) {
+        threads[Int(UInt(bitPattern: thread) % UInt(threads.count))].addPassObserver(observer)
+    }
+
     /// Transfers currently added to libcurl over all threads (their easy handles are in use).
     public var activeTransferCount: Int {
         threads.reduce(0) { $0 + $1.activeTransfers.load(ordering: .relaxed) }

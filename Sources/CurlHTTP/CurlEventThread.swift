@@ -31,6 +31,8 @@ final class CurlEventThread: @unchecked Sendable {
     private var closed = false
     /// Guarded by `lock`: nobody will join the thread, so it frees the multi handle itself when it ends.
     private var cleansUpOnExit = false
+    /// Guarded by `lock`: called after every pass of the loop (see `CurlClient.addPassObserver`).
+    private var passObservers: [@Sendable () -> Void] = []
     private var thread: pthread_t?
     /// The event thread's `pthread_self()`, set by the thread when it starts (0 before).
     private let eventThreadID = Atomic<UInt>(0)
@@ -76,6 +78,14 @@ final class CurlEventThread: @unchecked Sendable {
         }
     }
 
+    func addPassObserver(_ observer: @escaping @Sendable () -> Void) {
+        lock.withLock { passObservers.append(observer) }
+    }
+
+    private func passEnded(_ observers: [@Sendable () -> Void]) {
+        for observer in observers { observer() }
+    }
+
     private var isEventThread: Bool {
         eventThreadID.load(ordering: .relaxed) == UInt(pthread_self())
     }
@@ -88,6 +98,7 @@ final class CurlEventThread: @unchecked Sendable {
             let delegate = transfer.engine.delegate
             transfer.engine.delegate = nil
             delegate?.transfer(transfer, didFinishWith: .cancelled, info: CurlTransferInfo())
+            passEnded(lock.withLock { passObservers })
         }
     }
 
@@ -137,9 +148,13 @@ final class CurlEventThread: @unchecked Sendable {
     private func run() {
         eventThreadID.store(UInt(pthread_self()), ordering: .relaxed)
         var batch: [Command] = []
+        var observers: [@Sendable () -> Void] = []
         var shuttingDown = false
         while !shuttingDown {
-            lock.withLock { swap(&pending, &batch) }
+            lock.withLock {
+                swap(&pending, &batch)
+                observers = passObservers
+            }
             for command in batch {
                 switch command {
                 case .start(let transfer): add(transfer)
@@ -154,6 +169,7 @@ final class CurlEventThread: @unchecked Sendable {
             var running: Int32 = 0
             _ = curl_multi_perform(multi, &running)
             finishCompletedTransfers()
+            passEnded(observers)
             // Commands queued from this thread's own callbacks sent no wake-up: run them before sleeping.
             if lock.withLock({ pending.isEmpty }) {
                 _ = curl_multi_poll(multi, nil, 0, 1000, nil)
@@ -162,6 +178,7 @@ final class CurlEventThread: @unchecked Sendable {
         for transfer in Array(active.values) {
             stop(transfer, reason: .cancelled)
         }
+        passEnded(observers)
         if lock.withLock({ cleansUpOnExit }) { releaseResources() }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import XCTest
 
@@ -230,5 +231,35 @@ final class CurlClientTests: XCTestCase {
         let verified = run(CurlRequest(url: server.tlsBaseURL + "/secure"))
         guard case .couldNotConnect = verified.error else { return XCTFail("got \(String(describing: verified.error))") }
         assertPlainGet(after: "HTTPS requests")
+    }
+
+    /// Every delegate callback is followed by the end of a pass on the same thread, so a delegate that queues
+    /// callbacks for another thread and wakes it at pass ends never strands one; also after `shutdown`.
+    func testPassObserversRunAfterTheCallbacks() {
+        let passEnds = NIOLockedValueBox(0)
+        let d = RecordingDelegate()
+        let sawFinished = NIOLockedValueBox(false)
+        client.addPassObserver(thread: 0) {
+            passEnds.withLockedValue { $0 += 1 }
+            if d.finished { sawFinished.withLockedValue { $0 = true } }
+        }
+        XCTAssertNil(run(CurlRequest(url: server.baseURL + "/hello"), d).error)
+        XCTAssertTrue(wait(until: { sawFinished.withLockedValue { $0 } }), "a pass end after the finish callback")
+
+        client.shutdown()
+        let before = passEnds.withLockedValue { $0 }
+        let late = RecordingDelegate()
+        _ = client.execute(CurlRequest(url: server.baseURL + "/hello"), delegate: late)
+        XCTAssertTrue(late.finished)
+        XCTAssertEqual(passEnds.withLockedValue { $0 }, before + 1, "the cancellation after shutdown ends a pass too")
+    }
+
+    private func wait(until condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(1000)
+        }
+        return condition()
     }
 }

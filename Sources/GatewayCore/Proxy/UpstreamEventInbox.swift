@@ -6,9 +6,10 @@ import NIOCore
 ///
 /// A response is a head, body parts and an end, each a callback on a curl thread; hopping to the event
 /// loop once per callback would cost an `execute` (a lock and often an eventfd wake-up) each. Instead the
-/// events of every transfer owned by this loop are queued here, and one task drains whatever has queued
-/// up since it was scheduled, then flushes each connection it wrote to once. Under load, one wake-up
-/// serves many responses; an idle loop still gets its event at once.
+/// events of every transfer owned by this loop are queued here, and the curl thread wakes the loop once at
+/// the end of each pass of its own loop (`CurlClient.addPassObserver`). One task then drains the batch and
+/// flushes each connection it wrote to once. A small response's head, body and end come in one pass, so
+/// they leave in one write, and its end is seen before the client can send its next request.
 final class UpstreamEventInbox: @unchecked Sendable {
     enum Event {
         case head(UpstreamExchange, CurlTransfer, CurlResponseHead)
@@ -28,16 +29,23 @@ final class UpstreamEventInbox: @unchecked Sendable {
     /// Event loop only.
     private var batch: [Event] = []
 
-    init(eventLoop: any EventLoop, index: Int = 0) {
+    /// Registers with `curl` to be woken at the end of each pass of curl thread `index % curl_threads`, the one
+    /// that runs this loop's transfers.
+    init(eventLoop: any EventLoop, index: Int, curl: CurlClient) {
         self.eventLoop = eventLoop
         self.index = index
+        curl.addPassObserver(thread: index) { [weak self] in self?.wake() }
     }
 
-    /// Called on curl threads.
+    /// Called on curl threads; the event is handed over at the end of the curl thread's pass.
     func post(_ event: Event) {
+        lock.withLock { pending.append(event) }
+    }
+
+    /// Called on the curl thread at the end of each pass: one wake-up for whatever that pass posted.
+    private func wake() {
         let schedule = lock.withLock { () -> Bool in
-            pending.append(event)
-            if drainScheduled { return false }
+            if pending.isEmpty || drainScheduled { return false }
             drainScheduled = true
             return true
         }

@@ -31,7 +31,7 @@ public final class GatewayServer: Sendable {
         var inboxes: [ObjectIdentifier: UpstreamEventInbox] = [:]
         var deadlines: [ObjectIdentifier: ConnectionDeadlines] = [:]
         for (index, loop) in group.makeIterator().enumerated() {
-            inboxes[ObjectIdentifier(loop)] = UpstreamEventInbox(eventLoop: loop, index: index)
+            inboxes[ObjectIdentifier(loop)] = UpstreamEventInbox(eventLoop: loop, index: index, curl: curl)
             deadlines[ObjectIdentifier(loop)] = ConnectionDeadlines(eventLoop: loop)
         }
         self.inboxes = inboxes
@@ -60,9 +60,10 @@ public final class GatewayServer: Sendable {
                     if let tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls.current))
                     }
-                    let inbox = inboxes[ObjectIdentifier(channel.eventLoop)] ?? UpstreamEventInbox(eventLoop: channel.eventLoop)
-                    let loopDeadlines = deadlines[ObjectIdentifier(channel.eventLoop)]
-                        ?? ConnectionDeadlines(eventLoop: channel.eventLoop)
+                    // Child channels run on the group's loops, each of which has its inbox and deadlines.
+                    guard let inbox = inboxes[ObjectIdentifier(channel.eventLoop)],
+                        let loopDeadlines = deadlines[ObjectIdentifier(channel.eventLoop)]
+                    else { throw ChannelError.operationUnsupported }
                     let proxy = ProxyHandler(
                         holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger, inbox: inbox,
                         deadlines: loopDeadlines)
