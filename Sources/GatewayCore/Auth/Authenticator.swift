@@ -36,17 +36,15 @@ public struct Authenticator: Sendable {
             if field == nil { field = value }
         }
         guard let field else { return .failure(.missingToken) }
-        let first = Self.trimmingSpaces(field)
+        var first = Self.trimmingSpaces(field)
         if fieldCount == 1 && first.isEmpty { return .failure(.missingToken) }
         // Two Authorization headers are ambiguous: which one an upstream would read is not ours to guess.
         guard fieldCount == 1 else { return .failure(.malformedAuthorization) }
         // RFC 6750 section 3.1: credentials of another scheme (Basic...) count as no bearer token at all.
-        let bytes = first.utf8
-        guard Self.startsWithBearerScheme(bytes),
-            bytes.count == 6 || bytes[bytes.index(bytes.startIndex, offsetBy: 6)] == UInt8(ascii: " ")
-        else {
-            return .failure(.missingToken)
+        let isBearer = first.withUTF8 { bytes in
+            Self.startsWithBearerScheme(bytes) && (bytes.count == 6 || bytes[6] == UInt8(ascii: " "))
         }
+        guard isBearer else { return .failure(.missingToken) }
         guard let token = Self.bearerToken(first) else { return .failure(.malformedAuthorization) }
         switch verifier.verify(token, now: now) {
         case .valid(let claims): return .success(claims)
@@ -57,23 +55,27 @@ public struct Authenticator: Sendable {
     /// The credentials of `Bearer <token>` (RFC 6750 section 2.1: the scheme is case-insensitive,
     /// then one or more spaces, then a token68).
     static func bearerToken(_ value: Substring) -> Substring? {
-        let bytes = value.utf8
-        guard bytes.count > 7, startsWithBearerScheme(bytes) else { return nil }
-        var start = bytes.index(bytes.startIndex, offsetBy: 6)
-        guard bytes[start] == UInt8(ascii: " ") else { return nil }
-        while start < bytes.endIndex, bytes[start] == UInt8(ascii: " ") { start = bytes.index(after: start) }
-        let token = bytes[start...]
-        guard !token.isEmpty, token.allSatisfy(isToken68Byte) else { return nil }
-        return Substring(token)
+        // On the contiguous bytes (no copy for a native string): walking a String view byte by byte costs an
+        // index computation per byte, and a token is a few hundred bytes checked on every request.
+        var value = value
+        let tokenStart: Int? = value.withUTF8 { bytes in
+            guard bytes.count > 7, startsWithBearerScheme(bytes), bytes[6] == UInt8(ascii: " ") else { return nil }
+            var start = 6
+            while start < bytes.count, bytes[start] == UInt8(ascii: " ") { start += 1 }
+            guard start < bytes.count else { return nil }
+            for index in start..<bytes.count where !isToken68Byte(bytes[index]) { return nil }
+            return start
+        }
+        guard let tokenStart else { return nil }
+        let utf8 = value.utf8
+        return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: tokenStart)...])
     }
 
     /// The first six bytes spell "bearer" in any case.
-    private static func startsWithBearerScheme(_ bytes: Substring.UTF8View) -> Bool {
+    private static func startsWithBearerScheme(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard bytes.count >= 6 else { return false }
-        var index = bytes.startIndex
-        for expected in "bearer".utf8 {
-            guard ASCIICase.lower(bytes[index]) == expected else { return false }
-            index = bytes.index(after: index)
+        for (index, expected) in "bearer".utf8.enumerated() where ASCIICase.lower(bytes[index]) != expected {
+            return false
         }
         return true
     }
