@@ -85,47 +85,8 @@ extension EasyHandle {
     }
 
     private mutating func configureHeaders(_ headers: [(name: String, value: String)]) throws(CurlError) {
-        var list: UnsafeMutablePointer<curl_slist>?
-        var hasExpect = false
-        var hasAccept = false
-        // One scratch buffer for every line: curl_slist_append copies the line, so no String per header is needed.
-        var line: [UInt8] = []
-        line.reserveCapacity(256)
-        for (name, value) in headers {
-            line.removeAll(keepingCapacity: true)
-            line.append(contentsOf: name.utf8)
-            // "Name;" is libcurl's spelling of a field with an empty value ("Name:" would remove the field).
-            if value.isEmpty {
-                line.append(UInt8(ascii: ";"))
-            } else {
-                line.append(UInt8(ascii: ":"))
-                line.append(UInt8(ascii: " "))
-                line.append(contentsOf: value.utf8)
-            }
-            line.append(0)
-            list = line.withUnsafeBufferPointer { bytes in
-                bytes.withMemoryRebound(to: CChar.self) { curl_slist_append(list, $0.baseAddress) }
-            }
-            if name.utf8.count == 6 {
-                if Self.equalsIgnoringCase(name, "expect") { hasExpect = true }
-                if Self.equalsIgnoringCase(name, "accept") { hasAccept = true }
-            }
-        }
-        // An empty "Name:" suppresses the header libcurl would add: Expect: 100-continue (which also stalls uploads
-        // for a second) and Accept: */*.
-        if !hasExpect { list = curl_slist_append(list, "Expect:") }
-        if !hasAccept { list = curl_slist_append(list, "Accept:") }
-        headerList = list
+        let list = headerLines.build(headers)
         try check(gw_easy_setopt_slist(raw, CURLOPT_HTTPHEADER, list), CURLOPT_HTTPHEADER)
-    }
-
-    /// `name` equals the lower-case ASCII `lowercased`, ignoring ASCII case, without a lower-cased copy.
-    private static func equalsIgnoringCase(_ name: String, _ lowercased: StaticString) -> Bool {
-        let expected = UnsafeBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)
-        guard name.utf8.count == expected.count else { return false }
-        return zip(name.utf8, expected).allSatisfy { byte, lower in
-            (byte >= 65 && byte <= 90 ? byte | 0x20 : byte) == lower
-        }
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws(CurlError) {

@@ -11,8 +11,8 @@ struct EasyHandle {
     let raw: UnsafeMutableRawPointer
     /// CURLOPT_ERRORBUFFER: libcurl's detailed message for the last failure.
     let errorBuffer: UnsafeMutablePointer<CChar>
-    /// The request's header list; libcurl reads it until the transfer ends, so it is freed at recycling.
-    var headerList: UnsafeMutablePointer<curl_slist>?
+    /// The request's header list; libcurl reads it until the transfer ends.
+    var headerLines = HeaderLines()
     /// The options that never change (callbacks, protocol limits, the error buffer) are set.
     var hasConstantOptions = false
     /// The last transfer set an option that the next one might not set again: reset before reuse.
@@ -28,8 +28,7 @@ struct EasyHandle {
     /// Frees what the last transfer used and, if it set options the next transfer might not override, clears
     /// every option; ready for the next transfer either way.
     mutating func recycle() {
-        if let headerList { curl_slist_free_all(headerList) }
-        headerList = nil
+        headerLines.release()
         if needsReset {
             curl_easy_reset(raw)
             needsReset = false
@@ -39,8 +38,9 @@ struct EasyHandle {
     }
 
     func destroy() {
-        if let headerList { curl_slist_free_all(headerList) }
         curl_easy_cleanup(raw)
+        var headerLines = headerLines
+        headerLines.deallocate()
         errorBuffer.deallocate()
     }
 
