@@ -55,15 +55,28 @@ struct ResponseHeadParser {
     }
 
     private mutating func parseStatusLine(_ line: Slice<UnsafeRawBufferPointer>) -> LineResult {
-        // "HTTP/1.1 200 OK", "HTTP/1.0 404", "HTTP/2 200"
+        // "HTTP/1.1 200 OK", "HTTP/1.0 404", "HTTP/2 200": the version, spaces, three digits, then a space or the end.
+        let space = UInt8(ascii: " ")
         let afterPrefix = line.dropFirst(Self.httpPrefix.count)
-        let parts = afterPrefix.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: true)
-        guard parts.count >= 2, parts[1].count == 3,
-            let code = Int(String(decoding: UnsafeRawBufferPointer(rebasing: parts[1]), as: UTF8.self))
-        else { return .malformed }
+        guard let versionEnd = afterPrefix.firstIndex(of: space), versionEnd > afterPrefix.startIndex else {
+            return .malformed
+        }
+        var codeStart = versionEnd
+        while codeStart < afterPrefix.endIndex, afterPrefix[codeStart] == space { codeStart += 1 }
+        var codeEnd = codeStart
+        var code = 0
+        while codeEnd < afterPrefix.endIndex, afterPrefix[codeEnd] != space {
+            let digit = afterPrefix[codeEnd] &- UInt8(ascii: "0")
+            guard digit < 10 else { return .malformed }
+            code = code * 10 + Int(digit)
+            codeEnd += 1
+        }
+        guard codeEnd - codeStart == 3 else { return .malformed }
         self = ResponseHeadParser()
+        // One allocation for a typical head instead of one per doubling.
+        headers.reserveCapacity(16)
         status = code
-        version = String(decoding: UnsafeRawBufferPointer(rebasing: parts[0]), as: UTF8.self)
+        version = String(decoding: UnsafeRawBufferPointer(rebasing: afterPrefix[..<versionEnd]), as: UTF8.self)
         return .needMoreLines
     }
 

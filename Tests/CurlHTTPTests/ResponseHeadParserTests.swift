@@ -56,4 +56,17 @@ final class ResponseHeadParserTests: XCTestCase {
         XCTAssertEqual(feed(["HTTP/1.1 200 OK\r\n", "no colon here\r\n"]).1.last, .malformed)
         XCTAssertEqual(feed(["HTTP/1.1 200 OK\r\n", ": no name\r\n"]).1.last, .malformed)
     }
+
+    func testStatusLineForms() {
+        for (line, status, version) in [("HTTP/1.1 200", 200, "1.1"), ("HTTP/2 404 Not Found", 404, "2"),
+            ("HTTP/1.1  503  Busy", 503, "1.1"), ("HTTP/1.0 302 Found here", 302, "1.0")] {
+            let (parser, results) = feed([line + "\r\n", "\r\n"])
+            XCTAssertEqual(results, [.needMoreLines, .complete], line)
+            XCTAssertEqual(parser.head.status, status, line)
+            XCTAssertEqual(parser.head.version, version, line)
+        }
+        for line in ["HTTP/1.1 +20 OK", "HTTP/1.1 2000 OK", "HTTP/1.1 20 OK", "HTTP/ 200 OK", "HTTP/1.1", "HTTP/1.1 "] {
+            XCTAssertEqual(feed([line + "\r\n"]).1, [.malformed], line)
+        }
+    }
 }

@@ -53,6 +53,14 @@ public struct UpstreamURL: Sendable, Equatable, Hashable, CustomStringConvertibl
 
     /// The absolute URL libcurl is given for a request path (path and query exactly as received).
     public func url(forPath path: Substring) -> String {
-        "\(scheme.rawValue)://\(authority)\(basePath)\(path)"
+        // One buffer sized up front: interpolation grows its storage piece by piece, on every request.
+        var url = String()
+        url.reserveCapacity(scheme.rawValue.utf8.count + 3 + authority.utf8.count + basePath.utf8.count + path.utf8.count)
+        url += scheme.rawValue
+        url += "://"
+        url += authority
+        url += basePath
+        url += path
+        return url
     }
 }

@@ -25,6 +25,35 @@ public struct HopByHopHeaders: Sendable {
     public func contains(_ lowercasedName: String) -> Bool {
         names.contains(lowercasedName)
     }
+
+    /// Appends the field names a `Connection` value lists, lower-cased, leaving out `keep-alive` and `close`
+    /// (connection options, not fields). Allocates nothing for a value that lists only those, by far the most
+    /// common: this runs for every request and every response that carries the header.
+    static func appendNames(listedIn connectionValue: String, to names: inout [String]) {
+        let utf8 = connectionValue.utf8
+        var start = utf8.startIndex
+        while true {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
+            var tokenStart = start
+            var tokenEnd = end
+            while tokenStart < tokenEnd, utf8[tokenStart] == UInt8(ascii: " ") || utf8[tokenStart] == UInt8(ascii: "\t") {
+                tokenStart = utf8.index(after: tokenStart)
+            }
+            while tokenStart < tokenEnd {
+                let last = utf8.index(before: tokenEnd)
+                guard utf8[last] == UInt8(ascii: " ") || utf8[last] == UInt8(ascii: "\t") else { break }
+                tokenEnd = last
+            }
+            if tokenStart < tokenEnd {
+                let token = Substring(utf8[tokenStart..<tokenEnd])
+                if !ASCIICase.equals(token, "keep-alive") && !ASCIICase.equals(token, "close") {
+                    names.append(token.lowercased())
+                }
+            }
+            guard end < utf8.endIndex else { return }
+            start = utf8.index(after: end)
+        }
+    }
 }
 
 extension StringProtocol {

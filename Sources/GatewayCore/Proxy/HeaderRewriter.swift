@@ -69,10 +69,7 @@ public struct HeaderRewriter: Sendable {
         // Fields the client's Connection header names are hop-by-hop too; computed only when one is present.
         var connectionNamed: [String] = []
         for (name, value) in request where Self.classify(name) == .hopByHop && ASCIICase.equals(name, "connection") {
-            for token in value.split(separator: ",") {
-                let lower = token.lowercased().trimmingSpaces()
-                if !lower.isEmpty && lower != "keep-alive" && lower != "close" { connectionNamed.append(lower) }
-            }
+            HopByHopHeaders.appendNames(listedIn: value, to: &connectionNamed)
         }
         let peerIsTrusted = !trustedProxies.isEmpty
             && (context.peerAddress.map { address in trustedProxies.contains { $0.contains(address) } } ?? false)
@@ -139,10 +136,7 @@ public struct HeaderRewriter: Sendable {
     ) -> HTTPHeaders {
         var connectionNamed: [String] = []
         for (name, value) in upstream where ASCIICase.equals(name, "connection") {
-            for token in value.split(separator: ",") {
-                let lower = token.lowercased().trimmingSpaces()
-                if !lower.isEmpty && lower != "keep-alive" && lower != "close" { connectionNamed.append(lower) }
-            }
+            HopByHopHeaders.appendNames(listedIn: value, to: &connectionNamed)
         }
         var headers = HTTPHeaders()
         headers.reserveCapacity(upstream.count + 1)

@@ -28,4 +28,18 @@ final class HopByHopHeadersTests: XCTestCase {
 
         XCTAssertEqual(hop.names, HopByHopHeaders.fixed)
     }
+
+    func testFieldNamesListedInAConnectionValueLeaveOutItsOptions() {
+        func names(_ value: String) -> [String] {
+            var names: [String] = []
+            HopByHopHeaders.appendNames(listedIn: value, to: &names)
+            return names
+        }
+        XCTAssertEqual(names("keep-alive"), [])
+        XCTAssertEqual(names("Close"), [])
+        XCTAssertEqual(names(""), [])
+        XCTAssertEqual(names(" , ,\t"), [])
+        XCTAssertEqual(names("Keep-Alive, X-Foo ,\tx-BAR\t,close"), ["x-foo", "x-bar"])
+        XCTAssertEqual(names("X-Only"), ["x-only"])
+    }
 }
