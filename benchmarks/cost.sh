@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # What one proxied request costs the gateway, measured in ways that hold up on a shared, noisy machine better than
 # requests/s: CPU time per request (utime+stime of the gateway process over a wrk run, divided by the requests wrk
-# completed) and, with --syscalls, system calls per request by kind (strace -c on the running gateway, which slows
-# it down: read the counts, not the times). Compare two binaries by alternating runs of each.
+# completed); with --syscalls, system calls per request by kind (strace -c on the running gateway, which slows
+# it down: read the counts, not the times); with --mallocs, libc malloc calls per request (a perf uprobe: the same
+# number run after run, where CPU time on a shared machine swings by a third). Compare two binaries by alternating
+# runs of each.
 #
-# usage: benchmarks/cost.sh [--syscalls] [GATEWAY_BINARY...]   (from the project root, after a release build)
+# usage: benchmarks/cost.sh [--syscalls | --mallocs] [GATEWAY_BINARY...]   (from the project root, after a
+#        release build; --mallocs needs root and perf: apt-get install linux-perf)
 # env:   CONNECTIONS (default 64)  DURATION (default 8)  PEERS (default ../shared/peers)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 syscalls=false
+mallocs=false
 if [[ ${1:-} == --syscalls ]]; then syscalls=true; shift; fi
+if [[ ${1:-} == --mallocs ]]; then mallocs=true; shift; fi
 binaries=("$@")
 ((${#binaries[@]})) || binaries=(.build/release/gateway)
 peers=${PEERS:-../shared/peers}
@@ -18,6 +23,12 @@ duration=${DURATION:-8}
 path=/api/orders?page=1
 for tool in wrk nginx; do command -v "$tool" >/dev/null || { echo "needs $tool (run ../shared/peers/bench.sh once, or apt-get install wrk nginx-light)"; exit 1; }; done
 if $syscalls; then command -v strace >/dev/null || { echo "needs strace (apt-get install strace)"; exit 1; }; fi
+if $mallocs; then
+  command -v perf >/dev/null || { echo "needs perf (apt-get install linux-perf)"; exit 1; }
+  libc=$(ldconfig -p | awk '/libc.so.6 .*x86-64/ {print $NF; exit}')
+  perf probe -l 2>/dev/null | grep -q 'probe_libc:malloc ' || perf probe -q -x "$libc" --add malloc \
+    || { echo "cannot add a uprobe on malloc in $libc (needs root)"; exit 1; }
+fi
 
 tmp=$(mktemp -d)
 pids=()
@@ -36,7 +47,17 @@ for binary in "${binaries[@]}"; do
   gateway=$!
   for _ in $(seq 100); do curl -s -o /dev/null http://127.0.0.1:9004/ && break; sleep 0.1; done
   wrk -t1 -c"$connections" -d2s -H "Authorization: Bearer $token" "http://127.0.0.1:9004$path" >/dev/null  # warm-up
-  if $syscalls; then
+  if $mallocs; then
+    perf stat -e probe_libc:malloc -p "$gateway" -o "$tmp/perf.out" -- sleep $((duration + 1)) >/dev/null 2>&1 &
+    counter=$!
+    sleep 0.5
+    out=$(wrk -t1 -c"$connections" -d"${duration}s" -H "Authorization: Bearer $token" "http://127.0.0.1:9004$path")
+    wait "$counter"
+    requests=$(awk '/requests in/ {print $1}' <<<"$out")
+    calls=$(awk '/probe_libc:malloc/ {gsub(",", "", $1); print $1}' "$tmp/perf.out")
+    awk -v c="$calls" -v r="$requests" -v name="$binary" 'BEGIN {
+      printf "%s: %.1f malloc calls per request (%d requests)\n", name, c / r, r }'
+  elif $syscalls; then
     wrk -t1 -c"$connections" -d"${duration}s" -H "Authorization: Bearer $token" "http://127.0.0.1:9004$path" \
       >"$tmp/wrk.out" &
     load=$!
