@@ -406,6 +406,16 @@ def test_bodyless_statuses_pass_through_and_keep_the_connection_usable(gateway, 
         conn.close()
 
 
+def read_first_event(response):
+    """Reads a server-sent-event stream up to the end of its first event, without waiting for more."""
+    first = b""
+    while not first.endswith(b"\n\n"):
+        piece = response.read1(4096)
+        assert piece, "stream ended before the first event"
+        first += piece
+    return first
+
+
 def test_server_sent_events_arrive_as_produced(gateway, upstreams):
     main, _ = upstreams
     gate = uuid.uuid4().hex
@@ -415,13 +425,8 @@ def test_server_sent_events_arrive_as_produced(gateway, upstreams):
         response = conn.getresponse()
         assert response.status == 200
         assert response.getheader("Content-Type") == "text/event-stream"
-        first = b""
-        while not first.endswith(b"\n\n"):
-            piece = response.read1(4096)
-            assert piece, "stream ended before the first event"
-            first += piece
         # the upstream has not sent the second event yet; it only does once we release it
-        assert first == SSE_FIRST
+        assert read_first_event(response) == SSE_FIRST
         main.release(gate)
         assert response.read() == SSE_SECOND
     finally:
@@ -583,12 +588,7 @@ def test_pipelined_request_waits_for_a_streaming_answer_before_it(gateway, upstr
         responses = PipelinedResponses(sock)
         try:
             stream = responses.next()
-            first = b""
-            while not first.endswith(b"\n\n"):
-                piece = stream.read1(4096)
-                assert piece, "stream ended before the first event"
-                first += piece
-            assert first == SSE_FIRST
+            assert read_first_event(stream) == SSE_FIRST
         finally:
             main.release(gate)
         assert stream.read() == SSE_SECOND

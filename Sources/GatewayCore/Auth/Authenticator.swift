@@ -36,7 +36,7 @@ public struct Authenticator: Sendable {
             if field == nil { field = value }
         }
         guard let field else { return .failure(.missingToken) }
-        var first = Self.trimmingSpaces(field)
+        var first = Substring(field).trimmingOptionalWhitespace()
         if fieldCount == 1 && first.isEmpty { return .failure(.missingToken) }
         // Two Authorization headers are ambiguous: which one an upstream would read is not ours to guess.
         guard fieldCount == 1 else { return .failure(.malformedAuthorization) }
@@ -78,22 +78,6 @@ public struct Authenticator: Sendable {
             return false
         }
         return true
-    }
-
-    /// `value` without leading and trailing spaces and tabs, without copying it.
-    private static func trimmingSpaces(_ value: String) -> Substring {
-        let bytes = value.utf8
-        var start = bytes.startIndex
-        var end = bytes.endIndex
-        while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") {
-            start = bytes.index(after: start)
-        }
-        while start < end {
-            let last = bytes.index(before: end)
-            guard bytes[last] == UInt8(ascii: " ") || bytes[last] == UInt8(ascii: "\t") else { break }
-            end = last
-        }
-        return Substring(bytes[start..<end])
     }
 
     private static func isToken68Byte(_ byte: UInt8) -> Bool {

@@ -69,7 +69,7 @@ public struct HeaderRewriter: Sendable {
         // Fields the client's Connection header names are hop-by-hop too; computed only when one is present.
         var connectionNamed: [String] = []
         for (name, value) in request where Self.classify(name) == .hopByHop && ASCIICase.equals(name, "connection") {
-            HopByHopHeaders.appendNames(listedIn: value, to: &connectionNamed)
+            Self.appendNames(listedIn: value, to: &connectionNamed)
         }
         let peerIsTrusted = !trustedProxies.isEmpty
             && (context.peerAddress.map { address in trustedProxies.contains { $0.contains(address) } } ?? false)
@@ -136,7 +136,7 @@ public struct HeaderRewriter: Sendable {
     ) -> HTTPHeaders {
         var connectionNamed: [String] = []
         for (name, value) in upstream where ASCIICase.equals(name, "connection") {
-            HopByHopHeaders.appendNames(listedIn: value, to: &connectionNamed)
+            Self.appendNames(listedIn: value, to: &connectionNamed)
         }
         var headers = HTTPHeaders()
         headers.reserveCapacity(upstream.count + 1)
@@ -151,5 +151,22 @@ public struct HeaderRewriter: Sendable {
         }
         if !sawRequestID { headers.add(name: "X-Request-Id", value: requestID) }
         return headers
+    }
+
+    /// Appends the field names a `Connection` value lists, lower-cased, leaving out `keep-alive` and `close`
+    /// (connection options, not fields). Allocates nothing for a value that lists only those, by far the most
+    /// common: this runs for every request and every response that carries the header.
+    static func appendNames(listedIn connectionValue: String, to names: inout [String]) {
+        let utf8 = connectionValue.utf8
+        var start = utf8.startIndex
+        while true {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
+            let token = Substring(utf8[start..<end]).trimmingOptionalWhitespace()
+            if !token.isEmpty && !ASCIICase.equals(token, "keep-alive") && !ASCIICase.equals(token, "close") {
+                names.append(token.lowercased())
+            }
+            guard end < utf8.endIndex else { return }
+            start = utf8.index(after: end)
+        }
     }
 }

@@ -239,4 +239,18 @@ extension HeaderRewriterTests {
         XCTAssertFalse(HeaderRewriter.areRelayable([("Bad Name", "v")]))
         XCTAssertFalse(HeaderRewriter.areRelayable([("X-Del", "a\u{7F}")]))
     }
+
+    func testFieldNamesListedInAConnectionValueLeaveOutItsOptions() {
+        func names(_ value: String) -> [String] {
+            var names: [String] = []
+            HeaderRewriter.appendNames(listedIn: value, to: &names)
+            return names
+        }
+        XCTAssertEqual(names("keep-alive"), [])
+        XCTAssertEqual(names("Close"), [])
+        XCTAssertEqual(names(""), [])
+        XCTAssertEqual(names(" , ,\t"), [])
+        XCTAssertEqual(names("Keep-Alive, X-Foo ,\tx-BAR\t,close"), ["x-foo", "x-bar"])
+        XCTAssertEqual(names("X-Only"), ["x-only"])
+    }
 }
