@@ -14,14 +14,15 @@ import NIOConcurrencyHelpers
 /// - thread-safe for many event loops: entries are spread over independently locked stripes and
 ///   the key is hashed before the lock is taken, so a lock is held for one dictionary operation.
 public final class CachingTokenVerifier: TokenVerifier {
-    /// A token with its hash computed once, outside the lock.
+    /// A token with its hash computed once, outside the lock. The token stays a slice of the header value it came
+    /// in (no copy per request; a cached entry keeps that one value alive).
     private struct Key: Hashable {
-        let token: String
+        let token: Substring
         let hash: Int
 
         init(_ token: Substring) {
-            self.token = String(token)
-            self.hash = self.token.hashValue
+            self.token = token
+            self.hash = token.hashValue
         }
 
         func hash(into hasher: inout Hasher) {

@@ -105,9 +105,11 @@ public struct HeaderRewriter: Sendable {
             }
             result.append((name, value))
         }
-        if let peer = context.peerAddress { forwardedFor.append(peer) }
-        if !forwardedFor.isEmpty {
-            result.append(("X-Forwarded-For", forwardedFor.count == 1 ? forwardedFor[0] : forwardedFor.joined(separator: ", ")))
+        if let peer = context.peerAddress {
+            // Only a trusted proxy's list is kept; the common case appends to nothing and needs no array.
+            result.append(("X-Forwarded-For", forwardedFor.isEmpty ? peer : (forwardedFor + [peer]).joined(separator: ", ")))
+        } else if !forwardedFor.isEmpty {
+            result.append(("X-Forwarded-For", forwardedFor.joined(separator: ", ")))
         }
         result.append(("X-Forwarded-Proto", forwardedProto ?? context.scheme))
         if let forwardedHost = forwardedHost ?? host {

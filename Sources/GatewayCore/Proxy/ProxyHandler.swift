@@ -216,8 +216,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let config = runtime.config
         let startedAt = NIODeadline.now()
         // Whole lines: one X-Request-Id is passed through; none, several or an odd one gets a fresh id.
-        let requestIDs = head.headers["x-request-id"]
-        let requestID = (requestIDs.count == 1 ? RequestID.accept(requestIDs[0][...]) : nil) ?? RequestID.generate()
+        let requestIDs = Self.field("x-request-id", in: head.headers)
+        let requestID = (requestIDs.count == 1 ? requestIDs.first.flatMap { RequestID.accept($0[...]) } : nil)
+            ?? RequestID.generate()
         let target = RequestTarget(head.uri)
         var log = AccessLogEntry(
             time: Date(), requestID: requestID, clientAddress: peerAddress, method: head.method.rawValue,
@@ -227,7 +228,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
         // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host. Without it, or with two,
         // route matching and the upstream could disagree about which host was meant.
-        if head.version.major == 1 && head.version.minor >= 1 && head.headers["host"].count != 1 {
+        let hostField = Self.field("host", in: head.headers)
+        if head.version.major == 1 && head.version.minor >= 1 && hostField.count != 1 {
             return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
 
@@ -253,7 +255,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
 
         // match route
-        let host = runtime.routes.matchesHosts ? Self.hostWithoutPort(head.headers["host"].first?[...]) : nil
+        let host = runtime.routes.matchesHosts ? Self.hostWithoutPort(hostField.first?[...]) : nil
         guard let route = runtime.routes.match(method: head.method.rawValue, path: target.path, host: host) else {
             return answerLocally(.routeNotFound, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
@@ -687,7 +689,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Helpers
 
-    static func hasBody(_ head: HTTPRequestHead) -> Bool {
+    /// The first value of the field `lowercasedName` and how many lines carry it, without the array that
+    /// `HTTPHeaders`' subscript builds.
+    static func field(_ lowercasedName: String, in headers: HTTPHeaders) -> (first: String?, count: Int) {
+        var first: String?
+        var count = 0
+        for (name, value) in headers where ASCIICase.equals(name, lowercasedName) {
+            if first == nil { first = value }
+            count += 1
+        }
+        return (first, count)
+    }
+
+        static func hasBody(_ head: HTTPRequestHead) -> Bool {
         if head.headers[canonicalForm: "transfer-encoding"].contains(where: { !$0.isEmpty }) { return true }
         return (contentLength(head) ?? 0) > 0
     }
