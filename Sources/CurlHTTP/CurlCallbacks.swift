@@ -53,7 +53,9 @@ enum CurlCallbacks {
         let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
         if transfer.stopReason != .none { return gw_readfunc_abort() }
         let destination = UnsafeMutableRawBufferPointer(start: buffer, count: size * count)
-        let (outcome, notifyProducer) = transfer.requestBody.withLockedValue { $0.read(into: destination) }
+        // Only uploads set the read callback, and they always have a queue.
+        guard let requestBody = transfer.requestBody else { return gw_readfunc_abort() }
+        let (outcome, notifyProducer) = requestBody.withLockedValue { $0.read(into: destination) }
         if case .pause = outcome {
             // Recorded before the producer can be told, so a resume command always finds the upload paused.
             transfer.engine.sendPaused = true

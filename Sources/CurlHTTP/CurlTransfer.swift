@@ -18,7 +18,8 @@ public final class CurlTransfer: Sendable {
     let stopReasonValue = Atomic<UInt8>(StopReason.none.rawValue)
     /// Resume commands already queued, to send at most one at a time per direction.
     let receiveResumeQueued = Atomic<Bool>(false)
-    let requestBody: NIOLockedValueBox<RequestBodyQueue>
+    /// nil for a request without a body: most requests, which then need neither the queue nor its lock.
+    let requestBody: NIOLockedValueBox<RequestBodyQueue>?
 
     /// State owned by the curl thread: only touched there, so it needs no lock.
     nonisolated(unsafe) var engine: EngineState
@@ -28,7 +29,9 @@ public final class CurlTransfer: Sendable {
         self.eventThread = eventThread
         self.engine = EngineState(delegate: delegate)
         switch request.body {
-        case .none, .streamed:
+        case .none:
+            self.requestBody = nil
+        case .streamed:
             self.requestBody = NIOLockedValueBox(RequestBodyQueue())
         case .bytes(let buffer):
             self.requestBody = NIOLockedValueBox(RequestBodyQueue(complete: buffer))
@@ -41,9 +44,10 @@ public final class CurlTransfer: Sendable {
 
     /// Queue a request-body chunk. Returns false when the queued bytes are above a high-water mark (256 KiB):
     /// the producer should stop reading until `transferCanAcceptMoreBody`. Never drops data; chunks written after
-    /// `finishBody` or `abortBody` are ignored.
+    /// `finishBody` or `abortBody`, or to a request without a body, are ignored.
     @discardableResult
     public func writeBody(_ buffer: ByteBuffer) -> Bool {
+        guard let requestBody else { return true }
         let (accepted, resume) = requestBody.withLockedValue { $0.append(buffer) }
         if resume { eventThread.submit(.resumeSend(self)) }
         return accepted
@@ -52,13 +56,15 @@ public final class CurlTransfer: Sendable {
     /// Ends the request body. For a chunked body this sends the last chunk; for a body of known length the caller
     /// must have written exactly that many bytes, or the transfer fails with `.requestBodyFailed`.
     public func finishBody() {
+        guard let requestBody else { return }
         let resume = requestBody.withLockedValue { $0.finish() }
         if resume { eventThread.submit(.resumeSend(self)) }
     }
 
     /// The producer gave up mid-body (e.g. the client went away): the transfer is removed at once and fails with
-    /// `.requestBodyFailed`. Does nothing once the body was finished.
+    /// `.requestBodyFailed`. Does nothing once the body was finished, or for a request without one.
     public func abortBody() {
+        guard let requestBody else { return }
         let aborted = requestBody.withLockedValue { $0.abort() }
         if aborted { requestStop(.bodyAborted) }
     }
