@@ -254,10 +254,10 @@ final class CurlEventThread: @unchecked Sendable {
             _ = gw_easy_getinfo_ptr(raw, CURLINFO_PRIVATE, &contextPointer)
             guard let contextPointer else { continue }
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(contextPointer).takeUnretainedValue()
-            let messageText = transfer.engine.easy?.message(for: code) ?? ""
-            let requestWasSent = transfer.engine.easy.map {
-                $0.info(requestBodyBytes: 0, responseBodyBytes: 0).requestWasSent
-            } ?? false
+            // Only a failure needs its message and whether the request went out (for the retry decision).
+            let failed = code != CURLE_OK
+            let messageText = failed ? transfer.engine.easy?.message(for: code) ?? "" : ""
+            let requestWasSent = failed ? transfer.engine.easy?.requestWasSent(requestBodyBytes: 0) ?? false : false
             let outcome = transfer.engine.machine.curlDone(
                 code: Int(code.rawValue),
                 message: messageText,

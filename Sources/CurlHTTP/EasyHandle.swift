@@ -50,12 +50,17 @@ struct EasyHandle {
         return String(cString: curl_easy_strerror(code))
     }
 
+    /// Whether any of the request reached the upstream (a retry elsewhere is safe only if not).
+    func requestWasSent(requestBodyBytes: Int) -> Bool {
+        var requestSize: Int = 0
+        _ = gw_easy_getinfo_long(raw, CURLINFO_REQUEST_SIZE, &requestSize)
+        return requestSize > 0 || requestBodyBytes > 0
+    }
+
     /// Facts libcurl measured for the finished transfer.
     func info(requestBodyBytes: Int, responseBodyBytes: Int) -> CurlTransferInfo {
         var total: Double = 0
         _ = gw_easy_getinfo_double(raw, CURLINFO_TOTAL_TIME, &total)
-        var requestSize: Int = 0
-        _ = gw_easy_getinfo_long(raw, CURLINFO_REQUEST_SIZE, &requestSize)
         var ipPointer: UnsafeMutableRawPointer?
         _ = gw_easy_getinfo_ptr(raw, CURLINFO_PRIMARY_IP, &ipPointer)
         var address: String?
@@ -68,7 +73,7 @@ struct EasyHandle {
             totalSeconds: total,
             requestBodyBytes: requestBodyBytes,
             responseBodyBytes: responseBodyBytes,
-            requestWasSent: requestSize > 0 || requestBodyBytes > 0
+            requestWasSent: requestWasSent(requestBodyBytes: requestBodyBytes)
         )
     }
 }
