@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The peer comparison of issue 6: ../shared/peers/bench.sh (nginx, HAProxy and the gateway against the
 # same upstream, in one run), three times at 64 and at 256 connections; the same comparison in alternating
-# pairs (benchmarks/pairs.sh), which a noisy minute cannot tilt; then the memory checks.
+# pairs (benchmarks/pairs.sh), which a noisy minute tilts less; then the memory checks.
 # Read the ratios, not the absolute numbers: the machines are shared and noisy.
 #
 # usage: benchmarks/run.sh [--quick]     (from the project root, after `swift build -c release`)
