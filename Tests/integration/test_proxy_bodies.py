@@ -270,6 +270,27 @@ def test_client_slower_than_client_timeout_is_disconnected(tight, upstream, part
     assert received == b"" or received.startswith(b"HTTP/1.1 408") or received.startswith(b"HTTP/1.1 400"), received
 
 
+@pytest.mark.parametrize("request_line", [b"GET /nowhere HTTP/1.1", b"GET /open/idle HTTP/1.1"],
+                         ids=["answered-by-the-gateway", "proxied"])
+def test_keep_alive_connection_is_closed_after_idle_timeout(tmp_path, upstream, request_line):
+    # A local answer (404) ends before its request does; the request's end must not cancel the idle timer that
+    # answer armed. idle_timeout is 1s; the 15 s socket timeout is only the deadline for the test.
+    gw = Gateway(tmp_path, routes=_routes(upstream), server='idle_timeout = "1s"\n').start()
+    try:
+        with socket.create_connection(("127.0.0.1", gw.port), timeout=15) as sock:
+            sock.sendall(request_line + b"\r\nHost: x\r\n\r\n")
+            reader = sock.makefile("rb")
+            response = http.client.HTTPResponse(sock)
+            response.fp = reader
+            response._close_conn = lambda: setattr(response, "fp", None)  # keep the shared reader open
+            response.begin()
+            response.read()
+            assert response.getheader("Connection", "").lower() != "close"
+            assert reader.read() == b"", "the idle connection must be closed by the gateway"
+    finally:
+        gw.stop()
+
+
 def test_gateways_are_still_healthy(roomy, tight):
     assert roomy.healthy("/open/health")
     assert tight.healthy("/open/health")
