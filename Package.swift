@@ -106,13 +106,6 @@ let package = Package(
         .testTarget(name: "WeChatTests", dependencies: ["WeChat"]),
         .testTarget(name: "TokensTests", dependencies: ["Tokens"]),
         .testTarget(name: "SessionStoreTests", dependencies: ["SessionStore"]),
-        .testTarget(
-            name: "GatewayCoreTests",
-            dependencies: [
-                "GatewayCore",
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOEmbedded", package: "swift-nio"),
-            ]
-        ),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
     ]
 )
