@@ -14,8 +14,9 @@ import NIOConcurrencyHelpers
 /// - thread-safe for many event loops: entries are spread over independently locked stripes and
 ///   the key is hashed before the lock is taken, so a lock is held for one dictionary operation.
 public final class CachingTokenVerifier: TokenVerifier {
-    /// A token with its hash computed once, outside the lock. The token stays a slice of the header value it came
-    /// in (no copy per request; a cached entry keeps that one value alive).
+    /// A token with its hash computed once, outside the lock. A lookup keeps the token a slice of the header value
+    /// it came in (no copy per request); a stored key holds its own copy (`stored`), so the cache never keeps a
+    /// request's header value alive and its memory stays bounded by the token length limit.
     private struct Key: Hashable {
         let token: Substring
         let hash: Int
@@ -24,6 +25,14 @@ public final class CachingTokenVerifier: TokenVerifier {
             self.token = token
             self.hash = token.hashValue
         }
+
+        private init(token: Substring, hash: Int) {
+            self.token = token
+            self.hash = hash
+        }
+
+        /// The same key over a copy of just the token, for storing.
+        var stored: Key { Key(token: String(token)[...], hash: hash) }
 
         func hash(into hasher: inout Hasher) {
             hasher.combine(hash)
@@ -69,13 +78,14 @@ public final class CachingTokenVerifier: TokenVerifier {
 
         let result = verifier.verify(token, now: now)
         if case .valid(let claims) = result {
+            let storedKey = key.stored  // copied before the lock is taken
             let stripeCapacity = self.stripeCapacity
             let leeway = verifier.leeway
             stripe.withLockedValue { entries in
                 if entries.count >= stripeCapacity {
                     Self.evict(&entries, capacity: stripeCapacity, expiredBefore: now.addingTimeInterval(-leeway))
                 }
-                entries[key] = claims
+                entries[storedKey] = claims
             }
         }
         return result

@@ -33,6 +33,18 @@ final class CachingTokenVerifierTests: XCTestCase {
         XCTAssertEqual(cache.count, 1)
     }
 
+    func testTokensAreMatchedByContentWhateverStringTheyAreSlicesOf() throws {
+        let cache = try makeCache()
+        let token = F.hs256Token()
+        let header = "Bearer " + token + "  "
+        let slice = header.dropFirst(7).dropLast(2)
+        let first = cache.verify(slice, now: F.now)
+        XCTAssertNotNil(first.claims)
+        XCTAssertEqual(cache.verify(token[...], now: F.now), first)
+        XCTAssertEqual(cache.verify(("x" + token).dropFirst(), now: F.now), first)
+        XCTAssertEqual(cache.count, 1, "one entry, found again from slices of other strings")
+    }
+
     func testHitDoesNotRedoTheSignatureCheck() throws {
         let counter = Counter()
         let inner = AccessTokenVerifier(
