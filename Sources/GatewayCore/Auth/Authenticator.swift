@@ -27,14 +27,9 @@ public struct Authenticator: Sendable {
     /// The verified claims of the request's bearer token, or why there are none. The proxy path and the
     /// control endpoints that need a caller (logout, user data, phone) both decide through here.
     public func claims(_ headers: HTTPHeaders, now: Date) -> Result<VerifiedClaims, AuthRejection> {
-        // Whole field lines, not `canonicalForm` (which splits on commas and drops empty values): an empty
-        // second line still makes two Authorization headers. Byte-wise throughout: this runs on every request.
-        var field: String?
-        var fieldCount = 0
-        for (name, value) in headers where ASCIICase.equals(name, "authorization") {
-            fieldCount += 1
-            if field == nil { field = value }
-        }
+        // Whole field lines: an empty second line still makes two Authorization headers. Byte-wise throughout:
+        // this runs on every request.
+        let (field, fieldCount) = headers.fieldLines("authorization")
         guard let field else { return .failure(.missingToken) }
         var first = Substring(field).trimmingOptionalWhitespace()
         if fieldCount == 1 && first.isEmpty { return .failure(.missingToken) }

@@ -216,7 +216,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let config = runtime.config
         let startedAt = NIODeadline.now()
         // Whole lines: one X-Request-Id is passed through; none, several or an odd one gets a fresh id.
-        let requestIDs = Self.field("x-request-id", in: head.headers)
+        let requestIDs = head.headers.fieldLines("x-request-id")
         let requestID = (requestIDs.count == 1 ? requestIDs.first.flatMap { RequestID.accept($0[...]) } : nil)
             ?? RequestID.generate()
         let target = RequestTarget(head.uri)
@@ -228,7 +228,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
         // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host. Without it, or with two,
         // route matching and the upstream could disagree about which host was meant.
-        let hostField = Self.field("host", in: head.headers)
+        let hostField = head.headers.fieldLines("host")
         if head.version.major == 1 && head.version.minor >= 1 && hostField.count != 1 {
             return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
@@ -689,19 +689,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: Helpers
 
-    /// The first value of the field `lowercasedName` and how many lines carry it, without the array that
-    /// `HTTPHeaders`' subscript builds.
-    static func field(_ lowercasedName: String, in headers: HTTPHeaders) -> (first: String?, count: Int) {
-        var first: String?
-        var count = 0
-        for (name, value) in headers where ASCIICase.equals(name, lowercasedName) {
-            if first == nil { first = value }
-            count += 1
-        }
-        return (first, count)
-    }
-
-        static func hasBody(_ head: HTTPRequestHead) -> Bool {
+    static func hasBody(_ head: HTTPRequestHead) -> Bool {
         if head.headers[canonicalForm: "transfer-encoding"].contains(where: { !$0.isEmpty }) { return true }
         return (contentLength(head) ?? 0) > 0
     }
