@@ -73,6 +73,16 @@ final class WeChatClientTests: XCTestCase {
         XCTAssertNotNil(result.unionID)
     }
 
+    func testOpenIDThatCouldNotBeAHeaderValueIsRefused() async {
+        // The simulator answers "openid:<id>" with that id, so WeChat's answer carries a line break.
+        await expectUnavailable(containing: "malformed openid") {
+            _ = try await self.client.code2Session(app: self.app, code: "openid:alice\r\nX-Admin: 1")
+        }
+        await expectUnavailable(containing: "malformed openid") {
+            _ = try await self.client.code2Session(app: self.app, code: "openid:al ice")
+        }
+    }
+
     func testCodeUsedTwiceIsCodeUsed() async throws {
         _ = try await client.code2Session(app: app, code: "twice")
         await expect(.codeUsed) { _ = try await self.client.code2Session(app: self.app, code: "twice") }

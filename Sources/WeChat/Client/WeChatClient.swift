@@ -44,7 +44,18 @@ public final class WeChatClient: Sendable {
             throw .unavailable(reason: "jscode2session answer has no openid or session_key")
         }
         let unionID = answer["unionid"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        // These become X-OpenId / X-UnionId lines on every upstream request: a space, control character (CR/LF
+        // would start a header line of its own) or non-ASCII byte in them is a broken answer, never forwarded.
+        guard Self.isIdentifier(openID), unionID.map(Self.isIdentifier) ?? true else {
+            throw .unavailable(reason: "jscode2session answer has a malformed openid or unionid")
+        }
         return Code2SessionResult(openID: openID, sessionKey: sessionKey, unionID: unionID)
+    }
+
+    /// Visible ASCII only, at most 128 bytes. WeChat's ids are 28 characters of base64url; this only keeps out
+    /// what could not be a header value.
+    static func isIdentifier(_ value: String) -> Bool {
+        value.utf8.count <= 128 && value.utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
     }
 
     /// The app's stable access token, from cache while it is fresh (see `AccessTokenRefreshPolicy`).
