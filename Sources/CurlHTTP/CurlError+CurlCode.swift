@@ -14,6 +14,10 @@ extension CurlError {
             self = .timedOut(message)
         case 55, 56, 52:  // SEND_ERROR, RECV_ERROR, GOT_NOTHING
             self = requestWasSent ? .brokenResponse(message) : .couldNotConnect(message)
+        case 1 where requestWasSent:
+            // UNSUPPORTED_PROTOCOL once the request is out: the answer did not start with a status line ("Received
+            // HTTP/0.9"), e.g. bytes an upstream sent after an earlier answer on the same connection.
+            self = .brokenResponse(message)
         case 8, 16, 18, 61, 92, 95:
             // WEIRD_SERVER_REPLY, HTTP2, PARTIAL_FILE, BAD_CONTENT_ENCODING, HTTP2_STREAM, HTTP3
             self = .brokenResponse(message)

@@ -102,6 +102,8 @@ final class CurlErrorClassificationTests: XCTestCase {
         XCTAssertEqual(CurlError(curlCode: 55, message: "m", requestWasSent: false), .couldNotConnect("m"))
         XCTAssertEqual(CurlError(curlCode: 26, message: "m", requestWasSent: true), .requestBodyFailed("m"))
         XCTAssertEqual(CurlError(curlCode: 3, message: "m", requestWasSent: false), .other(code: 3, "m"))
+        XCTAssertEqual(CurlError(curlCode: 1, message: "m", requestWasSent: true), .brokenResponse("m"))
+        XCTAssertEqual(CurlError(curlCode: 1, message: "m", requestWasSent: false), .other(code: 1, "m"))
     }
 
     func testConnectionLimitsAreSharedOverThreads() {

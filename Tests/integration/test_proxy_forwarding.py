@@ -652,3 +652,71 @@ def test_http_1_1_request_without_exactly_one_host_is_400(gateway, upstreams, ra
 
 def test_gateway_is_still_healthy(gateway, auth):
     assert gateway.healthy("/api/health", auth)
+
+
+def _read_until_close(port, raw: bytes, timeout=10) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(raw)
+        received = b""
+        while True:
+            piece = sock.recv(65536)
+            if not piece:
+                return received
+            received += piece
+
+
+def test_http10_client_gets_an_unframed_body_ended_by_close(gateway):
+    # The upstream chunks; an HTTP/1.0 client cannot read chunks, so the body goes unframed and the
+    # gateway closes the connection to end it, even though the client asked to keep it.
+    raw = _read_until_close(gateway.port, b"GET /public/chunked HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+    head, body = raw.split(b"\r\n\r\n", 1)
+    lines = head.split(b"\r\n")
+    assert lines[0] == b"HTTP/1.0 200 OK"
+    fields = [line.split(b": ", 1) for line in lines[1:]]
+    assert [b"Connection", b"close"] in fields
+    assert not any(name.lower() in (b"transfer-encoding", b"content-length") for name, _ in fields)
+    assert body == CHUNKED_BODY
+
+
+def test_http10_client_with_a_length_keeps_its_connection(gateway):
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=10) as sock:
+        for _ in range(2):
+            sock.sendall(b"GET /public/status/404 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+            received = b""
+            while b"upstream said 404" not in received:
+                piece = sock.recv(65536)
+                assert piece, "the gateway closed a keep-alive HTTP/1.0 connection"
+                received += piece
+            assert received.startswith(b"HTTP/1.0 404 Not Found\r\n")
+            assert b"\r\nConnection: keep-alive\r\n" in received
+
+
+def test_head_of_a_chunked_answer_sends_no_chunks(gateway):
+    conn = gateway.connection()
+    try:
+        conn.request("HEAD", "/public/chunked")
+        head = conn.getresponse()
+        assert head.status == 200
+        assert head.read() == b""
+        conn.request("GET", "/public/chunked")
+        after = conn.getresponse()
+        assert after.status == 200
+        assert after.read() == CHUNKED_BODY
+    finally:
+        conn.close()
+
+
+def test_head_answered_locally_has_no_body_and_keeps_the_connection(gateway):
+    conn = gateway.connection()
+    try:
+        conn.request("HEAD", "/api/needs-a-token")
+        rejected = conn.getresponse()
+        assert rejected.status == 401
+        assert int(rejected.getheader("Content-Length")) > 0
+        assert rejected.read() == b""
+        conn.request("GET", "/public/after-local-head")
+        after = conn.getresponse()
+        assert after.status == 200
+        assert json.loads(after.read())["target"] == "/public/after-local-head"
+    finally:
+        conn.close()

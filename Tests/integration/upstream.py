@@ -188,6 +188,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/plain")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            if self.command == "HEAD":
+                return
             for i in range(0, len(CHUNKED_BODY), 70):
                 self._write_chunk(CHUNKED_BODY[i : i + 70])
             self.wfile.write(b"0\r\n\r\n")

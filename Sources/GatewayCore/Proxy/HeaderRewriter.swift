@@ -124,35 +124,58 @@ public struct HeaderRewriter: Sendable {
         return result
     }
 
-    /// The upstream response's headers as sent to the client: hop-by-hop fields removed (libcurl has
-    /// already de-chunked the body, so `Transfer-Encoding` goes too), repeated fields such as
-    /// `Set-Cookie` kept apart, and the request id added.
-    /// Whether every upstream response header may be passed on: a name that is not a token or a value
-    /// with control characters is a broken answer (502), as nginx treats it, not something to relay.
-    public static func areRelayable(_ upstream: [(name: String, value: String)]) -> Bool {
-        upstream.allSatisfy { HeaderName.isValid($0.name) && HeaderName.isValidValue($0.value) }
-    }
-
-    public static func clientHeaders(
-        from upstream: [(name: String, value: String)], requestID: String
-    ) -> HTTPHeaders {
+    /// Writes the client's head for an upstream answer with `status` and `upstream` fields into `head`: hop-by-hop
+    /// fields removed (libcurl has already de-chunked the body, so `Transfer-Encoding` goes too), repeated fields such
+    /// as `Set-Cookie` kept apart, the request id added, the body's framing (`ResponseFraming`) and the `Connection`
+    /// field set for the client's `version`. A connection that can no longer be kept (`keepAlive` false, or an
+    /// HTTP/1.0 body without a length) is announced with `Connection: close`.
+    ///
+    /// Returns nil when a field may not be passed on: a name that is not a token or a value with control characters
+    /// is a broken answer (502), as nginx treats it, not something to relay.
+    static func writeClientHead(
+        status: Int, fields upstream: [(name: String, value: String)], requestID: String, version: HTTPVersion,
+        keepAlive: Bool, isHeadRequest: Bool, into head: inout ResponseHeadWriter
+    ) -> (framing: ResponseFraming, closesConnection: Bool)? {
         var connectionNamed: [String] = []
-        for (name, value) in upstream where ASCIICase.equals(name, "connection") {
+        for (name, value) in upstream where name.utf8.count == 10 && ASCIICase.equals(name, "connection") {
             Self.appendNames(listedIn: value, to: &connectionNamed)
         }
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(upstream.count + 1)
+        let hasNoBody = ResponseFraming(status: status, hasContentLength: true, version: version) == .noBody
+        var hasContentLength = false
         var sawRequestID = false
         for (name, value) in upstream {
+            guard HeaderName.isValid(name), HeaderName.isValidValue(value) else { return nil }
             let kind = classify(name)
             // Proxy-Authorization never comes back, but Authorization-like names are not hop-by-hop here.
             if kind == .hopByHop { continue }
             if !connectionNamed.isEmpty, connectionNamed.contains(where: { ASCIICase.equals(name, $0) }) { continue }
-            if kind == .gatewayOwned && ASCIICase.equals(name, "x-request-id") { sawRequestID = true }
-            headers.add(name: name, value: value)
+            if kind == .gatewayOwned {
+                if ASCIICase.equals(name, "x-request-id") {
+                    sawRequestID = true
+                } else if ASCIICase.equals(name, "content-length") {
+                    if hasNoBody { continue }
+                    hasContentLength = true
+                }
+            }
+            head.add(name: name, value: value)
         }
-        if !sawRequestID { headers.add(name: "X-Request-Id", value: requestID) }
-        return headers
+        if !sawRequestID { head.add(name: "X-Request-Id", value: requestID) }
+        let framing = ResponseFraming(status: status, hasContentLength: hasContentLength, version: version)
+        if framing == .chunked { head.add(name: "Transfer-Encoding", value: "chunked") }
+        // A HEAD answer has no body to delimit, so it needs no close to end one.
+        let closes = !keepAlive || (framing == .untilClose && !isHeadRequest)
+        writeConnectionField(closes: closes, version: version, into: &head)
+        return (framing, closes)
+    }
+
+    /// `Connection: close` when the gateway closes after this answer; `Connection: keep-alive` for an HTTP/1.0 client
+    /// whose connection stays open (HTTP/1.1 keeps it without saying so).
+    static func writeConnectionField(closes: Bool, version: HTTPVersion, into head: inout ResponseHeadWriter) {
+        if closes {
+            head.add(name: "Connection", value: "close")
+        } else if version.major == 1 && version.minor == 0 {
+            head.add(name: "Connection", value: "keep-alive")
+        }
     }
 
     /// Appends the field names a `Connection` value lists, lower-cased, leaving out `keep-alive` and `close`

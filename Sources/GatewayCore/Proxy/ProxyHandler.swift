@@ -12,8 +12,9 @@ import NIOHTTP1
 /// the answer before it has ended), so one `state` describes the connection.
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundIn = IOData
+    /// Response bytes: the gateway writes heads itself (`ResponseHeadWriter`), with no response encoder below it.
+    typealias OutboundOut = IOData
 
     enum State {
         /// Between requests.
@@ -197,13 +198,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let body = error.jsonBody(requestID: "-")
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.utf8.count))
-        headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: error.status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        var head = ResponseHeadWriter(
+            version: .http1_1, status: Int(error.status.code), allocator: context.channel.allocator)
+        head.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        head.add(name: "Content-Length", value: String(body.utf8.count))
+        head.add(name: "Connection", value: "close")
+        writeAnswer(head, body: body, isHeadRequest: false)
         context.close(promise: nil)
     }
 
@@ -314,8 +314,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state = .proxying(exchange)
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             // We stream the body, so we want it now (RFC 9110 section 10.1.1); libcurl is told not to ask.
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))),
-                promise: nil)
+            let interim = ResponseHeadWriter.interim(version: head.version, status: 100, allocator: context.channel.allocator)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(interim)), promise: nil)
         }
         exchange.transfer = curl.execute(curlRequest, delegate: exchange, affinity: inbox.index)
     }
@@ -339,7 +339,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard control.log.bytesIn <= min(ControlRequest.maximumBodyBytes, runtime.config.server.maxBodyBytes.bytes)
             else {
                 state = .idle
-                return answerLocally(.bodyTooLarge, version: control.version, keepAlive: false, log: control.log,
+                return answerLocally(.bodyTooLarge, version: control.version, isHeadRequest: control.request.method == .HEAD,
+                    keepAlive: false, log: control.log,
                     startedAt: control.startedAt, hasBody: true)
             }
             var body = buffer
@@ -377,7 +378,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
         else { return }
         exchange.pool.recordSuccess(exchange.upstreamIndex)
-        guard HeaderRewriter.areRelayable(head.headers) else {
+        var writer = ResponseHeadWriter(
+            version: exchange.requestVersion, status: head.status, allocator: context.channel.allocator)
+        let isHeadRequest = exchange.curlRequest.method == "HEAD"
+        guard
+            let (framing, closes) = HeaderRewriter.writeClientHead(
+                status: head.status, fields: head.headers, requestID: exchange.log.requestID,
+                version: exchange.requestVersion, keepAlive: exchange.keepAlive && !draining,
+                isHeadRequest: isHeadRequest, into: &writer)
+        else {
             transfer.cancel()
             exchange.log.status = head.status
             exchange.log.error = "upstream_broken: invalid response header"
@@ -385,13 +394,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         exchange.responseStarted = true
         exchange.log.status = head.status
-        var headers = HeaderRewriter.clientHeaders(from: head.headers, requestID: exchange.log.requestID)
-        setConnectionHeader(&headers, keepAlive: exchange.keepAlive, version: exchange.requestVersion)
-        let responseHead = HTTPResponseHead(
-            version: exchange.requestVersion, status: HTTPResponseStatus(statusCode: head.status), headers: headers)
+        exchange.framing = framing
+        exchange.sendsBody = !isHeadRequest && framing != .noBody
+        if closes { exchange.keepAlive = false }
         // Flushed with whatever else this batch of upstream events writes (see UpstreamEventInbox),
         // so head, body and end of a small response leave in one write.
-        context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
+        context.write(wrapOutboundOut(.byteBuffer(writer.finish())), promise: nil)
         needsFlush = true
     }
 
@@ -399,7 +407,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
         else { return }
         exchange.log.bytesOut += part.readableBytes
-        context.write(wrapOutboundOut(.body(.byteBuffer(part))), promise: nil)
+        guard exchange.sendsBody, part.readableBytes > 0 else { return }
+        if exchange.framing == .chunked {
+            // An empty chunk would end the body, hence the guard above.
+            var size = context.channel.allocator.buffer(capacity: 18)
+            size.writeString(String(part.readableBytes, radix: 16))
+            size.writeStaticString("\r\n")
+            context.write(wrapOutboundOut(.byteBuffer(size)), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(part)), promise: nil)
+            context.write(wrapOutboundOut(.byteBuffer(Self.crlf)), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(.byteBuffer(part)), promise: nil)
+        }
         needsFlush = true
         if !context.channel.isWritable, !exchange.responsePaused {
             // A slow client: stop reading from the upstream until the socket drains.
@@ -428,8 +447,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             releaseReads()
             var entry = exchange.log
             let requestComplete = !(exchange.requestBody == .streaming)
-            context.write(wrapOutboundOut(.end(nil)), promise: nil)
-            needsFlush = true
+            if exchange.sendsBody && exchange.framing == .chunked {
+                context.write(wrapOutboundOut(.byteBuffer(Self.lastChunk)), promise: nil)
+                needsFlush = true
+            }
             finishLog(&entry, startedAt: exchange.startedAt)
             if !exchange.keepAlive || !requestComplete || draining {
                 // The upstream answered before the client finished sending: the rest of that body would be
@@ -504,8 +525,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         state = .idle
         releaseReads()
         let requestComplete = exchange.requestBody != .streaming
-        answerLocally(error, version: exchange.requestVersion, keepAlive: exchange.keepAlive && requestComplete,
-            log: exchange.log, startedAt: exchange.startedAt, hasBody: !requestComplete)
+        answerLocally(error, version: exchange.requestVersion, isHeadRequest: exchange.curlRequest.method == "HEAD",
+            keepAlive: exchange.keepAlive && requestComplete, log: exchange.log, startedAt: exchange.startedAt,
+            hasBody: !requestComplete)
     }
 
     // MARK: Control plane
@@ -526,14 +548,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context, case .control = state else { return }
         state = .idle
         var headers = HTTPHeaders(response.headers)
-        headers.replaceOrAdd(name: "Content-Length", value: String(response.body.utf8.count))
-        headers.replaceOrAdd(name: "X-Request-Id", value: control.request.requestID)
-        setConnectionHeader(&headers, keepAlive: control.keepAlive, version: control.version)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: control.version, status: response.status, headers: headers))), promise: nil)
-        if !response.body.isEmpty && control.request.method != .HEAD {
-            context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: response.body)))), promise: nil)
+        if response.status.mayHaveResponseBody {
+            headers.replaceOrAdd(name: "Content-Length", value: String(response.body.utf8.count))
         }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        headers.replaceOrAdd(name: "X-Request-Id", value: control.request.requestID)
+        var head = ResponseHeadWriter(
+            version: control.version, status: Int(response.status.code), allocator: context.channel.allocator)
+        head.add(headers)
+        HeaderRewriter.writeConnectionField(closes: !control.keepAlive || draining, version: control.version, into: &head)
+        writeAnswer(head, body: response.status.mayHaveResponseBody ? response.body : "",
+            isHeadRequest: control.request.method == .HEAD)
         var entry = control.log
         entry.status = Int(response.status.code)
         entry.bytesOut = response.body.utf8.count
@@ -548,27 +572,25 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         _ error: GatewayError, head: HTTPRequestHead, log: AccessLogEntry, startedAt: NIODeadline, hasBody: Bool,
         realm: String = "gateway"
     ) {
-        answerLocally(error, version: head.version, keepAlive: head.isKeepAlive && !hasBody, log: log,
-            startedAt: startedAt, hasBody: hasBody, realm: realm)
+        answerLocally(error, version: head.version, isHeadRequest: head.method == .HEAD,
+            keepAlive: head.isKeepAlive && !hasBody, log: log, startedAt: startedAt, hasBody: hasBody, realm: realm)
     }
 
     /// Sends the JSON error for `error`. A request whose body has not been read yet is not kept alive:
     /// its unread body would otherwise be parsed as the next request.
     private func answerLocally(
-        _ error: GatewayError, version: HTTPVersion, keepAlive: Bool, log: AccessLogEntry, startedAt: NIODeadline,
-        hasBody: Bool, realm: String = "gateway"
+        _ error: GatewayError, version: HTTPVersion, isHeadRequest: Bool, keepAlive: Bool, log: AccessLogEntry,
+        startedAt: NIODeadline, hasBody: Bool, realm: String = "gateway"
     ) {
         guard let context else { return }
         let body = error.jsonBody(requestID: log.requestID)
-        var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        headers.add(name: "Content-Length", value: String(body.utf8.count))
-        headers.add(name: "X-Request-Id", value: log.requestID)
-        for (name, value) in error.headers(realm: realm) { headers.add(name: name, value: value) }
-        setConnectionHeader(&headers, keepAlive: keepAlive, version: version)
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: error.status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        var head = ResponseHeadWriter(version: version, status: Int(error.status.code), allocator: context.channel.allocator)
+        head.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        head.add(name: "Content-Length", value: String(body.utf8.count))
+        head.add(name: "X-Request-Id", value: log.requestID)
+        for (name, value) in error.headers(realm: realm) { head.add(name: name, value: value) }
+        HeaderRewriter.writeConnectionField(closes: !keepAlive || draining, version: version, into: &head)
+        writeAnswer(head, body: body, isHeadRequest: isHeadRequest)
         var entry = log
         entry.status = Int(error.status.code)
         entry.bytesOut = body.utf8.count
@@ -584,6 +606,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .idle
             context.close(promise: nil)
         }
+    }
+
+    /// Writes and flushes an answer the gateway makes itself, head and body in one buffer. The answer to a HEAD request
+    /// has the head only: it announces the length the body would have had (RFC 9110 section 9.3.2).
+    private func writeAnswer(_ head: consuming ResponseHeadWriter, body: String, isHeadRequest: Bool) {
+        guard let context else { return }
+        var bytes = head.finish()
+        if !isHeadRequest { bytes.writeString(body) }
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
     }
 
     /// Called by the inbox after a batch: one flush (one writev) for everything written to this connection.
@@ -680,7 +711,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             failExchange(exchange, with: .clientTimeout)
         case .control(let control) where !control.complete:
             state = .idle
-            answerLocally(.clientTimeout, version: control.version, keepAlive: false, log: control.log,
+            answerLocally(.clientTimeout, version: control.version, isHeadRequest: control.request.method == .HEAD,
+                keepAlive: false, log: control.log,
                 startedAt: control.startedAt, hasBody: true)
         default:
             context?.close(promise: nil)
@@ -688,6 +720,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: Helpers
+
+    /// The end of a chunk, and the last chunk of a chunked body (no trailers: libcurl does not pass them on).
+    private static let crlf = ByteBuffer(string: "\r\n")
+    private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
 
     static func hasBody(_ head: HTTPRequestHead) -> Bool {
         if head.headers[canonicalForm: "transfer-encoding"].contains(where: { !$0.isEmpty }) { return true }
@@ -715,18 +751,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     static func isIdempotent(_ method: String) -> Bool {
         ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(method)
-    }
-
-    private func setConnectionHeader(_ headers: inout HTTPHeaders, keepAlive: Bool, version: HTTPVersion) {
-        Self.setConnectionHeader(&headers, keepAlive: keepAlive && !draining, version: version)
-    }
-
-    static func setConnectionHeader(_ headers: inout HTTPHeaders, keepAlive: Bool, version: HTTPVersion) {
-        if !keepAlive {
-            headers.replaceOrAdd(name: "Connection", value: "close")
-        } else if version.major == 1 && version.minor == 0 {
-            headers.replaceOrAdd(name: "Connection", value: "keep-alive")
-        }
     }
 
     static func describe(_ error: CurlError) -> String {

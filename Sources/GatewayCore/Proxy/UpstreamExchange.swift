@@ -32,8 +32,13 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
     var attempts = 1
     var log: AccessLogEntry
     let startedAt: NIODeadline
-    let keepAlive: Bool
+    /// Cleared when the answer can only end with the connection's close.
+    var keepAlive: Bool
     let requestVersion: HTTPVersion
+    /// How the answer's body is delimited for the client, set from its head.
+    var framing = ResponseFraming.contentLength
+    /// False for the answer to a HEAD request and for statuses without a body: body bytes are not written.
+    var sendsBody = true
 
     init(
         inbox: UpstreamEventInbox, handler: ProxyHandler, route: RouteConfig, pool: UpstreamPool, upstreamIndex: Int,

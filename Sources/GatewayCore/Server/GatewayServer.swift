@@ -72,12 +72,12 @@ public final class GatewayServer: Sendable {
                     let maxHeaderBytes = holder.current.config.server.maxHeaderBytes
                     limits.maxHeaderListSize = maxHeaderBytes
                     limits.maxHeaderFieldSize = maxHeaderBytes
-                    // Outbound header validation is off: upstream headers are checked once, where a bad one
-                    // can still become a 502 (HeaderRewriter.areRelayable); the gateway's own are well formed.
-                    try sync.configureHTTPServerPipeline(
-                        withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
-                        withEncoderConfiguration: .init(),
-                        withDecoderLimitConfiguration: limits)
+                    // A request decoder and no response encoder: the proxy writes response bytes itself
+                    // (ResponseHeadWriter), after checking the upstream's fields once, where a bad one can still
+                    // become a 502 (HeaderRewriter.writeClientHead).
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
+                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
+                        limitConfiguration: limits)))
                     try sync.addHandler(proxy)
                 }
             }

@@ -1,3 +1,4 @@
+import NIOCore
 import NIOHTTP1
 import XCTest
 
@@ -195,49 +196,126 @@ final class HeaderRewriterTests: XCTestCase {
 
     // MARK: response side
 
-    func testResponseHopByHopAndTransferEncodingAreDropped() {
-        let headers = HeaderRewriter.clientHeaders(
-            from: [
-                ("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked"), ("Connection", "keep-alive, X-Hop"),
-                ("Keep-Alive", "timeout=5"), ("X-Hop", "1"), ("Upgrade", "h2c"), ("Trailer", "X-Sum"),
-                ("Proxy-Authenticate", "Basic"),
-            ], requestID: "req-1")
+    /// The client head written for an upstream answer, parsed back: status line, fields, and what the gateway decided.
+    private func clientHead(
+        _ fields: [(String, String)], status: Int = 200, version: HTTPVersion = .http1_1, keepAlive: Bool = true,
+        isHeadRequest: Bool = false
+    ) -> (statusLine: String, fields: HTTPHeaders, framing: ResponseFraming, closes: Bool)? {
+        var writer = ResponseHeadWriter(version: version, status: status, allocator: ByteBufferAllocator())
+        guard
+            let (framing, closes) = HeaderRewriter.writeClientHead(
+                status: status, fields: fields.map { (name: $0.0, value: $0.1) }, requestID: "req-1",
+                version: version, keepAlive: keepAlive, isHeadRequest: isHeadRequest, into: &writer)
+        else { return nil }
+        var bytes = writer.finish()
+        let text = bytes.readString(length: bytes.readableBytes)!
+        XCTAssertTrue(text.hasSuffix("\r\n\r\n"), text)
+        var lines = String(decoding: text.utf8.dropLast(4), as: UTF8.self).components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst()
+        var headers = HTTPHeaders()
+        for line in lines {
+            let colon = line.firstIndex(of: ":")!
+            XCTAssertEqual(line[line.index(after: colon)...].first, " ", line)
+            headers.add(name: String(line[..<colon]), value: String(line[line.index(colon, offsetBy: 2)...]))
+        }
+        return (statusLine, headers, framing, closes)
+    }
 
-        XCTAssertEqual(headers["Content-Type"], ["text/plain"])
-        for name in ["Transfer-Encoding", "Connection", "Keep-Alive", "X-Hop", "Upgrade", "Trailer", "Proxy-Authenticate"] {
-            XCTAssertFalse(headers.contains(name: name), name)
+    func testResponseHopByHopAndTransferEncodingAreDropped() throws {
+        let head = try XCTUnwrap(clientHead([
+            ("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked"), ("Connection", "keep-alive, X-Hop"),
+            ("Keep-Alive", "timeout=5"), ("X-Hop", "1"), ("Upgrade", "h2c"), ("Trailer", "X-Sum"),
+            ("Proxy-Authenticate", "Basic"),
+        ]))
+
+        XCTAssertEqual(head.statusLine, "HTTP/1.1 200 OK")
+        XCTAssertEqual(head.fields["Content-Type"], ["text/plain"])
+        for name in ["Connection", "Keep-Alive", "X-Hop", "Upgrade", "Trailer", "Proxy-Authenticate"] {
+            XCTAssertFalse(head.fields.contains(name: name), name)
+        }
+        // The upstream's chunking is gone; the gateway chunks the de-chunked body itself.
+        XCTAssertEqual(head.fields["Transfer-Encoding"], ["chunked"])
+        XCTAssertEqual(head.framing, .chunked)
+    }
+
+    func testResponseSetCookiesAreKeptApart() throws {
+        let head = try XCTUnwrap(clientHead([
+            ("Set-Cookie", "a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"), ("Set-Cookie", "b=2"), ("Content-Length", "0"),
+        ]))
+
+        XCTAssertEqual(head.fields["Set-Cookie"], ["a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT", "b=2"])
+    }
+
+    func testResponseGetsRequestIdAndKeepsItsLength() throws {
+        let head = try XCTUnwrap(clientHead([("Content-Length", "2")]))
+
+        XCTAssertEqual(head.fields["X-Request-Id"], ["req-1"])
+        XCTAssertEqual(head.fields["Content-Length"], ["2"])
+        XCTAssertFalse(head.fields.contains(name: "Transfer-Encoding"))
+        XCTAssertFalse(head.fields.contains(name: "Connection"))
+        XCTAssertEqual(head.framing, .contentLength)
+        XCTAssertFalse(head.closes)
+    }
+
+    func testResponseKeepsUpstreamsRequestIdWithoutDuplicate() throws {
+        let head = try XCTUnwrap(clientHead([("x-request-id", "req-1"), ("Content-Length", "0")]))
+
+        XCTAssertEqual(head.fields["X-Request-Id"], ["req-1"])
+    }
+
+    func testResponsesWithoutABodyLoseTheirFramingFields() throws {
+        for status in [204, 304] {
+            let head = try XCTUnwrap(clientHead([("Content-Length", "10"), ("ETag", "\"x\"")], status: status))
+
+            XCTAssertFalse(head.fields.contains(name: "Content-Length"), "\(status)")
+            XCTAssertFalse(head.fields.contains(name: "Transfer-Encoding"), "\(status)")
+            XCTAssertEqual(head.fields["ETag"], ["\"x\""])
+            XCTAssertEqual(head.framing, .noBody)
         }
     }
 
-    func testResponseSetCookiesAreKeptApart() {
-        let headers = HeaderRewriter.clientHeaders(
-            from: [("Set-Cookie", "a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"), ("Set-Cookie", "b=2")],
-            requestID: "req-1")
+    func testHTTP10AnswerWithoutLengthEndsWithTheConnection() throws {
+        let head = try XCTUnwrap(clientHead([("Content-Type", "text/plain")], version: .http1_0))
 
-        XCTAssertEqual(headers["Set-Cookie"], ["a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT", "b=2"])
+        XCTAssertEqual(head.statusLine, "HTTP/1.0 200 OK")
+        XCTAssertEqual(head.framing, .untilClose)
+        XCTAssertTrue(head.closes)
+        XCTAssertEqual(head.fields["Connection"], ["close"])
+        XCTAssertFalse(head.fields.contains(name: "Transfer-Encoding"))
     }
 
-    func testResponseGetsRequestId() {
-        let headers = HeaderRewriter.clientHeaders(from: [("Content-Length", "2")], requestID: "req-1")
+    func testHTTP10KeepAliveIsSaidAndHTTP11CloseIsSaid() throws {
+        let kept = try XCTUnwrap(clientHead([("Content-Length", "1")], version: .http1_0))
+        XCTAssertEqual(kept.fields["Connection"], ["keep-alive"])
+        XCTAssertFalse(kept.closes)
 
-        XCTAssertEqual(headers["X-Request-Id"], ["req-1"])
-        XCTAssertEqual(headers["Content-Length"], ["2"])
+        let closed = try XCTUnwrap(clientHead([("Content-Length", "1")], keepAlive: false))
+        XCTAssertEqual(closed.fields["Connection"], ["close"])
+        XCTAssertTrue(closed.closes)
     }
 
-    func testResponseKeepsUpstreamsRequestIdWithoutDuplicate() {
-        let headers = HeaderRewriter.clientHeaders(from: [("x-request-id", "req-1")], requestID: "req-1")
+    func testHeadAnswerWithoutLengthNeedsNoClose() throws {
+        let head = try XCTUnwrap(clientHead([("Content-Type", "text/plain")], version: .http1_0, isHeadRequest: true))
 
-        XCTAssertEqual(headers["X-Request-Id"], ["req-1"])
+        XCTAssertFalse(head.closes)
+        XCTAssertEqual(head.fields["Connection"], ["keep-alive"])
+    }
+
+    func testStatusLineUsesTheStandardReasonPhrase() throws {
+        XCTAssertEqual(try XCTUnwrap(clientHead([], status: 404)).statusLine, "HTTP/1.1 404 Not Found")
+        XCTAssertEqual(try XCTUnwrap(clientHead([], status: 599)).statusLine, "HTTP/1.1 599 ")
     }
 }
 
 extension HeaderRewriterTests {
     func testUpstreamHeadersWithControlCharactersOrBadNamesAreNotRelayable() {
-        XCTAssertTrue(HeaderRewriter.areRelayable([("Content-Type", "text/plain"), ("X-Tab", "a\tb"), ("X-Utf8", "é")]))
-        XCTAssertFalse(HeaderRewriter.areRelayable([("X-Broken", "a\u{01}b")]))
-        XCTAssertFalse(HeaderRewriter.areRelayable([("X-Split", "a\r\nSet-Cookie: evil=1")]))
-        XCTAssertFalse(HeaderRewriter.areRelayable([("Bad Name", "v")]))
-        XCTAssertFalse(HeaderRewriter.areRelayable([("X-Del", "a\u{7F}")]))
+        XCTAssertNotNil(clientHead([("Content-Type", "text/plain"), ("X-Tab", "a\tb"), ("X-Utf8", "é")]))
+        XCTAssertNil(clientHead([("X-Broken", "a\u{01}b")]))
+        XCTAssertNil(clientHead([("X-Split", "a\r\nSet-Cookie: evil=1")]))
+        XCTAssertNil(clientHead([("Bad Name", "v")]))
+        XCTAssertNil(clientHead([("", "v")]))
+        XCTAssertNil(clientHead([("X-Del", "a\u{7F}")]))
+        XCTAssertNil(clientHead([("Content-Length", "1"), ("X-Ok", "v"), ("X\u{80}", "v")]))
     }
 
     func testFieldNamesListedInAConnectionValueLeaveOutItsOptions() {
