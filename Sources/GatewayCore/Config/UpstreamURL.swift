@@ -51,16 +51,19 @@ public struct UpstreamURL: Sendable, Equatable, Hashable, CustomStringConvertibl
         unixSocketPath = nil
     }
 
-    /// The absolute URL libcurl is given for a request path (path and query exactly as received).
-    public func url(forPath path: Substring) -> String {
+    /// The absolute URL libcurl is given for a request path and query (`?` included, or empty), exactly as received.
+    public func url(forPath path: Substring, query: Substring = "") -> String {
         // One buffer sized up front: interpolation grows its storage piece by piece, on every request.
         var url = String()
-        url.reserveCapacity(scheme.rawValue.utf8.count + 3 + authority.utf8.count + basePath.utf8.count + path.utf8.count)
+        url.reserveCapacity(
+            scheme.rawValue.utf8.count + 3 + authority.utf8.count + basePath.utf8.count + path.utf8.count
+                + query.utf8.count)
         url += scheme.rawValue
         url += "://"
         url += authority
         url += basePath
         url += path
+        url += query
         return url
     }
 }

@@ -33,15 +33,17 @@ struct ResponseHeadWriter {
         for (name, value) in headers { add(name: name, value: value) }
     }
 
-    /// Ends the head with its blank line.
-    consuming func finish() -> ByteBuffer {
+    /// Ends the head with its blank line. Mutating rather than consuming: written in place, the buffer is uniquely
+    /// referenced, where a consumed copy of the writer would make the last write copy the whole head.
+    mutating func finish() -> ByteBuffer {
         buffer.writeStaticString("\r\n")
         return buffer
     }
 
     /// A status line alone, for an interim answer such as `100 Continue`.
     static func interim(version: HTTPVersion, status: Int, allocator: ByteBufferAllocator) -> ByteBuffer {
-        ResponseHeadWriter(version: version, status: status, allocator: allocator, capacity: 32).finish()
+        var head = ResponseHeadWriter(version: version, status: status, allocator: allocator, capacity: 32)
+        return head.finish()
     }
 
     /// `value` in decimal; a negative one (no status or version has one) is written as 0.

@@ -203,7 +203,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         head.add(name: "Content-Type", value: "application/json; charset=utf-8")
         head.add(name: "Content-Length", value: String(body.utf8.count))
         head.add(name: "Connection", value: "close")
-        writeAnswer(head, body: body, isHeadRequest: false)
+        writeAnswer(&head, body: body, isHeadRequest: false)
         context.close(promise: nil)
     }
 
@@ -296,10 +296,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             body = .bytes(context.channel.allocator.buffer(capacity: 0))
         }
         // Path (after strip_prefix) and query exactly as received; kept for a retry on another upstream.
-        let forwardedTarget = target.query.isEmpty ? path : path + target.query
         let curlRequest = CurlRequest(
             method: head.method.rawValue,
-            url: upstream.url(forPath: forwardedTarget),
+            url: upstream.url(forPath: path, query: target.query),
             unixSocketPath: upstream.unixSocketPath,
             headers: headers,
             body: body,
@@ -309,7 +308,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             insecureSkipVerify: route.insecureSkipVerify)
         let exchange = UpstreamExchange(
             inbox: inbox, handler: self, route: route, pool: pool, upstreamIndex: upstreamIndex,
-            curlRequest: curlRequest, forwardedTarget: forwardedTarget, hasBody: hasBody, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive,
+            curlRequest: curlRequest, forwardedPath: path, forwardedQuery: target.query, hasBody: hasBody, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive,
             requestVersion: head.version)
         state = .proxying(exchange)
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
@@ -506,7 +505,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         exchange.attempts += 1
         exchange.upstreamIndex = next
         var request = exchange.curlRequest
-        request.url = exchange.upstream.url(forPath: exchange.forwardedTarget)
+        request.url = exchange.upstream.url(forPath: exchange.forwardedPath, query: exchange.forwardedQuery)
         request.unixSocketPath = exchange.upstream.unixSocketPath
         exchange.transfer = curl.execute(request, delegate: exchange, affinity: inbox.index)
         return true
@@ -556,7 +555,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             version: control.version, status: Int(response.status.code), allocator: context.channel.allocator)
         head.add(headers)
         HeaderRewriter.writeConnectionField(closes: !control.keepAlive || draining, version: control.version, into: &head)
-        writeAnswer(head, body: response.status.mayHaveResponseBody ? response.body : "",
+        writeAnswer(&head, body: response.status.mayHaveResponseBody ? response.body : "",
             isHeadRequest: control.request.method == .HEAD)
         var entry = control.log
         entry.status = Int(response.status.code)
@@ -590,7 +589,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         head.add(name: "X-Request-Id", value: log.requestID)
         for (name, value) in error.headers(realm: realm) { head.add(name: name, value: value) }
         HeaderRewriter.writeConnectionField(closes: !keepAlive || draining, version: version, into: &head)
-        writeAnswer(head, body: body, isHeadRequest: isHeadRequest)
+        writeAnswer(&head, body: body, isHeadRequest: isHeadRequest)
         var entry = log
         entry.status = Int(error.status.code)
         entry.bytesOut = body.utf8.count
@@ -610,7 +609,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes and flushes an answer the gateway makes itself, head and body in one buffer. The answer to a HEAD request
     /// has the head only: it announces the length the body would have had (RFC 9110 section 9.3.2).
-    private func writeAnswer(_ head: consuming ResponseHeadWriter, body: String, isHeadRequest: Bool) {
+    private func writeAnswer(_ head: inout ResponseHeadWriter, body: String, isHeadRequest: Bool) {
         guard let context else { return }
         var bytes = head.finish()
         if !isHeadRequest { bytes.writeString(body) }

@@ -22,8 +22,9 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
     let pool: UpstreamPool
     var upstreamIndex: Int
     let curlRequest: CurlRequest
-    /// Path and query as forwarded (the part of the URL after the upstream's base).
-    let forwardedTarget: Substring
+    /// Path and query (with its `?`, or empty) as forwarded: the part of the URL after the upstream's base.
+    let forwardedPath: Substring
+    let forwardedQuery: Substring
     var requestBody: RequestBody
     var responseStarted = false
     /// The client closed after the answer had started: the exchange is logged when libcurl reports its end.
@@ -42,7 +43,7 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
 
     init(
         inbox: UpstreamEventInbox, handler: ProxyHandler, route: RouteConfig, pool: UpstreamPool, upstreamIndex: Int,
-        curlRequest: CurlRequest, forwardedTarget: Substring, hasBody: Bool, log: AccessLogEntry, startedAt: NIODeadline, keepAlive: Bool,
+        curlRequest: CurlRequest, forwardedPath: Substring, forwardedQuery: Substring, hasBody: Bool, log: AccessLogEntry, startedAt: NIODeadline, keepAlive: Bool,
         requestVersion: HTTPVersion
     ) {
         self.eventLoop = inbox.eventLoop
@@ -52,7 +53,8 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
         self.pool = pool
         self.upstreamIndex = upstreamIndex
         self.curlRequest = curlRequest
-        self.forwardedTarget = forwardedTarget
+        self.forwardedPath = forwardedPath
+        self.forwardedQuery = forwardedQuery
         self.requestBody = hasBody ? .streaming : .none
         self.log = log
         self.startedAt = startedAt

@@ -15,6 +15,7 @@ final class AddressParsingTests: XCTestCase {
     func testUpstreamURLs() throws {
         let plain = try XCTUnwrap(UpstreamURL(configText: "http://127.0.0.1:9001"))
         XCTAssertEqual(plain.url(forPath: "/api/x?a=1"), "http://127.0.0.1:9001/api/x?a=1")
+        XCTAssertEqual(plain.url(forPath: "/api/x", query: "?a=1&b"), "http://127.0.0.1:9001/api/x?a=1&b")
         let based = try XCTUnwrap(UpstreamURL(configText: "https://legacy.internal/v1/"))
         XCTAssertEqual(based.url(forPath: "/orders"), "https://legacy.internal/v1/orders")
         let unix = try XCTUnwrap(UpstreamURL(configText: "unix:/run/app.sock"))
