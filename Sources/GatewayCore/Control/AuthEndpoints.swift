@@ -40,7 +40,8 @@ public final class AuthEndpoints: ControlEndpoints {
     }
 
     public func handles(path: Substring) -> Bool {
-        path.hasPrefix("/auth/") || path == "/.well-known/jwks.json"
+        // By byte, as routes are matched: `Substring.hasPrefix` compares Characters, on every request.
+        path.utf8.starts(with: "/auth/".utf8) || path.utf8.elementsEqual("/.well-known/jwks.json".utf8)
     }
 
     public func respond(to request: ControlRequest) async -> ControlResponse {

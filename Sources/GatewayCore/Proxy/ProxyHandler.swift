@@ -215,29 +215,28 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let runtime = self.runtime
         let config = runtime.config
         let startedAt = NIODeadline.now()
+        let fields = RequestHeadFields(head.headers)
         // Whole lines: one X-Request-Id is passed through; none, several or an odd one gets a fresh id.
-        let requestIDs = head.headers.fieldLines("x-request-id")
-        let requestID = (requestIDs.count == 1 ? requestIDs.first.flatMap { RequestID.accept($0[...]) } : nil)
+        let requestID = (fields.requestIDCount == 1 ? fields.requestID.flatMap { RequestID.accept($0[...]) } : nil)
             ?? RequestID.generate()
         let target = RequestTarget(head.uri)
         var log = AccessLogEntry(
             time: Date(), requestID: requestID, clientAddress: peerAddress, method: head.method.rawValue,
             path: target?.path ?? Substring(head.uri.prefix(while: { $0 != "?" })))
-        let hasBody = Self.hasBody(head)
+        let hasBody = fields.hasBody
         if timerKind != .client { armClientTimer(config.server.clientTimeout) }
 
         // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host. Without it, or with two,
         // route matching and the upstream could disagree about which host was meant.
-        let hostField = head.headers.fieldLines("host")
-        if head.version.major == 1 && head.version.minor >= 1 && hostField.count != 1 {
+        if head.version.major == 1 && head.version.minor >= 1 && fields.hostCount != 1 {
             return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
 
         // Limits first: nothing else is worth doing for a request we will not take.
-        if head.uri.utf8.count + Self.headerBytes(head.headers) > config.server.maxHeaderBytes {
+        if head.uri.utf8.count + fields.byteCount > config.server.maxHeaderBytes {
             return answerLocally(.headersTooLarge, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
-        if let length = Self.contentLength(head), length > config.server.maxBodyBytes.bytes {
+        if let length = fields.contentLength, length > config.server.maxBodyBytes.bytes {
             return answerLocally(.bodyTooLarge, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
         guard let target else {
@@ -255,7 +254,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
 
         // match route
-        let host = runtime.routes.matchesHosts ? Self.hostWithoutPort(hostField.first?[...]) : nil
+        let host = runtime.routes.matchesHosts ? Self.hostWithoutPort(fields.host?[...]) : nil
         guard let route = runtime.routes.match(method: head.method.rawValue, path: target.path, host: host) else {
             return answerLocally(.routeNotFound, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
@@ -290,7 +289,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let upstream = pool.upstreams[upstreamIndex]
         var body = CurlRequestBody.none
         if hasBody {
-            body = .streamed(length: Self.contentLength(head))
+            body = .streamed(length: fields.contentLength)
         } else if head.method == .POST || head.method == .PUT || head.method == .PATCH {
             // An explicit empty body, so the upstream sees Content-Length: 0 rather than a bodiless POST.
             body = .bytes(context.channel.allocator.buffer(capacity: 0))
@@ -311,7 +310,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             curlRequest: curlRequest, forwardedPath: path, forwardedQuery: target.query, hasBody: hasBody, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive,
             requestVersion: head.version)
         state = .proxying(exchange)
-        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+        if fields.expectsContinue {
             // We stream the body, so we want it now (RFC 9110 section 10.1.1); libcurl is told not to ask.
             let interim = ResponseHeadWriter.interim(version: head.version, status: 100, allocator: context.channel.allocator)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(interim)), promise: nil)
@@ -723,22 +722,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The end of a chunk, and the last chunk of a chunked body (no trailers: libcurl does not pass them on).
     private static let crlf = ByteBuffer(string: "\r\n")
     private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
-
-    static func hasBody(_ head: HTTPRequestHead) -> Bool {
-        if head.headers[canonicalForm: "transfer-encoding"].contains(where: { !$0.isEmpty }) { return true }
-        return (contentLength(head) ?? 0) > 0
-    }
-
-    static func contentLength(_ head: HTTPRequestHead) -> Int? {
-        guard let value = head.headers[canonicalForm: "content-length"].first else { return nil }
-        return Int(value)
-    }
-
-    static func headerBytes(_ headers: HTTPHeaders) -> Int {
-        var total = 0
-        for (name, value) in headers { total += name.utf8.count + value.utf8.count + 4 }
-        return total
-    }
 
     static func hostWithoutPort(_ host: Substring?) -> Substring? {
         guard let host else { return nil }

@@ -13,7 +13,8 @@ public struct RequestTarget: Sendable, Equatable {
 
     public init?(_ uri: String) {
         guard uri.utf8.first == UInt8(ascii: "/") else { return nil }
-        let queryStart = uri.firstIndex(of: "?") ?? uri.endIndex
+        // By byte: a Character search walks grapheme clusters, on every request.
+        let queryStart = uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
         path = uri[..<queryStart]
         query = uri[queryStart...]
         guard !path.utf8.contains(UInt8(ascii: "#")), !Self.hasDotSegment(path), !Self.hasForbiddenByte(uri)

@@ -1,0 +1,86 @@
+import NIOHTTP1
+
+/// What the proxy needs from a request's header block, gathered in one pass over it: the request path runs this
+/// for every request, where a lookup per field would walk the block five times.
+///
+/// Field lines are counted whole (an empty second `Host` line still makes two), as `HTTPHeaders.fieldLines` does;
+/// list-valued fields (`Transfer-Encoding`, `Expect`) are read element by element, as `canonicalForm` would.
+struct RequestHeadFields: Equatable {
+    /// The first `Host` line and how many there are.
+    var host: String?
+    var hostCount = 0
+    /// The first `X-Request-Id` line and how many there are.
+    var requestID: String?
+    var requestIDCount = 0
+    /// The first `Content-Length` value, if it is a number.
+    var contentLength: Int?
+    /// A `Transfer-Encoding` with any coding: the request has a body of unannounced length.
+    var hasTransferCoding = false
+    /// `Expect: 100-continue`.
+    var expectsContinue = false
+    /// Name and value bytes of every line, plus 4 per line for `: ` and CRLF (the `max_header_bytes` measure).
+    var byteCount = 0
+
+    init(_ headers: HTTPHeaders) {
+        var sawContentLength = false
+        for (name, value) in headers {
+            byteCount += name.utf8.count + value.utf8.count + 4
+            switch name.utf8.count {
+            case 4 where ASCIICase.equals(name, "host"):
+                if hostCount == 0 { host = value }
+                hostCount += 1
+            case 6 where ASCIICase.equals(name, "expect"):
+                if !expectsContinue { expectsContinue = Self.listContains(value, "100-continue") }
+            case 12 where ASCIICase.equals(name, "x-request-id"):
+                if requestIDCount == 0 { requestID = value }
+                requestIDCount += 1
+            case 14 where ASCIICase.equals(name, "content-length"):
+                if !sawContentLength {
+                    sawContentLength = true
+                    contentLength = Self.firstElement(of: value).flatMap { Int($0) }
+                }
+            case 17 where ASCIICase.equals(name, "transfer-encoding"):
+                if !hasTransferCoding { hasTransferCoding = Self.firstElement(of: value) != nil }
+            default:
+                break
+            }
+        }
+    }
+
+    /// Whether the request carries a body: a transfer coding, or a length above zero.
+    var hasBody: Bool { hasTransferCoding || (contentLength ?? 0) > 0 }
+
+    /// The first non-empty element of a comma-separated field value, trimmed.
+    static func firstElement(of value: String) -> Substring? {
+        var found: Substring?
+        forEachElement(of: value) { element in
+            found = element
+            return false
+        }
+        return found
+    }
+
+    /// Whether a comma-separated field value lists `lowercased`, in any case.
+    static func listContains(_ value: String, _ lowercased: String) -> Bool {
+        var found = false
+        forEachElement(of: value) { element in
+            found = ASCIICase.equals(element, lowercased)
+            return !found
+        }
+        return found
+    }
+
+    /// Calls `body` with each non-empty, trimmed element of a comma-separated value until it returns false.
+    /// Slices of the value, no array: a Content-Length is read this way on every request that has one.
+    private static func forEachElement(of value: String, _ body: (Substring) -> Bool) {
+        let utf8 = value.utf8
+        var start = utf8.startIndex
+        while true {
+            let end = utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
+            let element = Substring(utf8[start..<end]).trimmingOptionalWhitespace()
+            if !element.isEmpty, !body(element) { return }
+            guard end < utf8.endIndex else { return }
+            start = utf8.index(after: end)
+        }
+    }
+}
