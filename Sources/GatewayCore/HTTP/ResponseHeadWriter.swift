@@ -11,21 +11,52 @@ struct ResponseHeadWriter {
 
     init(version: HTTPVersion, status: Int, allocator: ByteBufferAllocator, capacity: Int = 256) {
         buffer = allocator.buffer(capacity: capacity)
-        buffer.writeStaticString("HTTP/")
-        Self.writeDecimal(version.major, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: "."))
-        Self.writeDecimal(version.minor, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        Self.writeDecimal(status, into: &buffer)
-        buffer.writeInteger(UInt8(ascii: " "))
-        buffer.writeString(HTTPResponseStatus(statusCode: status).reasonPhrase)
-        buffer.writeStaticString("\r\n")
+        if version == .http1_1 {
+            buffer.writeStaticString("HTTP/1.1 ")
+        } else {
+            buffer.writeStaticString("HTTP/")
+            Self.writeDecimal(version.major, into: &buffer)
+            buffer.writeInteger(UInt8(ascii: "."))
+            Self.writeDecimal(version.minor, into: &buffer)
+            buffer.writeInteger(UInt8(ascii: " "))
+        }
+        // A code of three digits is a small string: no allocation.
+        let code = (100...999).contains(status) ? String(status) : "000"
+        writeLine(code, " ", HTTPResponseStatus(statusCode: status).reasonPhrase)
     }
 
     mutating func add(name: String, value: String) {
-        buffer.writeString(name)
-        buffer.writeStaticString(": ")
-        buffer.writeString(value)
+        writeLine(name, ": ", value)
+    }
+
+    /// Writes `first`, `separator`, `second` and CRLF. One copy into the buffer per line rather than four writes,
+    /// each with its own capacity and uniqueness checks: a proxied head is a dozen of these.
+    private mutating func writeLine(_ first: String, _ separator: StaticString, _ second: String) {
+        let length = first.utf8.count + separator.utf8CodeUnitCount + second.utf8.count + 2
+        let copied = first.utf8.withContiguousStorageIfAvailable { firstBytes in
+            second.utf8.withContiguousStorageIfAvailable { secondBytes in
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { out in
+                    let base = out.baseAddress!
+                    var offset = 0
+                    func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+                        guard let start = bytes.baseAddress else { return }
+                        (base + offset).copyMemory(from: start, byteCount: bytes.count)
+                        offset += bytes.count
+                    }
+                    copy(firstBytes)
+                    copy(UnsafeBufferPointer(start: separator.utf8Start, count: separator.utf8CodeUnitCount))
+                    copy(secondBytes)
+                    base.storeBytes(of: UInt8(ascii: "\r"), toByteOffset: offset, as: UInt8.self)
+                    base.storeBytes(of: UInt8(ascii: "\n"), toByteOffset: offset + 1, as: UInt8.self)
+                    return offset + 2
+                }
+            }
+        }
+        if case .some(.some) = copied { return }
+        // A string without contiguous UTF-8 (bridged or lazily decoded): written piece by piece.
+        buffer.writeString(first)
+        buffer.writeStaticString(separator)
+        buffer.writeString(second)
         buffer.writeStaticString("\r\n")
     }
 

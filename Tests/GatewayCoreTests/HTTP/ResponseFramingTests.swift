@@ -24,6 +24,9 @@ final class ResponseFramingTests: XCTestCase {
         headers.add(name: "B", value: "")
         head.add(headers)
         XCTAssertEqual(String(buffer: head.finish()), "HTTP/1.1 201 Created\r\nA: 1\r\nB: \r\n\r\n")
+        var other = ResponseHeadWriter(version: .http1_0, status: 404, allocator: ByteBufferAllocator(), capacity: 1)
+        other.add(name: "X-Utf8", value: "é ü")
+        XCTAssertEqual(Array(other.finish().readableBytesView), Array("HTTP/1.0 404 Not Found\r\nX-Utf8: é ü\r\n\r\n".utf8))
         XCTAssertEqual(
             String(buffer: ResponseHeadWriter.interim(version: .http1_1, status: 100, allocator: ByteBufferAllocator())),
             "HTTP/1.1 100 Continue\r\n\r\n")
