@@ -721,3 +721,18 @@ def test_head_answered_locally_has_no_body_and_keeps_the_connection(gateway):
         assert json.loads(after_body)["target"] == "/public/after-local-head"
     finally:
         conn.close()
+
+
+def test_length_contradicting_a_chunked_answer_is_not_passed_on(gateway):
+    # Were Content-Length: 5 passed on, the client would read the rest of the body as the next answer.
+    conn = gateway.connection()
+    try:
+        first, first_body = _ask(conn, "GET", "/public/length-and-chunked")
+        assert first.status == 200
+        assert first.getheader("Content-Length") is None
+        assert first_body == CHUNKED_BODY
+        after, after_body = _ask(conn, "GET", "/public/after-length-and-chunked")
+        assert after.status == 200
+        assert json.loads(after_body)["target"] == "/public/after-length-and-chunked"
+    finally:
+        conn.close()

@@ -10,6 +10,7 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../cookies           two Set-Cookie header fields
     .../badheader         200 with a header value holding a control character (a broken answer)
     .../chunked           a Transfer-Encoding: chunked response of known content (CHUNKED_BODY)
+    .../length-and-chunked  CHUNKED_BODY chunked, with a Content-Length: 5 that contradicts it
     .../upload            reads the request body in pieces; answers its length and sha256
     .../hop               a response carrying hop-by-hop header fields
     .../redirect          302 with a Location (must not be followed)
@@ -192,6 +193,16 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             for i in range(0, len(CHUNKED_BODY), 70):
                 self._write_chunk(CHUNKED_BODY[i : i + 70])
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if last == "length-and-chunked":
+            # Both framings: the chunked one wins (RFC 9112 section 6.3); the length is a lie.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "5")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            self._write_chunk(CHUNKED_BODY)
             self.wfile.write(b"0\r\n\r\n")
             return
         if last == "hop":

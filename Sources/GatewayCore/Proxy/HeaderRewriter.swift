@@ -125,7 +125,8 @@ public struct HeaderRewriter: Sendable {
     }
 
     /// Writes the client's head for an upstream answer with `status` and `upstream` fields into `head`: hop-by-hop
-    /// fields removed (libcurl has already de-chunked the body, so `Transfer-Encoding` goes too), repeated fields such
+    /// fields removed (libcurl has already de-chunked the body, so `Transfer-Encoding` goes too, and with it any
+    /// `Content-Length` sent alongside), repeated fields such
     /// as `Set-Cookie` kept apart, the request id added, the body's framing (`ResponseFraming`) and the `Connection`
     /// field set for the client's `version`. A connection that can no longer be kept (`keepAlive` false, or an
     /// HTTP/1.0 body without a length) is announced with `Connection: close`.
@@ -137,10 +138,18 @@ public struct HeaderRewriter: Sendable {
         keepAlive: Bool, isHeadRequest: Bool, into head: inout ResponseHeadWriter
     ) -> (framing: ResponseFraming, closesConnection: Bool)? {
         var connectionNamed: [String] = []
-        for (name, value) in upstream where name.utf8.count == 10 && ASCIICase.equals(name, "connection") {
-            Self.appendNames(listedIn: value, to: &connectionNamed)
+        var isChunked = false
+        for (name, value) in upstream {
+            switch name.utf8.count {
+            case 10 where ASCIICase.equals(name, "connection"): Self.appendNames(listedIn: value, to: &connectionNamed)
+            case 17 where ASCIICase.equals(name, "transfer-encoding"): isChunked = true
+            default: break
+            }
         }
-        let hasNoBody = ResponseFraming(status: status, hasContentLength: true, version: version) == .noBody
+        // RFC 9112 section 6.3: with a Transfer-Encoding the Content-Length is wrong by definition, and libcurl
+        // delivers the decoded body whatever it said; passing it on would let the client read the rest of this
+        // body as the next answer.
+        let dropsLength = isChunked || ResponseFraming(status: status, hasContentLength: true, version: version) == .noBody
         var hasContentLength = false
         var sawRequestID = false
         for (name, value) in upstream {
@@ -153,7 +162,7 @@ public struct HeaderRewriter: Sendable {
                 if ASCIICase.equals(name, "x-request-id") {
                     sawRequestID = true
                 } else if ASCIICase.equals(name, "content-length") {
-                    if hasNoBody { continue }
+                    if dropsLength { continue }
                     hasContentLength = true
                 }
             }

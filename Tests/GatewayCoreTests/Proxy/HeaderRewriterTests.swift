@@ -257,6 +257,18 @@ final class HeaderRewriterTests: XCTestCase {
         XCTAssertFalse(head.closes)
     }
 
+    func testLengthSentWithATransferEncodingIsNotPassedOn() throws {
+        let head = try XCTUnwrap(clientHead([("Content-Length", "5"), ("Transfer-Encoding", "chunked")]))
+
+        XCTAssertFalse(head.fields.contains(name: "Content-Length"))
+        XCTAssertEqual(head.fields["Transfer-Encoding"], ["chunked"])
+        XCTAssertEqual(head.framing, .chunked)
+
+        let old = try XCTUnwrap(clientHead([("transfer-encoding", "chunked"), ("Content-Length", "5")], version: .http1_0))
+        XCTAssertFalse(old.fields.contains(name: "Content-Length"))
+        XCTAssertEqual(old.framing, .untilClose)
+    }
+
     func testResponseKeepsUpstreamsRequestIdWithoutDuplicate() throws {
         let head = try XCTUnwrap(clientHead([("x-request-id", "req-1"), ("Content-Length", "0")]))
 
