@@ -30,17 +30,17 @@ struct RequestHeadFields: Equatable {
                 if hostCount == 0 { host = value }
                 hostCount += 1
             case 6 where ASCIICase.equals(name, "expect"):
-                if !expectsContinue { expectsContinue = Self.listContains(value, "100-continue") }
+                if !expectsContinue { expectsContinue = FieldValueList.contains(value, "100-continue") }
             case 12 where ASCIICase.equals(name, "x-request-id"):
                 if requestIDCount == 0 { requestID = value }
                 requestIDCount += 1
             case 14 where ASCIICase.equals(name, "content-length"):
                 if !sawContentLength {
                     sawContentLength = true
-                    contentLength = Self.firstElement(of: value).flatMap { Int($0) }
+                    contentLength = FieldValueList.first(of: value).flatMap { Int($0) }
                 }
             case 17 where ASCIICase.equals(name, "transfer-encoding"):
-                if !hasTransferCoding { hasTransferCoding = Self.firstElement(of: value) != nil }
+                if !hasTransferCoding { hasTransferCoding = FieldValueList.first(of: value) != nil }
             default:
                 break
             }
@@ -49,38 +49,4 @@ struct RequestHeadFields: Equatable {
 
     /// Whether the request carries a body: a transfer coding, or a length above zero.
     var hasBody: Bool { hasTransferCoding || (contentLength ?? 0) > 0 }
-
-    /// The first non-empty element of a comma-separated field value, trimmed.
-    static func firstElement(of value: String) -> Substring? {
-        var found: Substring?
-        forEachElement(of: value) { element in
-            found = element
-            return false
-        }
-        return found
-    }
-
-    /// Whether a comma-separated field value lists `lowercased`, in any case.
-    static func listContains(_ value: String, _ lowercased: String) -> Bool {
-        var found = false
-        forEachElement(of: value) { element in
-            found = ASCIICase.equals(element, lowercased)
-            return !found
-        }
-        return found
-    }
-
-    /// Calls `body` with each non-empty, trimmed element of a comma-separated value until it returns false.
-    /// Slices of the value, no array: a Content-Length is read this way on every request that has one.
-    private static func forEachElement(of value: String, _ body: (Substring) -> Bool) {
-        let utf8 = value.utf8
-        var start = utf8.startIndex
-        while true {
-            let end = utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
-            let element = Substring(utf8[start..<end]).trimmingOptionalWhitespace()
-            if !element.isEmpty, !body(element) { return }
-            guard end < utf8.endIndex else { return }
-            start = utf8.index(after: end)
-        }
-    }
 }

@@ -191,16 +191,11 @@ public struct HeaderRewriter: Sendable {
     /// (connection options, not fields). Allocates nothing for a value that lists only those, by far the most
     /// common: this runs for every request and every response that carries the header.
     static func appendNames(listedIn connectionValue: String, to names: inout [String]) {
-        let utf8 = connectionValue.utf8
-        var start = utf8.startIndex
-        while true {
-            let end = utf8[start...].firstIndex(of: UInt8(ascii: ",")) ?? utf8.endIndex
-            let token = Substring(utf8[start..<end]).trimmingOptionalWhitespace()
-            if !token.isEmpty && !ASCIICase.equals(token, "keep-alive") && !ASCIICase.equals(token, "close") {
+        FieldValueList.forEachElement(of: connectionValue) { token in
+            if !ASCIICase.equals(token, "keep-alive") && !ASCIICase.equals(token, "close") {
                 names.append(token.lowercased())
             }
-            guard end < utf8.endIndex else { return }
-            start = utf8.index(after: end)
+            return true
         }
     }
 }
