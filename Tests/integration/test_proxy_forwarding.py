@@ -736,3 +736,10 @@ def test_length_contradicting_a_chunked_answer_is_not_passed_on(gateway):
     assert first.status == 200
     assert first.getheader("Content-Length") is None
     assert first_body == CHUNKED_BODY
+
+
+def test_disagreeing_content_lengths_are_a_502_not_relayed(gateway):
+    # Passed on, both lengths would let a client that reads the first take "world" as the next answer.
+    answer, body = _first_then_echo(gateway, "GET", "/public/two-lengths")
+    assert answer.status == 502
+    assert json.loads(body)["error"] == "bad_gateway"

@@ -11,6 +11,7 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../badheader         200 with a header value holding a control character (a broken answer)
     .../chunked           a Transfer-Encoding: chunked response of known content (CHUNKED_BODY)
     .../length-and-chunked  CHUNKED_BODY chunked, with a Content-Length: 5 that contradicts it
+    .../two-lengths       Content-Length: 5 and Content-Length: 10, then 10 bytes
     .../upload            reads the request body in pieces; answers its length and sha256
     .../hop               a response carrying hop-by-hop header fields
     .../redirect          302 with a Location (must not be followed)
@@ -194,6 +195,15 @@ class _Handler(BaseHTTPRequestHandler):
             for i in range(0, len(CHUNKED_BODY), 70):
                 self._write_chunk(CHUNKED_BODY[i : i + 70])
             self.wfile.write(b"0\r\n\r\n")
+            return
+        if last == "two-lengths":
+            # Two different lengths: libcurl takes the last, a lenient client the first.
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", "5")
+            self.send_header("Content-Length", "10")
+            self.end_headers()
+            self.wfile.write(b"helloworld")
             return
         if last == "length-and-chunked":
             # Both framings: the chunked one wins (RFC 9112 section 6.3); the length is a lie.

@@ -131,21 +131,37 @@ public struct HeaderRewriter: Sendable {
     /// field set for the client's `version`. A connection that can no longer be kept (`keepAlive` false, or an
     /// HTTP/1.0 body without a length) is announced with `Connection: close`.
     ///
-    /// Returns nil when a field may not be passed on: a name that is not a token or a value with control characters
-    /// is a broken answer (502), as nginx treats it, not something to relay.
+    /// Returns nil when a field may not be passed on: a name that is not a token, a value with control characters, or
+    /// Content-Length values that disagree or are not numbers make a broken answer (502), as nginx treats them.
     static func writeClientHead(
         status: Int, fields upstream: [(name: String, value: String)], requestID: String, version: HTTPVersion,
         keepAlive: Bool, isHeadRequest: Bool, into head: inout ResponseHeadWriter
     ) -> (framing: ResponseFraming, closesConnection: Bool)? {
         var connectionNamed: [String] = []
         var isChunked = false
+        var contentLength: Substring?
+        var lengthIsBroken = false
         for (name, value) in upstream {
             switch name.utf8.count {
             case 10 where ASCIICase.equals(name, "connection"): Self.appendNames(listedIn: value, to: &connectionNamed)
+            case 14 where ASCIICase.equals(name, "content-length"):
+                // libcurl takes the last of two different lengths; a client may take the first and read the rest
+                // as the next answer. Repeats of one number are one length (RFC 9110 section 8.6); anything else
+                // is a broken answer (502), as nginx treats it.
+                FieldValueList.forEachElement(of: value) { element in
+                    if !element.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+                        || (contentLength.map { $0 != element } ?? false)
+                    {
+                        lengthIsBroken = true
+                    }
+                    contentLength = contentLength ?? element
+                    return !lengthIsBroken
+                }
             case 17 where ASCIICase.equals(name, "transfer-encoding"): isChunked = true
             default: break
             }
         }
+        if lengthIsBroken && !isChunked { return nil }
         // RFC 9112 section 6.3: with a Transfer-Encoding the Content-Length is wrong by definition, and libcurl
         // delivers the decoded body whatever it said; passing it on would let the client read the rest of this
         // body as the next answer.
@@ -162,11 +178,14 @@ public struct HeaderRewriter: Sendable {
                 if ASCIICase.equals(name, "x-request-id") {
                     sawRequestID = true
                 } else if ASCIICase.equals(name, "content-length") {
-                    if dropsLength { continue }
-                    hasContentLength = true
+                    continue  // written once below, however many lines carried it
                 }
             }
             head.add(name: name, value: value)
+        }
+        if let contentLength, !dropsLength {
+            head.add(name: "Content-Length", value: String(contentLength))
+            hasContentLength = true
         }
         if !sawRequestID { head.add(name: "X-Request-Id", value: requestID) }
         let framing = ResponseFraming(status: status, hasContentLength: hasContentLength, version: version)

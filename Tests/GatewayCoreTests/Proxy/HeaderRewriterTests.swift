@@ -269,6 +269,15 @@ final class HeaderRewriterTests: XCTestCase {
         XCTAssertEqual(old.framing, .untilClose)
     }
 
+    func testDisagreeingLengthsAreABrokenAnswerAndRepeatsBecomeOne() throws {
+        XCTAssertNil(clientHead([("Content-Length", "5"), ("Content-Length", "10")]))
+        XCTAssertNil(clientHead([("Content-Length", "5, 10")]))
+        XCTAssertNil(clientHead([("Content-Length", "-1")]))
+        let repeated = try XCTUnwrap(clientHead([("Content-Length", "5, 5"), ("content-length", "5")]))
+        XCTAssertEqual(repeated.fields["Content-Length"], ["5"])
+        XCTAssertEqual(repeated.framing, .contentLength)
+    }
+
     func testResponseKeepsUpstreamsRequestIdWithoutDuplicate() throws {
         let head = try XCTUnwrap(clientHead([("x-request-id", "req-1"), ("Content-Length", "0")]))
 
