@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from conftest import wait_for
 from gateway_process import Gateway, bearer, headers_named, send_raw_expecting_close, unique
 from tokens import mint
 from upstream import CHUNKED_BODY, GZIP_PLAIN, SSE_FIRST, SSE_SECOND, Upstream, header_values
@@ -728,6 +729,10 @@ def test_head_answered_locally_has_no_body_and_keeps_the_connection(gateway):
     rejected, rejected_body = _first_then_echo(gateway, "HEAD", "/api/needs-a-token")
     assert (rejected.status, rejected_body) == (401, b"")
     assert int(rejected.getheader("Content-Length")) > 0
+    request_id = rejected.getheader("X-Request-Id")
+    logged = wait_for(lambda: [e for e in gateway.access_log() if e.get("request_id") == request_id] or None,
+                      what="the HEAD request's access-log line")
+    assert len(logged) == 1 and logged[0]["bytes_out"] == 0  # no body was sent
 
 
 def test_length_contradicting_a_chunked_answer_is_not_passed_on(gateway):

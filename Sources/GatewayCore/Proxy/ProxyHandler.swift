@@ -554,11 +554,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             version: control.version, status: Int(response.status.code), allocator: context.channel.allocator)
         head.add(headers)
         HeaderRewriter.writeConnectionField(closes: !control.keepAlive || draining, version: control.version, into: &head)
-        writeAnswer(&head, body: response.status.mayHaveResponseBody ? response.body : "",
+        let bodyBytesSent = writeAnswer(&head, body: response.status.mayHaveResponseBody ? response.body : "",
             isHeadRequest: control.request.method == .HEAD)
         var entry = control.log
         entry.status = Int(response.status.code)
-        entry.bytesOut = response.body.utf8.count
+        entry.bytesOut = bodyBytesSent
         entry.openid = response.openid
         finishLog(&entry, startedAt: control.startedAt)
         if control.keepAlive && !draining { responseEnded() } else { context.close(promise: nil) }
@@ -588,10 +588,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         head.add(name: "X-Request-Id", value: log.requestID)
         for (name, value) in error.headers(realm: realm) { head.add(name: name, value: value) }
         HeaderRewriter.writeConnectionField(closes: !keepAlive || draining, version: version, into: &head)
-        writeAnswer(&head, body: body, isHeadRequest: isHeadRequest)
+        let bodyBytesSent = writeAnswer(&head, body: body, isHeadRequest: isHeadRequest)
         var entry = log
         entry.status = Int(error.status.code)
-        entry.bytesOut = body.utf8.count
+        entry.bytesOut = bodyBytesSent
         entry.error = entry.error ?? error.code
         finishLog(&entry, startedAt: startedAt)
         if keepAlive && !draining {
@@ -608,11 +608,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes and flushes an answer the gateway makes itself, head and body in one buffer. The answer to a HEAD request
     /// has the head only: it announces the length the body would have had (RFC 9110 section 9.3.2).
-    private func writeAnswer(_ head: inout ResponseHeadWriter, body: String, isHeadRequest: Bool) {
-        guard let context else { return }
+    /// Returns the body bytes sent, for the access log (0 for HEAD, as nginx's `$body_bytes_sent`).
+    @discardableResult
+    private func writeAnswer(_ head: inout ResponseHeadWriter, body: String, isHeadRequest: Bool) -> Int {
+        guard let context else { return 0 }
         var bytes = head.finish()
-        if !isHeadRequest { bytes.writeString(body) }
+        let sent = isHeadRequest ? 0 : bytes.writeString(body)
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
+        return sent
     }
 
     /// Called by the inbox after a batch: one flush (one writev) for everything written to this connection.
