@@ -14,17 +14,25 @@ public struct CurlClientConfiguration: Sendable {
     /// Idle keep-alive connections kept for reuse per event thread (`CURLMOPT_MAXCONNECTS`). Set explicitly because
     /// libcurl's default follows the number of active transfers and so shrinks the pool when traffic drops.
     public var maxCachedConnections: Int
+    /// Whether libcurl may route transfers through a proxy named in the environment (`http_proxy`, `https_proxy`,
+    /// `all_proxy`, minus `no_proxy`), as the curl tool does. Right for calls out to an API such as WeChat's, where
+    /// a host may need an egress proxy; wrong for a reverse proxy's upstreams, which must be reached as configured
+    /// whatever the process inherited. When false, no transfer uses a proxy (`CURLOPT_NOPROXY` "*"), and libcurl
+    /// also skips reading those variables on every transfer.
+    public var usesProxyEnvironment: Bool
 
     public init(
         threads: Int = 1,
         maxConnectionsPerHost: Int = 0,
         maxTotalConnections: Int = 0,
-        maxCachedConnections: Int = 256
+        maxCachedConnections: Int = 256,
+        usesProxyEnvironment: Bool = true
     ) {
         self.threads = threads
         self.maxConnectionsPerHost = maxConnectionsPerHost
         self.maxTotalConnections = maxTotalConnections
         self.maxCachedConnections = maxCachedConnections
+        self.usesProxyEnvironment = usesProxyEnvironment
     }
 }
 

@@ -41,12 +41,15 @@ final class CurlEventThread: @unchecked Sendable {
     private var freeHandles: [EasyHandle] = []
     private var active: [ObjectIdentifier: CurlTransfer] = [:]
     private static let maxFreeHandles = 1024
+    /// `CurlClientConfiguration.usesProxyEnvironment`, applied to every handle of this thread.
+    private let usesProxyEnvironment: Bool
     /// Transfers whose easy handle is in the multi handle; readable from any thread (tests, metrics).
     let activeTransfers = Atomic<Int>(0)
 
     init(configuration: CurlClientConfiguration, index: Int) throws(CurlError) {
         guard let multi = curl_multi_init() else { throw CurlError.other(code: -1, "curl_multi_init failed") }
         self.multi = multi
+        self.usesProxyEnvironment = configuration.usesProxyEnvironment
         let threads = configuration.threads
         _ = gw_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(configuration.maxCachedConnections, 1))
         _ = gw_multi_setopt_long(
@@ -194,7 +197,7 @@ final class CurlEventThread: @unchecked Sendable {
             }
             let context = Unmanaged.passUnretained(transfer).toOpaque()
             do {
-                try easy.configure(for: transfer.request, context: context)
+                try easy.configure(for: transfer.request, context: context, usesProxyEnvironment: usesProxyEnvironment)
             } catch {
                 recycle(&easy)
                 transfer.engine.machine.failedToStart()

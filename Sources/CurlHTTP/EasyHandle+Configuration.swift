@@ -4,8 +4,11 @@ extension EasyHandle {
     /// Sets every option for `request` on a recycled handle; `context` comes back in the callbacks.
     ///
     /// The options make libcurl a transparent HTTP/1.1 client: nothing decoded, nothing followed, no header of its
-    /// own beyond `Host` and body framing (notes/libcurl.md, "Requests").
-    mutating func configure(for request: CurlRequest, context: UnsafeMutableRawPointer) throws(CurlError) {
+    /// own beyond `Host` and body framing (notes/libcurl.md, "Requests"). `usesProxyEnvironment` is the client's
+    /// setting (`CurlClientConfiguration`), the same for every transfer of a thread.
+    mutating func configure(
+        for request: CurlRequest, context: UnsafeMutableRawPointer, usesProxyEnvironment: Bool = true
+    ) throws(CurlError) {
         errorBuffer[0] = 0
         // Until every option is set, a failure leaves the handle half-configured: it must be reset.
         needsReset = true
@@ -17,6 +20,7 @@ extension EasyHandle {
             try set(CURLOPT_HTTP_CONTENT_DECODING, 0)
             try set(CURLOPT_FOLLOWLOCATION, 0)
             try set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
+            if !usesProxyEnvironment { try set(CURLOPT_NOPROXY, string: "*") }
             try check(gw_easy_setopt_header(raw, CURLOPT_HEADERFUNCTION, CurlCallbacks.header), CURLOPT_HEADERFUNCTION)
             try check(gw_easy_setopt_write(raw, CURLOPT_WRITEFUNCTION, CurlCallbacks.write), CURLOPT_WRITEFUNCTION)
             hasConstantOptions = true

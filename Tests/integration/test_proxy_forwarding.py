@@ -6,12 +6,13 @@ by their name which route a request took.
 import gzip
 import http.client
 import json
+import os
 import socket
 import uuid
 
 import pytest
 
-from conftest import wait_for
+from conftest import free_port, wait_for
 from gateway_process import Gateway, bearer, headers_named, send_raw_expecting_close, unique
 from tokens import mint
 from upstream import CHUNKED_BODY, GZIP_PLAIN, SSE_FIRST, SSE_SECOND, Upstream, header_values
@@ -286,6 +287,30 @@ def test_forwarded_for_from_a_trusted_proxy_is_kept_and_appended_to(behind_trust
     assert status == 200
     assert header_values(echo, "X-Forwarded-For") == ["203.0.113.7, 10.0.0.1, 127.0.0.1"]
     assert header_values(echo, "X-Forwarded-Proto") == ["https"]
+
+
+def test_proxy_variables_in_the_environment_do_not_redirect_upstream_traffic(tmp_path, upstreams):
+    # A host's http_proxy (set for apt or curl) must not send a reverse proxy's upstream requests elsewhere:
+    # upstreams are reached as gateway.conf names them, as nginx and HAProxy do.
+    main, _ = upstreams
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    gw = Gateway(
+        tmp_path,
+        routes=f"""
+        [[routes]]
+        prefix = "/"
+        upstreams = ["{main.url}"]
+        auth = "none"
+        """,
+    )
+    gw.env = {**os.environ, **{name: nowhere for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY")}}
+    gw.start()
+    try:
+        status, _, echo = gw.get_json("/through-no-proxy")
+        assert status == 200
+        assert echo["target"] == "/through-no-proxy"
+    finally:
+        gw.stop()
 
 
 def test_client_request_id_is_passed_through_and_returned(gateway, auth):

@@ -76,6 +76,8 @@ public final class GatewayService: Service, Sendable {
         }
         var curlConfiguration = CurlClientConfiguration()
         curlConfiguration.threads = config.server.curlThreads
+        // Upstreams are reached as gateway.conf names them, never through an http_proxy the process inherited.
+        curlConfiguration.usesProxyEnvironment = false
         let curl = try CurlClient(configuration: curlConfiguration)
         // WeChat calls get their own engine thread, so a slow WeChat never queues behind proxy traffic.
         let wechatCurl = try CurlClient(configuration: CurlClientConfiguration())
