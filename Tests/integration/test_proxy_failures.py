@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from conftest import free_port
+from conftest import free_port, wait_for
 from gateway_process import Gateway, bearer, headers_named, send_raw_expecting_close, unique
 from tokens import mint
 from upstream import TRUNCATED_LENGTH, TRUNCATED_SENT, Upstream, header_values
@@ -199,6 +199,43 @@ def test_malformed_request_is_400_and_closed(gateway, raw):
     head, closed = send_raw_expecting_close(gateway.port, raw)
     assert head.startswith(b"HTTP/1.1 400"), head[:300]
     assert closed, "the gateway must close the connection after a malformed request"
+
+
+def test_bad_chunk_in_a_proxied_upload_is_one_400_logged_once_as_that_request(gateway):
+    path = "/open/" + unique("bad-chunk")
+    unattributed_before = sum(1 for e in _settled_access_log(gateway) if e["path"] == "-")
+    raw = (f"POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+           + b"5\r\nhello\r\nZZ\r\n")
+    head, closed = send_raw_expecting_close(gateway.port, raw)
+    assert head.startswith(b"HTTP/1.1 400"), head[:300]
+    assert closed
+    entries = wait_for(lambda: [e for e in gateway.access_log() if e["path"] == path], what="the request's log line")
+    assert len(entries) == 1, entries
+    assert entries[0]["status"] == 400 and entries[0]["error"] == "bad_request", entries[0]
+    # No second, unattributed line for the same bytes.
+    assert sum(1 for e in _settled_access_log(gateway) if e["path"] == "-") == unattributed_before
+
+
+def test_bad_chunk_in_a_control_request_is_one_400_logged_once(gateway):
+    before = _settled_access_log(gateway)
+    raw = (b"POST /auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\nZZ\r\n")
+    head, closed = send_raw_expecting_close(gateway.port, raw)
+    assert head.startswith(b"HTTP/1.1 400"), head[:300]
+    assert closed
+    after = _settled_access_log(gateway)
+    new = [e for e in after[len(before):] if e["path"] in ("/auth/login", "-")]
+    assert len(new) == 1, new
+    assert new[0]["path"] == "/auth/login" and new[0]["status"] == 400, new[0]
+
+
+def _settled_access_log(gateway):
+    """The access log once every line recorded so far is written: lines are written in the order they are
+    recorded, so once a fresh request's line is there, so is everything before it."""
+    marker = "/open/" + unique("log-marker")
+    assert gateway.healthy(marker)
+    wait_for(lambda: any(e["path"] == marker for e in gateway.access_log()), what="the marker's log line")
+    return gateway.access_log()
 
 
 def test_client_abandoning_an_upload_midway_leaves_the_gateway_serving(gateway):

@@ -189,14 +189,30 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// answer already under way is cut off instead: a second head cannot follow it.
     private func rejectMalformed(_ error: GatewayError) {
         guard let context else { return }
+        // The sequencer hands a parse error over mid-request only when the bad bytes are in that request's own body:
+        // then that request is what failed, answered (or cut off) and logged once as itself.
+        switch state {
+        case .proxying(let exchange):
+            exchange.transfer?.cancel()
+            exchange.keepAlive = false
+            failExchange(exchange, with: error)
+            context.close(promise: nil)
+            return
+        case .control(let control) where !control.complete:
+            answerLocally(error, version: control.version, isHeadRequest: control.request.method == .HEAD,
+                keepAlive: false, log: control.log, startedAt: control.startedAt, hasBody: false)
+            return
+        case .discarding:
+            // Already answered and logged; the connection is closing.
+            context.close(promise: nil)
+            return
+        case .control, .idle:
+            break
+        }
         var entry = AccessLogEntry(time: Date(), requestID: "-", clientAddress: peerAddress, method: "-", path: "-")
         entry.status = Int(error.status.code)
         entry.error = error.code
         accessLogger.record(entry)
-        if case .proxying(let exchange) = state, exchange.responseStarted {
-            context.close(promise: nil)
-            return
-        }
         let body = error.jsonBody(requestID: "-")
         var head = ResponseHeadWriter(
             version: .http1_1, status: Int(error.status.code), allocator: context.channel.allocator)
