@@ -773,3 +773,10 @@ def test_disagreeing_content_lengths_are_a_502_not_relayed(gateway):
     answer, body = _first_then_echo(gateway, "GET", "/public/two-lengths")
     assert answer.status == 502
     assert json.loads(body)["error"] == "bad_gateway"
+
+
+def test_transfer_coding_besides_chunked_is_a_502_not_relayed(gateway):
+    # libcurl removes only the chunking: relayed, the gzip bytes would reach the client as if they were the body.
+    answer, body = _first_then_echo(gateway, "GET", "/public/gzip-chunked")
+    assert answer.status == 502
+    assert json.loads(body)["error"] == "bad_gateway"

@@ -133,6 +133,13 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _head(self, headers, status=200):
+        """A status line and `headers` exactly as given, for answers that frame their body themselves."""
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
+
     def _dispatch(self):
         target = self.path
         path = target.split("?", 1)[0]
@@ -155,11 +162,11 @@ class _Handler(BaseHTTPRequestHandler):
 
         if last == "sse":
             gate = dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("gate", "default")
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.send_header("Cache-Control", "no-cache")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
+            self._head([
+                ("Content-Type", "text/event-stream"),
+                ("Cache-Control", "no-cache"),
+                ("Transfer-Encoding", "chunked"),
+            ])
             self._write_chunk(SSE_FIRST)
             released = self.upstream.gate(gate).wait(timeout=60)
             if released and not self.upstream.stopping.is_set():
@@ -172,10 +179,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if last == "truncated":
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(TRUNCATED_LENGTH))
-            self.end_headers()
+            self._head([("Content-Type", "application/octet-stream"), ("Content-Length", str(TRUNCATED_LENGTH))])
             self.wfile.write(b"x" * TRUNCATED_SENT)
             self.wfile.flush()
             self.close_connection = True
@@ -186,10 +190,7 @@ class _Handler(BaseHTTPRequestHandler):
         if last == "cookies":
             return self._send(200, b"{}", headers=[("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/; HttpOnly")])
         if last == "chunked":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
+            self._head([("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked")])
             if self.command == "HEAD":
                 return
             for i in range(0, len(CHUNKED_BODY), 70):
@@ -198,20 +199,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if last == "two-lengths":
             # Two different lengths: libcurl takes the last, a lenient client the first.
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", "5")
-            self.send_header("Content-Length", "10")
-            self.end_headers()
+            self._head([("Content-Type", "text/plain"), ("Content-Length", "5"), ("Content-Length", "10")])
             self.wfile.write(b"helloworld")
+            return
+        if last == "gzip-chunked":
+            # A transfer coding besides chunked: libcurl removes only the chunking.
+            self._head([("Content-Type", "text/plain"), ("Transfer-Encoding", "gzip, chunked")])
+            self._write_chunk(gzip.compress(GZIP_PLAIN))
+            self.wfile.write(b"0\r\n\r\n")
             return
         if last == "length-and-chunked":
             # Both framings: the chunked one wins (RFC 9112 section 6.3); the length is a lie.
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", "5")
-            self.send_header("Transfer-Encoding", "chunked")
-            self.end_headers()
+            self._head([("Content-Type", "text/plain"), ("Content-Length", "5"), ("Transfer-Encoding", "chunked")])
             self._write_chunk(CHUNKED_BODY)
             self.wfile.write(b"0\r\n\r\n")
             return
@@ -242,20 +241,14 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             return self._send(status, f"upstream said {status}".encode(), content_type="text/plain")
         if last == "close-delimited":
-            self.send_response(200)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Connection", "close")
-            self.end_headers()
+            self._head([("Content-Type", "text/plain"), ("Connection", "close")])
             self.wfile.write(CHUNKED_BODY)
             self.wfile.flush()
             self.close_connection = True
             return
         if last == "download":
             size = int(dict(p.split("=", 1) for p in query.split("&") if "=" in p).get("size", "0"))
-            self.send_response(200)
-            self.send_header("Content-Type", "application/octet-stream")
-            self.send_header("Content-Length", str(size))
-            self.end_headers()
+            self._head([("Content-Type", "application/octet-stream"), ("Content-Length", str(size))])
             piece = download_piece()
             sent = 0
             while sent < size:

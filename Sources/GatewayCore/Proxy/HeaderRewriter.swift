@@ -131,12 +131,15 @@ public struct HeaderRewriter: Sendable {
     /// field set for the client's `version`. A connection that can no longer be kept (`keepAlive` false, or an
     /// HTTP/1.0 body without a length) is announced with `Connection: close`.
     ///
-    /// Returns nil when a field may not be passed on: a name that is not a token, a value with control characters, or
-    /// Content-Length values that disagree or are not numbers make a broken answer (502), as nginx treats them.
+    /// Returns nil when a field may not be passed on: a name that is not a token, a value with control characters,
+    /// Content-Length values that disagree or are not numbers, or a Transfer-Encoding other than one `chunked`
+    /// make a broken answer (502), as nginx treats them.
     static func writeClientHead(
         status: Int, fields upstream: [(name: String, value: String)], requestID: String, version: HTTPVersion,
         keepAlive: Bool, isHeadRequest: Bool, into head: inout ResponseHeadWriter
     ) -> (framing: ResponseFraming, closesConnection: Bool)? {
+        // 1xx, 204 and 304 have no body: their framing fields are dropped, whatever they say.
+        let isBodyless = ResponseFraming(status: status, hasContentLength: true, version: version) == .noBody
         var connectionNamed: [String] = []
         var isChunked = false
         var contentLength: Substring?
@@ -157,7 +160,13 @@ public struct HeaderRewriter: Sendable {
                     contentLength = contentLength ?? element
                     return !lengthIsBroken
                 }
-            case 17 where ASCIICase.equals(name, "transfer-encoding"): isChunked = true
+            case 17 where ASCIICase.equals(name, "transfer-encoding"):
+                // libcurl removes the chunking only; with decoding off it passes any other coding (gzip...) through,
+                // and the client would get coded bytes under our own `chunked` with nothing to say how to decode them.
+                if !isBodyless, isChunked || !ASCIICase.equals(Substring(value).trimmingOptionalWhitespace(), "chunked") {
+                    return nil
+                }
+                isChunked = true
             default: break
             }
         }
@@ -165,7 +174,7 @@ public struct HeaderRewriter: Sendable {
         // RFC 9112 section 6.3: with a Transfer-Encoding the Content-Length is wrong by definition, and libcurl
         // delivers the decoded body whatever it said; passing it on would let the client read the rest of this
         // body as the next answer.
-        let dropsLength = isChunked || ResponseFraming(status: status, hasContentLength: true, version: version) == .noBody
+        let dropsLength = isChunked || isBodyless
         var hasContentLength = false
         var sawRequestID = false
         for (name, value) in upstream {

@@ -278,6 +278,17 @@ final class HeaderRewriterTests: XCTestCase {
         XCTAssertEqual(repeated.framing, .contentLength)
     }
 
+    func testTransferCodingsOtherThanOneChunkedAreABrokenAnswer() throws {
+        // libcurl removes only the chunking: the client would get coded bytes it could not know to decode.
+        XCTAssertNil(clientHead([("Transfer-Encoding", "gzip, chunked")]))
+        XCTAssertNil(clientHead([("Transfer-Encoding", "foo, chunked")]))
+        XCTAssertNil(clientHead([("Transfer-Encoding", "gzip")]))
+        XCTAssertNil(clientHead([("Transfer-Encoding", "chunked"), ("Transfer-Encoding", "chunked")]))
+        XCTAssertNotNil(clientHead([("Transfer-Encoding", " Chunked ")]))
+        // Without a body the field is dropped, whatever it names.
+        XCTAssertNotNil(clientHead([("Transfer-Encoding", "gzip")], status: 304))
+    }
+
     func testResponseKeepsUpstreamsRequestIdWithoutDuplicate() throws {
         let head = try XCTUnwrap(clientHead([("x-request-id", "req-1"), ("Content-Length", "0")]))
 
