@@ -148,6 +148,19 @@ def test_expect_100_continue_upload(roomy):
         assert json.loads(response.read())["sha256"] == hashlib.sha256(body).hexdigest()
 
 
+def test_expect_100_continue_from_an_http_1_0_client_is_ignored(roomy):
+    # RFC 9110 section 10.1.1: an HTTP/1.0 client cannot read an interim answer; its one answer is the real one.
+    with socket.create_connection(("127.0.0.1", roomy.port), timeout=30) as sock:
+        body = b"e" * 5000
+        sock.sendall(b"POST /open/upload HTTP/1.0\r\nExpect: 100-continue\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        received = b""
+        while piece := sock.recv(65536):
+            received += piece
+    assert received.startswith(b"HTTP/1.0 200"), received[:200]
+    assert json.loads(received.split(b"\r\n\r\n", 1)[1])["sha256"] == hashlib.sha256(body).hexdigest()
+
+
 def test_20_mib_download_streams_back_intact(roomy):
     total = 20 * MiB + 3
     conn = roomy.connection(timeout=120)

@@ -326,8 +326,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             curlRequest: curlRequest, forwardedPath: path, forwardedQuery: target.query, hasBody: hasBody, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive,
             requestVersion: head.version)
         state = .proxying(exchange)
-        if fields.expectsContinue {
-            // We stream the body, so we want it now (RFC 9110 section 10.1.1); libcurl is told not to ask.
+        if fields.expectsContinue && (head.version.major > 1 || head.version.minor >= 1) {
+            // We stream the body, so we want it now (RFC 9110 section 10.1.1); libcurl is told not to ask. An HTTP/1.0
+            // client's expectation is ignored, as that section requires: it could not read an interim answer.
             let interim = ResponseHeadWriter.interim(version: head.version, status: 100, allocator: context.channel.allocator)
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(interim)), promise: nil)
         }
