@@ -421,8 +421,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     func exchange(_ exchange: UpstreamExchange, transfer: CurlTransfer, didReceiveBodyPart part: ByteBuffer) {
         guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
         else { return }
-        exchange.log.bytesOut += part.readableBytes
         guard exchange.sendsBody, part.readableBytes > 0 else { return }
+        // Counted as sent, as nginx's $body_bytes_sent: nothing for the answer to HEAD.
+        exchange.log.bytesOut += part.readableBytes
         if exchange.framing == .chunked {
             // An empty chunk would end the body, hence the guard above.
             var size = context.channel.allocator.buffer(capacity: 18)
