@@ -11,10 +11,22 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 GATEWAY_BIN = os.environ.get("GATEWAY_BIN", str(ROOT / ".build" / "debug" / "gateway"))
 
 
+_ports_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, never one this test run handed out before.
+
+    The kernel may give the same ephemeral port to two back-to-back binds once the first
+    socket is closed, which once gave a gateway the same `listen` and `admin_listen`.
+    """
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_handed_out:
+            _ports_handed_out.add(port)
+            return port
 
 
 def wait_for(condition, timeout=20.0, interval=0.05, what="condition"):
