@@ -30,6 +30,8 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from conftest import free_port
+
 CHUNKED_BODY = b"".join(f"chunk {i:03d};".encode() for i in range(50))
 GZIP_PLAIN = b"compressed upstream body " * 40
 TRUNCATED_LENGTH = 1000
@@ -45,14 +47,16 @@ class _Server(ThreadingHTTPServer):
 
 
 class Upstream:
-    def __init__(self, name: str = "upstream", port: int = 0):
+    def __init__(self, name: str = "upstream", port: int | None = None):
         self.name = name
         self.requests: list[dict] = []
         self._lock = threading.Lock()
         self._gates: dict[str, threading.Event] = {}
         self.stopping = threading.Event()
         handler = type("BoundHandler", (_Handler,), {"upstream": self})
-        self.server = _Server(("127.0.0.1", port), handler)
+        # A port from free_port, not the kernel's pick: a port the kernel picks could be one
+        # already written into a gateway's config that has not bound it yet.
+        self.server = _Server(("127.0.0.1", port if port is not None else free_port()), handler)
         self.port = self.server.server_address[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
