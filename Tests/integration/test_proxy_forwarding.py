@@ -673,7 +673,36 @@ def test_http_1_1_request_without_exactly_one_host_is_400(gateway, upstreams, ra
     # than one; with two, route matching and the upstream could disagree about which host was meant.
     head, closed = send_raw_expecting_close(gateway.port, raw)
     assert head.startswith(b"HTTP/1.1 400"), head[:300]
+    assert closed
     assert all("two-hosts" not in r["target"] and "no-host" not in r["target"] for up in upstreams for r in up.requests)
+
+
+@pytest.mark.parametrize("host", [b"a b.example", b"a.example/evil", b"user@a.example", b"\xc3\xa4.example"],
+                         ids=["space", "slash", "userinfo", "non-ascii"])
+def test_host_that_no_uri_could_carry_is_400_and_not_forwarded(gateway, upstreams, host):
+    # The Host value is forwarded and becomes X-Forwarded-Host; Go's server (so oauth2-proxy) refuses these too.
+    marker = unique("bad-host")
+    raw = b"GET /strip/" + marker.encode() + b" HTTP/1.1\r\nHost: " + host + b"\r\n\r\n"
+    head, closed = send_raw_expecting_close(gateway.port, raw)
+    assert head.startswith(b"HTTP/1.1 400"), head[:300]
+    assert closed
+    assert all(marker not in r["target"] for up in upstreams for r in up.requests)
+
+
+@pytest.mark.parametrize("coding", [b"gzip, chunked", b"gzip\r\nTransfer-Encoding: chunked", b"deflate,chunked"],
+                         ids=["gzip-chunked", "two-lines", "deflate"])
+def test_transfer_coding_other_than_chunked_is_501_and_not_forwarded(gateway, upstreams, coding):
+    # The body would be forwarded dechunked and rechunked by libcurl, its gzip coding silently dropped;
+    # RFC 9112 section 6.1 and nginx answer 501.
+    marker = unique("coded")
+    body = gzip.compress(b"hello")
+    raw = (b"POST /strip/" + marker.encode() + b" HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: " + coding
+           + b"\r\n\r\n" + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+    head, closed = send_raw_expecting_close(gateway.port, raw)
+    assert head.startswith(b"HTTP/1.1 501"), head[:300]
+    assert b'"error":"not_implemented"' in _read_until_close(gateway.port, raw)
+    assert closed
+    assert all(marker not in r["target"] for up in upstreams for r in up.requests)
 
 
 def test_gateway_is_still_healthy(gateway, auth):

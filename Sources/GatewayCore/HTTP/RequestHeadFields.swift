@@ -16,6 +16,9 @@ struct RequestHeadFields: Equatable {
     var contentLength: Int?
     /// A `Transfer-Encoding` with any coding: the request has a body of unannounced length.
     var hasTransferCoding = false
+    /// `Transfer-Encoding` is anything but one `chunked` over all its lines. The body is forwarded dechunked and
+    /// libcurl chunks it afresh, so any other coding (`gzip, chunked`) would reach the upstream undeclared.
+    var hasUnsupportedTransferCoding = false
     /// `Expect: 100-continue`.
     var expectsContinue = false
     /// Name and value bytes of every line, plus 4 per line for `: ` and CRLF (the `max_header_bytes` measure).
@@ -40,7 +43,11 @@ struct RequestHeadFields: Equatable {
                     contentLength = FieldValueList.first(of: value).flatMap { Int($0) }
                 }
             case 17 where ASCIICase.equals(name, "transfer-encoding"):
-                if !hasTransferCoding { hasTransferCoding = FieldValueList.first(of: value) != nil }
+                FieldValueList.forEachElement(of: value) { coding in
+                    if hasTransferCoding || !ASCIICase.equals(coding, "chunked") { hasUnsupportedTransferCoding = true }
+                    hasTransferCoding = true
+                    return true
+                }
             default:
                 break
             }

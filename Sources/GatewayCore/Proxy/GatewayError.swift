@@ -13,6 +13,7 @@ public enum GatewayError: Error, Sendable, Equatable {
     case bodyTooLarge
     case headersTooLarge
     case malformedRequest
+    case unsupportedTransferCoding
     case clientTimeout
     // upstream
     case upstreamUnreachable
@@ -29,6 +30,7 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .authentication: return .unauthorized
         case .bodyTooLarge: return .payloadTooLarge
         case .headersTooLarge: return .requestHeaderFieldsTooLarge
+        case .unsupportedTransferCoding: return .notImplemented
         case .clientTimeout: return .requestTimeout
         case .upstreamUnreachable, .upstreamBroken: return .badGateway
         case .upstreamTimeout: return .gatewayTimeout
@@ -47,6 +49,7 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .bodyTooLarge: return "request_entity_too_large"
         case .headersTooLarge: return "request_header_fields_too_large"
         case .malformedRequest: return "bad_request"
+        case .unsupportedTransferCoding: return "not_implemented"
         case .clientTimeout: return "request_timeout"
         case .upstreamUnreachable: return "bad_gateway"
         case .upstreamTimeout: return "gateway_timeout"
@@ -66,6 +69,7 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .bodyTooLarge: return "the request body is larger than the gateway accepts"
         case .headersTooLarge: return "the request headers are larger than the gateway accepts"
         case .malformedRequest: return "the request is not valid HTTP/1.1"
+        case .unsupportedTransferCoding: return "the only Transfer-Encoding the gateway accepts is a single chunked"
         case .clientTimeout: return "the request was not received in time"
         case .upstreamUnreachable: return "the upstream service could not be reached"
         case .upstreamTimeout: return "the upstream service did not answer in time"

@@ -247,6 +247,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if head.version.major == 1 && head.version.minor >= 1 && fields.hostCount != 1 {
             return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
+        if let host = fields.host, !HostField.isValid(host) {
+            return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
+        }
+        // RFC 9112 section 6.1: a transfer coding we do not implement is a 501, as nginx answers.
+        if fields.hasUnsupportedTransferCoding {
+            return answerLocally(.unsupportedTransferCoding, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
+        }
 
         // Limits first: nothing else is worth doing for a request we will not take.
         if head.uri.utf8.count + fields.byteCount > config.server.maxHeaderBytes {
@@ -588,8 +595,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         _ error: GatewayError, head: HTTPRequestHead, log: AccessLogEntry, startedAt: NIODeadline, hasBody: Bool,
         realm: String = "gateway"
     ) {
+        // A request that is not valid HTTP says nothing good about the next one on its connection: closed, as nginx does.
         answerLocally(error, version: head.version, isHeadRequest: head.method == .HEAD,
-            keepAlive: head.isKeepAlive && !hasBody, log: log, startedAt: startedAt, hasBody: hasBody, realm: realm)
+            keepAlive: head.isKeepAlive && !hasBody && error != .malformedRequest, log: log, startedAt: startedAt,
+            hasBody: hasBody, realm: realm)
     }
 
     /// Sends the JSON error for `error`. A request whose body has not been read yet is not kept alive:

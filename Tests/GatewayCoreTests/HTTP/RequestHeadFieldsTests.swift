@@ -43,4 +43,27 @@ final class RequestHeadFieldsTests: XCTestCase {
         XCTAssertFalse(RequestHeadFields(HTTPHeaders([("Expect", "100-continue-ish")])).expectsContinue)
         XCTAssertFalse(RequestHeadFields(HTTPHeaders([("X-Expect", "100-continue")])).expectsContinue)
     }
+
+    func testOnlyOneChunkedIsASupportedTransferCoding() {
+        func unsupported(_ lines: [(String, String)]) -> Bool {
+            RequestHeadFields(HTTPHeaders(lines)).hasUnsupportedTransferCoding
+        }
+        XCTAssertFalse(unsupported([]))
+        XCTAssertFalse(unsupported([("Transfer-Encoding", "chunked")]))
+        XCTAssertFalse(unsupported([("transfer-encoding", " Chunked ")]))
+        XCTAssertTrue(unsupported([("Transfer-Encoding", "gzip, chunked")]))
+        XCTAssertTrue(unsupported([("Transfer-Encoding", "chunked, chunked")]))
+        XCTAssertTrue(unsupported([("Transfer-Encoding", "gzip"), ("Transfer-Encoding", "chunked")]))
+        XCTAssertTrue(unsupported([("Transfer-Encoding", "identity")]))
+        XCTAssertTrue(RequestHeadFields(HTTPHeaders([("Transfer-Encoding", "gzip, chunked")])).hasBody)
+    }
+
+    func testHostValuesThatNoURICouldCarryAreInvalid() {
+        for valid in ["a.example", "A.Example:8080", "127.0.0.1:1", "[::1]:443", "xn--fsq.example", ""] {
+            XCTAssertTrue(HostField.isValid(valid), valid)
+        }
+        for invalid in ["a b", "a/b", "a\\b", "user@a.example", "a.example?x", "a\tb", "\u{E4}.example", "a\"b"] {
+            XCTAssertFalse(HostField.isValid(invalid), invalid)
+        }
+    }
 }

@@ -29,6 +29,7 @@ final class GatewayErrorTests: XCTestCase {
             (.bodyTooLarge, 413),
             (.headersTooLarge, 431),
             (.internalError("x"), 500),
+            (.unsupportedTransferCoding, 501),
             (.upstreamUnreachable, 502),
             (.upstreamBroken, 502),
             (.upstreamTimeout, 504),
