@@ -21,6 +21,10 @@ extension CurlError {
         case 8, 16, 18, 61, 92, 95:
             // WEIRD_SERVER_REPLY, HTTP2, PARTIAL_FILE, BAD_CONTENT_ENCODING, HTTP2_STREAM, HTTP3
             self = .brokenResponse(message)
+        case 27 where requestWasSent:
+            // OUT_OF_MEMORY once the request is out is, in libcurl 7.88, a response header block over its 100 KiB
+            // limit (CURL_MAX_HTTP_HEADER): a broken answer, as nginx's "upstream sent too big header".
+            self = .brokenResponse("response header block too large (\(message))")
         case 26, 42:  // READ_ERROR, ABORTED_BY_CALLBACK: the request body could not be read
             self = .requestBodyFailed(message)
         default:

@@ -112,9 +112,14 @@ extension CurlTransfer {
         }
 
         /// A body part from the write callback.
-        func bodyPart(stop: StopReason, paused: Bool) -> CallbackAction {
+        mutating func bodyPart(stop: StopReason, paused: Bool) -> CallbackAction {
             if stop != .none { return .abort }
-            guard case .streamingBody = state else { return .abort }
+            guard case .streamingBody = state else {
+                // libcurl stops reading a head after a 101 it did not ask for and passes the rest on as body: an
+                // upstream switching protocols on a request that never offered an Upgrade.
+                if case .awaitingHead = state { protocolError = "body bytes before a final response head" }
+                return .abort
+            }
             return paused ? .pause : .deliverBodyPart
         }
 

@@ -34,13 +34,18 @@ final class CurlTransferStateMachineTests: XCTestCase {
         XCTAssertEqual(machine.curlDone(code: 0, message: "", stop: .none, requestWasSent: true), .some(nil))
     }
 
-    func testBodyBeforeHeadAborts() {
-        let machine = started()
+    func testBodyBeforeHeadAbortsAsBrokenResponse() {
+        // libcurl passes what follows an unasked-for 101 on as body.
+        var machine = started()
+        XCTAssertEqual(line(&machine, "HTTP/1.1 101 Switching Protocols\r\n"), .proceed)
+        XCTAssertEqual(line(&machine, "\r\n"), .proceed)
         XCTAssertEqual(machine.bodyPart(stop: .none, paused: false), .abort)
+        guard case .some(.some(.brokenResponse)) = machine.curlDone(code: 23, message: "", stop: .none, requestWasSent: true)
+        else { return XCTFail() }
     }
 
     func testPausedResponseHoldsBodyParts() {
-        let machine = streaming()
+        var machine = streaming()
         XCTAssertEqual(machine.bodyPart(stop: .none, paused: true), .pause)
     }
 
@@ -102,6 +107,8 @@ final class CurlErrorClassificationTests: XCTestCase {
         XCTAssertEqual(CurlError(curlCode: 55, message: "m", requestWasSent: false), .couldNotConnect("m"))
         XCTAssertEqual(CurlError(curlCode: 26, message: "m", requestWasSent: true), .requestBodyFailed("m"))
         XCTAssertEqual(CurlError(curlCode: 3, message: "m", requestWasSent: false), .other(code: 3, "m"))
+        guard case .brokenResponse = CurlError(curlCode: 27, message: "Out of memory", requestWasSent: true)
+        else { return XCTFail("an oversized response head is a broken answer") }
         XCTAssertEqual(CurlError(curlCode: 1, message: "m", requestWasSent: true), .brokenResponse("m"))
         XCTAssertEqual(CurlError(curlCode: 1, message: "m", requestWasSent: false), .other(code: 1, "m"))
     }

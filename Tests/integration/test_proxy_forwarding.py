@@ -804,6 +804,15 @@ def test_disagreeing_content_lengths_are_a_502_not_relayed(gateway):
     assert json.loads(body)["error"] == "bad_gateway"
 
 
+@pytest.mark.parametrize("answer", ["huge-length", "huge-head", "unasked-switch"])
+def test_answers_libcurl_reads_differently_from_a_client_are_a_502(gateway, answer):
+    # A length past 64 bits (libcurl reads until close, the client trusts it), a header block over libcurl's
+    # limit, a 101 nobody asked for: each is a broken answer, as nginx says 502, never a 500 or a relayed lie.
+    response, body = _first_then_echo(gateway, "GET", f"/public/{answer}")
+    assert response.status == 502
+    assert json.loads(body)["error"] == "bad_gateway"
+
+
 def test_transfer_coding_besides_chunked_is_a_502_not_relayed(gateway):
     # libcurl removes only the chunking: relayed, the gzip bytes would reach the client as if they were the body.
     answer, body = _first_then_echo(gateway, "GET", "/public/gzip-chunked")

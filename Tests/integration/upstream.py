@@ -12,6 +12,9 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../chunked           a Transfer-Encoding: chunked response of known content (CHUNKED_BODY)
     .../length-and-chunked  CHUNKED_BODY chunked, with a Content-Length: 5 that contradicts it
     .../two-lengths       Content-Length: 5 and Content-Length: 10, then 10 bytes
+    .../huge-length       a Content-Length too large for 64 bits, 5 bytes, then the connection closes
+    .../huge-head         a 200 whose header block is over libcurl's 100 KiB limit
+    .../unasked-switch    101 Switching Protocols although the request offered no Upgrade, then raw bytes
     .../upload            reads the request body in pieces; answers its length and sha256
     .../hop               a response carrying hop-by-hop header fields
     .../redirect          302 with a Location (must not be followed)
@@ -211,6 +214,22 @@ class _Handler(BaseHTTPRequestHandler):
             self._head([("Content-Type", "text/plain"), ("Transfer-Encoding", "gzip, chunked")])
             self._write_chunk(gzip.compress(GZIP_PLAIN))
             self.wfile.write(b"0\r\n\r\n")
+            return
+        if last == "huge-length":
+            # A length past 64 bits: libcurl ignores it and reads until close; a client would trust it.
+            self._head([("Content-Type", "text/plain"), ("Content-Length", "9" * 23), ("Connection", "close")])
+            self.wfile.write(b"hello")
+            return
+        if last == "huge-head":
+            # A header block over libcurl's 100 KiB limit (CURL_MAX_HTTP_HEADER).
+            self._head([("X-Big", "b" * 200_000), ("Content-Length", "2")])
+            self.wfile.write(b"ok")
+            return
+        if last == "unasked-switch":
+            # 101 Switching Protocols to a request that offered no Upgrade, then bytes of "the other protocol".
+            self._head([("Upgrade", "websocket"), ("Connection", "Upgrade")], status=101)
+            self.wfile.write(b"\x81\x05hello")
+            self.close_connection = True
             return
         if last == "length-and-chunked":
             # Both framings: the chunked one wins (RFC 9112 section 6.3); the length is a lie.

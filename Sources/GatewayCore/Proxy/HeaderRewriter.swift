@@ -151,8 +151,11 @@ public struct HeaderRewriter: Sendable {
                 // libcurl takes the last of two different lengths; a client may take the first and read the rest
                 // as the next answer. Repeats of one number are one length (RFC 9110 section 8.6); anything else
                 // is a broken answer (502), as nginx treats it.
+                // A length too large for a 64-bit number is one libcurl ignores (reading until close) while the client
+                // would trust it.
                 FieldValueList.forEachElement(of: value) { element in
                     if !element.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+                        || Int64(element) == nil
                         || (contentLength.map { $0 != element } ?? false)
                     {
                         lengthIsBroken = true

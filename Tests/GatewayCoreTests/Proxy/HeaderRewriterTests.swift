@@ -273,6 +273,8 @@ final class HeaderRewriterTests: XCTestCase {
         XCTAssertNil(clientHead([("Content-Length", "5"), ("Content-Length", "10")]))
         XCTAssertNil(clientHead([("Content-Length", "5, 10")]))
         XCTAssertNil(clientHead([("Content-Length", "-1")]))
+        XCTAssertNil(clientHead([("Content-Length", "99999999999999999999999")]), "libcurl ignores a length past 64 bits")
+        XCTAssertNotNil(clientHead([("Content-Length", "9223372036854775807")]))
         let repeated = try XCTUnwrap(clientHead([("Content-Length", "5, 5"), ("content-length", "5")]))
         XCTAssertEqual(repeated.fields["Content-Length"], ["5"])
         XCTAssertEqual(repeated.framing, .contentLength)
