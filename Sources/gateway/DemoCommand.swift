@@ -49,6 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
         let once = self.once
         let walkthrough = DemoWalkthrough(config: config, keepsRunning: !once)
         let group = ServiceGroupBox()
+        OpenFileLimit.raise(logger: logger)
         let gateway = GatewayService(config: config, configPath: options.config, logger: logger) { _ in
             Task {
                 await walkthrough.run()

@@ -23,6 +23,7 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let config = try loadOrExit(options.config)
         let logger = bootstrapLogging(level: logLevel ?? config.log.level)
+        OpenFileLimit.raise(logger: logger)
         let service = GatewayService(config: config, configPath: options.config, logger: logger)
         let group = ServiceGroup(
             services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -57,7 +57,7 @@ class Gateway:
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
                 [GATEWAY_BIN, "serve", "--config", str(self.config), *getattr(self, "extra_args", [])],
-                stdout=out, stderr=err, env=getattr(self, "env", None))
+                stdout=out, stderr=err, env=getattr(self, "env", None), preexec_fn=getattr(self, "preexec", None))
 
         wait_until_listening(self.process, self.port, "gateway", details=self.stderr, stop=self.stop)
         # The admin listener binds after the public one: a test that scrapes /metrics first must not race it.
