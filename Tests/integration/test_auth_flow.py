@@ -194,6 +194,17 @@ def test_repeated_form_parameter_is_invalid_request(gateway):
         b"grant_type=refresh_token&refresh_token=a&refresh_token=b",
     )
     assert status == 400 and json.loads(data)["error"] == "invalid_request"
+    assert "refresh_token must not appear more than once" in json.loads(data)["error_description"]
+
+
+@pytest.mark.parametrize("body", [
+    b'{"code":"openid:first","code":"openid:second"}',
+    b'{"code":"openid:\xff\xfe"}',
+], ids=["repeated-name", "not-utf8"])
+def test_login_body_that_says_two_things_or_is_not_utf8_is_invalid_request(gateway, body):
+    # Before, the last repeated name won silently and invalid UTF-8 became U+FFFD on its way to WeChat.
+    status, _, data = gateway.request("POST", "/auth/login", {"Content-Type": "application/json"}, body)
+    assert status == 400 and json.loads(data)["error"] == "invalid_request"
 
 
 def test_token_endpoint_answers_carry_no_store(gateway):

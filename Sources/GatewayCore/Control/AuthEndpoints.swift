@@ -71,9 +71,9 @@ public final class AuthEndpoints: ControlEndpoints {
 
     private func login(_ request: ControlRequest) async -> ControlResponse {
         let form: FormBody
-        switch FormBody.parse(request.body, headers: request.headers) {
+        switch Self.parameters(of: request) {
         case .success(let parsed): form = parsed
-        case .failure: return Self.oauthError(.badRequest, "invalid_request", "the body must be a JSON object")
+        case .failure(let refusal): return refusal.response
         }
         guard let code = form["code"], !code.isEmpty else {
             return Self.oauthError(.badRequest, "invalid_request", "code is required")
@@ -116,8 +116,10 @@ public final class AuthEndpoints: ControlEndpoints {
     }
 
     private func refresh(_ request: ControlRequest) async -> ControlResponse {
-        guard case .success(let form) = FormBody.parse(request.body, headers: request.headers) else {
-            return Self.oauthError(.badRequest, "invalid_request", "the body must be form-encoded or a JSON object")
+        let form: FormBody
+        switch Self.parameters(of: request) {
+        case .success(let parsed): form = parsed
+        case .failure(let refusal): return refusal.response
         }
         guard let grant = form["grant_type"] else {
             return Self.oauthError(.badRequest, "invalid_request", "grant_type is required")
@@ -159,9 +161,12 @@ public final class AuthEndpoints: ControlEndpoints {
 
     /// RFC 7009: always 200, whether or not the token was known, so the endpoint reveals nothing.
     private func revoke(_ request: ControlRequest) async -> ControlResponse {
-        guard case .success(let form) = FormBody.parse(request.body, headers: request.headers),
-            let token = form["token"], !token.isEmpty
-        else {
+        let form: FormBody
+        switch Self.parameters(of: request) {
+        case .success(let parsed): form = parsed
+        case .failure(let refusal): return refusal.response
+        }
+        guard let token = form["token"], !token.isEmpty else {
             return Self.oauthError(.badRequest, "invalid_request", "token is required")
         }
         let now = Date()
@@ -211,9 +216,12 @@ public final class AuthEndpoints: ControlEndpoints {
         case .success(let verified): claims = verified
         case .failure(let refusal): return refusal.response
         }
-        guard case .success(let form) = FormBody.parse(request.body, headers: request.headers),
-            let encryptedData = form["encryptedData"], let iv = form["iv"]
-        else {
+        let form: FormBody
+        switch Self.parameters(of: request) {
+        case .success(let parsed): form = parsed
+        case .failure(let refusal): return refusal.response
+        }
+        guard let encryptedData = form["encryptedData"], let iv = form["iv"] else {
             return Self.oauthError(.badRequest, "invalid_request", "encryptedData and iv are required")
         }
         guard let appid = claims.appid else {
@@ -249,9 +257,12 @@ public final class AuthEndpoints: ControlEndpoints {
         case .success(let verified): claims = verified
         case .failure(let refusal): return refusal.response
         }
-        guard case .success(let form) = FormBody.parse(request.body, headers: request.headers),
-            let code = form["code"], !code.isEmpty, code.utf8.count <= 512
-        else {
+        let form: FormBody
+        switch Self.parameters(of: request) {
+        case .success(let parsed): form = parsed
+        case .failure(let refusal): return refusal.response
+        }
+        guard let code = form["code"], !code.isEmpty, code.utf8.count <= 512 else {
             return Self.oauthError(.badRequest, "invalid_request", "code is required")
         }
         // A phone code belongs to the mini-program that issued it; resolving it with another app's
@@ -387,6 +398,13 @@ public final class AuthEndpoints: ControlEndpoints {
                 "the gateway's WeChat app is misconfigured")
         default:
             return oauthError(.badGateway, "temporarily_unavailable", "WeChat answered unexpectedly")
+        }
+    }
+
+    /// The body's parameters, or the `invalid_request` answer that says what is wrong with it.
+    private static func parameters(of request: ControlRequest) -> Result<FormBody, Refusal> {
+        FormBody.parse(request.body, headers: request.headers).mapError { failure in
+            Refusal(response: oauthError(.badRequest, "invalid_request", failure.description))
         }
     }
 

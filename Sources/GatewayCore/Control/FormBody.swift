@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Tokens
 
 /// The parameters of a token-endpoint request, from `application/x-www-form-urlencoded` (what RFC 6749
 /// and RFC 7009 specify) or from a JSON object (what mini-program front ends tend to send).
@@ -17,54 +18,60 @@ public struct FormBody: Sendable, Equatable {
         case notJSONObject
         case repeatedParameter(String)
         case unsupportedContentType
+        case badEncoding
+
+        /// The `error_description` of the endpoint's `invalid_request`.
+        public var description: String {
+            switch self {
+            case .notJSONObject: return "the body must be one JSON object, each name once"
+            case .repeatedParameter(let name): return "\(name) must not appear more than once"
+            case .unsupportedContentType: return "the body must be application/json or application/x-www-form-urlencoded"
+            case .badEncoding: return "the body must be UTF-8, and a form's %-escapes must decode to UTF-8"
+            }
+        }
     }
 
     /// Parses by `Content-Type`; a missing type is tried as JSON, then as a form.
     public static func parse(_ body: ByteBuffer, headers: HTTPHeaders) -> Result<FormBody, Failure> {
         let type = headers[canonicalForm: "content-type"].first?.lowercased() ?? ""
-        let text = String(buffer: body)
+        let bytes = Array(body.readableBytesView)
         if type.hasPrefix("application/json") {
-            return json(text)
+            return json(bytes)
         }
         if type.hasPrefix("application/x-www-form-urlencoded") {
-            return form(text)
+            return form(bytes)
         }
         if type.isEmpty {
-            if case .success(let parsed) = json(text) { return .success(parsed) }
-            return form(text)
+            if case .success(let parsed) = json(bytes) { return .success(parsed) }
+            return form(bytes)
         }
         return .failure(.unsupportedContentType)
     }
 
-    static func json(_ text: String) -> Result<FormBody, Failure> {
-        guard !text.isEmpty, let data = text.data(using: .utf8),
-            let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
-        else { return text.isEmpty ? .success(FormBody(fields: [:])) : .failure(.notJSONObject) }
-        var fields: [String: String] = [:]
-        for (key, value) in object {
-            switch value {
-            case let string as String: fields[key] = string
-            case let number as NSNumber: fields[key] = number.stringValue
-            default: continue
-            }
-        }
+    /// RFC 6749 section 3.2's "parameters must not be repeated" holds for JSON names too.
+    static func json(_ bytes: [UInt8]) -> Result<FormBody, Failure> {
+        if bytes.isEmpty { return .success(FormBody(fields: [:])) }
+        guard let fields = JSONFields.parse(bytes) else { return .failure(.notJSONObject) }
         return .success(FormBody(fields: fields))
     }
 
     /// RFC 6749 section 3.2: parameters must not be repeated.
-    static func form(_ text: String) -> Result<FormBody, Failure> {
+    static func form(_ bytes: [UInt8]) -> Result<FormBody, Failure> {
+        guard let text = String(validating: bytes, as: UTF8.self) else { return .failure(.badEncoding) }
         var fields: [String: String] = [:]
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = decode(parts[0])
-            let value = parts.count > 1 ? decode(parts[1]) : ""
+            // A `%` escape that is not UTF-8 (or not an escape) would otherwise reach WeChat or the store as typed.
+            guard let name = decode(parts[0]), let value = parts.count > 1 ? decode(parts[1]) : "" else {
+                return .failure(.badEncoding)
+            }
             if fields[name] != nil { return .failure(.repeatedParameter(name)) }
             fields[name] = value
         }
         return .success(FormBody(fields: fields))
     }
 
-    private static func decode(_ text: Substring) -> String {
-        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+    private static func decode(_ text: Substring) -> String? {
+        text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 }

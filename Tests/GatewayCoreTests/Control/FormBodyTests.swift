@@ -42,6 +42,7 @@ final class FormBodyTests: XCTestCase {
             contentType: "application/json").get()
         XCTAssertEqual(form["code"], "081abc+/=", "a '+' in JSON is a '+', not a space")
         XCTAssertEqual(form["n"], "42")
+        XCTAssertEqual(try parse(#"{"x":1.5,"y":-3}"#, contentType: "application/json").get(), FormBody(fields: ["x": "1.5", "y": "-3"]))
         XCTAssertNil(form["nested"])
         XCTAssertNil(form["list"])
         XCTAssertNil(form["none"])
@@ -51,6 +52,29 @@ final class FormBodyTests: XCTestCase {
         for body in ["[1,2]", "\"code\"", "{not json", "42"] {
             XCTAssertEqual(parse(body, contentType: "application/json"), .failure(.notJSONObject), body)
         }
+    }
+
+    func testRepeatedJSONNameIsRefused() {
+        // JSONSerialization let the last `code` win silently; RFC 6749 section 3.2 says a parameter appears once.
+        XCTAssertEqual(parse(#"{"code":"a","code":"b"}"#, contentType: "application/json"), .failure(.notJSONObject))
+    }
+
+    func testBodiesThatAreNotUTF8AreRefusedNotRepaired() {
+        var json = HTTPHeaders()
+        json.add(name: "Content-Type", value: "application/json")
+        XCTAssertEqual(FormBody.parse(ByteBuffer(bytes: Array(#"{"code":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)),
+            headers: json), .failure(.notJSONObject))
+        var form = HTTPHeaders()
+        form.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        XCTAssertEqual(FormBody.parse(ByteBuffer(bytes: Array("code=".utf8) + [0xFF]), headers: form), .failure(.badEncoding))
+        XCTAssertEqual(parse("code=%FF", contentType: "application/x-www-form-urlencoded"), .failure(.badEncoding))
+        XCTAssertEqual(parse("code=100%", contentType: "application/x-www-form-urlencoded"), .failure(.badEncoding))
+        XCTAssertEqual(try parse("code=%E4%BD%A0", contentType: "application/x-www-form-urlencoded").get()["code"], "\u{4F60}")
+    }
+
+    func testFailuresSayWhatIsWrong() {
+        XCTAssertEqual(FormBody.Failure.repeatedParameter("code").description, "code must not appear more than once")
+        XCTAssertTrue(FormBody.Failure.unsupportedContentType.description.contains("application/json"))
     }
 
     func testEmptyBodyHasNoFields() throws {
