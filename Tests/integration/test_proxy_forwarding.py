@@ -689,6 +689,17 @@ def test_host_that_no_uri_could_carry_is_400_and_not_forwarded(gateway, upstream
     assert all(marker not in r["target"] for up in upstreams for r in up.requests)
 
 
+def test_http_1_0_request_with_a_transfer_encoding_is_400_and_closed(gateway, upstreams):
+    # RFC 9112 section 6.1: the framing of such a message is faulty; nginx answers 400 too.
+    marker = unique("old-chunked")
+    raw = (b"POST /strip/" + marker.encode() + b" HTTP/1.0\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+           b"3\r\nabc\r\n0\r\n\r\n")
+    head, closed = send_raw_expecting_close(gateway.port, raw)
+    assert head.startswith(b"HTTP/1.0 400"), head[:300]
+    assert closed
+    assert all(marker not in r["target"] for up in upstreams for r in up.requests)
+
+
 @pytest.mark.parametrize("coding", [b"gzip, chunked", b"gzip\r\nTransfer-Encoding: chunked", b"deflate,chunked"],
                          ids=["gzip-chunked", "two-lines", "deflate"])
 def test_transfer_coding_other_than_chunked_is_501_and_not_forwarded(gateway, upstreams, coding):

@@ -250,7 +250,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if let host = fields.host, !HostField.isValid(host) {
             return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
-        // RFC 9112 section 6.1: a transfer coding we do not implement is a 501, as nginx answers.
+        // RFC 9112 section 6.1: an HTTP/1.0 message with a Transfer-Encoding has faulty framing (an HTTP/1.0
+        // hop before us could not have known chunking), 400 as nginx answers; a coding we do not implement is a 501.
+        if fields.hasTransferCoding && head.version.major == 1 && head.version.minor == 0 {
+            return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
+        }
         if fields.hasUnsupportedTransferCoding {
             return answerLocally(.unsupportedTransferCoding, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
         }
