@@ -192,6 +192,13 @@ def test_dot_segment_paths_are_rejected(gateway, upstreams, target):
                for up in upstreams for r in up.requests_to("/public/"))
 
 
+def test_encoded_nul_in_the_path_is_rejected(gateway, upstreams):
+    # nginx answers 400 too: an upstream in C, or one handing the decoded path to the file system, stops at the NUL.
+    status, _, body = gateway.request("GET", "/public/report.pdf%00.jpg")
+    assert status == 400 and json.loads(body)["error"] == "invalid_request_target"
+    assert not any("%00" in r["target"] for up in upstreams for r in up.requests)
+
+
 def test_dot_segments_in_the_query_are_not_path_traversal(gateway):
     status, _, echo = gateway.get_json("/public/x?path=../private/y")
     assert status == 200

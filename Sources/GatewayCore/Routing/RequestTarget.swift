@@ -5,7 +5,7 @@ import Foundation
 /// Routing decides authentication, so a path that an upstream would resolve differently from us is
 /// refused: `/public/../private` must not be matched against `/public/` and then normalised by the
 /// upstream into `/private`. Dot segments, also percent-encoded (`%2e`), and anything that is not
-/// origin-form (RFC 9112 section 3.2.1) are rejected; the rest is forwarded byte for byte.
+/// origin-form (RFC 9112 section 3.2.1) are rejected, as is `%00` in the path; the rest is forwarded byte for byte.
 public struct RequestTarget: Sendable, Equatable {
     public let path: Substring
     /// Including the leading `?`, or empty.
@@ -17,7 +17,8 @@ public struct RequestTarget: Sendable, Equatable {
         let queryStart = uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
         path = uri[..<queryStart]
         query = uri[queryStart...]
-        guard !path.utf8.contains(UInt8(ascii: "#")), !Self.hasDotSegment(path), !Self.hasForbiddenByte(uri)
+        guard !path.utf8.contains(UInt8(ascii: "#")), !Self.hasDotSegment(path), !Self.hasForbiddenByte(uri),
+            !Self.hasEncodedNUL(path)
         else { return nil }
     }
 
@@ -37,6 +38,17 @@ public struct RequestTarget: Sendable, Equatable {
         // Control characters, spaces and backslashes are never valid in a request-target, and some
         // servers treat a backslash as a slash.
         text.utf8.contains { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }
+    }
+
+    /// `%00` in the path: an upstream in C, or one that hands the decoded path to the file system, ends the path
+    /// there (`/files/a.pdf%00.jpg`); nginx refuses it with 400 as well.
+    private static func hasEncodedNUL(_ path: Substring) -> Bool {
+        var utf8 = path.utf8[...]
+        while let percent = utf8.firstIndex(of: UInt8(ascii: "%")) {
+            utf8 = utf8[utf8.index(after: percent)...]
+            if utf8.starts(with: "00".utf8) { return true }
+        }
+        return false
     }
 
     private static func hasDotSegment(_ path: Substring) -> Bool {

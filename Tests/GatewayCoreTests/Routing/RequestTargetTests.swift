@@ -71,6 +71,14 @@ final class RequestTargetTests: XCTestCase {
         XCTAssertNil(RequestTarget("/api/x?q=a b"))
     }
 
+    func testEncodedNULInThePathIsRejected() throws {
+        // nginx refuses it too: an upstream in C ends the decoded path there (`a.pdf%00.jpg` is `a.pdf`).
+        XCTAssertNil(RequestTarget("/files/a.pdf%00.jpg"))
+        XCTAssertNil(RequestTarget("/files/%00"))
+        XCTAssertEqual(try XCTUnwrap(RequestTarget("/files/%2500")).path, "/files/%2500", "an encoded % followed by 00")
+        XCTAssertEqual(try XCTUnwrap(RequestTarget("/files/100%?q=%00")).query, "?q=%00", "the query is the upstream's")
+    }
+
     func testFragmentInPathIsRejected() {
         XCTAssertNil(RequestTarget("/api/x#frag"))
     }
