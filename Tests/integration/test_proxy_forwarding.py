@@ -199,6 +199,23 @@ def test_encoded_nul_in_the_path_is_rejected(gateway, upstreams):
     assert not any("%00" in r["target"] for up in upstreams for r in up.requests)
 
 
+def test_every_answer_is_dated_once(gateway):
+    # RFC 9110 section 6.6.1: the gateway dates its own answers and adds a Date an upstream left out, as nginx does;
+    # an upstream's own Date is passed on, not doubled.
+    for method, target, status in [("GET", "/public/undated", 200), ("GET", "/public/echo", 200),
+                                   ("GET", "/nowhere", 404), ("GET", "/api/x", 401), ("POST", "/auth/login", 400)]:
+        got, answer_headers, _ = gateway.request(method, target, {"Content-Type": "application/json"}, b"{}")
+        assert got == status, target
+        dates = headers_named(answer_headers, "Date")
+        assert len(dates) == 1 and dates[0].endswith(" GMT"), (target, dates)
+    admin = http.client.HTTPConnection("127.0.0.1", gateway.admin_port, timeout=10)
+    try:
+        admin.request("GET", "/healthz")
+        assert len(admin.getresponse().headers.get_all("Date")) == 1
+    finally:
+        admin.close()
+
+
 def test_dot_segments_in_the_query_are_not_path_traversal(gateway):
     status, _, echo = gateway.get_json("/public/x?path=../private/y")
     assert status == 200

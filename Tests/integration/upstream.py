@@ -12,6 +12,7 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../chunked           a Transfer-Encoding: chunked response of known content (CHUNKED_BODY)
     .../length-and-chunked  CHUNKED_BODY chunked, with a Content-Length: 5 that contradicts it
     .../two-lengths       Content-Length: 5 and Content-Length: 10, then 10 bytes
+    .../undated           a 200 without a Date field
     .../huge-length       a Content-Length too large for 64 bits, 5 bytes, then the connection closes
     .../huge-head         a 200 whose header block is over libcurl's 100 KiB limit
     .../unasked-switch    101 Switching Protocols although the request offered no Upgrade, then raw bytes
@@ -214,6 +215,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._head([("Content-Type", "text/plain"), ("Transfer-Encoding", "gzip, chunked")])
             self._write_chunk(gzip.compress(GZIP_PLAIN))
             self.wfile.write(b"0\r\n\r\n")
+            return
+        if last == "undated":
+            # An upstream without a clock: no Date field (send_response would add one).
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 7\r\n\r\nundated")
             return
         if last == "huge-length":
             # A length past 64 bits: libcurl ignores it and reads until close; a client would trust it.

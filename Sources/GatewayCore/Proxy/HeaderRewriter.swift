@@ -144,8 +144,10 @@ public struct HeaderRewriter: Sendable {
         var isChunked = false
         var contentLength: Substring?
         var lengthIsBroken = false
+        var hasDate = false
         for (name, value) in upstream {
             switch name.utf8.count {
+            case 4 where ASCIICase.equals(name, "date"): hasDate = true
             case 10 where ASCIICase.equals(name, "connection"): Self.appendNames(listedIn: value, to: &connectionNamed)
             case 14 where ASCIICase.equals(name, "content-length"):
                 // libcurl takes the last of two different lengths; a client may take the first and read the rest
@@ -200,6 +202,8 @@ public struct HeaderRewriter: Sendable {
             hasContentLength = true
         }
         if !sawRequestID { head.add(name: "X-Request-Id", value: requestID) }
+        // RFC 9110 section 6.6.1: a proxy adds the Date an upstream without a clock left out, as nginx does.
+        if !hasDate { head.add(name: "Date", value: HTTPDate.now()) }
         let framing = ResponseFraming(status: status, hasContentLength: hasContentLength, version: version)
         if framing == .chunked { head.add(name: "Transfer-Encoding", value: "chunked") }
         // A HEAD answer has no body to delimit, so it needs no close to end one.

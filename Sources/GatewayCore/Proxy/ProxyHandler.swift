@@ -643,6 +643,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     @discardableResult
     private func writeAnswer(_ head: inout ResponseHeadWriter, body: String, isHeadRequest: Bool) -> Int {
         guard let context else { return 0 }
+        // RFC 9110 section 6.6.1: an origin server with a clock dates its answers.
+        head.add(name: "Date", value: HTTPDate.now())
         var bytes = head.finish()
         let sent = isHeadRequest ? 0 : bytes.writeString(body)
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)

@@ -75,6 +75,7 @@ final class AdminRequestHandler: ChannelInboundHandler {
         guard context.channel.isActive else { return }
         var headers = HTTPHeaders([("Content-Type", contentType), ("Content-Length", String(body.readableBytes))])
         headers.add(name: "Cache-Control", value: "no-store")
+        headers.add(name: "Date", value: HTTPDate.now())
         for (name, value) in extraHeaders { headers.add(name: name, value: value) }
         if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))),

@@ -291,6 +291,13 @@ final class HeaderRewriterTests: XCTestCase {
         XCTAssertNotNil(clientHead([("Transfer-Encoding", "gzip")], status: 304))
     }
 
+    func testResponseKeepsTheUpstreamsDateOrGetsOne() throws {
+        let dated = try XCTUnwrap(clientHead([("date", "Sun, 06 Nov 1994 08:49:37 GMT"), ("Content-Length", "0")]))
+        XCTAssertEqual(dated.fields["Date"], ["Sun, 06 Nov 1994 08:49:37 GMT"])
+        let undated = try XCTUnwrap(clientHead([("Content-Length", "0")]))
+        XCTAssertEqual(undated.fields["Date"].count, 1, "RFC 9110 section 6.6.1: the proxy adds one")
+    }
+
     func testResponseKeepsUpstreamsRequestIdWithoutDuplicate() throws {
         let head = try XCTUnwrap(clientHead([("x-request-id", "req-1"), ("Content-Length", "0")]))
 
