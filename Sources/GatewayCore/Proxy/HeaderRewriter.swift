@@ -132,8 +132,8 @@ public struct HeaderRewriter: Sendable {
     /// HTTP/1.0 body without a length) is announced with `Connection: close`.
     ///
     /// Returns nil when a field may not be passed on: a name that is not a token, a value with control characters,
-    /// Content-Length values that disagree or are not numbers, or a Transfer-Encoding other than one `chunked`
-    /// make a broken answer (502), as nginx treats them.
+    /// Content-Length values that disagree or are not 64-bit numbers, or a Transfer-Encoding other than one `chunked`
+    /// make a broken answer (502), as nginx treats them. An answer without `Date` gets one (RFC 9110 section 6.6.1).
     static func writeClientHead(
         status: Int, fields upstream: [(name: String, value: String)], requestID: String, version: HTTPVersion,
         keepAlive: Bool, isHeadRequest: Bool, into head: inout ResponseHeadWriter
@@ -152,9 +152,8 @@ public struct HeaderRewriter: Sendable {
             case 14 where ASCIICase.equals(name, "content-length"):
                 // libcurl takes the last of two different lengths; a client may take the first and read the rest
                 // as the next answer. Repeats of one number are one length (RFC 9110 section 8.6); anything else
-                // is a broken answer (502), as nginx treats it.
-                // A length too large for a 64-bit number is one libcurl ignores (reading until close) while the client
-                // would trust it.
+                // is a broken answer (502), as nginx treats it. So is a length past 64 bits, which libcurl ignores
+                // (reading until close) while the client would trust it.
                 FieldValueList.forEachElement(of: value) { element in
                     if !element.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
                         || Int64(element) == nil
@@ -168,14 +167,18 @@ public struct HeaderRewriter: Sendable {
             case 17 where ASCIICase.equals(name, "transfer-encoding"):
                 // libcurl removes the chunking only; with decoding off it passes any other coding (gzip...) through,
                 // and the client would get coded bytes under our own `chunked` with nothing to say how to decode them.
-                if !isBodyless, isChunked || !ASCIICase.equals(Substring(value).trimmingOptionalWhitespace(), "chunked") {
-                    return nil
+                // Read element by element over all lines, as the request's field is (`RequestHeadFields`).
+                var codingIsBroken = false
+                FieldValueList.forEachElement(of: value) { coding in
+                    codingIsBroken = isChunked || !ASCIICase.equals(coding, "chunked")
+                    isChunked = true
+                    return !codingIsBroken
                 }
-                isChunked = true
+                if codingIsBroken && !isBodyless { return nil }
             default: break
             }
         }
-        if lengthIsBroken && !isChunked { return nil }
+        if lengthIsBroken && !isChunked && !isBodyless { return nil }
         // RFC 9112 section 6.3: with a Transfer-Encoding the Content-Length is wrong by definition, and libcurl
         // delivers the decoded body whatever it said; passing it on would let the client read the rest of this
         // body as the next answer.
