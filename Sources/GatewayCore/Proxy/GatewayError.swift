@@ -38,6 +38,16 @@ public enum GatewayError: Error, Sendable, Equatable {
         }
     }
 
+    /// Whether the connection is closed after this answer even when the request asked to keep it: a request that is
+    /// not valid HTTP, or whose body framing the gateway cannot read, says nothing good about the bytes after it.
+    /// nginx closes after a 400 and a 501 too.
+    public var closesConnection: Bool {
+        switch self {
+        case .malformedRequest, .unsupportedTransferCoding: return true
+        default: return false
+        }
+    }
+
     /// The `error` field of the JSON body, and the access log's error reason.
     public var code: String {
         switch self {

@@ -599,9 +599,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         _ error: GatewayError, head: HTTPRequestHead, log: AccessLogEntry, startedAt: NIODeadline, hasBody: Bool,
         realm: String = "gateway"
     ) {
-        // A request that is not valid HTTP says nothing good about the next one on its connection: closed, as nginx does.
         answerLocally(error, version: head.version, isHeadRequest: head.method == .HEAD,
-            keepAlive: head.isKeepAlive && !hasBody && error != .malformedRequest, log: log, startedAt: startedAt,
+            keepAlive: head.isKeepAlive && !hasBody && !error.closesConnection, log: log, startedAt: startedAt,
             hasBody: hasBody, realm: realm)
     }
 

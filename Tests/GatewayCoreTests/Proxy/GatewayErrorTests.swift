@@ -40,6 +40,16 @@ final class GatewayErrorTests: XCTestCase {
         }
     }
 
+    func testOnlyAnswersToUnreadableRequestsCloseTheConnection() {
+        XCTAssertTrue(GatewayError.malformedRequest.closesConnection)
+        XCTAssertTrue(GatewayError.unsupportedTransferCoding.closesConnection)
+        for kept: GatewayError in [.badRequestTarget, .routeNotFound, .authentication(.missingToken), .headersTooLarge,
+            .upstreamBroken, .upstreamTimeout]
+        {
+            XCTAssertFalse(kept.closesConnection, "\(kept)")
+        }
+    }
+
     func testEveryInvalidTokenReasonIs401() {
         for rejection in everyRejection {
             XCTAssertEqual(GatewayError.authentication(.invalidToken(rejection)).status.code, 401, "\(rejection)")
