@@ -24,7 +24,11 @@ public struct FormBody: Sendable, Equatable {
         public var description: String {
             switch self {
             case .notJSONObject: return "the body must be one JSON object, each name once"
-            case .repeatedParameter(let name): return "\(name) must not appear more than once"
+            case .repeatedParameter(let name):
+                // The name is the client's own text: echoed only when it looks like a parameter name.
+                let echoable = (1...40).contains(name.utf8.count)
+                    && name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0 & 0xDF) }
+                return echoable ? "\(name) must not appear more than once" : "a parameter appears more than once"
             case .unsupportedContentType: return "the body must be application/json or application/x-www-form-urlencoded"
             case .badEncoding: return "the body must be UTF-8, and a form's %-escapes must decode to UTF-8"
             }

@@ -74,6 +74,9 @@ final class FormBodyTests: XCTestCase {
 
     func testFailuresSayWhatIsWrong() {
         XCTAssertEqual(FormBody.Failure.repeatedParameter("code").description, "code must not appear more than once")
+        XCTAssertEqual(FormBody.Failure.repeatedParameter(String(repeating: "x", count: 500)).description,
+            "a parameter appears more than once", "a long client text is not echoed back")
+        XCTAssertEqual(FormBody.Failure.repeatedParameter("a\"b").description, "a parameter appears more than once")
         XCTAssertTrue(FormBody.Failure.unsupportedContentType.description.contains("application/json"))
     }
 
