@@ -165,13 +165,13 @@ function createGatewayClient(options) {
       return coordinator.run('login', loginOnce).then(publicSession)
     },
 
-    request(requestOptions) {
+    async request(requestOptions) {
       const { url, header, success, fail, complete, ...rest } = requestOptions || {}
       const target = answers.resolveURL(baseURL, url)
       return authorized((token) => send('request', { ...rest, url: target, header: answers.withBearer(header, token) }))
     },
 
-    uploadFile(uploadOptions) {
+    async uploadFile(uploadOptions) {
       const { url, header, success, fail, complete, ...rest } = uploadOptions || {}
       const target = answers.resolveURL(baseURL, url)
       return authorized((token) => send('uploadFile', { ...rest, url: target, header: answers.withBearer(header, token) }))

@@ -8,6 +8,7 @@ const assert = require('node:assert/strict')
 const { startGatewayStack } = require('../test-helpers/gateway')
 const { newClient, stored, mark, count, summary, direct, STORAGE_KEY } = require('../test-helpers/fixtures')
 const { GatewayAuthError, GatewayLoginError } = require('..')
+const { waitFor } = require('../test-helpers/processes')
 
 let stack
 test.before(async () => { stack = await startGatewayStack() })
@@ -34,8 +35,17 @@ test('20 concurrent requests answered 401 invalid_token share one refresh and ar
   const spoiled = spoilAccessToken(wx)
   const fresh = newClient(stack, { wx }).gw // picks the spoiled token up from storage
 
+  // The refresh is held until all 20 answers are in: every request has its 401 before any
+  // refresh can finish, so a client that refreshed per request could not get away with it.
+  const request = wx.request
+  const refused = () => wx.calls.filter((c) => c.api === 'request' && c.url.includes('/api/n/') && c.settled).length
+  wx.request = (options) => {
+    if (!options.url.endsWith('/auth/token')) return request(options)
+    waitFor(() => refused() >= 20, { what: '20 answers' }).then(() => request(options))
+  }
   const log = mark(stack, wx)
   const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => fresh.request({ url: `/api/n/${i}` })))
+  wx.request = request
   for (const res of answers) assert.equal(res.statusCode, 200)
   const lines = await log.lines()
   assert.equal(count(lines, 'POST', '/auth/token'), 1, summary(lines).join('\n'))
