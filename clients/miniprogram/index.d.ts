@@ -1,0 +1,146 @@
+// Types for the gateway's mini-program client (CommonJS: `const { createGatewayClient } = require(...)`).
+
+/** The calls the library uses: `wx`, `uni` and `Taro` all have them. */
+export interface MiniProgramPlatform {
+  login(options: { success?(res: { code: string }): void; fail?(err: { errMsg: string }): void }): unknown
+  request(options: RequestOptions & { success?(res: RequestResult): void; fail?(err: { errMsg: string }): void }): unknown
+  uploadFile?(options: UploadFileOptions & { success?(res: UploadFileResult): void; fail?(err: { errMsg: string }): void }): unknown
+  connectSocket?(options: ConnectSocketOptions): SocketTask
+  getStorageSync(key: string): any
+  setStorageSync(key: string, value: any): void
+  removeStorageSync(key: string): void
+}
+
+export interface GatewayClientOptions {
+  /** The gateway's origin, e.g. `https://gw.example.com`. Tokens are only ever sent there. */
+  baseURL: string
+  /** Sent with `/auth/login`; optional when the gateway serves one app. */
+  appid?: string
+  /** `wx`, `uni` or `Taro`. */
+  platform: MiniProgramPlatform
+  /** Storage key of the session. Default `'gateway.session'`. */
+  storageKey?: string
+  /** Seconds before expiry to refresh (at most half the token lifetime). Default 60. */
+  refreshLeeway?: number
+  /** Log in with wx.login when a request finds no session. Default true. */
+  autoLogin?: boolean
+  /** Default timeout (ms) passed to request/uploadFile. */
+  timeout?: number
+  /** Clock in ms since the epoch; for tests. Default `Date.now`. */
+  now?(): number
+}
+
+export interface RequestOptions {
+  /** A path on the gateway (`/api/orders`) or an absolute URL on baseURL. */
+  url: string
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD' | 'OPTIONS' | string
+  data?: string | object | ArrayBuffer
+  header?: Record<string, string>
+  timeout?: number
+  dataType?: string
+  responseType?: 'text' | 'arraybuffer' | string
+  [option: string]: unknown
+}
+
+/** wx.request's success shape, for any HTTP status. */
+export interface RequestResult<T = any> {
+  statusCode: number
+  data: T
+  header: Record<string, string>
+  [field: string]: unknown
+}
+
+export interface UploadFileOptions {
+  url: string
+  filePath: string
+  name: string
+  header?: Record<string, string>
+  formData?: Record<string, string>
+  timeout?: number
+  [option: string]: unknown
+}
+
+/** wx.uploadFile's success shape: `data` is the body as a string. */
+export interface UploadFileResult {
+  statusCode: number
+  data: string
+  [field: string]: unknown
+}
+
+export interface ConnectSocketOptions {
+  /** A path on the gateway (`/ws/chat`); http(s) becomes ws(s). */
+  url: string
+  header?: Record<string, string>
+  protocols?: string[]
+  [option: string]: unknown
+}
+
+/** Whatever the platform's connectSocket returns. */
+export type SocketTask = any
+
+/** What the app may read about the session: never the tokens. */
+export interface SessionInfo {
+  openid: string
+  unionid?: string
+  /** Access-token expiry, ms since the epoch (the client's clock). */
+  expiresAt: number
+}
+
+export interface PhoneNumber {
+  phoneNumber: string
+  purePhoneNumber: string
+  countryCode: string
+}
+
+export interface UserInfoInput {
+  encryptedData: string
+  iv: string
+  rawData?: string
+  signature?: string
+}
+
+export interface GatewayClient {
+  /** wx.login → POST /auth/login → tokens stored. Joins a login already in flight. */
+  login(): Promise<SessionInfo>
+  /** wx.request with the bearer token; resolves for every HTTP status, rejects without an answer. */
+  request<T = any>(options: RequestOptions): Promise<RequestResult<T>>
+  uploadFile(options: UploadFileOptions): Promise<UploadFileResult>
+  /** Resolves with the platform's SocketTask once a valid token is at hand. */
+  connectSocket(options: ConnectSocketOptions): Promise<SocketTask>
+  /** POST /auth/phone with the code from `<button open-type="getPhoneNumber">`. */
+  getPhoneNumber(code: string): Promise<PhoneNumber>
+  /** POST /auth/userinfo: the gateway checks and decrypts wx.getUserInfo's data. */
+  userInfo(input: UserInfoInput): Promise<Record<string, any>>
+  /** Clears the session at once, then POST /auth/logout (or /auth/revoke). Never rejects. */
+  logout(): Promise<{ revoked: boolean }>
+  session(): SessionInfo | null
+}
+
+export declare function createGatewayClient(options: GatewayClientOptions): GatewayClient
+
+export declare class GatewayError extends Error {
+  /** The gateway's `error` code (`invalid_token`, `slow_down`...), or `http_<status>`. */
+  code: string
+  statusCode?: number
+  /** The gateway's request id: find the access-log line with it. */
+  requestId?: string
+  description?: string
+  /** Seconds, from Retry-After. */
+  retryAfter?: number
+}
+
+/** The identity was refused: a second 401, a refused login, `login_required`, `logged_out`. */
+export declare class GatewayAuthError extends GatewayError {}
+
+/** No HTTP answer (connection refused, DNS, TLS, timeout). The session is kept. */
+export declare class GatewayNetworkError extends GatewayError {
+  /** The platform's errMsg, unchanged. */
+  errMsg: string
+  cause?: unknown
+}
+
+/** wx.login gave no code; nothing was sent to the gateway. */
+export declare class GatewayLoginError extends GatewayError {
+  errMsg: string
+  cause?: unknown
+}
