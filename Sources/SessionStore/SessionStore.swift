@@ -62,15 +62,32 @@ public protocol SessionStore: Sendable {
     /// Revoked access tokens that have not expired at `now` (the proxy loads them into memory at start).
     func revokedAccessTokens(now: Date) async throws(SessionStoreError) -> [(jti: String, expiresAt: Date)]
 
+    /// Follows the revocations that every process sharing this store records, until the calling task is
+    /// cancelled: `deliver` gets every unexpired revocation first, then each new one within about a second
+    /// of its commit (PostgreSQL: LISTEN/NOTIFY, with a full reload on every reconnect and a periodic
+    /// reconcile; SQLite: a poll of the revocation feed by sequence number). It never throws: an outage is
+    /// retried until the store is back, and whatever was missed meanwhile is delivered then.
+    func followRevocations(_ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void) async
+
     /// Deletes refresh tokens, families and access-token revocations that expired at or before `now`.
     /// Returns the number of rows deleted. The caller schedules it (for example every few minutes);
-    /// the store starts no timer of its own.
+    /// the store starts no timer of its own. Of several processes purging one store at once, at most one
+    /// does the work; the others return 0.
     @discardableResult
     func purgeExpired(now: Date) async throws(SessionStoreError) -> Int
 
     /// Succeeds when the store can answer a query (`/readyz`).
     func ping() async throws(SessionStoreError)
 
+    /// `false` after an operation found the store unreachable, until one succeeds again. Cheap (no I/O):
+    /// `/auth/login` checks it before it spends a single-use WeChat code on a session it could not store.
+    var isAvailable: Bool { get }
+
     /// Releases the store's resources. Later calls throw `SessionStoreError.closed`.
     func close() async
+}
+
+extension SessionStore {
+    /// An embedded store is there as long as the process is.
+    public var isAvailable: Bool { true }
 }

@@ -1,4 +1,4 @@
-/// Every failure of the session store. Messages name the operation and SQLite's own text; they never
+/// Every failure of the session store. Messages name the operation and the database's own text; they never
 /// contain a refresh token, its hash, a session key or a database password.
 public enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The `[store] url` could not be understood; `reason` says why (the URL itself is not repeated, as it
@@ -6,8 +6,13 @@ public enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertib
     case invalidURL(reason: String)
     /// The URL's scheme is not `sqlite` or `postgres`/`postgresql`.
     case unsupportedScheme(String)
-    /// A PostgreSQL URL was given but this build only has the SQLite store.
-    case postgresNotBuilt
+    /// The store could not be reached or did not answer within `[store] timeout` (PostgreSQL down, the pool
+    /// exhausted). Retryable: the auth endpoints answer 503 with `Retry-After`.
+    case unavailable(operation: String, reason: String)
+    /// PostgreSQL answered with an error. `sqlState` is its SQLSTATE code; `message` its primary text.
+    case postgres(operation: String, sqlState: String, message: String)
+    /// A `[store]` setting could not be used (an unreadable `ca_file`, an unknown `sslmode`).
+    case invalidSetting(key: String, reason: String)
     /// The directory that should hold the SQLite file does not exist (it is not created silently, so a
     /// typo in the path does not start an empty store somewhere else).
     case directoryMissing(path: String)
@@ -26,8 +31,12 @@ public enum SessionStoreError: Error, Sendable, Equatable, CustomStringConvertib
             return "invalid store url: \(reason)"
         case .unsupportedScheme(let scheme):
             return "unsupported store url scheme '\(scheme)' (expected sqlite:// or postgres://)"
-        case .postgresNotBuilt:
-            return "postgres store not built yet: use a sqlite:// store url"
+        case .unavailable(let operation, let reason):
+            return "session store unavailable during \(operation): \(reason)"
+        case .postgres(let operation, let sqlState, let message):
+            return "postgres error \(sqlState) during \(operation): \(message)"
+        case .invalidSetting(let key, let reason):
+            return "store.\(key): \(reason)"
         case .directoryMissing(let path):
             return "store directory does not exist: \(path)"
         case .schemaTooNew(let found, let supported):

@@ -6,7 +6,8 @@ import Foundation
 /// - `sqlite://gateway.db`, `sqlite://data/gateway.db`: a path relative to the current directory;
 /// - `sqlite:///var/lib/gateway/gateway.db`: an absolute path;
 /// - `sqlite::memory:`: a private in-memory database (tests; lost at exit);
-/// - `postgres://user:pass@host:5432/db` (or `postgresql://`): recognised, for the future PostgreSQL store.
+/// - `postgres://user:pass@host:5432/db` (or `postgresql://`), with an optional `?sslmode=` of
+///   `disable`, `prefer` (the default), `require`, `verify-ca` or `verify-full` (libpq's names and meanings).
 ///
 /// `description` hides the PostgreSQL password.
 public enum StoreURL: Sendable, Equatable, CustomStringConvertible {
@@ -109,7 +110,15 @@ public enum StoreURL: Sendable, Equatable, CustomStringConvertible {
         }
         var parameters: [String: String] = [:]
         for item in components.queryItems ?? [] {
-            parameters[item.name] = item.value ?? ""
+            guard item.name == "sslmode" else {
+                throw .invalidURL(reason: "unknown postgres url parameter '\(item.name)' (only sslmode is read)")
+            }
+            let mode = item.value ?? ""
+            guard PostgresSettings.TLSMode(rawValue: mode) != nil else {
+                let names = PostgresSettings.TLSMode.allCases.map(\.rawValue).joined(separator: ", ")
+                throw .invalidURL(reason: "sslmode '\(mode)' is not one of \(names)")
+            }
+            parameters[item.name] = mode
         }
         return PostgresLocation(
             user: components.user?.removingPercentEncoding ?? components.user,

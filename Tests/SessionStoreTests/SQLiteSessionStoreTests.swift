@@ -205,6 +205,29 @@ final class SQLiteSessionStoreTests: XCTestCase {
         await reopened.close()
     }
 
+    func testRevocationsRecordedByAnotherProcessReachTheFollower() async throws {
+        let writer = try openStore()
+        try await writer.recordRevokedAccessToken(jti: "before", expiresAt: Date().addingTimeInterval(900))
+        let reader = try SQLiteSessionStore(path: path, options: .init(revocationPollInterval: .milliseconds(20)))
+        let received = AsyncStream<RevokedAccessToken>.makeStream()
+        let follower = Task {
+            await reader.followRevocations { batch in
+                for revocation in batch { received.continuation.yield(revocation) }
+            }
+        }
+        var iterator = received.stream.makeAsyncIterator()
+        var seen: [String] = []
+        while !seen.contains("before"), let next = await iterator.next() { seen.append(next.jti) }
+        // Written after the follower's first full read: found by the poll of the feed, past its cursor.
+        try await writer.recordRevokedAccessToken(jti: "after", expiresAt: Date().addingTimeInterval(900))
+        while !seen.contains("after"), let next = await iterator.next() { seen.append(next.jti) }
+        XCTAssertEqual(seen, ["before", "after"])
+        follower.cancel()
+        await follower.value
+        await reader.close()
+        await writer.close()
+    }
+
     func testRevokingAnAccessTokenTwiceKeepsTheLaterExpiry() async throws {
         let store = try openStore()
         try await store.recordRevokedAccessToken(jti: "j", expiresAt: now.addingTimeInterval(900))
@@ -323,7 +346,7 @@ final class SQLiteSessionStoreTests: XCTestCase {
     }
 
     func testInMemoryStoreFromURL() async throws {
-        let store = try makeSessionStore(url: "sqlite::memory:")
+        let store = try await makeSessionStore(url: "sqlite::memory:")
         try await store.ping()
         let outcome = try await store.rotate(presentedHash: "x", newHash: "y", newExpiresAt: now, now: now)
         XCTAssertEqual(outcome, .unknown)

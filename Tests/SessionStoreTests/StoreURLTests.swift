@@ -71,10 +71,30 @@ final class StoreURLTests: XCTestCase {
         }
     }
 
-    func testFactoryRefusesPostgresUntilBuilt() {
-        XCTAssertThrowsError(try makeSessionStore(url: "postgres://u:secret@h:5432/db")) { error in
-            XCTAssertEqual(error as? SessionStoreError, .postgresNotBuilt)
-            XCTAssertFalse("\(error)".contains("secret"))
+    func testUnreachablePostgresIsUnavailableWithoutThePassword() async {
+        do {
+            _ = try await makeSessionStore(
+                url: "postgres://u:secret-pw@127.0.0.1:1/db?sslmode=disable",
+                options: SessionStoreOptions(timeout: .seconds(2)))
+            XCTFail("connected to nothing")
+        } catch {
+            guard case .unavailable = error else { return XCTFail("\(error)") }
+            XCTAssertFalse("\(error)".contains("secret-pw"))
+        }
+    }
+
+    func testSSLModeIsOneOfLibpqsNames() throws {
+        for mode in ["disable", "prefer", "require", "verify-ca", "verify-full"] {
+            guard case .postgres(let location) = try StoreURL(parsing: "postgres://h/db?sslmode=\(mode)") else {
+                return XCTFail("not postgres")
+            }
+            XCTAssertEqual(location.parameters["sslmode"], mode)
+        }
+        XCTAssertThrowsError(try StoreURL(parsing: "postgres://h/db?sslmode=allow-anything"))
+        XCTAssertThrowsError(try StoreURL(parsing: "postgres://h/db?sslrootcert=x")) { error in
+            XCTAssertEqual(
+                error as? SessionStoreError,
+                .invalidURL(reason: "unknown postgres url parameter 'sslrootcert' (only sslmode is read)"))
         }
     }
 }

@@ -124,6 +124,8 @@ class AuthGateway(Gateway):
         name: str = "gateway",
         port: int | None = None,
         trusted_proxies: tuple[str, ...] = (),
+        store_url: str | None = None,
+        store_settings: str = "",
     ):
         self.workdir = workdir
         self.simulator = simulator
@@ -167,7 +169,8 @@ class AuthGateway(Gateway):
                 leeway = "30s"
 
                 [store]
-                url = "sqlite://{workdir}/auth.db"
+                url = "{store_url or f'sqlite://{workdir}/auth.db'}"
+                {store_settings}
 
                 [rate_limit]
                 auth_per_minute = {auth_per_minute}

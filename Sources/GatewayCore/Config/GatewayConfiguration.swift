@@ -44,8 +44,8 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if server.listen == server.adminListen {
             issues.append(ConfigIssue(path: "server.admin_listen", message: "must differ from server.listen (admin endpoints are never public)"))
         }
-        if store.url.hasPrefix("postgres") {
-            issues.append(ConfigIssue(path: "store.url", message: "the PostgreSQL store is not available in this build yet; use sqlite://FILE"))
+        if !store.isPostgres, store.caFile != nil {
+            issues.append(ConfigIssue(path: "store.ca_file", message: "only applies to a postgres:// store url"))
         }
         for route in routes {
             for reserved in ["/auth", "/.well-known"]

@@ -93,6 +93,15 @@ public final class AuthEndpoints: ControlEndpoints {
             return Self.oauthError(.badRequest, "invalid_request", "appid is required: several apps are configured")
         }
 
+        // A code spent on a session the store cannot keep is lost to the user: when the store was last seen
+        // down, ask it first and refuse before WeChat is called.
+        if !store.isAvailable {
+            do {
+                try await store.ping()
+            } catch {
+                return storeFailure(error, request)
+            }
+        }
         // A login code is used once: it is never retried, whatever the failure (notes/wechat.md).
         let session: Code2SessionResult
         do {
@@ -148,7 +157,13 @@ public final class AuthEndpoints: ControlEndpoints {
             // RFC 9700 section 4.14.2: a spent token presented again means it was stolen; the family is gone.
             logger.warning("refresh token reuse: session revoked",
                 metadata: ["request_id": "\(request.requestID)", "family": "\(familyID)"])
-            await revokeSessionAccessTokens(familyID)
+            // The family is revoked in the store already; the access tokens' entry is best effort here, as
+            // the answer is a refusal either way.
+            do {
+                try await revokeSessionAccessTokens(familyID)
+            } catch {
+                logger.error("could not record a revoked session", metadata: ["error": "\(error)"])
+            }
             return Self.oauthError(.badRequest, "invalid_grant", "the refresh token was already used; log in again")
         case .expired:
             return Self.oauthError(.badRequest, "invalid_grant", "the refresh token has expired")
@@ -159,7 +174,8 @@ public final class AuthEndpoints: ControlEndpoints {
         }
     }
 
-    /// RFC 7009: always 200, whether or not the token was known, so the endpoint reveals nothing.
+    /// RFC 7009: 200 whether or not the token was known, so the endpoint reveals nothing; 503 when the store
+    /// could not record the revocation (section 2.2.1 allows it), so the caller knows the session did not end.
     private func revoke(_ request: ControlRequest) async -> ControlResponse {
         let form: FormBody
         switch Self.parameters(of: request) {
@@ -170,22 +186,26 @@ public final class AuthEndpoints: ControlEndpoints {
             return Self.oauthError(.badRequest, "invalid_request", "token is required")
         }
         let now = Date()
-        if token.contains(".") {
-            // A JWT access token: stop it at once on this instance, and remember it across restarts.
-            if case .valid(let claims) = verifier.verify(token, now: now) {
-                await revokeAccessToken(claims)
-                if let sid = claims.sessionID {
-                    _ = try? await store.revokeFamily(familyID: sid, now: now)
-                    await revokeSessionAccessTokens(sid)
+        do {
+            if token.contains(".") {
+                // A JWT access token: stop it at once on this instance, and on every instance through the store.
+                if case .valid(let claims) = verifier.verify(token, now: now) {
+                    try await revokeAccessToken(claims)
+                    if let sid = claims.sessionID {
+                        try await store.revokeFamily(familyID: sid, now: now)
+                        try await revokeSessionAccessTokens(sid)
+                    }
+                }
+            } else if token.utf8.count <= 256 {
+                let hash = RefreshTokenHash.of(token)
+                if let family = try await store.family(forRefreshTokenHash: hash),
+                    try await store.revokeByRefreshTokenHash(hash, now: now)
+                {
+                    try await revokeSessionAccessTokens(family.familyID)
                 }
             }
-        } else if token.utf8.count <= 256 {
-            let hash = RefreshTokenHash.of(token)
-            if let family = try? await store.family(forRefreshTokenHash: hash),
-                (try? await store.revokeByRefreshTokenHash(hash, now: now)) == true
-            {
-                await revokeSessionAccessTokens(family.familyID)
-            }
+        } catch {
+            return storeFailure(error, request)
         }
         return ControlResponse.json(.ok, "{}")
     }
@@ -196,14 +216,14 @@ public final class AuthEndpoints: ControlEndpoints {
         case .success(let verified): claims = verified
         case .failure(let refusal): return refusal.response
         }
-        await revokeAccessToken(claims)
-        if let sid = claims.sessionID {
-            do {
+        do {
+            try await revokeAccessToken(claims)
+            if let sid = claims.sessionID {
                 try await store.revokeFamily(familyID: sid, now: Date())
-            } catch {
-                return storeFailure(error, request)
+                try await revokeSessionAccessTokens(sid)
             }
-            await revokeSessionAccessTokens(sid)
+        } catch {
+            return storeFailure(error, request)
         }
         var answer = ControlResponse(status: .noContent, headers: [("Cache-Control", "no-store")])
         answer.openid = claims.subject
@@ -323,30 +343,25 @@ public final class AuthEndpoints: ControlEndpoints {
         }
     }
 
-    private func revokeAccessToken(_ claims: VerifiedClaims) async {
+    /// Refuses the token at once on this instance, then records it in the store, which is what makes every
+    /// other instance refuse it and keeps it refused across restarts. A store failure is thrown: the local
+    /// refusal stands, but the caller must hear that the fleet did not get it.
+    private func revokeAccessToken(_ claims: VerifiedClaims) async throws(SessionStoreError) {
         guard let jti = claims.jti else { return }
         // The verifier accepts a token until exp + leeway; a revocation that ended at exp would let a
         // logged-out token work again for the length of the leeway.
         let refusedUntil = claims.expiresAt.addingTimeInterval(config.tokens.leeway.seconds)
         revocations.revoke(jti: jti, until: refusedUntil)
-        do {
-            try await store.recordRevokedAccessToken(jti: jti, expiresAt: refusedUntil)
-        } catch {
-            logger.error("could not persist a revoked access token", metadata: ["error": "\(error)"])
-        }
+        try await store.recordRevokedAccessToken(jti: jti, expiresAt: refusedUntil)
     }
 
     /// Ends every access token issued in a session, not only the one presented: each lives at most
     /// `access_ttl` (plus leeway), so the session's entry in the revocation list can go after that.
-    private func revokeSessionAccessTokens(_ familyID: String) async {
+    private func revokeSessionAccessTokens(_ familyID: String) async throws(SessionStoreError) {
         let key = AccessTokenVerifier.sessionRevocationKey(familyID)
         let refusedUntil = Date().addingTimeInterval(config.tokens.accessTTL.seconds + config.tokens.leeway.seconds)
         revocations.revoke(jti: key, until: refusedUntil)
-        do {
-            try await store.recordRevokedAccessToken(jti: key, expiresAt: refusedUntil)
-        } catch {
-            logger.error("could not persist a revoked session", metadata: ["error": "\(error)"])
-        }
+        try await store.recordRevokedAccessToken(jti: key, expiresAt: refusedUntil)
     }
 
     private func tokenResponse(for session: SessionRecord, refreshToken: String, refreshExpiresAt: Date, now: Date)
@@ -375,7 +390,10 @@ public final class AuthEndpoints: ControlEndpoints {
 
     private func storeFailure(_ error: SessionStoreError, _ request: ControlRequest) -> ControlResponse {
         logger.error("session store failed", metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
-        return Self.oauthError(.serviceUnavailable, "temporarily_unavailable", "the session store is unavailable")
+        // Nothing was changed that the client must know about (or the change was refused whole), so the
+        // same request is safe to send again once the store is back.
+        return Self.oauthError(.serviceUnavailable, "temporarily_unavailable", "the session store is unavailable",
+            extraHeaders: [("Retry-After", "2")])
     }
 
     /// DESIGN.md section 5, "Login errors". Phone-number codes fail the same ways; `renewal` tells the

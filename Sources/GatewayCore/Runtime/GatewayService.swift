@@ -65,14 +65,28 @@ public final class GatewayService: Service, Sendable {
         let config = initial
         let store: any SessionStore
         do {
-            store = try makeSessionStore(url: config.store.url)
+            store = try await makeSessionStore(
+                url: config.store.url, options: config.store.options, logger: logger)
         } catch {
             throw GatewayStartupError("store.url \(config.store): \(error)")
         }
         // Logged-out access tokens stay refused across a restart until they would have expired anyway.
         let revocations = RevocationList()
-        for revoked in try await store.revokedAccessTokens(now: Date()) {
-            revocations.revoke(jti: revoked.jti, until: revoked.expiresAt)
+        do {
+            for revoked in try await store.revokedAccessTokens(now: Date()) {
+                revocations.revoke(jti: revoked.jti, until: revoked.expiresAt)
+            }
+        } catch {
+            await store.close()
+            throw GatewayStartupError("store.url \(config.store): \(error)")
+        }
+        // Revocations made by any instance sharing the store (logout, revoke, refresh-token reuse) reach this
+        // one's list within about a second; the store says how (NOTIFY, or a poll of the feed).
+        let follower = Task {
+            await store.followRevocations { batch in
+                let now = Date()
+                for revoked in batch { revocations.revoke(jti: revoked.jti, until: revoked.expiresAt, now: now) }
+            }
         }
         var curlConfiguration = CurlClientConfiguration()
         curlConfiguration.threads = config.server.curlThreads
@@ -129,6 +143,8 @@ public final class GatewayService: Service, Sendable {
         } catch {
             curl.shutdown()
             try? await group.shutdownGracefully()
+            follower.cancel()
+            await store.close()
             throw GatewayStartupError("cannot listen on \(config.server.listen): \(error)")
         }
         do {
@@ -137,6 +153,8 @@ public final class GatewayService: Service, Sendable {
             try? await listener.close()
             curl.shutdown()
             try? await group.shutdownGracefully()
+            follower.cancel()
+            await store.close()
             throw GatewayStartupError("cannot listen on server.admin_listen \(config.server.adminListen): \(error)")
         }
         let address = listener.localAddress
@@ -149,7 +167,8 @@ public final class GatewayService: Service, Sendable {
 
         let reloads = installReloadHandler(holder: holder, shared: shared, tls: tls)
         let purge = Task {
-            // Expired sessions, tokens and revocations are deleted in the background.
+            // Expired sessions, tokens and revocations are deleted in the background; with a shared store
+            // one instance at a time does it (the store decides), the others find nothing to do.
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(600))
                 let removed = (try? await store.purgeExpired(now: Date())) ?? 0
@@ -166,6 +185,7 @@ public final class GatewayService: Service, Sendable {
         draining.withLockedValue { $0 = true }
         reloads.cancel()
         purge.cancel()
+        follower.cancel()
         try? await listener.close()
         server.connections.drainAll()
         let deadline = ContinuousClock.now + holder.current.config.server.drainTimeout
@@ -180,6 +200,7 @@ public final class GatewayService: Service, Sendable {
         try? await adminListener.close()
         curl.shutdown()
         wechatCurl.shutdown()
+        await follower.value
         await store.close()
         try? await group.shutdownGracefully()
         writer?.stop()

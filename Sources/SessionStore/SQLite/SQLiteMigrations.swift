@@ -4,7 +4,7 @@
 enum SQLiteMigrations {
     static let all: [String] = [
         // 1: sessions, refresh tokens (hashes only), newest session_key per user, revoked access tokens.
-        // Instants are Unix milliseconds (SQLiteTime).
+        // Instants are Unix milliseconds (StoreTime).
         """
         CREATE TABLE wechat_users (
             appid TEXT NOT NULL,
@@ -39,7 +39,17 @@ enum SQLiteMigrations {
             expires_at INTEGER NOT NULL
         ) WITHOUT ROWID;
         CREATE INDEX revoked_access_tokens_expires_at ON revoked_access_tokens (expires_at);
+        """,
+        // 2: the revocation feed other processes sharing the file poll by `seq` (a high-water mark, never a
+        // scan). Revocations made before it existed are found by the first full read of each follower.
         """
+        CREATE TABLE revocation_feed (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            jti TEXT NOT NULL,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX revocation_feed_expires_at ON revocation_feed (expires_at);
+        """,
     ]
 
     /// Brings the database to the newest schema; returns how many migrations this call applied.

@@ -30,7 +30,7 @@ struct SQLiteRow {
     }
 
     func date(_ column: Int32) throws(SessionStoreError) -> Date {
-        SQLiteTime.date(try integer(column))
+        StoreTime.date(try integer(column))
     }
 
     func optionalDate(_ column: Int32) throws(SessionStoreError) -> Date? {

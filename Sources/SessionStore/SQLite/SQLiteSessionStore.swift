@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 
 /// The embedded `SessionStore`: one SQLite file, shareable by several gateway processes on one machine.
+/// A revocation made by one process reaches the others through `followRevocations`, which polls the
+/// `revocation_feed` table by sequence number (`Options.revocationPollInterval`, 250 ms by default).
 ///
 /// - Threads: every SQLite call runs on the store's own serial `DispatchQueue`, never on the caller's
 ///   thread; async methods wait on it through a continuation, so a SwiftNIO event loop is never blocked.
@@ -28,14 +30,21 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         /// How long to wait for another process's write lock before failing with a `.sqlite` busy error.
         public var busyTimeout: Duration
         public var synchronous: Synchronous
+        /// How often `followRevocations` reads the revocation feed for rows other processes added.
+        public var revocationPollInterval: Duration
 
-        public init(busyTimeout: Duration = .seconds(5), synchronous: Synchronous = .normal) {
+        public init(
+            busyTimeout: Duration = .seconds(5), synchronous: Synchronous = .normal,
+            revocationPollInterval: Duration = .milliseconds(250)
+        ) {
             self.busyTimeout = busyTimeout
             self.synchronous = synchronous
+            self.revocationPollInterval = revocationPollInterval
         }
     }
 
     private let queue: DispatchQueue
+    private let pollInterval: Duration
     /// Touched only on `queue` (after `init`), which is what makes the `@unchecked Sendable` sound.
     private var connection: SQLiteConnection?
     /// How many migrations opening this store applied (0 when the file was already current).
@@ -57,6 +66,7 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         try connection.execute("PRAGMA foreign_keys = ON", operation: "enable foreign keys")
         migrationsApplied = try SQLiteMigrations.migrate(connection)
         self.connection = connection
+        pollInterval = options.revocationPollInterval
         queue = DispatchQueue(label: "SessionStore.SQLite")
     }
 
@@ -95,8 +105,8 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
                     """,
                     [
                         .text(record.familyID), .text(openid), unionid.map { .text($0) } ?? .null, .text(appid),
-                        .text(sessionKey), .integer(SQLiteTime.milliseconds(now)),
-                        .integer(SQLiteTime.milliseconds(refreshExpiresAt)),
+                        .text(sessionKey), .integer(StoreTime.milliseconds(now)),
+                        .integer(StoreTime.milliseconds(refreshExpiresAt)),
                     ],
                     operation: "create session"
                 )
@@ -126,7 +136,7 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
                     // guarantee should the lookup and this update ever be separated.
                     let changed = try connection.run(
                         "UPDATE refresh_tokens SET spent_at = ? WHERE hash = ? AND spent_at IS NULL",
-                        [.integer(SQLiteTime.milliseconds(now)), .text(presentedHash)],
+                        [.integer(StoreTime.milliseconds(now)), .text(presentedHash)],
                         operation: "rotate refresh token"
                     )
                     guard changed == 1 else {
@@ -191,14 +201,42 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
 
     public func recordRevokedAccessToken(jti: String, expiresAt: Date) async throws(SessionStoreError) {
         try await perform { (connection) throws(SessionStoreError) -> Void in
-            _ = try connection.run(
-                """
-                INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?)
-                ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)
-                """,
-                [.text(jti), .integer(SQLiteTime.milliseconds(expiresAt))],
-                operation: "revoke access token"
-            )
+            try connection.immediateTransaction(operation: "revoke access token") { () throws(SessionStoreError) in
+                let values: [SQLiteValue] = [.text(jti), .integer(StoreTime.milliseconds(expiresAt))]
+                try connection.run(
+                    """
+                    INSERT INTO revoked_access_tokens (jti, expires_at) VALUES (?, ?)
+                    ON CONFLICT (jti) DO UPDATE SET expires_at = MAX(expires_at, excluded.expires_at)
+                    """,
+                    values,
+                    operation: "revoke access token"
+                )
+                // The feed other processes poll: sequence numbers are handed out under the write lock, so they
+                // commit in order and a reader's high-water mark never skips a row.
+                try connection.run(
+                    "INSERT INTO revocation_feed (jti, expires_at) VALUES (?, ?)", values,
+                    operation: "revoke access token"
+                )
+            }
+        }
+    }
+
+    public func followRevocations(_ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void) async {
+        var cursor: Int64?
+        while !Task.isCancelled {
+            do {
+                let start = cursor
+                let (rows, last) = try await perform {
+                    (connection) throws(SessionStoreError) -> ([RevokedAccessToken], Int64) in
+                    try Self.feed(after: start, now: Date(), connection)
+                }
+                if !rows.isEmpty { deliver(rows) }
+                cursor = last
+            } catch {
+                // A busy or closed file: the next poll tries again; a closed store ends with the task.
+                if case .closed = error { return }
+            }
+            try? await Task.sleep(for: pollInterval)
         }
     }
 
@@ -208,7 +246,7 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         let rows = try await perform { (connection) throws(SessionStoreError) -> [RevokedAccessToken] in
             try connection.query(
                 "SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > ? ORDER BY expires_at",
-                [.integer(SQLiteTime.milliseconds(now))],
+                [.integer(StoreTime.milliseconds(now))],
                 table: "revoked_access_tokens",
                 operation: "list revoked access tokens"
             ) { (row) throws(SessionStoreError) -> RevokedAccessToken in
@@ -221,7 +259,7 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
     @discardableResult
     public func purgeExpired(now: Date) async throws(SessionStoreError) -> Int {
         try await perform { (connection) throws(SessionStoreError) -> Int in
-            let cutoff = SQLiteValue.integer(SQLiteTime.milliseconds(now))
+            let cutoff = SQLiteValue.integer(StoreTime.milliseconds(now))
             return try connection.immediateTransaction(operation: "purge expired") { () throws(SessionStoreError) in
                 // Tokens first and explicitly, so the count includes those the family cascade would remove.
                 // An expired token of a live family goes too: presenting it again is `.unknown` rather than
@@ -239,6 +277,10 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
                 )
                 let revocations = try connection.run(
                     "DELETE FROM revoked_access_tokens WHERE expires_at <= ?", [cutoff], operation: "purge expired"
+                )
+                // The feed is a log of the same revocations, not counted twice.
+                try connection.run(
+                    "DELETE FROM revocation_feed WHERE expires_at <= ?", [cutoff], operation: "purge expired"
                 )
                 return tokens + families + revocations
             }
@@ -315,7 +357,7 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
             """,
             [
                 .text(record.appid), .text(record.openid), record.unionid.map { .text($0) } ?? .null,
-                .text(record.sessionKey), .integer(SQLiteTime.milliseconds(record.createdAt)),
+                .text(record.sessionKey), .integer(StoreTime.milliseconds(record.createdAt)),
             ],
             operation: "store session key"
         )
@@ -331,8 +373,8 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         try connection.run(
             "INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at, spent_at) VALUES (?, ?, ?, ?, NULL)",
             [
-                .text(hash), .text(familyID), .integer(SQLiteTime.milliseconds(issuedAt)),
-                .integer(SQLiteTime.milliseconds(expiresAt)),
+                .text(hash), .text(familyID), .integer(StoreTime.milliseconds(issuedAt)),
+                .integer(StoreTime.milliseconds(expiresAt)),
             ],
             operation: "store refresh token"
         )
@@ -348,7 +390,7 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         // ago to the winner of a race with a replayed token: `rotate` checks the family first.
         try connection.run(
             "UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
-            [.integer(SQLiteTime.milliseconds(now)), .text(familyID)],
+            [.integer(StoreTime.milliseconds(now)), .text(familyID)],
             operation: "revoke session"
         ) > 0
     }
@@ -376,6 +418,34 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
             )
             return (token, try family(row, from: 5))
         }.first
+    }
+
+    /// The first call (`after == nil`) reads every unexpired revocation and the feed's end; later calls read
+    /// only rows past the cursor, an index range on the primary key however long the feed is.
+    private static func feed(
+        after cursor: Int64?, now: Date, _ connection: SQLiteConnection
+    ) throws(SessionStoreError) -> ([RevokedAccessToken], Int64) {
+        guard let cursor else {
+            let end = try connection.query(
+                "SELECT COALESCE(MAX(seq), 0) FROM revocation_feed", [], table: "revocation_feed",
+                operation: "follow revocations"
+            ) { (row) throws(SessionStoreError) -> Int64 in try row.integer(0) }.first ?? 0
+            let all = try connection.query(
+                "SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > ?",
+                [.integer(StoreTime.milliseconds(now))], table: "revoked_access_tokens",
+                operation: "follow revocations"
+            ) { (row) throws(SessionStoreError) -> RevokedAccessToken in
+                RevokedAccessToken(jti: try row.text(0), expiresAt: try row.date(1))
+            }
+            return (all, end)
+        }
+        let rows = try connection.query(
+            "SELECT seq, jti, expires_at FROM revocation_feed WHERE seq > ? ORDER BY seq LIMIT 10000",
+            [.integer(cursor)], table: "revocation_feed", operation: "follow revocations"
+        ) { (row) throws(SessionStoreError) -> (Int64, RevokedAccessToken) in
+            (try row.integer(0), RevokedAccessToken(jti: try row.text(1), expiresAt: try row.date(2)))
+        }
+        return (rows.map(\.1), rows.last?.0 ?? cursor)
     }
 
     private static func family(_ row: SQLiteRow, from first: Int32) throws(SessionStoreError) -> SessionRecord {

@@ -1,8 +1,8 @@
 import Foundation
 
 /// Instants are stored as integer Unix milliseconds: exact comparisons in SQL, readable with
-/// `datetime(x / 1000, 'unixepoch')`, and the same representation a PostgreSQL `bigint` column would use.
-enum SQLiteTime {
+/// `datetime(x / 1000, 'unixepoch')`, and the same in the PostgreSQL store's `bigint` columns.
+enum StoreTime {
     static func milliseconds(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1000).rounded())
     }

@@ -1,0 +1,150 @@
+"""A real PostgreSQL server for the tests: Debian's `postgresql` package, run as an unprivileged user in a
+temporary directory on a free loopback port, with password (SCRAM) authentication over TCP.
+
+PostgreSQL refuses to run as root, so when the tests run as root (CI) every server command runs through
+`runuser -u postgres` (the account Debian's package creates; created here if missing).
+
+As a library (pytest fixtures):
+    pg = PostgresServer(tmp_dir).start(); url = pg.create_database("fleet1"); pg.stop(); pg.start()
+
+As a command, for test runners that need a database in the environment:
+    python3 Tests/integration/postgres_server.py run -- swift test --skip-build
+starts a server, creates a database, exports GATEWAY_TEST_POSTGRES_URL, runs the command, stops the server
+and exits with the command's status.
+"""
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+
+USER = "gateway"
+PASSWORD = "pg-test-" + uuid.uuid4().hex[:12]
+
+
+def _bin_dir() -> str:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), key=lambda p: int(p.split("/")[4]))
+    if not found:
+        raise RuntimeError("PostgreSQL server binaries not found under /usr/lib/postgresql/*/bin "
+                           "(apt-get install postgresql)")
+    return os.path.dirname(found[-1])
+
+
+def _free_port() -> int:
+    try:
+        from conftest import free_port  # the suite's never-twice port picker, when under pytest
+        return free_port()
+    except ImportError:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+
+class PostgresServer:
+    def __init__(self, base_dir=None, fsync: bool = False):
+        self.bin = _bin_dir()
+        # As root the server runs as another user, who must be able to reach the directory: pytest's own
+        # temporary directories are private to root, so the server gets its own under /tmp then.
+        if base_dir is None or os.geteuid() == 0:
+            base_dir = tempfile.mkdtemp(prefix="gateway-pg-")
+        self.base = str(base_dir)
+        self.data = os.path.join(self.base, "data")
+        self.log = os.path.join(self.base, "postgres.log")
+        self.port = _free_port()
+        self.fsync = fsync
+        self.password = PASSWORD
+        self._initialised = False
+        self._as_user = None
+        if os.geteuid() == 0:
+            self._as_user = "postgres"
+            try:
+                pwd.getpwnam(self._as_user)
+            except KeyError:
+                subprocess.run(["useradd", "--system", "--no-create-home", self._as_user], check=True)
+            os.makedirs(self.base, exist_ok=True)
+            shutil.chown(self.base, self._as_user)
+            os.chmod(self.base, 0o700)
+
+    def _run(self, args, **kwargs):
+        command = [os.path.join(self.bin, args[0]), *args[1:]]
+        if self._as_user:
+            command = ["runuser", "-u", self._as_user, "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} exited with {result.returncode}: {result.stderr.strip()}")
+        return result
+
+    def _initdb(self):
+        pwfile = os.path.join(self.base, "pwfile")
+        with open(pwfile, "w") as f:
+            f.write(self.password + "\n")
+        if self._as_user:
+            shutil.chown(pwfile, self._as_user)
+        self._run(["initdb", "-D", self.data, "-U", USER, "--pwfile", pwfile, "-E", "UTF8", "--locale", "C",
+                   "--auth-local", "trust", "--auth-host", "scram-sha-256", "--no-sync"])
+        os.remove(pwfile)
+        self._initialised = True
+
+    def start(self):
+        if not self._initialised:
+            self._initdb()
+        options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c max_connections=200"
+                   + ("" if self.fsync else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"))
+        try:
+            self._run(["pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "-t", "60", "start"])
+        except RuntimeError as error:
+            raise RuntimeError(f"postgres did not start: {error}\n{self.log_text()}") from error
+        return self
+
+    def stop(self, mode: str = "fast"):
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            self._run(["pg_ctl", "-D", self.data, "-m", mode, "-w", "-t", "60", "stop"])
+
+    def destroy(self):
+        try:
+            self.stop("immediate")
+        finally:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+    def log_text(self) -> str:
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        result = self._run(["psql", "-h", self.base, "-p", str(self.port), "-U", USER, "-d", database,
+                            "-v", "ON_ERROR_STOP=1", "-At", "-c", sql])
+        return result.stdout.strip()
+
+    def create_database(self, name: str | None = None) -> str:
+        name = name or "gw_" + uuid.uuid4().hex[:10]
+        self.psql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def url(self, database: str, sslmode: str = "disable") -> str:
+        return f"postgres://{USER}:{self.password}@127.0.0.1:{self.port}/{database}?sslmode={sslmode}"
+
+
+def main(argv):
+    if len(argv) < 3 or argv[1] != "run" or "--" not in argv:
+        print("usage: postgres_server.py run -- COMMAND [ARGS...]", file=sys.stderr)
+        return 2
+    command = argv[argv.index("--") + 1:]
+    server = PostgresServer()
+    try:
+        server.start()
+        env = dict(os.environ, GATEWAY_TEST_POSTGRES_URL=server.create_database("gateway_unit"))
+        return subprocess.call(command, env=env)
+    finally:
+        server.destroy()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
