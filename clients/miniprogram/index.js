@@ -132,7 +132,10 @@ function createGatewayClient(options) {
         session = await renew(session.accessToken)
       } catch (error) {
         const transient = !(error instanceof GatewayAuthError) && !(error instanceof GatewayLoginError)
-        if (!transient || now() >= session.expiresAt) throw error
+        // Only the very session that was due: if the renewal dropped it (refresh refused, then
+        // the login failed), its token is dead and must not be sent.
+        const kept = store.current() && store.current().accessToken === session.accessToken
+        if (!transient || !kept || now() >= session.expiresAt) throw error
       }
     }
     return session

@@ -7,7 +7,7 @@ const test = require('node:test')
 const assert = require('node:assert/strict')
 const { startGatewayStack } = require('../test-helpers/gateway')
 const { newClient, stored, mark, count, summary, direct, STORAGE_KEY } = require('../test-helpers/fixtures')
-const { GatewayAuthError, GatewayLoginError } = require('..')
+const { GatewayAuthError, GatewayLoginError, GatewayNetworkError } = require('..')
 const { waitFor } = require('../test-helpers/processes')
 
 let stack
@@ -136,4 +136,21 @@ test('an upstream\'s own 401 (not invalid_token) is returned as it is, without a
   const res = await gw.request({ url: '/api/own-401' })
   assert.equal(res.statusCode, 401)
   assert.deepEqual(summary(await log.lines()), ['GET /api/own-401 401'])
+})
+
+test('a due refresh refused and the login unreachable: the dead token is not sent, one login attempt', async () => {
+  let clock = Date.now()
+  const { gw, wx } = newClient(stack, { now: () => clock, refreshLeeway: 60 })
+  await gw.login()
+  await direct(stack, 'POST', '/auth/revoke', { json: { token: stored(wx).refreshToken } })
+  clock += 15 * 60 * 1000 - 30 * 1000 // due for refresh, 30 s before expiry
+  const request = wx.request
+  wx.request = (options) => request(options.url.endsWith('/auth/login') ? { ...options, url: 'http://127.0.0.1:1/auth/login' } : options)
+  const log = mark(stack, wx)
+  const error = await gw.request({ url: '/api/x' }).then(() => null, (e) => e)
+  wx.request = request
+  assert.ok(error instanceof GatewayNetworkError, String(error))
+  assert.deepEqual(summary(await log.lines()), ['POST /auth/token 400'])
+  assert.equal(wx.calls.filter((c) => c.api === 'login').length, 2, 'the launch login and one more')
+  assert.equal(gw.session(), null)
 })
