@@ -205,7 +205,7 @@ function createGatewayClient(options) {
     // Resolves { revoked } rather than rejecting: the user is logged out on this device either way.
     async logout() {
       coordinator.invalidate()
-      const session = store.reload() || store.current()
+      const session = store.reload()
       store.clear()
       if (!session) return { revoked: false }
       try {
