@@ -1,19 +1,38 @@
 #!/usr/bin/env bash
-# Login and refresh requests/s through the gateway against the WeChat simulator (issue 5's evidence).
-# Each login spends a fresh code (one jscode2session call and one SQLite session insert); each refresh is
-# one atomic rotation in SQLite. The rate limiter is opened wide so it does not cap the measurement.
+# Login and refresh requests/s through the gateway against the WeChat simulator, for each session store.
+# Each login spends a fresh code (one jscode2session call and one session insert); each refresh is one
+# atomic rotation. The rate limiter is opened wide so it does not cap the measurement. The PostgreSQL run
+# starts a real PostgreSQL (Tests/integration/postgres_server.py, durable settings: fsync on) on loopback.
 #
-# usage: benchmarks/auth.sh [GATEWAY_BINARY]   env: DURATION (default 10)
+# usage: benchmarks/auth.sh [GATEWAY_BINARY]   env: DURATION (default 10), STORES (default "sqlite postgres")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gateway=${1:-.build/release/gateway}
 duration=${DURATION:-10}
+
+if [ -z "${AUTH_BENCH_STORE:-}" ]; then
+  for store in ${STORES:-sqlite postgres}; do
+    echo "#### store: $store"
+    if [ "$store" = postgres ]; then
+      AUTH_BENCH_STORE=postgres python3 Tests/integration/postgres_server.py run --fsync -- "$0" "$gateway"
+    else
+      AUTH_BENCH_STORE=sqlite "$0" "$gateway"
+    fi
+  done
+  exit 0
+fi
+
 tmp=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
 trap cleanup EXIT
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 sim=$(port) gw=$(port) admin=$(port)
+if [ "$AUTH_BENCH_STORE" = postgres ]; then
+  store_url=$GATEWAY_TEST_POSTGRES_URL
+else
+  store_url="sqlite://$tmp/bench.db"
+fi
 cat >"$tmp/gw.conf" <<CONF
 [server]
 listen = "127.0.0.1:$gw"
@@ -28,7 +47,7 @@ secret = "bench-secret"
 [tokens]
 secret = "bench-token-secret-0123456789abcdef"
 [store]
-url = "sqlite://$tmp/bench.db"
+url = "$store_url"
 [rate_limit]
 auth_per_minute = 1000000
 auth_burst = 1000000

@@ -10,7 +10,8 @@ As a library (pytest fixtures):
 As a command, for test runners that need a database in the environment:
     python3 Tests/integration/postgres_server.py run -- swift test --skip-build
 starts a server, creates a database, exports GATEWAY_TEST_POSTGRES_URL, runs the command, stops the server
-and exits with the command's status.
+and exits with the command's status. Tests run it with fsync off (speed; nothing there outlives the run);
+`run --fsync` keeps PostgreSQL's durable defaults, for benchmarks.
 """
 import glob
 import os
@@ -134,10 +135,11 @@ class PostgresServer:
 
 def main(argv):
     if len(argv) < 3 or argv[1] != "run" or "--" not in argv:
-        print("usage: postgres_server.py run -- COMMAND [ARGS...]", file=sys.stderr)
+        print("usage: postgres_server.py run [--fsync] -- COMMAND [ARGS...]", file=sys.stderr)
         return 2
     command = argv[argv.index("--") + 1:]
-    server = PostgresServer()
+    # Benchmarks ask for fsync: commits then cost what they cost on a real server.
+    server = PostgresServer(fsync="--fsync" in argv[:argv.index("--")])
     try:
         server.start()
         env = dict(os.environ, GATEWAY_TEST_POSTGRES_URL=server.create_database("gateway_unit"))

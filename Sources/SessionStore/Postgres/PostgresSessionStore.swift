@@ -29,7 +29,6 @@ public final class PostgresSessionStore: SessionStore, Sendable {
     private struct State {
         var closed = false
         var available = true
-        var listenerConnections = 0
     }
 
     /// Connects (a first direct connection, so that a wrong password, a refused port or a TLS mismatch is
@@ -269,7 +268,7 @@ public final class PostgresSessionStore: SessionStore, Sendable {
     public func followRevocations(_ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void) async {
         let listener = PostgresRevocationListener(
             configuration: settings, logger: logger,
-            onConnection: { [state] up in state.withLockedValue { $0.listenerConnections += up ? 1 : -1 } })
+            onConnection: { [weak self] up in self?.noteAvailability(up) })
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await listener.run(deliver) }
             group.addTask {

@@ -168,3 +168,45 @@ extension ConfigLoaderTests {
         }
     }
 }
+
+extension ConfigLoaderTests {
+    func testPostgresStoreSettingsAreRead() throws {
+        let text = minimal + """
+
+            [store]
+            url = "postgres://gw:p%40ss@db:5432/gateway?sslmode=verify-full"
+            pool_size = 16
+            timeout = "1500ms"
+            ca_file = "/etc/gateway/db-ca.pem"
+            """
+        let config = try loader.parse(text: text).get()
+        XCTAssertEqual(config.store.poolSize, 16)
+        XCTAssertEqual(config.store.timeout, .milliseconds(1500))
+        XCTAssertEqual(config.store.options.caFile, "/etc/gateway/db-ca.pem")
+        XCTAssertEqual(config.store.description, "postgres://gw:<redacted>@db:5432/gateway?sslmode=verify-full")
+    }
+
+    func testBadStoreSettingsNameTheirKey() {
+        let cases: [(String, String)] = [
+            ("url = \"postgres://db/gw?sslmode=sometimes\"", "store.url"),
+            ("url = \"postgres://db/gw\"\npool_size = 0", "store.pool_size"),
+            ("url = \"postgres://db/gw\"\ntimeout = \"0\"", "store.timeout"),
+            ("url = \"sqlite://gateway.db\"\nca_file = \"/ca.pem\"", "store.ca_file"),
+            ("url = \"sqlite::memory:\"", "store.url"),
+        ]
+        for (body, path) in cases {
+            guard case .failure(let error) = loader.parse(text: minimal + "\n[store]\n" + body) else {
+                XCTFail("accepted: \(body)")
+                continue
+            }
+            XCTAssertEqual(error.issues.map(\.path), [path], body)
+        }
+    }
+
+    func testStoreChangesNeedARestart() throws {
+        let old = try loader.parse(text: minimal).get()
+        var new = old
+        new.store.poolSize = 32
+        XCTAssertEqual(RestartRequiredChanges(old: old, new: new).keys, ["store.pool_size"])
+    }
+}
