@@ -6,7 +6,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config curl openssl post
 GATEWAY := $(BUILD_DIR)/debug/gateway
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test unit-test integration-test demo release bench clean
+.PHONY: all deps build test unit-test integration-test client-test demo release bench clean
 
 all: build
 
@@ -17,6 +17,7 @@ deps:
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@command -v node >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs >/dev/null; }
 	@python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
 	@python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
 
@@ -25,7 +26,7 @@ build: deps
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory unit-test integration-test
+	$(MAKE) --no-print-directory unit-test integration-test client-test
 
 # The PostgreSQL store's unit tests need a server: one is started for the run and named in
 # GATEWAY_TEST_POSTGRES_URL (without it they are skipped, which `make test` never lets happen).
@@ -34,6 +35,10 @@ unit-test:
 
 integration-test:
 	GATEWAY_BIN=$(abspath $(GATEWAY)) python3 -m pytest -q Tests/integration
+
+# The mini-program client library (clients/miniprogram), against the real gateway and simulator.
+client-test:
+	GATEWAY_BIN=$(abspath $(GATEWAY)) node --test clients/miniprogram/test
 
 demo: build
 	$(GATEWAY) demo
