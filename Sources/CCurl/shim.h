@@ -1,7 +1,7 @@
 #ifndef GATEWAY_CCURL_SHIM_H
 #define GATEWAY_CCURL_SHIM_H
 // libcurl's setters are C variadics, which Swift cannot call. Each wrapper below fixes one
-// argument type so the Swift side stays type-checked (notes/libcurl.md, "Linking from SwiftPM").
+// argument type so the Swift side stays type-checked (docs/libcurl.md, "Linking from SwiftPM").
 #include <curl/curl.h>
 
 static inline CURLcode gw_easy_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }

@@ -1,7 +1,7 @@
 /// How a `CurlClient` runs: how many event threads it starts and how many connections it may open and keep.
 ///
 /// Each event thread owns its own libcurl multi handle and therefore its own connection pool (a connection cache
-/// shared across multi handles is buggy in libcurl 7.88, see notes/libcurl.md). The connection limits below are
+/// shared across multi handles is buggy in libcurl 7.88, see docs/libcurl.md). The connection limits below are
 /// for the whole client; they are divided evenly over the threads (rounded up).
 public struct CurlClientConfiguration: Sendable {
     /// Number of event threads; transfers are distributed over them round-robin. At least 1.

@@ -4,7 +4,7 @@ extension EasyHandle {
     /// Sets every option for `request` on a recycled handle; `context` comes back in the callbacks.
     ///
     /// The options make libcurl a transparent HTTP/1.1 client: nothing decoded, nothing followed, no header of its
-    /// own beyond `Host` and body framing (notes/libcurl.md, "Requests"). `usesProxyEnvironment` is the client's
+    /// own beyond `Host` and body framing (docs/libcurl.md, "Requests"). `usesProxyEnvironment` is the client's
     /// setting (`CurlClientConfiguration`), the same for every transfer of a thread.
     mutating func configure(
         for request: CurlRequest, context: UnsafeMutableRawPointer, usesProxyEnvironment: Bool = true

@@ -88,7 +88,7 @@ def test_userinfo_encrypted_with_a_stale_session_key_is_400(gateway, simulator):
     code = unique("stale")
     old = gateway.login(f"openid:{code}")
     stale_key = simulator.session_key(old["openid"])
-    # A second wx.login replaces the user's session_key (notes/wechat.md); the gateway keeps the newest.
+    # A second wx.login replaces the user's session_key (docs/wechat.md); the gateway keeps the newest.
     # (Another code for the same openid: the simulator's `+union` suffix leaves the openid as it is.)
     fresh = gateway.login(f"openid:{code}+union")
     assert fresh["openid"] == old["openid"]

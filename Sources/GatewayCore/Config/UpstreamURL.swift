@@ -17,7 +17,7 @@ public struct UpstreamURL: Sendable, Equatable, Hashable, CustomStringConvertibl
         description = text
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst("unix:".count))
-            // sun_path holds 108 bytes including the terminating NUL (notes/libcurl.md).
+            // sun_path holds 108 bytes including the terminating NUL (docs/libcurl.md).
             guard path.hasPrefix("/"), path.utf8.count <= 107, !path.contains(" ") else { return nil }
             scheme = .http
             authority = "localhost"

@@ -102,7 +102,7 @@ public final class AuthEndpoints: ControlEndpoints {
                 return storeFailure(error, request)
             }
         }
-        // A login code is used once: it is never retried, whatever the failure (notes/wechat.md).
+        // A login code is used once: it is never retried, whatever the failure (docs/wechat.md).
         let session: Code2SessionResult
         do {
             session = try await wechat.code2Session(app: WeChatApp(appID: app.appid, secret: app.secret), code: code)

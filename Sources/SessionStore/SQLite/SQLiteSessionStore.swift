@@ -340,7 +340,7 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
     private static let familyColumns =
         "f.id, f.openid, f.unionid, f.appid, f.session_key, f.created_at, f.expires_at, f.revoked_at"
 
-    /// Newest login wins (notes/wechat.md: one valid session_key per user); comparing `updated_at` keeps
+    /// Newest login wins (docs/wechat.md: one valid session_key per user); comparing `updated_at` keeps
     /// a slower, older login from overwriting a newer key. A login without unionid keeps a known one.
     private static func storeNewestSessionKey(
         _ record: SessionRecord,
