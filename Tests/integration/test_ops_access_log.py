@@ -143,3 +143,54 @@ def http_response(sock):
     response = http.client.HTTPResponse(sock)
     response.begin()
     return response
+
+
+def test_a_control_request_whose_client_leaves_before_the_answer_is_logged_once(tmp_path):
+    """Issue 15 item 7: the client disconnects while /auth/login waits on WeChat. The request still gets its
+    one access-log line (499 client_closed), as a proxied request in the same spot does."""
+    import socket
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from conftest import free_port
+    from tokens import APPID
+
+    release = threading.Event()
+    asked = threading.Event()
+
+    class SlowWeChat(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.set()
+            release.wait(timeout=20)
+            body = b'{"errcode": -1, "errmsg": "system busy"}'
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    wechat = ThreadingHTTPServer(("127.0.0.1", free_port()), SlowWeChat)
+    threading.Thread(target=wechat.serve_forever, daemon=True).start()
+    gw = AuthGateway(tmp_path, api_base=f"http://127.0.0.1:{wechat.server_address[1]}",
+                     apps={APPID: APP_SECRET}).start()
+    try:
+        body = b'{"code": "openid:leaver"}'
+        with socket.create_connection(("127.0.0.1", gw.port), timeout=10) as client:
+            client.sendall(b"POST /auth/login HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+            # The request is with the endpoint when WeChat has been asked.
+            wait_for(asked.is_set, timeout=10, what="the gateway to call WeChat")
+        release.set()
+        # A request after it proves the log has caught up.
+        assert gw.request("GET", "/nowhere")[0] == 404
+        lines = access_lines(gw, 2)
+        logins = [line for line in lines if line["path"] == "/auth/login"]
+        assert len(logins) == 1, lines
+        assert logins[0]["status"] == 499 and logins[0]["error"] == "client_closed"
+    finally:
+        release.set()
+        gw.stop()
+        wechat.shutdown()
+

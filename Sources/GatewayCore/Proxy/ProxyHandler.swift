@@ -3,40 +3,59 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// The gateway's per-connection handler: it takes parsed requests and runs each through the pipeline of
-/// DESIGN.md section 2, calling each phase in order from here and nowhere else:
-/// match route → authenticate → rewrite headers → pick upstream → forward (CurlHTTP) → stream the
-/// response → access log. Bodies stream in both directions with back-pressure; nothing is buffered whole.
+/// The gateway's per-connection handler. It is thin: NIO events come in, and it performs what the
+/// request's phases decide, in this order and from here only:
 ///
-/// Requests on one connection are answered one at a time (`RequestSequencer` holds a pipelined request back until
-/// the answer before it has ended), so one `state` describes the connection.
+/// 1. head → `RequestPlanner.plan` (admission → route → authenticate → rewrite → pick upstream), pure;
+/// 2. `.forward` → start the transfer (`UpstreamClient`), stream the body up with back-pressure;
+/// 3. upstream events (`receive(_:for:from:)`) → `ClientResponseWriter` relays head and body, or answers
+///    a failure; a connect failure of an idempotent request is retried once (`RequestPlanner.retry`);
+/// 4. `finish(_:_:)`: the one exit, which writes the access-log line (and so the request metrics).
+///
+/// Every in-flight state holds the request's `RequestRecord`; whatever ends a request (its answer, an
+/// error, a timeout, the client closing) moves the state on and calls `finish` with that record, so each
+/// request is logged exactly once. Requests on one connection are answered one at a time
+/// (`RequestSequencer` holds a pipelined request back until the answer before it has ended).
 final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundIn = IOData
-    /// Response bytes: the gateway writes heads itself (`ResponseHeadWriter`), with no response encoder below it.
+    /// Response bytes: the gateway writes heads itself (`ClientResponseWriter`), with no response encoder below it.
     typealias OutboundOut = IOData
 
+    /// Where the connection is; each case carries what is valid in it.
     enum State {
         /// Between requests.
         case idle
         /// Forwarding to an upstream.
         case proxying(UpstreamExchange)
-        /// Reading a control-plane request's body, then waiting for its answer.
-        case control(ControlExchange)
-        /// Answered locally; the rest of this request's body is read and dropped, then the connection closes.
+        /// Reading a control-plane request's body.
+        case collectingControl(ControlExchange)
+        /// The control endpoints are working on the answer.
+        case awaitingControl(ControlExchange)
+        /// Answered locally before the body was read: the rest of it is dropped, then the connection closes.
         case discarding
+        /// The client closed while its answer was streaming: waiting for the transfer's final report to
+        /// log whether it had received everything.
+        case awaitingUpstreamReport(UpstreamExchange)
     }
 
-    /// A control-plane request being collected.
+    /// A control-plane request being collected or answered.
     struct ControlExchange {
         /// The snapshot's endpoints: a reload while the body is read does not switch them under the request.
         var endpoints: any ControlEndpoints
         var request: ControlRequest
-        var log: AccessLogEntry
-        var startedAt: NIODeadline
+        var record: RequestRecord
         var keepAlive: Bool
         var version: HTTPVersion
-        var complete = false
+    }
+
+    /// The client-side timer: what it counts and when it fires.
+    enum Timer {
+        case none
+        /// Between requests: a keep-alive connection with nothing to do closes after `idle_timeout`.
+        case idle(NIODeadline)
+        /// While a request is read (from its first byte): a slower client is cut off after `client_timeout`.
+        case client(NIODeadline)
     }
 
     private let holder: RuntimeHolder
@@ -44,11 +63,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// request, at its head, so a request keeps the snapshot it started with and the hot path takes the
     /// holder's lock once, not at every body chunk and timer.
     private var runtime: GatewayRuntime
-    private let curl: CurlClient
+    private let upstreams: any UpstreamClient
     private let scheme: String
     private let accessLogger: AccessLogger
+    private let inbox: UpstreamEventInbox
+    private let deadlines: ConnectionDeadlines
 
     private var context: ChannelHandlerContext?
+    private var writer: ClientResponseWriter?
     private var peerAddress: String?
     private var state = State.idle
     /// Pipelined requests wait here for their turn.
@@ -57,32 +79,22 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Request-body back-pressure: reads are held while the upstream's queue is full.
     private var readsHeld = false
     private var readPending = false
-    /// When the armed client-side timeout fires, checked by the loop's `ConnectionDeadlines`; nil when none.
-    private(set) var deadline: NIODeadline?
-    /// What `deadline` is counting: the client-side deadline of a request runs from its first byte.
-    private var timerKind = TimerKind.none
-    enum TimerKind { case none, idle, client }
-    /// This handler's place in `deadlines` (-1 when not registered).
-    var deadlineSlot = -1
-    private let deadlines: ConnectionDeadlines
+    private var timer = Timer.none
     /// Set at shutdown: the current request is finished, then the connection closes.
     private var draining = false
-
-    /// Upstream events for this connection's event loop arrive through here, in batches.
-    private let inbox: UpstreamEventInbox
-    /// Response bytes written but not flushed yet; the inbox flushes once per batch.
-    var needsFlush = false
-    var flushQueued = false
+    /// Response bytes written but not flushed yet, and whether the inbox will flush them after its batch.
+    private var needsFlush = false
+    private var flushQueued = false
 
     init(
-        holder: RuntimeHolder, curl: CurlClient, scheme: String, accessLogger: AccessLogger, inbox: UpstreamEventInbox,
-        deadlines: ConnectionDeadlines
+        holder: RuntimeHolder, upstreams: any UpstreamClient, scheme: String, accessLogger: AccessLogger,
+        inbox: UpstreamEventInbox, deadlines: ConnectionDeadlines
     ) {
         self.inbox = inbox
         self.deadlines = deadlines
         self.holder = holder
         self.runtime = holder.current
-        self.curl = curl
+        self.upstreams = upstreams
         self.scheme = scheme
         self.accessLogger = accessLogger
     }
@@ -91,6 +103,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        writer = ClientResponseWriter(context: context)
         peerAddress = context.channel.remoteAddress?.ipAddress
         deadlines.register(self)
         if context.channel.isActive { armIdleTimer() }
@@ -102,13 +115,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelTimer()
+        timer = .none
         deadlines.unregister(self)
         self.context = nil
+        writer = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancelTimer()
+        timer = .none
         deadlines.unregister(self)
         switch state {
         case .proxying(let exchange):
@@ -117,21 +131,18 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if exchange.responseStarted {
                 // A client that read a whole answer may close before libcurl has reported the transfer's end (a
                 // moment after the last body bytes): whether it got everything is known from that report.
-                exchange.clientGone = true
+                state = .awaitingUpstreamReport(exchange)
             } else {
-                var entry = exchange.log
-                entry.status = 499
-                entry.error = entry.error ?? "client_closed"
-                finishLog(&entry, startedAt: exchange.startedAt)
+                state = .idle
+                finish(exchange.record, .clientClosed)
             }
-        case .control(var control) where !control.complete:
-            control.log.status = 499
-            control.log.error = "client_closed"
-            finishLog(&control.log, startedAt: control.startedAt)
-        default:
+        case .collectingControl(let control), .awaitingControl(let control):
+            // An answer still being computed is dropped with the connection, but the request is logged.
+            state = .idle
+            finish(control.record, .clientClosed)
+        case .idle, .discarding, .awaitingUpstreamReport:
             break
         }
-        state = .idle
         sequencer.reset()
         context.fireChannelInactive()
     }
@@ -150,8 +161,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, case .proxying(let exchange) = state, exchange.responsePaused {
-            exchange.responsePaused = false
+        if context.channel.isWritable, case .proxying(let exchange) = state,
+            case .streaming(let framing, let sendsBody, paused: true) = exchange.response
+        {
+            exchange.response = .streaming(framing: framing, sendsBody: sendsBody, paused: false)
             exchange.transfer?.resumeResponse()
         }
         context.fireChannelWritabilityChanged()
@@ -197,30 +210,24 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.keepAlive = false
             failExchange(exchange, with: error)
             context.close(promise: nil)
-            return
-        case .control(let control) where !control.complete:
-            answerLocally(error, version: control.version, isHeadRequest: control.request.method == .HEAD,
-                keepAlive: false, log: control.log, startedAt: control.startedAt, hasBody: false)
-            return
-        case .discarding:
+        case .collectingControl(let control):
+            state = .idle
+            answer(error, record: control.record, version: control.version,
+                isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: false)
+        case .discarding, .awaitingUpstreamReport:
             // Already answered and logged; the connection is closing.
             context.close(promise: nil)
-            return
-        case .control, .idle:
-            break
+        case .idle, .awaitingControl:
+            // Bytes that never made a request: logged under "-", answered without a request id.
+            var record = RequestRecord(
+                log: AccessLogEntry(time: Date(), requestID: "-", clientAddress: peerAddress, method: "-", path: "-"),
+                startedAt: .now())
+            record.log.requestID = "-"
+            let sent = writer?.writeError(
+                error, version: .http1_1, isHeadRequest: false, closes: true, requestID: nil, realm: runtime.realm) ?? 0
+            finish(record, .answered(status: Int(error.status.code), bodyBytes: sent, error: error.code))
+            context.close(promise: nil)
         }
-        var entry = AccessLogEntry(time: Date(), requestID: "-", clientAddress: peerAddress, method: "-", path: "-")
-        entry.status = Int(error.status.code)
-        entry.error = error.code
-        accessLogger.record(entry)
-        let body = error.jsonBody(requestID: "-")
-        var head = ResponseHeadWriter(
-            version: .http1_1, status: Int(error.status.code), allocator: context.channel.allocator)
-        head.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        head.add(name: "Content-Length", value: String(body.utf8.count))
-        head.add(name: "Connection", value: "close")
-        writeAnswer(&head, body: body, isHeadRequest: false)
-        context.close(promise: nil)
     }
 
     // MARK: Inbound request
@@ -228,130 +235,48 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func receiveHead(_ head: HTTPRequestHead) {
         guard let context else { return }
         runtime = holder.current
-        let runtime = self.runtime
-        let config = runtime.config
-        let startedAt = NIODeadline.now()
         let fields = RequestHeadFields(head.headers)
         // Whole lines: one X-Request-Id is passed through; none, several or an odd one gets a fresh id.
         let requestID = (fields.requestIDCount == 1 ? fields.requestID.flatMap { RequestID.accept($0[...]) } : nil)
             ?? RequestID.generate()
         let target = RequestTarget(head.uri)
-        var log = AccessLogEntry(
-            time: Date(), requestID: requestID, clientAddress: peerAddress, method: head.method.rawValue,
-            path: target?.path ?? Substring(head.uri.prefix(while: { $0 != "?" })))
-        let hasBody = fields.hasBody
-        if timerKind != .client { armClientTimer(config.server.clientTimeout) }
+        var record = RequestRecord(
+            log: AccessLogEntry(
+                time: Date(), requestID: requestID, clientAddress: peerAddress, method: head.method.rawValue,
+                path: target?.path ?? Substring(head.uri.prefix(while: { $0 != "?" }))),
+            startedAt: .now())
+        if case .client = timer {} else { armClientTimer(runtime.config.server.clientTimeout) }
 
-        // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host. Without it, or with two,
-        // route matching and the upstream could disagree about which host was meant.
-        if head.version.major == 1 && head.version.minor >= 1 && fields.hostCount != 1 {
-            return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
-        }
-        if let host = fields.host, !HostField.isValid(host) {
-            return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
-        }
-        // RFC 9112 section 6.1: an HTTP/1.0 message with a Transfer-Encoding has faulty framing (an HTTP/1.0
-        // hop before us could not have known chunking), 400 as nginx answers; a coding we do not implement is a 501.
-        if fields.hasTransferCoding && head.version.major == 1 && head.version.minor == 0 {
-            return answerLocally(.malformedRequest, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
-        }
-        if fields.hasUnsupportedTransferCoding {
-            return answerLocally(.unsupportedTransferCoding, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
-        }
-
-        // Limits first: nothing else is worth doing for a request we will not take.
-        if head.uri.utf8.count + fields.byteCount > config.server.maxHeaderBytes {
-            return answerLocally(.headersTooLarge, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
-        }
-        if let length = fields.contentLength, length > config.server.maxBodyBytes.bytes {
-            return answerLocally(.bodyTooLarge, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
-        }
-        guard let target else {
-            return answerLocally(.badRequestTarget, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
-        }
-
-        if let control = runtime.control, control.handles(path: target.path) {
-            log.route = "control"
+        let plan = RequestPlanner(runtime: runtime, scheme: scheme).plan(
+            head, fields: fields, target: target, peerAddress: peerAddress, requestID: requestID, now: Date())
+        record.log.route = plan.route
+        record.log.openid = plan.openid
+        switch plan.decision {
+        case .answer(let error, let realm):
+            let hasBody = fields.hasBody
+            answer(error, record: record, version: head.version, isHeadRequest: head.method == .HEAD,
+                keepAlive: head.isKeepAlive && !hasBody && !error.closesConnection, bodyUnread: hasBody, realm: realm)
+        case .control(let endpoints):
             let request = ControlRequest(
-                method: head.method, path: target.path, query: target.query, headers: head.headers,
+                method: head.method, path: target?.path ?? "", query: target?.query ?? "", headers: head.headers,
                 body: context.channel.allocator.buffer(capacity: 0), peerAddress: peerAddress, requestID: requestID)
-            state = .control(ControlExchange(
-                endpoints: control, request: request, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive, version: head.version))
-            return
+            state = .collectingControl(ControlExchange(
+                endpoints: endpoints, request: request, record: record, keepAlive: head.isKeepAlive,
+                version: head.version))
+        case .forward(let forward):
+            let exchange = UpstreamExchange(inbox: inbox, handler: self, plan: forward, record: record, head: head)
+            state = .proxying(exchange)
+            if forward.sendsContinue { writer?.writeContinue(version: head.version) }
+            exchange.transfer = upstreams.start(forward.request, for: exchange, affinity: inbox.index)
         }
-
-        // match route
-        let host = runtime.routes.matchesHosts ? Self.hostWithoutPort(fields.host?[...]) : nil
-        guard let route = runtime.routes.match(method: head.method.rawValue, path: target.path, host: host) else {
-            return answerLocally(.routeNotFound, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
-        }
-        log.route = route.prefix
-
-        // authenticate
-        let identity: Identity?
-        switch runtime.authenticator.authenticate(head.headers, mode: route.auth, now: Date()) {
-        case .anonymous:
-            identity = nil
-        case .authenticated(let caller):
-            identity = caller
-            log.openid = caller.openid
-        case .rejected(let rejection):
-            return answerLocally(.authentication(rejection), head: head, log: log, startedAt: startedAt, hasBody: hasBody,
-                realm: runtime.realm)
-        }
-
-        // rewrite headers
-        let forwarding = ForwardingContext(peerAddress: peerAddress, scheme: scheme, requestID: requestID)
-        let headers = runtime.rewriter.upstreamHeaders(
-            for: head.headers, identity: identity, forwardAuthorization: route.forwardAuthorization, context: forwarding)
-
-        // pick upstream
-        let pool = runtime.pools[route.index]
-        guard let upstreamIndex = pool.pick() else {
-            return answerLocally(.upstreamUnreachable, head: head, log: log, startedAt: startedAt, hasBody: hasBody)
-        }
-
-        // forward
-        let path = route.stripPrefix ? target.strippingPrefix(route.prefix) : target.path
-        let upstream = pool.upstreams[upstreamIndex]
-        var body = CurlRequestBody.none
-        if hasBody {
-            body = .streamed(length: fields.contentLength)
-        } else if head.method == .POST || head.method == .PUT || head.method == .PATCH {
-            // An explicit empty body, so the upstream sees Content-Length: 0 rather than a bodiless POST.
-            body = .bytes(context.channel.allocator.buffer(capacity: 0))
-        }
-        // Path (after strip_prefix) and query exactly as received; kept for a retry on another upstream.
-        let curlRequest = CurlRequest(
-            method: head.method.rawValue,
-            url: upstream.url(forPath: path, query: target.query),
-            unixSocketPath: upstream.unixSocketPath,
-            headers: headers,
-            body: body,
-            connectTimeoutMilliseconds: Int(route.connectTimeout.milliseconds),
-            timeoutMilliseconds: Int(route.timeout.milliseconds),
-            caFile: route.caFile,
-            insecureSkipVerify: route.insecureSkipVerify)
-        let exchange = UpstreamExchange(
-            inbox: inbox, handler: self, route: route, pool: pool, upstreamIndex: upstreamIndex,
-            curlRequest: curlRequest, forwardedPath: path, forwardedQuery: target.query, hasBody: hasBody, log: log, startedAt: startedAt, keepAlive: head.isKeepAlive,
-            requestVersion: head.version)
-        state = .proxying(exchange)
-        if fields.expectsContinue && (head.version.major > 1 || head.version.minor >= 1) {
-            // We stream the body, so we want it now (RFC 9110 section 10.1.1); libcurl is told not to ask. An HTTP/1.0
-            // client's expectation is ignored, as that section requires: it could not read an interim answer.
-            let interim = ResponseHeadWriter.interim(version: head.version, status: 100, allocator: context.channel.allocator)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(interim)), promise: nil)
-        }
-        exchange.transfer = curl.execute(curlRequest, delegate: exchange, affinity: inbox.index)
     }
 
     private func receiveBody(_ buffer: ByteBuffer) {
         switch state {
         case .proxying(let exchange):
             guard case .streaming = exchange.requestBody, let transfer = exchange.transfer else { return }
-            exchange.log.bytesIn += buffer.readableBytes
-            if exchange.log.bytesIn > runtime.config.server.maxBodyBytes.bytes {
+            exchange.record.log.bytesIn += buffer.readableBytes
+            if exchange.record.log.bytesIn > runtime.config.server.maxBodyBytes.bytes {
                 // Checked while streaming (chunked bodies announce no length): stop the upstream transfer.
                 // The body stays "streaming", so the connection is closed after the answer.
                 transfer.cancel()
@@ -360,125 +285,120 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if !transfer.writeBody(buffer) {
                 readsHeld = true
             }
-        case .control(var control):
-            control.log.bytesIn += buffer.readableBytes
-            guard control.log.bytesIn <= min(ControlRequest.maximumBodyBytes, runtime.config.server.maxBodyBytes.bytes)
+        case .collectingControl(var control):
+            control.record.log.bytesIn += buffer.readableBytes
+            guard
+                control.record.log.bytesIn
+                    <= min(ControlRequest.maximumBodyBytes, runtime.config.server.maxBodyBytes.bytes)
             else {
                 state = .idle
-                return answerLocally(.bodyTooLarge, version: control.version, isHeadRequest: control.request.method == .HEAD,
-                    keepAlive: false, log: control.log,
-                    startedAt: control.startedAt, hasBody: true)
+                return answer(.bodyTooLarge, record: control.record, version: control.version,
+                    isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: true)
             }
             var body = buffer
             control.request.body.writeBuffer(&body)
-            state = .control(control)
-        case .idle, .discarding:
+            state = .collectingControl(control)
+        case .idle, .discarding, .awaitingControl, .awaitingUpstreamReport:
             break
         }
     }
 
     private func receiveEnd() {
         // The request is read. An idle timer stays: a local answer may have ended before the request did.
-        if timerKind == .client { cancelTimer() }
+        if case .client = timer { timer = .none }
         switch state {
         case .proxying(let exchange):
             if case .streaming = exchange.requestBody {
                 exchange.requestBody = .complete
                 exchange.transfer?.finishBody()
             }
-        case .control(var control):
-            control.complete = true
-            state = .control(control)
+        case .collectingControl(let control):
+            state = .awaitingControl(control)
             startControl(control)
         case .discarding:
             state = .idle
             context?.close(promise: nil)
-        case .idle:
+        case .idle, .awaitingControl, .awaitingUpstreamReport:
             break
         }
     }
 
-    // MARK: Upstream events (already on the event loop)
+    // MARK: Upstream events (on the event loop, delivered by the inbox)
 
-    func exchange(_ exchange: UpstreamExchange, transfer: CurlTransfer, didReceiveHead head: CurlResponseHead) {
-        guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
-        else { return }
-        exchange.pool.recordSuccess(exchange.upstreamIndex)
-        var writer = ResponseHeadWriter(
-            version: exchange.requestVersion, status: head.status, allocator: context.channel.allocator)
-        let isHeadRequest = exchange.curlRequest.method == "HEAD"
+    /// Performs one upstream event. Returns whether this handler wrote bytes that the inbox should flush
+    /// after its batch (and had not asked already).
+    func receive(_ event: UpstreamEvent, for exchange: UpstreamExchange, from transfer: any UpstreamTransfer) -> Bool {
+        switch state {
+        case .proxying(let current) where current === exchange && current.transfer === transfer:
+            switch event {
+            case .head(let head): upstreamHead(head, exchange)
+            case .bodyPart(let part): upstreamBodyPart(part, exchange, transfer)
+            case .canAcceptMoreBody: releaseReads()
+            case .finished(let error, let info): upstreamFinished(error, info, exchange)
+            }
+        case .awaitingUpstreamReport(let current) where current === exchange && current.transfer === transfer:
+            if case .finished(let error, let info) = event {
+                reportAfterClientClosed(exchange, error: error, info: info)
+            }
+        default:
+            // A stale event: an earlier transfer of a retried exchange, or one whose request already ended.
+            break
+        }
+        guard needsFlush, !flushQueued else { return false }
+        flushQueued = true
+        return true
+    }
+
+    private func upstreamHead(_ head: CurlResponseHead, _ exchange: UpstreamExchange) {
+        guard let writer else { return }
+        exchange.plan.pool.recordSuccess(exchange.plan.upstreamIndex)
         guard
-            let (framing, closes) = HeaderRewriter.writeClientHead(
-                status: head.status, fields: head.headers, requestID: exchange.log.requestID,
-                version: exchange.requestVersion, keepAlive: exchange.keepAlive && !draining,
-                isHeadRequest: isHeadRequest, into: &writer)
+            let (framing, closes) = writer.writeUpstreamHead(
+                head, requestID: exchange.record.log.requestID, version: exchange.requestVersion,
+                keepAlive: exchange.keepAlive && !draining, isHeadRequest: exchange.isHeadRequest)
         else {
-            transfer.cancel()
-            exchange.log.status = head.status
-            exchange.log.error = "upstream_broken: invalid response header"
+            exchange.transfer?.cancel()
+            exchange.record.log.status = head.status
+            exchange.record.log.error = "upstream_broken: invalid response header"
             return failExchange(exchange, with: .upstreamBroken)
         }
-        exchange.responseStarted = true
-        exchange.log.status = head.status
-        exchange.framing = framing
-        exchange.sendsBody = !isHeadRequest && framing != .noBody
+        exchange.record.log.status = head.status
+        exchange.response = .streaming(
+            framing: framing, sendsBody: !exchange.isHeadRequest && framing != .noBody, paused: false)
         if closes { exchange.keepAlive = false }
         // Flushed with whatever else this batch of upstream events writes (see UpstreamEventInbox),
         // so head, body and end of a small response leave in one write.
-        context.write(wrapOutboundOut(.byteBuffer(writer.finish())), promise: nil)
         needsFlush = true
     }
 
-    func exchange(_ exchange: UpstreamExchange, transfer: CurlTransfer, didReceiveBodyPart part: ByteBuffer) {
-        guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
+    private func upstreamBodyPart(_ part: ByteBuffer, _ exchange: UpstreamExchange, _ transfer: any UpstreamTransfer) {
+        guard let context, let writer, case .streaming(let framing, true, let paused) = exchange.response,
+            part.readableBytes > 0
         else { return }
-        guard exchange.sendsBody, part.readableBytes > 0 else { return }
         // Counted as sent, as nginx's $body_bytes_sent: nothing for the answer to HEAD.
-        exchange.log.bytesOut += part.readableBytes
-        if exchange.framing == .chunked {
-            // An empty chunk would end the body, hence the guard above.
-            var size = context.channel.allocator.buffer(capacity: 18)
-            size.writeString(String(part.readableBytes, radix: 16))
-            size.writeStaticString("\r\n")
-            context.write(wrapOutboundOut(.byteBuffer(size)), promise: nil)
-            context.write(wrapOutboundOut(.byteBuffer(part)), promise: nil)
-            context.write(wrapOutboundOut(.byteBuffer(Self.crlf)), promise: nil)
-        } else {
-            context.write(wrapOutboundOut(.byteBuffer(part)), promise: nil)
-        }
+        exchange.record.log.bytesOut += part.readableBytes
+        writer.writeBodyPart(part, framing: framing)
         needsFlush = true
-        if !context.channel.isWritable, !exchange.responsePaused {
+        if !context.channel.isWritable, !paused {
             // A slow client: stop reading from the upstream until the socket drains.
-            exchange.responsePaused = true
+            exchange.response = .streaming(framing: framing, sendsBody: true, paused: true)
             transfer.pauseResponse()
         }
     }
 
-    func exchangeCanAcceptMoreBody(_ exchange: UpstreamExchange, transfer: CurlTransfer) {
-        guard case .proxying(let current) = state, current === exchange else { return }
-        releaseReads()
-    }
-
-    func exchange(
-        _ exchange: UpstreamExchange, transfer: CurlTransfer, didFinishWith error: CurlError?, info: CurlTransferInfo
-    ) {
-        if exchange.clientGone {
-            return logAfterClientClosed(exchange, transfer: transfer, error: error, info: info)
-        }
-        guard let context, case .proxying(let current) = state, current === exchange, current.transfer === transfer
-        else { return }
-        exchange.log.upstream = exchange.upstream.description
-        exchange.log.upstreamSeconds = info.totalSeconds
+    private func upstreamFinished(_ error: CurlError?, _ info: CurlTransferInfo, _ exchange: UpstreamExchange) {
+        guard let context else { return }
+        exchange.record.log.upstream = exchange.upstream.description
+        exchange.record.log.upstreamSeconds = info.totalSeconds
         guard let error else {
             state = .idle
             releaseReads()
-            var entry = exchange.log
-            let requestComplete = !(exchange.requestBody == .streaming)
-            if exchange.sendsBody && exchange.framing == .chunked {
-                context.write(wrapOutboundOut(.byteBuffer(Self.lastChunk)), promise: nil)
+            if case .streaming(let framing, true, _) = exchange.response {
+                writer?.writeEnd(framing: framing)
                 needsFlush = true
             }
-            finishLog(&entry, startedAt: exchange.startedAt)
+            finish(exchange.record, .forwarded)
+            let requestComplete = exchange.requestBody != .streaming
             if !exchange.keepAlive || !requestComplete || draining {
                 // The upstream answered before the client finished sending: the rest of that body would be
                 // read as the next request, so the connection ends here.
@@ -490,71 +410,48 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if case .couldNotConnect = error {
-            exchange.pool.recordConnectFailure(exchange.upstreamIndex)
-            if retry(exchange, info: info) { return }
+            exchange.plan.pool.recordConnectFailure(exchange.plan.upstreamIndex)
+            if let next = RequestPlanner.retry(exchange.plan, attempts: exchange.attempts, requestWasSent: info.requestWasSent) {
+                exchange.attempts += 1
+                exchange.plan = next
+                exchange.transfer = upstreams.start(next.request, for: exchange, affinity: inbox.index)
+                return
+            }
         }
-        if exchange.responseStarted {
-            // Mid-body failure: the client must see a cut response, never one that looks complete.
-            exchange.log.error = "upstream_broken: \(Self.describe(error))"
-            var entry = exchange.log
-            state = .idle
-            finishLog(&entry, startedAt: exchange.startedAt)
-            flushIfNeeded()
-            context.close(promise: nil)
-            return
-        }
-        exchange.log.error = Self.describe(error)
+        // Mid-body, the client sees a cut response; before the head, a clean error answer.
+        exchange.record.log.error = exchange.responseStarted ? "upstream_broken: \(Self.describe(error))" : Self.describe(error)
         failExchange(exchange, with: GatewayError(error))
     }
 
     /// The end of a transfer whose client closed after its answer had started: complete when the upstream's whole
     /// body had been written to the client before it closed, cut off (`client_closed`) otherwise.
-    private func logAfterClientClosed(
-        _ exchange: UpstreamExchange, transfer: CurlTransfer, error: CurlError?, info: CurlTransferInfo
-    ) {
-        guard exchange.transfer === transfer else { return }
+    private func reportAfterClientClosed(_ exchange: UpstreamExchange, error: CurlError?, info: CurlTransferInfo) {
+        state = .idle
         exchange.transfer = nil
-        var entry = exchange.log
-        entry.upstream = exchange.upstream.description
-        entry.upstreamSeconds = info.totalSeconds
-        if error != nil || entry.bytesOut != info.responseBodyBytes {
-            entry.error = entry.error ?? "client_closed"
+        exchange.record.log.upstream = exchange.upstream.description
+        exchange.record.log.upstreamSeconds = info.totalSeconds
+        if error != nil || exchange.record.log.bytesOut != info.responseBodyBytes {
+            finish(exchange.record, .cutOff(error: exchange.record.log.error ?? "client_closed"))
+        } else {
+            finish(exchange.record, .forwarded)
         }
-        finishLog(&entry, startedAt: exchange.startedAt)
     }
 
-    /// Idempotent requests without a body that never reached an upstream are tried once more elsewhere
-    /// (DESIGN.md section 4).
-    private func retry(_ exchange: UpstreamExchange, info: CurlTransferInfo) -> Bool {
-        guard exchange.attempts == 1, !info.requestWasSent, exchange.requestBody == .none,
-            Self.isIdempotent(exchange.curlRequest.method),
-            let next = exchange.pool.pick(excluding: exchange.upstreamIndex)
-        else { return false }
-        exchange.attempts += 1
-        exchange.upstreamIndex = next
-        var request = exchange.curlRequest
-        request.url = exchange.upstream.url(forPath: exchange.forwardedPath, query: exchange.forwardedQuery)
-        request.unixSocketPath = exchange.upstream.unixSocketPath
-        exchange.transfer = curl.execute(request, delegate: exchange, affinity: inbox.index)
-        return true
-    }
-
+    /// Ends a forwarded request that failed: a clean error answer while nothing has been sent, otherwise a cut-off
+    /// response (the client must never see a truncated answer that looks complete).
     private func failExchange(_ exchange: UpstreamExchange, with error: GatewayError) {
+        state = .idle
         if exchange.responseStarted {
-            var entry = exchange.log
-            entry.error = entry.error ?? error.code
-            state = .idle
-            finishLog(&entry, startedAt: exchange.startedAt)
+            finish(exchange.record, .cutOff(error: exchange.record.log.error ?? error.code))
             flushIfNeeded()
             context?.close(promise: nil)
             return
         }
-        state = .idle
         releaseReads()
         let requestComplete = exchange.requestBody != .streaming
-        answerLocally(error, version: exchange.requestVersion, isHeadRequest: exchange.curlRequest.method == "HEAD",
-            keepAlive: exchange.keepAlive && requestComplete, log: exchange.log, startedAt: exchange.startedAt,
-            hasBody: !requestComplete)
+        answer(error, record: exchange.record, version: exchange.requestVersion,
+            isHeadRequest: exchange.isHeadRequest, keepAlive: exchange.keepAlive && requestComplete,
+            bodyUnread: !requestComplete)
     }
 
     // MARK: Control plane
@@ -567,67 +464,41 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let request = control.request
         Task {
             let response = await endpoints.respond(to: request)
-            loop.execute { handler.value.finishControl(control, response: response) }
+            loop.execute { handler.value.finishControl(response: response) }
         }
     }
 
-    private func finishControl(_ control: ControlExchange, response: ControlResponse) {
-        guard let context, case .control = state else { return }
+    private func finishControl(response: ControlResponse) {
+        guard let context, let writer, case .awaitingControl(let control) = state else { return }
         state = .idle
-        var headers = HTTPHeaders(response.headers)
-        if response.status.mayHaveResponseBody {
-            headers.replaceOrAdd(name: "Content-Length", value: String(response.body.utf8.count))
-        }
-        headers.replaceOrAdd(name: "X-Request-Id", value: control.request.requestID)
-        var head = ResponseHeadWriter(
-            version: control.version, status: Int(response.status.code), allocator: context.channel.allocator)
-        head.add(headers)
-        HeaderRewriter.writeConnectionField(closes: !control.keepAlive || draining, version: control.version, into: &head)
-        let bodyBytesSent = writeAnswer(&head, body: response.status.mayHaveResponseBody ? response.body : "",
-            isHeadRequest: control.request.method == .HEAD)
-        var entry = control.log
-        entry.status = Int(response.status.code)
-        entry.bytesOut = bodyBytesSent
-        entry.openid = response.openid
-        finishLog(&entry, startedAt: control.startedAt)
-        if control.keepAlive && !draining { responseEnded() } else { context.close(promise: nil) }
+        let closes = !control.keepAlive || draining
+        let sent = writer.writeControlAnswer(
+            response, version: control.version, isHeadRequest: control.request.method == .HEAD, closes: closes,
+            requestID: control.request.requestID)
+        var record = control.record
+        record.log.openid = response.openid
+        finish(record, .answered(status: Int(response.status.code), bodyBytes: sent, error: nil))
+        if closes { context.close(promise: nil) } else { responseEnded() }
     }
 
     // MARK: Local answers
 
-    private func answerLocally(
-        _ error: GatewayError, head: HTTPRequestHead, log: AccessLogEntry, startedAt: NIODeadline, hasBody: Bool,
-        realm: String = "gateway"
+    /// Answers `error` and ends the request. A request whose body has not been read (`bodyUnread`) is not kept
+    /// alive: its unread body would otherwise be parsed as the next request.
+    private func answer(
+        _ error: GatewayError, record: RequestRecord, version: HTTPVersion, isHeadRequest: Bool, keepAlive: Bool,
+        bodyUnread: Bool, realm: String = "gateway"
     ) {
-        answerLocally(error, version: head.version, isHeadRequest: head.method == .HEAD,
-            keepAlive: head.isKeepAlive && !hasBody && !error.closesConnection, log: log, startedAt: startedAt,
-            hasBody: hasBody, realm: realm)
-    }
-
-    /// Sends the JSON error for `error`. A request whose body has not been read yet is not kept alive:
-    /// its unread body would otherwise be parsed as the next request.
-    private func answerLocally(
-        _ error: GatewayError, version: HTTPVersion, isHeadRequest: Bool, keepAlive: Bool, log: AccessLogEntry,
-        startedAt: NIODeadline, hasBody: Bool, realm: String = "gateway"
-    ) {
-        guard let context else { return }
-        let body = error.jsonBody(requestID: log.requestID)
-        var head = ResponseHeadWriter(version: version, status: Int(error.status.code), allocator: context.channel.allocator)
-        head.add(name: "Content-Type", value: "application/json; charset=utf-8")
-        head.add(name: "Content-Length", value: String(body.utf8.count))
-        head.add(name: "X-Request-Id", value: log.requestID)
-        for (name, value) in error.headers(realm: realm) { head.add(name: name, value: value) }
-        HeaderRewriter.writeConnectionField(closes: !keepAlive || draining, version: version, into: &head)
-        let bodyBytesSent = writeAnswer(&head, body: body, isHeadRequest: isHeadRequest)
-        var entry = log
-        entry.status = Int(error.status.code)
-        entry.bytesOut = bodyBytesSent
-        entry.error = entry.error ?? error.code
-        finishLog(&entry, startedAt: startedAt)
-        if keepAlive && !draining {
+        guard let context, let writer else { return }
+        let keepsOpen = keepAlive && !draining
+        let sent = writer.writeError(
+            error, version: version, isHeadRequest: isHeadRequest, closes: !keepsOpen, requestID: record.log.requestID,
+            realm: realm)
+        finish(record, .answered(status: Int(error.status.code), bodyBytes: sent, error: record.log.error ?? error.code))
+        if keepsOpen {
             state = .idle
             responseEnded()
-        } else if hasBody {
+        } else if bodyUnread {
             state = .discarding
             context.close(promise: nil)
         } else {
@@ -636,18 +507,27 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    /// Writes and flushes an answer the gateway makes itself, head and body in one buffer. The answer to a HEAD request
-    /// has the head only: it announces the length the body would have had (RFC 9110 section 9.3.2).
-    /// Returns the body bytes sent, for the access log (0 for HEAD, as nginx's `$body_bytes_sent`).
-    @discardableResult
-    private func writeAnswer(_ head: inout ResponseHeadWriter, body: String, isHeadRequest: Bool) -> Int {
-        guard let context else { return 0 }
-        // RFC 9110 section 6.6.1: an origin server with a clock dates its answers.
-        head.add(name: "Date", value: HTTPDate.now())
-        var bytes = head.finish()
-        let sent = isHeadRequest ? 0 : bytes.writeString(body)
-        context.writeAndFlush(wrapOutboundOut(.byteBuffer(bytes)), promise: nil)
-        return sent
+    // MARK: The one exit
+
+    /// Writes the request's access-log line (and, through `AccessLogger`, its metrics). The caller has already
+    /// moved `state` past the request, so no later event can finish it a second time.
+    private func finish(_ record: RequestRecord, _ outcome: RequestOutcome) {
+        var entry = record.log
+        switch outcome {
+        case .forwarded:
+            break
+        case .cutOff(let error):
+            entry.error = error
+        case .answered(let status, let bodyBytes, let error):
+            entry.status = status
+            entry.bytesOut = bodyBytes
+            entry.error = error
+        case .clientClosed:
+            entry.status = 499
+            entry.error = entry.error ?? "client_closed"
+        }
+        entry.durationSeconds = Double((NIODeadline.now() - record.startedAt).nanoseconds) / 1e9
+        accessLogger.record(entry)
     }
 
     /// Called by the inbox after a batch: one flush (one writev) for everything written to this connection.
@@ -656,11 +536,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard needsFlush, let context else { return }
         needsFlush = false
         context.flush()
-    }
-
-    private func finishLog(_ entry: inout AccessLogEntry, startedAt: NIODeadline) {
-        entry.durationSeconds = Double((NIODeadline.now() - startedAt).nanoseconds) / 1e9
-        accessLogger.record(entry)
     }
 
     // MARK: Turns, timers and reads
@@ -692,29 +567,28 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         context.read()
     }
 
-    /// Between requests: a keep-alive connection with nothing to do is closed after `idle_timeout`.
     /// This also bounds a client that trickles a request's header block.
     private func armIdleTimer() {
-        timerKind = .idle
-        deadline = .now() + .nanoseconds(Int64(runtime.config.server.idleTimeout.milliseconds) * 1_000_000)
+        timer = .idle(.now() + .nanoseconds(Int64(runtime.config.server.idleTimeout.milliseconds) * 1_000_000))
     }
 
-    /// While reading a request (head to end): a slower client is cut off after `client_timeout`.
     private func armClientTimer(_ timeout: Duration) {
-        timerKind = .client
-        deadline = .now() + .nanoseconds(Int64(timeout.milliseconds) * 1_000_000)
+        timer = .client(.now() + .nanoseconds(Int64(timeout.milliseconds) * 1_000_000))
     }
 
-    private func cancelTimer() {
-        timerKind = .none
-        deadline = nil
+    /// When the armed timer fires, read by the loop's `ConnectionDeadlines`; nil when none is armed.
+    var deadline: NIODeadline? {
+        switch timer {
+        case .none: return nil
+        case .idle(let deadline), .client(let deadline): return deadline
+        }
     }
 
     /// Called by `ConnectionDeadlines` once `deadline` has passed.
     func deadlineExpired() {
-        let kind = timerKind
-        cancelTimer()
-        switch kind {
+        let fired = timer
+        timer = .none
+        switch fired {
         case .idle:
             if case .idle = state { context?.close(promise: nil) }
         case .client:
@@ -727,48 +601,33 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// The first bytes of a request arrived (seen by `RequestStartDetector` before parsing): from now on
     /// the client has `client_timeout` to deliver the whole request, header block included.
     func requestBytesArrived() {
-        if timerKind == .idle, case .idle = state {
+        if case .idle = timer, case .idle = state {
             armClientTimer(runtime.config.server.clientTimeout)
         }
     }
 
     /// Whether the detector needs to report arriving bytes (only between requests).
-    var isAwaitingRequest: Bool { timerKind == .idle }
+    var isAwaitingRequest: Bool {
+        if case .idle = timer { return true }
+        return false
+    }
 
     private func clientTimedOut() {
-        timerKind = .none
         switch state {
         case .proxying(let exchange):
             exchange.transfer?.cancel()
-            exchange.log.error = "client_timeout"
+            exchange.record.log.error = "client_timeout"
             failExchange(exchange, with: .clientTimeout)
-        case .control(let control) where !control.complete:
+        case .collectingControl(let control):
             state = .idle
-            answerLocally(.clientTimeout, version: control.version, isHeadRequest: control.request.method == .HEAD,
-                keepAlive: false, log: control.log,
-                startedAt: control.startedAt, hasBody: true)
-        default:
+            answer(.clientTimeout, record: control.record, version: control.version,
+                isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: true)
+        case .idle, .discarding, .awaitingControl, .awaitingUpstreamReport:
             context?.close(promise: nil)
         }
     }
 
     // MARK: Helpers
-
-    /// The end of a chunk, and the last chunk of a chunked body (no trailers: libcurl does not pass them on).
-    private static let crlf = ByteBuffer(string: "\r\n")
-    private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
-
-    static func hostWithoutPort(_ host: Substring?) -> Substring? {
-        guard let host else { return nil }
-        let lower = host.lowercased()
-        if lower.hasPrefix("[") { return Substring(lower.prefix(through: lower.firstIndex(of: "]") ?? lower.endIndex)) }
-        if let colon = lower.lastIndex(of: ":") { return Substring(lower[..<colon]) }
-        return Substring(lower)
-    }
-
-    static func isIdempotent(_ method: String) -> Bool {
-        ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(method)
-    }
 
     static func describe(_ error: CurlError) -> String {
         switch error {
@@ -781,5 +640,3 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 }
-
-extension UpstreamExchange.RequestBody: Equatable {}

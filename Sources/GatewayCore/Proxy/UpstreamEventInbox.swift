@@ -2,47 +2,33 @@ import CurlHTTP
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Carries libcurl's callbacks from the curl threads to one event loop in batches.
+/// Carries upstream events from a curl thread to one event loop in batches.
 ///
-/// A response is a head, body parts and an end, each a callback on a curl thread; hopping to the event
-/// loop once per callback would cost an `execute` (a lock and often an eventfd wake-up) each. Instead the
-/// events of every transfer owned by this loop are queued here, and the curl thread wakes the loop once at
-/// the end of each pass of its own loop (`CurlClient.addPassObserver`). One task then drains the batch and
-/// flushes each connection it wrote to once. A small response's head, body and end come in one pass, so
-/// they leave in one write, and its end is seen before the client can send its next request.
+/// Events are queued under a lock as they happen; the client's pass observer wakes the loop at most once
+/// per pass over its transfers, and the loop delivers the whole batch, then flushes each connection it
+/// wrote to once. A small response (head, body, end) therefore costs one hop and one `writev`, not three
+/// (docs/performance.md).
 final class UpstreamEventInbox: @unchecked Sendable {
-    enum Event {
-        case head(UpstreamExchange, CurlTransfer, CurlResponseHead)
-        case body(UpstreamExchange, CurlTransfer, ByteBuffer)
-        case canAcceptMoreBody(UpstreamExchange, CurlTransfer)
-        case finish(UpstreamExchange, CurlTransfer, CurlError?, CurlTransferInfo)
-    }
-
     let eventLoop: any EventLoop
-    /// The loop's position in the group: its transfers all go to curl thread `index % curl_threads`.
+    /// The curl thread this loop's transfers are pinned to.
     let index: Int
     private let lock = NIOLock()
-    /// Guarded by `lock`.
-    private var pending: [Event] = []
-    /// Guarded by `lock`: a drain task is queued on the event loop and has not taken the batch yet.
+    private var pending: [(UpstreamExchange, any UpstreamTransfer, UpstreamEvent)] = []
     private var drainScheduled = false
-    /// Event loop only.
-    private var batch: [Event] = []
+    /// Loop-only: the batch being delivered (kept to reuse its storage).
+    private var batch: [(UpstreamExchange, any UpstreamTransfer, UpstreamEvent)] = []
 
-    /// Registers with `curl` to be woken at the end of each pass of curl thread `index % curl_threads`, the one
-    /// that runs this loop's transfers.
-    init(eventLoop: any EventLoop, index: Int, curl: CurlClient) {
+    init(eventLoop: any EventLoop, index: Int, client: any UpstreamClient) {
         self.eventLoop = eventLoop
         self.index = index
-        curl.addPassObserver(thread: index) { [weak self] in self?.wake() }
+        client.addPassObserver(thread: index) { [weak self] in self?.wake() }
     }
 
-    /// Called on curl threads; the event is handed over at the end of the curl thread's pass.
-    func post(_ event: Event) {
-        lock.withLock { pending.append(event) }
+    /// Any thread.
+    func post(_ exchange: UpstreamExchange, _ transfer: any UpstreamTransfer, _ event: UpstreamEvent) {
+        lock.withLock { pending.append((exchange, transfer, event)) }
     }
 
-    /// Called on the curl thread at the end of each pass: one wake-up for whatever that pass posted.
     private func wake() {
         let schedule = lock.withLock { () -> Bool in
             if pending.isEmpty || drainScheduled { return false }
@@ -60,24 +46,9 @@ final class UpstreamEventInbox: @unchecked Sendable {
             swap(&pending, &batch)
         }
         var touched: [ProxyHandler] = []
-        for event in batch {
-            let handler: ProxyHandler
-            switch event {
-            case .head(let exchange, let transfer, let head):
-                handler = exchange.handler.value
-                handler.exchange(exchange, transfer: transfer, didReceiveHead: head)
-            case .body(let exchange, let transfer, let part):
-                handler = exchange.handler.value
-                handler.exchange(exchange, transfer: transfer, didReceiveBodyPart: part)
-            case .canAcceptMoreBody(let exchange, let transfer):
-                handler = exchange.handler.value
-                handler.exchangeCanAcceptMoreBody(exchange, transfer: transfer)
-            case .finish(let exchange, let transfer, let error, let info):
-                handler = exchange.handler.value
-                handler.exchange(exchange, transfer: transfer, didFinishWith: error, info: info)
-            }
-            if handler.needsFlush && !handler.flushQueued {
-                handler.flushQueued = true
+        for (exchange, transfer, event) in batch {
+            let handler = exchange.handler.value
+            if handler.receive(event, for: exchange, from: transfer) {
                 touched.append(handler)
             }
         }

@@ -2,83 +2,75 @@ import CurlHTTP
 import NIOCore
 import NIOHTTP1
 
-/// One request being forwarded: the bridge between a libcurl transfer (whose callbacks arrive on a curl
-/// thread) and the client's channel handler (which lives on an event loop). Every callback is moved to
-/// the event loop before it touches anything; all mutable state is only ever used there.
+/// One request being forwarded: the plan it was sent with, the transfer carrying it, and where its answer
+/// has got to. Only `ProxyHandler` reads or changes it, on the connection's event loop; the curl thread
+/// only calls the `CurlTransferDelegate` methods, which post to the loop's inbox and touch no field.
 final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
-    enum RequestBody {
+    /// How much of the request's body has been handed to the transfer.
+    enum RequestBody: Equatable {
         case none
         case streaming
         case complete
     }
 
-    let eventLoop: any EventLoop
+    /// Where the answer to the client has got to; each case carries what is valid in it.
+    enum Response {
+        /// No head from the upstream yet: a failure can still be answered with a clean error.
+        case awaitingHead
+        /// The head went to the client; body bytes follow in `framing`, none at all for HEAD or a bodiless status.
+        /// `paused` while the client's socket is full and the transfer is paused.
+        case streaming(framing: ResponseFraming, sendsBody: Bool, paused: Bool)
+    }
+
     let handler: NIOLoopBound<ProxyHandler>
     private let inbox: UpstreamEventInbox
 
-    // Event-loop state.
-    var transfer: CurlTransfer?
-    let route: RouteConfig
-    let pool: UpstreamPool
-    var upstreamIndex: Int
-    let curlRequest: CurlRequest
-    /// Path and query (with its `?`, or empty) as forwarded: the part of the URL after the upstream's base.
-    let forwardedPath: Substring
-    let forwardedQuery: Substring
+    var plan: ForwardPlan
+    var transfer: (any UpstreamTransfer)?
     var requestBody: RequestBody
-    var responseStarted = false
-    /// The client closed after the answer had started: the exchange is logged when libcurl reports its end.
-    var clientGone = false
-    var responsePaused = false
+    var response = Response.awaitingHead
     var attempts = 1
-    var log: AccessLogEntry
-    let startedAt: NIODeadline
-    /// Cleared when the answer can only end with the connection's close.
+    var record: RequestRecord
     var keepAlive: Bool
     let requestVersion: HTTPVersion
-    /// How the answer's body is delimited for the client, set from its head.
-    var framing = ResponseFraming.contentLength
-    /// False for the answer to a HEAD request and for statuses without a body: body bytes are not written.
-    var sendsBody = true
 
-    init(
-        inbox: UpstreamEventInbox, handler: ProxyHandler, route: RouteConfig, pool: UpstreamPool, upstreamIndex: Int,
-        curlRequest: CurlRequest, forwardedPath: Substring, forwardedQuery: Substring, hasBody: Bool, log: AccessLogEntry, startedAt: NIODeadline, keepAlive: Bool,
-        requestVersion: HTTPVersion
-    ) {
-        self.eventLoop = inbox.eventLoop
+    init(inbox: UpstreamEventInbox, handler: ProxyHandler, plan: ForwardPlan, record: RequestRecord, head: HTTPRequestHead) {
         self.inbox = inbox
         self.handler = NIOLoopBound(handler, eventLoop: inbox.eventLoop)
-        self.route = route
-        self.pool = pool
-        self.upstreamIndex = upstreamIndex
-        self.curlRequest = curlRequest
-        self.forwardedPath = forwardedPath
-        self.forwardedQuery = forwardedQuery
-        self.requestBody = hasBody ? .streaming : .none
-        self.log = log
-        self.startedAt = startedAt
-        self.keepAlive = keepAlive
-        self.requestVersion = requestVersion
+        self.plan = plan
+        self.requestBody = plan.hasBody ? .streaming : .none
+        self.record = record
+        self.keepAlive = head.isKeepAlive
+        self.requestVersion = head.version
     }
 
-    var upstream: UpstreamURL { pool.upstreams[upstreamIndex] }
+    var upstream: UpstreamURL { plan.pool.upstreams[plan.upstreamIndex] }
+    var isHeadRequest: Bool { plan.request.method == "HEAD" }
+    var responseStarted: Bool {
+        if case .awaitingHead = response { return false }
+        return true
+    }
+
+    /// Hands an event of `transfer` to the connection's event loop (batched; see `UpstreamEventInbox`).
+    func post(_ event: UpstreamEvent, from transfer: any UpstreamTransfer) {
+        inbox.post(self, transfer, event)
+    }
 
     // MARK: CurlTransferDelegate (curl thread)
 
     func transfer(_ t: CurlTransfer, didReceiveHead head: CurlResponseHead) {
-        inbox.post(.head(self, t, head))
+        post(.head(head), from: t)
     }
 
     func transfer(_ t: CurlTransfer, didReceiveBodyPart part: ByteBuffer) {
-        inbox.post(.body(self, t, part))
+        post(.bodyPart(part), from: t)
     }
 
     func transferCanAcceptMoreBody(_ t: CurlTransfer) {
-        inbox.post(.canAcceptMoreBody(self, t))
+        post(.canAcceptMoreBody, from: t)
     }
 
     func transfer(_ t: CurlTransfer, didFinishWith error: CurlError?, info: CurlTransferInfo) {
-        inbox.post(.finish(self, t, error, info))
+        post(.finished(error, info), from: t)
     }
 }

@@ -10,8 +10,10 @@ import NIOCore
 final class ConnectionDeadlines: @unchecked Sendable {
     let eventLoop: any EventLoop
     let resolution: TimeAmount
-    /// Handlers with a deadline armed or not; each knows its index here for O(1) removal.
+    /// Handlers with a deadline armed or not, and where each is in that array, for O(1) removal. The slots
+    /// live here, not on the handler: nothing outside a handler writes its fields.
     private var handlers: [ProxyHandler] = []
+    private var slots: [ObjectIdentifier: Int] = [:]
     private var sweep: RepeatedTask?
 
     init(eventLoop: any EventLoop, resolution: TimeAmount = .milliseconds(100)) {
@@ -21,7 +23,8 @@ final class ConnectionDeadlines: @unchecked Sendable {
 
     func register(_ handler: ProxyHandler) {
         eventLoop.assertInEventLoop()
-        handler.deadlineSlot = handlers.count
+        guard slots[ObjectIdentifier(handler)] == nil else { return }
+        slots[ObjectIdentifier(handler)] = handlers.count
         handlers.append(handler)
         if sweep == nil {
             let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
@@ -33,14 +36,12 @@ final class ConnectionDeadlines: @unchecked Sendable {
 
     func unregister(_ handler: ProxyHandler) {
         eventLoop.assertInEventLoop()
-        let slot = handler.deadlineSlot
-        guard slot >= 0, slot < handlers.count, handlers[slot] === handler else { return }
+        guard let slot = slots.removeValue(forKey: ObjectIdentifier(handler)) else { return }
         let last = handlers.removeLast()
         if slot < handlers.count {
             handlers[slot] = last
-            last.deadlineSlot = slot
+            slots[ObjectIdentifier(last)] = slot
         }
-        handler.deadlineSlot = -1
     }
 
     private func fireExpired() {

@@ -31,7 +31,7 @@ public final class GatewayServer: Sendable {
         var inboxes: [ObjectIdentifier: UpstreamEventInbox] = [:]
         var deadlines: [ObjectIdentifier: ConnectionDeadlines] = [:]
         for (index, loop) in group.makeIterator().enumerated() {
-            inboxes[ObjectIdentifier(loop)] = UpstreamEventInbox(eventLoop: loop, index: index, curl: curl)
+            inboxes[ObjectIdentifier(loop)] = UpstreamEventInbox(eventLoop: loop, index: index, client: curl)
             deadlines[ObjectIdentifier(loop)] = ConnectionDeadlines(eventLoop: loop)
         }
         self.inboxes = inboxes
@@ -65,7 +65,7 @@ public final class GatewayServer: Sendable {
                         let loopDeadlines = deadlines[ObjectIdentifier(channel.eventLoop)]
                     else { throw ChannelError.operationUnsupported }
                     let proxy = ProxyHandler(
-                        holder: holder, curl: curl, scheme: scheme, accessLogger: accessLogger, inbox: inbox,
+                        holder: holder, upstreams: curl, scheme: scheme, accessLogger: accessLogger, inbox: inbox,
                         deadlines: loopDeadlines)
                     try sync.addHandler(RequestStartDetector(proxy: proxy))
                     var limits = NIOHTTPDecoderLimitConfiguration()

@@ -1,0 +1,102 @@
+import CurlHTTP
+import NIOCore
+import NIOHTTP1
+
+/// Writes answers to the client: the upstream's head and body (with chunk framing where needed), and the
+/// gateway's own answers (errors, control-plane JSON). Response bytes are written directly, with no
+/// `HTTPResponseEncoder` below (docs/performance.md). Methods that relay the upstream's answer write
+/// without flushing: `UpstreamEventInbox` flushes once per batch. Local answers are flushed at once.
+struct ClientResponseWriter {
+    let context: ChannelHandlerContext
+
+    private func write(_ buffer: ByteBuffer) {
+        context.write(NIOAny(IOData.byteBuffer(buffer)), promise: nil)
+    }
+
+    /// `100 Continue`, flushed: the client waits for it before sending the body.
+    func writeContinue(version: HTTPVersion) {
+        let interim = ResponseHeadWriter.interim(version: version, status: 100, allocator: context.channel.allocator)
+        context.writeAndFlush(NIOAny(IOData.byteBuffer(interim)), promise: nil)
+    }
+
+    /// The upstream's head, checked and rewritten (`HeaderRewriter.writeClientHead`); nil when a field
+    /// cannot be passed on (then nothing was written and the answer becomes a 502).
+    func writeUpstreamHead(
+        _ head: CurlResponseHead, requestID: String, version: HTTPVersion, keepAlive: Bool, isHeadRequest: Bool
+    ) -> (framing: ResponseFraming, closesConnection: Bool)? {
+        var writer = ResponseHeadWriter(version: version, status: head.status, allocator: context.channel.allocator)
+        guard
+            let result = HeaderRewriter.writeClientHead(
+                status: head.status, fields: head.headers, requestID: requestID, version: version,
+                keepAlive: keepAlive, isHeadRequest: isHeadRequest, into: &writer)
+        else { return nil }
+        write(writer.finish())
+        return result
+    }
+
+    /// One part of the upstream's body; `part` must not be empty (an empty chunk would end a chunked body).
+    func writeBodyPart(_ part: ByteBuffer, framing: ResponseFraming) {
+        if framing == .chunked {
+            var size = context.channel.allocator.buffer(capacity: 18)
+            size.writeString(String(part.readableBytes, radix: 16))
+            size.writeStaticString("\r\n")
+            write(size)
+            write(part)
+            write(Self.crlf)
+        } else {
+            write(part)
+        }
+    }
+
+    /// The end of the upstream's body: the last chunk when chunked (no trailers: libcurl does not pass them on).
+    func writeEnd(framing: ResponseFraming) {
+        if framing == .chunked { write(Self.lastChunk) }
+    }
+
+    /// The JSON error for `error`. `requestID` nil: the request could not be parsed, so it has none.
+    /// Returns the body bytes sent (0 for HEAD, as nginx's `$body_bytes_sent`).
+    @discardableResult
+    func writeError(
+        _ error: GatewayError, version: HTTPVersion, isHeadRequest: Bool, closes: Bool, requestID: String?,
+        realm: String
+    ) -> Int {
+        let body = error.jsonBody(requestID: requestID ?? "-")
+        var head = ResponseHeadWriter(version: version, status: Int(error.status.code), allocator: context.channel.allocator)
+        head.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        head.add(name: "Content-Length", value: String(body.utf8.count))
+        if let requestID { head.add(name: "X-Request-Id", value: requestID) }
+        for (name, value) in error.headers(realm: realm) { head.add(name: name, value: value) }
+        HeaderRewriter.writeConnectionField(closes: closes, version: version, into: &head)
+        return writeAnswer(&head, body: body, isHeadRequest: isHeadRequest)
+    }
+
+    /// A control-plane answer. Returns the body bytes sent.
+    func writeControlAnswer(
+        _ response: ControlResponse, version: HTTPVersion, isHeadRequest: Bool, closes: Bool, requestID: String
+    ) -> Int {
+        var headers = HTTPHeaders(response.headers)
+        if response.status.mayHaveResponseBody {
+            headers.replaceOrAdd(name: "Content-Length", value: String(response.body.utf8.count))
+        }
+        headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
+        var head = ResponseHeadWriter(version: version, status: Int(response.status.code), allocator: context.channel.allocator)
+        head.add(headers)
+        HeaderRewriter.writeConnectionField(closes: closes, version: version, into: &head)
+        return writeAnswer(
+            &head, body: response.status.mayHaveResponseBody ? response.body : "", isHeadRequest: isHeadRequest)
+    }
+
+    /// Head and body in one buffer, flushed. The answer to a HEAD request has the head only: it announces
+    /// the length the body would have had (RFC 9110 section 9.3.2).
+    private func writeAnswer(_ head: inout ResponseHeadWriter, body: String, isHeadRequest: Bool) -> Int {
+        // RFC 9110 section 6.6.1: an origin server with a clock dates its answers.
+        head.add(name: "Date", value: HTTPDate.now())
+        var bytes = head.finish()
+        let sent = isHeadRequest ? 0 : bytes.writeString(body)
+        context.writeAndFlush(NIOAny(IOData.byteBuffer(bytes)), promise: nil)
+        return sent
+    }
+
+    private static let crlf = ByteBuffer(string: "\r\n")
+    private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
+}

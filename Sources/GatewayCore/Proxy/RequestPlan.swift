@@ -1,0 +1,36 @@
+import CurlHTTP
+import NIOHTTP1
+
+/// What `RequestPlanner` decided for one request head, with what the access log needs to know of the
+/// decision whichever way it went.
+struct RequestPlan {
+    enum Decision {
+        /// Answer locally with this error (and its `WWW-Authenticate` realm, for a 401).
+        case answer(GatewayError, realm: String)
+        /// A control-plane request (`/auth/*`, the JWKS): collect its body, then ask these endpoints.
+        case control(any ControlEndpoints)
+        /// Proxy it.
+        case forward(ForwardPlan)
+    }
+
+    var decision: Decision
+    /// The matched route's prefix (`"control"` for the control plane), when one matched.
+    var route: String?
+    /// The caller's openid, when a token was verified.
+    var openid: String?
+}
+
+/// Everything needed to send a request upstream, and to send it again elsewhere (`RequestPlanner.retry`).
+struct ForwardPlan {
+    var route: RouteConfig
+    var pool: UpstreamPool
+    var upstreamIndex: Int
+    var request: CurlRequest
+    /// Path (after `strip_prefix`) and query exactly as received.
+    var forwardedPath: Substring
+    var forwardedQuery: Substring
+    /// Whether the client's body follows the head (it is streamed upstream as it arrives).
+    var hasBody: Bool
+    /// Whether to answer `100 Continue` before the body: the client asked and can read an interim answer.
+    var sendsContinue: Bool
+}

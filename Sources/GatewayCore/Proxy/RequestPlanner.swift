@@ -1,0 +1,138 @@
+import CurlHTTP
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The request phases of DESIGN.md section 2 as one pure function of a request head and a configuration
+/// snapshot: admission checks → control plane? → match route → authenticate → rewrite headers → pick
+/// upstream. It touches no channel and no socket, so every rule is a row in `RequestPlannerTests`.
+/// `ProxyHandler` performs what it returns.
+struct RequestPlanner {
+    let runtime: GatewayRuntime
+    /// `http` or `https`: what the client spoke to us (`X-Forwarded-Proto`).
+    let scheme: String
+
+    func plan(
+        _ head: HTTPRequestHead, fields: RequestHeadFields, target: RequestTarget?, peerAddress: String?,
+        requestID: String, now: Date
+    ) -> RequestPlan {
+        let config = runtime.config
+        func answer(_ error: GatewayError) -> RequestPlan {
+            RequestPlan(decision: .answer(error, realm: runtime.realm))
+        }
+        // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host. Without it, or with two,
+        // route matching and the upstream could disagree about which host was meant.
+        if head.version.major == 1 && head.version.minor >= 1 && fields.hostCount != 1 {
+            return answer(.malformedRequest)
+        }
+        if let host = fields.host, !HostField.isValid(host) {
+            return answer(.malformedRequest)
+        }
+        // RFC 9112 section 6.1: an HTTP/1.0 message with a Transfer-Encoding has faulty framing (an HTTP/1.0
+        // hop before us could not have known chunking), 400 as nginx answers; a coding we do not implement is a 501.
+        if fields.hasTransferCoding && head.version.major == 1 && head.version.minor == 0 {
+            return answer(.malformedRequest)
+        }
+        if fields.hasUnsupportedTransferCoding {
+            return answer(.unsupportedTransferCoding)
+        }
+        // Limits first: nothing else is worth doing for a request we will not take.
+        if head.uri.utf8.count + fields.byteCount > config.server.maxHeaderBytes {
+            return answer(.headersTooLarge)
+        }
+        if let length = fields.contentLength, length > config.server.maxBodyBytes.bytes {
+            return answer(.bodyTooLarge)
+        }
+        guard let target else {
+            return answer(.badRequestTarget)
+        }
+
+        if let control = runtime.control, control.handles(path: target.path) {
+            return RequestPlan(decision: .control(control), route: "control")
+        }
+
+        // match route
+        let host = runtime.routes.matchesHosts ? Self.hostWithoutPort(fields.host?[...]) : nil
+        guard let route = runtime.routes.match(method: head.method.rawValue, path: target.path, host: host) else {
+            return answer(.routeNotFound)
+        }
+
+        // authenticate
+        let identity: Identity?
+        switch runtime.authenticator.authenticate(head.headers, mode: route.auth, now: now) {
+        case .anonymous:
+            identity = nil
+        case .authenticated(let caller):
+            identity = caller
+        case .rejected(let rejection):
+            return RequestPlan(decision: .answer(.authentication(rejection), realm: runtime.realm), route: route.prefix)
+        }
+
+        // rewrite headers
+        let forwarding = ForwardingContext(peerAddress: peerAddress, scheme: scheme, requestID: requestID)
+        let headers = runtime.rewriter.upstreamHeaders(
+            for: head.headers, identity: identity, forwardAuthorization: route.forwardAuthorization,
+            context: forwarding)
+
+        // pick upstream
+        let pool = runtime.pools[route.index]
+        guard let upstreamIndex = pool.pick() else {
+            return RequestPlan(
+                decision: .answer(.upstreamUnreachable, realm: runtime.realm), route: route.prefix,
+                openid: identity?.openid)
+        }
+        let path = route.stripPrefix ? target.strippingPrefix(route.prefix) : target.path
+        let upstream = pool.upstreams[upstreamIndex]
+        let hasBody = fields.hasBody
+        var body = CurlRequestBody.none
+        if hasBody {
+            body = .streamed(length: fields.contentLength)
+        } else if head.method == .POST || head.method == .PUT || head.method == .PATCH {
+            // An explicit empty body, so the upstream sees Content-Length: 0 rather than a bodiless POST.
+            body = .bytes(ByteBuffer())
+        }
+        let request = CurlRequest(
+            method: head.method.rawValue,
+            url: upstream.url(forPath: path, query: target.query),
+            unixSocketPath: upstream.unixSocketPath,
+            headers: headers,
+            body: body,
+            connectTimeoutMilliseconds: Int(route.connectTimeout.milliseconds),
+            timeoutMilliseconds: Int(route.timeout.milliseconds),
+            caFile: route.caFile,
+            insecureSkipVerify: route.insecureSkipVerify)
+        // We stream the body, so we want it now (RFC 9110 section 10.1.1); libcurl is told not to ask. An
+        // HTTP/1.0 client's expectation is ignored, as that section requires: it could not read an interim answer.
+        let sendsContinue = fields.expectsContinue && (head.version.major > 1 || head.version.minor >= 1)
+        let plan = ForwardPlan(
+            route: route, pool: pool, upstreamIndex: upstreamIndex, request: request, forwardedPath: path,
+            forwardedQuery: target.query, hasBody: hasBody, sendsContinue: sendsContinue)
+        return RequestPlan(decision: .forward(plan), route: route.prefix, openid: identity?.openid)
+    }
+
+    /// DESIGN.md section 4: an idempotent request without a body that never reached its upstream is tried
+    /// once more on another. Returns the plan for that second attempt, or nil when it must not be retried.
+    static func retry(_ plan: ForwardPlan, attempts: Int, requestWasSent: Bool) -> ForwardPlan? {
+        guard attempts == 1, !requestWasSent, !plan.hasBody, isIdempotent(plan.request.method),
+            let next = plan.pool.pick(excluding: plan.upstreamIndex)
+        else { return nil }
+        var retried = plan
+        let upstream = plan.pool.upstreams[next]
+        retried.upstreamIndex = next
+        retried.request.url = upstream.url(forPath: plan.forwardedPath, query: plan.forwardedQuery)
+        retried.request.unixSocketPath = upstream.unixSocketPath
+        return retried
+    }
+
+    static func isIdempotent(_ method: String) -> Bool {
+        ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"].contains(method)
+    }
+
+    static func hostWithoutPort(_ host: Substring?) -> Substring? {
+        guard let host else { return nil }
+        let lower = host.lowercased()
+        if lower.hasPrefix("[") { return Substring(lower.prefix(through: lower.firstIndex(of: "]") ?? lower.endIndex)) }
+        if let colon = lower.lastIndex(of: ":") { return Substring(lower[..<colon]) }
+        return Substring(lower)
+    }
+}
