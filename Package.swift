@@ -2,7 +2,8 @@
 import PackageDescription
 
 /// Targets mirror DESIGN.md section 2: each concern is its own module so that the compiler
-/// enforces the one-way dependency direction CCurl → CurlHTTP → WeChat → GatewayCore → gateway.
+/// enforces the one-way dependency direction CCurl → CurlHTTP → WeChat → GatewayCore → gateway, with the
+/// small shared modules (JSON, SmallHTTP) below them and the simulator beside the serving path.
 let package = Package(
     name: "wechat-gateway",
     platforms: [.macOS(.v15)],
@@ -41,23 +42,49 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // JSON reading and writing, hex, base64url and random identifiers: one small module every other uses.
+        .target(name: "JSON"),
+        .target(
+            name: "SmallHTTP",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "WeChat",
             dependencies: [
                 "CurlHTTP",
+                "JSON",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        // The simulator of DESIGN.md section 7: used by `demo`, `mock-wechat` and tests, never linked into
+        // the serving path.
+        .target(
+            name: "WeChatSimulator",
+            dependencies: [
+                "WeChat",
+                "SmallHTTP",
+                "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         .target(
             name: "Tokens",
             dependencies: [
+                "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
@@ -65,6 +92,7 @@ let package = Package(
             name: "SessionStore",
             dependencies: [
                 "CSQLite",
+                "JSON",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -79,13 +107,14 @@ let package = Package(
                 "WeChat",
                 "Tokens",
                 "SessionStore",
+                "SmallHTTP",
+                "JSON",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -93,26 +122,35 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The command line: GatewayCore serves; the simulator and SmallHTTP (the demo's echo upstream) are
+        // for `mock-wechat` and `demo`.
         .executableTarget(
             name: "gateway",
             dependencies: [
                 "GatewayCore",
-                "WeChat",
-                "Tokens",
+                "WeChatSimulator",
+                "SmallHTTP",
+                // The demo's walk-through calls the gateway it started as a client would.
                 "CurlHTTP",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "CurlHTTPTests", dependencies: ["CurlHTTP"], exclude: ["Servers"]),
-        .testTarget(name: "WeChatTests", dependencies: ["WeChat"]),
-        .testTarget(name: "TokensTests", dependencies: ["Tokens"]),
+        .testTarget(name: "WeChatTests", dependencies: ["WeChat", "WeChatSimulator", "JSON"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "WeChatSimulatorTests", dependencies: ["WeChatSimulator", "WeChat", "JSON"]),
+        .testTarget(name: "SmallHTTPTests", dependencies: ["SmallHTTP"]),
+        // jwt-kit only checks here that the tokens we sign are read the same by a widely used library.
+        .testTarget(
+            name: "TokensTests", dependencies: ["Tokens", "JSON", .product(name: "JWTKit", package: "jwt-kit")]),
         .testTarget(
             name: "SessionStoreTests",
-            dependencies: ["SessionStore", .product(name: "PostgresNIO", package: "postgres-nio")]
+            dependencies: ["SessionStore", "JSON", .product(name: "PostgresNIO", package: "postgres-nio")]
         ),
-        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore"]),
+        .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "SmallHTTP", "JSON"]),
     ]
 )

@@ -1,3 +1,5 @@
+import JSON
+
 /// Makes opaque refresh tokens: 256 bits from the system's CSPRNG, base64url without padding
 /// (43 characters, safe in URLs and form bodies without escaping).
 public struct RefreshTokenGenerator: Sendable {
@@ -5,6 +7,6 @@ public struct RefreshTokenGenerator: Sendable {
 
     /// A new token. Store only `RefreshTokenHash.of(token)`.
     public func makeToken() -> String {
-        RandomIdentifier.base64URL(byteCount: 32)
+        RandomBytes.base64URL(byteCount: 32)
     }
 }

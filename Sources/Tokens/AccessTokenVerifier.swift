@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Verifies the gateway's JWT access tokens (RFC 7519, JWS compact serialization of RFC 7515)
 /// synchronously, for the proxy's event loops.
@@ -185,11 +186,8 @@ public struct AccessTokenVerifier: TokenVerifier {
 
     /// `.some(nil)` when absent, `.some(value)` for a number, nil (malformed) for any other type.
     private func optionalNumber(_ value: JSONValue?) -> Double?? {
-        switch value {
-        case .none: return .some(nil)
-        case .number(let number)?: return .some(number)
-        case _?: return nil
-        }
+        guard let value else { return .some(nil) }
+        return value.number.map { .some($0) }
     }
 
     /// `.some(nil)` when absent, `.some(value)` for a string, nil (malformed) for any other type.

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Signs access tokens with the ring's current key (DESIGN.md section 5: `iss`, `aud`, `sub`, `exp`,
 /// `iat`, `jti`, `appid`, and `unionid` when known; header `alg`, `kid`, `typ`).
@@ -24,14 +25,7 @@ public struct TokenIssuer: Sendable {
 
     /// 128 bits from the system's cryptographic generator, as 32 lowercase hex digits.
     @Sendable public static func randomTokenID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let words = (generator.next() as UInt64, generator.next() as UInt64)
-        return hex(words.0) + hex(words.1)
-    }
-
-    private static func hex(_ word: UInt64) -> String {
-        let digits = String(word, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        RandomBytes.hex(byteCount: 16)
     }
 
     /// Signs a token for `subject` (the openid) valid for `ttl` seconds from `now`.

@@ -1,5 +1,6 @@
 import Crypto
 import CryptoExtras
+import JSON
 
 extension TokenKey {
     /// The public key as a JWK (RFC 7517) with `kid`, `alg` and `use: "sig"`, or nil for an HMAC key,

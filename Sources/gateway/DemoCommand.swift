@@ -5,7 +5,7 @@ import GatewayCore
 import Logging
 import NIOCore
 import ServiceLifecycle
-import WeChat
+import WeChatSimulator
 
 /// `gateway demo`: starts the WeChat simulator, an echo upstream and the gateway with ./gateway.conf,
 /// walks once through login → API call → refresh → logout, prints the curl commands to do it by hand,

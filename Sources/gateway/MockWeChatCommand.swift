@@ -2,7 +2,7 @@ import ArgumentParser
 import GatewayCore
 import Logging
 import ServiceLifecycle
-import WeChat
+import WeChatSimulator
 
 /// `gateway mock-wechat`: runs the WeChat API simulator (DESIGN.md section 7) until SIGTERM/SIGINT.
 struct MockWeChatCommand: AsyncParsableCommand {

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
-import Tokens
 
 /// `gateway token`: work with access tokens from the command line.
 struct TokenCommand: ParsableCommand {
@@ -42,17 +41,14 @@ struct MintTokenCommand: ParsableCommand {
             }
             lifetime = parsed
         }
-        let ring: KeyRing
-        switch config.tokens.makeKeyRing() {
-        case .success(let loaded): ring = loaded
-        case .failure(let error):
+        let token: String
+        do {
+            token = try config.tokens.mintAccessToken(
+                subject: openid, appid: appid ?? config.wechat.apps.first?.appid, unionid: unionid, ttl: lifetime)
+        } catch let error as ConfigError {
             printError(error.description)
             throw ExitCode(1)
         }
-        let issuer = TokenIssuer(keyRing: ring, issuer: config.tokens.issuer, audience: config.tokens.audience)
-        let token = try issuer.issue(
-            subject: openid, appid: appid ?? config.wechat.apps.first?.appid, unionid: unionid,
-            ttl: lifetime.seconds, now: Date())
-        print(token.token)
+        print(token)
     }
 }

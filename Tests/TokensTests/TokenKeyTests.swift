@@ -1,5 +1,6 @@
 import Crypto
 import CryptoExtras
+import JSON
 import XCTest
 
 @testable import Tokens

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import XCTest
 
 @testable import WeChat
@@ -40,12 +41,12 @@ final class WeChatClientPureTests: XCTestCase {
 
     func testCacheSharesOneInFlightFetch() async throws {
         let cache = StableAccessTokenCache()
-        let fetches = LockedBox(0)
+        let fetches = NIOLockedValueBox(0)
         let values = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<20 {
                 group.addTask {
                     try await cache.token(appID: "wx1") {
-                        fetches.withLock { $0 += 1 }
+                        fetches.withLockedValue { $0 += 1 }
                         await Task.yield()
                         return .success(.init(value: "T", refreshAt: .now + .seconds(60)))
                     }
@@ -54,14 +55,14 @@ final class WeChatClientPureTests: XCTestCase {
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
         XCTAssertEqual(Set(values), ["T"])
-        XCTAssertEqual(fetches.withLock { $0 }, 1)
+        XCTAssertEqual(fetches.withLockedValue { $0 }, 1)
     }
 
     func testCacheFetchesAgainAfterRefreshTimeAndAfterInvalidation() async throws {
         let cache = StableAccessTokenCache()
-        let counter = LockedBox(0)
+        let counter = NIOLockedValueBox(0)
         let fetch: StableAccessTokenCache.Fetch = {
-            let n = counter.withLock { $0 += 1; return $0 }
+            let n = counter.withLockedValue { $0 += 1; return $0 }
             return .success(.init(value: "T\(n)", refreshAt: .now + .seconds(60)))
         }
         let first = try await cache.token(appID: "wx1", fetch: fetch)

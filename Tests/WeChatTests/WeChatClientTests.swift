@@ -1,9 +1,11 @@
 import CurlHTTP
 import Foundation
+import JSON
 import NIOCore
 import NIOPosix
 import XCTest
 
+@testable import WeChatSimulator
 @testable import WeChat
 
 /// The client over a real `CurlClient` against the simulator on a real loopback socket.

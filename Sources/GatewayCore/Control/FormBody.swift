@@ -1,7 +1,7 @@
 import Foundation
+import JSON
 import NIOCore
 import NIOHTTP1
-import Tokens
 
 /// The parameters of a token-endpoint request, from `application/x-www-form-urlencoded` (what RFC 6749
 /// and RFC 7009 specify) or from a JSON object (what mini-program front ends tend to send).

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One line of the access log (DESIGN.md section 6): what happened to one request, written once on
 /// every path, success or error. Never holds a token, secret or session key.

@@ -1,3 +1,4 @@
+import SmallHTTP
 import CurlHTTP
 import NIOCore
 import NIOHTTP1

@@ -1,7 +1,7 @@
 import CurlHTTP
 import Foundation
+import JSON
 import NIOHTTP1
-import Tokens
 
 /// Every answer the gateway makes up itself, with its status, in one table (STYLE.md, "Errors").
 /// Each case says where the failure came from (downstream client, upstream, the gateway itself).

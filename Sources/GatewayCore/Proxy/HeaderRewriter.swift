@@ -1,3 +1,4 @@
+import SmallHTTP
 import NIOHTTP1
 
 /// Builds the header list sent upstream from the client's headers (DESIGN.md section 5, "Proxied

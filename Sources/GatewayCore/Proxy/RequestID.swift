@@ -1,3 +1,4 @@
+import JSON
 import Synchronization
 
 /// Request ids: the client's `X-Request-Id` when it is a sane token (so a trace can cross the gateway),
@@ -12,10 +13,8 @@ public enum RequestID {
     }
 
     /// 16 hex digits, fixed for the process.
-    private static let prefix: [UInt8] = {
-        var generator = SystemRandomNumberGenerator()
-        return hexDigits(generator.next())
-    }()
+    /// 64 random bits per process, so ids of two instances behind one load balancer do not collide.
+    private static let prefix: [UInt8] = Array(Hex.lowercase(RandomBytes.make(8)).utf8)
 
     private static let counter = Atomic<UInt64>(0)
 
@@ -24,25 +23,8 @@ public enum RequestID {
         // Written in place: one allocation per id instead of a String per part.
         return String(unsafeUninitializedCapacity: 32) { buffer in
             for index in 0..<16 { buffer[index] = prefix[index] }
-            writeHex(next, into: UnsafeMutableBufferPointer(rebasing: buffer[16..<32]))
+            Hex.write(next, into: UnsafeMutableBufferPointer(rebasing: buffer[16..<32]))
             return 32
-        }
-    }
-
-    private static func hexDigits(_ value: UInt64) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: 16) { buffer, count in
-            writeHex(value, into: buffer)
-            count = 16
-        }
-    }
-
-    /// `value` as 16 lower-case hex digits, zero-padded.
-    private static func writeHex(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>) {
-        var rest = value
-        for index in stride(from: 15, through: 0, by: -1) {
-            let nibble = UInt8(truncatingIfNeeded: rest & 0xf)
-            buffer[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") - 10 + nibble
-            rest >>= 4
         }
     }
 }

@@ -1,16 +1,18 @@
+import JSON
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SmallHTTP
 
-/// The admin listener on `[server] admin_listen` (DESIGN.md section 6): `/healthz`, `/readyz` and
-/// `/metrics`, plain HTTP/1.1 on its own socket so that none of it is ever reachable through the public
-/// listener. Shares the gateway's event loops; its traffic is a few probes and scrapes a minute.
+/// The admin listener (DESIGN.md section 6): `/healthz`, `/readyz`, `/metrics`, on its own address, never
+/// on the public listener. Served by the same `SmallHTTPServer` as the simulator and the demo echo upstream.
 public final class AdminServer: Sendable {
-    /// What the endpoints read; closures so the server knows nothing of the runtime or the store.
+    /// What the admin endpoints report on.
     public struct Probes: Sendable {
         public var metrics: GatewayMetrics
+        /// Config loaded and the store answering; not ready while draining.
         public var readiness: @Sendable () async -> Readiness
-        /// Refreshes the gauges sampled at scrape time (open connections, transfers in flight).
+        /// Called before each scrape, to sample gauges (open connections, transfers in flight).
         public var beforeScrape: @Sendable () -> Void
 
         public init(
@@ -23,26 +25,41 @@ public final class AdminServer: Sendable {
         }
     }
 
-    private let group: any EventLoopGroup
-    private let probes: Probes
+    private let server: SmallHTTPServer
 
     public init(group: any EventLoopGroup, probes: Probes) {
-        self.group = group
-        self.probes = probes
+        server = SmallHTTPServer(group: group, limits: .init(maxBodyBytes: 0)) { request in
+            await Self.respond(to: request, probes: probes)
+        }
     }
 
-    /// Binds the admin listener and returns its channel.
     public func bind(host: String, port: Int) async throws -> any Channel {
-        let probes = self.probes
-        return try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: true)
-                    try sync.addHandler(AdminRequestHandler(probes: probes))
-                }
+        try await server.bind(host: host, port: port)
+    }
+
+    static func respond(to request: SmallRequest, probes: Probes) async -> SmallResponse {
+        let noStore = [("Cache-Control", "no-store")]
+        switch AdminEndpoint(method: request.method, uri: request.uri) {
+        case .health:
+            return .json(.ok, "{\"status\":\"up\"}", headers: noStore)
+        case .metrics:
+            probes.beforeScrape()
+            // The text format's media type (Prometheus "Exposition formats", version 0.0.4).
+            return SmallResponse(
+                status: .ok, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")] + noStore,
+                body: ByteBuffer(bytes: probes.metrics.exposition()))
+        case .readiness:
+            switch await probes.readiness() {
+            case .ready:
+                return .json(.ok, "{\"status\":\"ready\"}", headers: noStore)
+            case .notReady(let reason):
+                return .json(.serviceUnavailable,
+                    "{\"status\":\"not_ready\",\"reason\":\"\(JSONString.escape(reason))\"}", headers: noStore)
             }
-            .bind(host: host, port: port).get()
+        case .notFound:
+            return .json(.notFound, "{\"error\":\"not_found\"}", headers: noStore)
+        case .methodNotAllowed:
+            return .json(.methodNotAllowed, "{\"error\":\"method_not_allowed\"}", headers: [("Allow", "GET, HEAD")] + noStore)
+        }
     }
 }

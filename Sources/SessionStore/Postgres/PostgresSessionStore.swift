@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Logging
 import NIOConcurrencyHelpers
 import PostgresNIO
@@ -92,7 +93,7 @@ public final class PostgresSessionStore: SessionStore, Sendable {
         now: Date
     ) async throws(SessionStoreError) -> SessionRecord {
         let record = SessionRecord(
-            familyID: RandomIdentifier.hex(byteCount: 16), openid: openid, unionid: unionid, appid: appid,
+            familyID: RandomBytes.hex(byteCount: 16), openid: openid, unionid: unionid, appid: appid,
             sessionKey: sessionKey, createdAt: now, expiresAt: refreshExpiresAt, revokedAt: nil)
         let created = StoreTime.milliseconds(now)
         let expires = StoreTime.milliseconds(refreshExpiresAt)

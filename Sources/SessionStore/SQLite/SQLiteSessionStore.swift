@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import JSON
 
 /// The embedded `SessionStore`: one SQLite file, shareable by several gateway processes on one machine.
 /// A revocation made by one process reaches the others through `followRevocations`, which polls the
@@ -85,7 +86,7 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         now: Date
     ) async throws(SessionStoreError) -> SessionRecord {
         let record = SessionRecord(
-            familyID: RandomIdentifier.hex(byteCount: 16),
+            familyID: RandomBytes.hex(byteCount: 16),
             openid: openid,
             unionid: unionid,
             appid: appid,

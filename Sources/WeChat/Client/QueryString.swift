@@ -1,3 +1,5 @@
+import JSON
+
 /// Builds `a=b&c=d` with every value percent-encoded: only RFC 3986 unreserved characters stay as
 /// they are, so a `+` in a code or secret reaches WeChat as `%2B`, not as a space.
 enum QueryString {
@@ -14,7 +16,7 @@ enum QueryString {
                 UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
-                out += "%" + [byte].hexLowercase.uppercased()
+                out += "%" + Hex.lowercase([byte]).uppercased()
             }
         }
         return out

@@ -1,5 +1,6 @@
 import CurlHTTP
 import Foundation
+import JSON
 import NIOCore
 
 /// Calls WeChat's server APIs (code2Session, stable access token, phone number) over `CurlHTTP`.
@@ -119,7 +120,7 @@ public final class WeChatClient: Sendable {
         var body = CurlRequestBody.none
         if let json {
             headers.append(("Content-Type", "application/json"))
-            body = .bytes(ByteBuffer(bytes: json.encoded()))
+            body = .bytes(ByteBuffer(bytes: json.serialized()))
         }
         let milliseconds = Self.milliseconds(timeout)
         let request = CurlRequest(

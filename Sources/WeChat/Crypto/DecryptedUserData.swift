@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Open data that decrypted correctly and carries this app's watermark.
 public struct DecryptedUserData: Sendable, Equatable {

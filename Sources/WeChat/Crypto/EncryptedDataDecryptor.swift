@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import JSON
 
 /// Decrypts and checks the "open data" a mini-program sends (wx.getUserInfo, legacy phone number),
 /// following WeChat's "开放数据校验与解密" (open data signature check and decryption) document.
@@ -65,7 +66,7 @@ public struct EncryptedDataDecryptor: Sendable {
     /// Checks `signature == sha1(rawData + session_key)` in lowercase hex, where session_key is
     /// the base64 text as received from jscode2session, not its bytes (WeChat "数据签名校验").
     public func verifySignature(rawData: String, signature: String, sessionKey: String) throws(WeChatError) {
-        let expected = Insecure.SHA1.hash(data: Data((rawData + sessionKey).utf8)).hexLowercase
+        let expected = Hex.lowercase(Insecure.SHA1.hash(data: Data((rawData + sessionKey).utf8)))
         guard Self.constantTimeEquals(Array(expected.utf8), Array(signature.lowercased().utf8)) else {
             throw .badSignature
         }
@@ -96,18 +97,5 @@ public struct EncryptedDataDecryptor: Sendable {
             difference |= lhs[index] ^ rhs[index]
         }
         return difference == 0
-    }
-}
-
-extension Sequence where Element == UInt8 {
-    /// Lowercase hexadecimal, as WeChat writes signatures.
-    var hexLowercase: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for byte in self {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

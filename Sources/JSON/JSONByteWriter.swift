@@ -1,0 +1,69 @@
+/// Appends JSON text (RFC 8259) straight to a byte buffer: the access log (one line per request, written into
+/// the log's own buffer without a `String` on the way) and `JSONValue.serialized`. Strings are escaped by
+/// `JSONString`, the one place the escaping rules live, so all the gateway's JSON escapes text alike.
+public enum JSONByteWriter {
+    /// Appends text that needs no escaping, such as `,"status":`.
+    public static func appendRaw(_ text: StaticString, to buffer: inout [UInt8]) {
+        text.withUTF8Buffer { buffer.append(contentsOf: $0) }
+    }
+
+    /// Appends `value` as a JSON string literal, quotes included.
+    public static func appendString(_ value: some StringProtocol, to buffer: inout [UInt8]) {
+        buffer.append(quote)
+        JSONString.escape(value, into: &buffer)
+        buffer.append(quote)
+    }
+
+    /// Appends `member` (the raw `,"key":` text) and `value` as a string literal; nothing when `value` is nil, so
+    /// optional fields are simply left out of the object.
+    public static func appendMember(_ member: StaticString, _ value: (some StringProtocol)?, to buffer: inout [UInt8]) {
+        guard let value else { return }
+        appendRaw(member, to: &buffer)
+        appendString(value, to: &buffer)
+    }
+
+    /// Appends `member` (the raw `,"key":` text) and `value` in decimal.
+    public static func appendMember(_ member: StaticString, _ value: Int, to buffer: inout [UInt8]) {
+        appendRaw(member, to: &buffer)
+        appendInteger(value, to: &buffer)
+    }
+
+    /// Appends `value` in decimal, as `String(value)` writes it.
+    public static func appendInteger(_ value: Int, to buffer: inout [UInt8]) {
+        if value < 0 { buffer.append(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude, to: &buffer)
+    }
+
+    /// Appends the decimal digits of `value`, most significant first.
+    public static func appendDigits(_ value: UInt, to buffer: inout [UInt8]) {
+        // Written least significant first, then turned around in place: no scratch buffer.
+        let start = buffer.count
+        var rest = value
+        repeat {
+            let (quotient, digit) = rest.quotientAndRemainder(dividingBy: 10)
+            buffer.append(zero &+ UInt8(truncatingIfNeeded: digit))
+            rest = quotient
+        } while rest != 0
+        var low = start
+        var high = buffer.count - 1
+        while low < high {
+            buffer.swapAt(low, high)
+            low += 1
+            high -= 1
+        }
+    }
+
+    /// How many decimal digits `appendDigits` writes for `value`.
+    public static func digitCount(_ value: UInt) -> Int {
+        var count = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            count += 1
+        }
+        return count
+    }
+
+    private static let quote = UInt8(ascii: "\"")
+    private static let zero = UInt8(ascii: "0")
+}

@@ -1,0 +1,45 @@
+import WeChat
+import Foundation
+
+/// Turns one request into the simulator's answer. No I/O: the NIO handler feeds it complete
+/// requests and writes back what it returns, so every WeChat rule here is plain code.
+struct SimulatorRouter: Sendable {
+    let configuration: WeChatSimulatorConfiguration
+    let state: SimulatorState
+
+    func respond(to request: SimulatorRequest) -> SimulatorResponse {
+        state.countRequest(path: request.path)
+        switch (request.method, request.path) {
+        case ("GET", "/sns/jscode2session"):
+            return code2Session(request.query)
+        case ("POST", "/cgi-bin/stable_token"):
+            return stableToken(request.body)
+        case ("POST", "/wxa/business/getuserphonenumber"):
+            return phoneNumber(accessToken: request.query["access_token"], body: request.body)
+        case ("GET", "/__sim/session_key"):
+            return simulatorSessionKey(openID: request.query["openid"])
+        case (_, "/sns/jscode2session"), (_, "/cgi-bin/stable_token"), (_, "/wxa/business/getuserphonenumber"):
+            return .error(43001, "require \(request.method == "GET" ? "POST" : "GET") method", status: 405)
+        default:
+            // WeChat answers unknown URLs with 40066; the 404 status lets humans spot typos quickly.
+            return .error(40066, "invalid url", status: 404)
+        }
+    }
+
+    /// Checks appid and secret the way every credential-taking API does.
+    func checkCredentials(appID: String?, secret: String?) -> SimulatorResponse? {
+        guard let appID, !appID.isEmpty else { return .error(41002, "appid missing") }
+        guard let expected = configuration.apps[appID] else { return .error(40013, "invalid appid") }
+        guard let secret, !secret.isEmpty else { return .error(41004, "appsecret missing") }
+        guard secret == expected else { return .error(40125, "invalid appsecret") }
+        return nil
+    }
+
+    /// Test and operations aid, not part of WeChat: the newest session_key handed out for openid.
+    private func simulatorSessionKey(openID: String?) -> SimulatorResponse {
+        guard let openID, let sessionKey = state.sessionKey(forOpenID: openID) else {
+            return .error(40003, "simulator: no session_key for this openid", status: 404)
+        }
+        return SimulatorResponse(body: .object(["openid": .string(openID), "session_key": .string(sessionKey)]))
+    }
+}
