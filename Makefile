@@ -6,7 +6,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config curl openssl post
 GATEWAY := $(BUILD_DIR)/debug/gateway
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test unit-test integration-test client-test demo release bench clean
+.PHONY: all deps build test lint format unit-test integration-test client-test demo release bench clean
 
 all: build
 
@@ -24,9 +24,17 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: deps
+test: deps lint
 	$(SWIFT) build --build-tests
 	$(MAKE) --no-print-directory unit-test integration-test client-test
+
+# swift-format with the repository's .swift-format (swift-nio's style: 4 spaces, 120 columns), from the toolchain.
+format:
+	$(SWIFT) format -i -r -p Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --strict -r -p Sources Tests Package.swift
+	python3 scripts/check-line-length.py Sources Tests
 
 # The PostgreSQL store's unit tests need a server: one is started for the run and named in
 # GATEWAY_TEST_POSTGRES_URL (without it they are skipped, which `make test` never lets happen).

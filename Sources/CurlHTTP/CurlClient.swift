@@ -43,7 +43,9 @@ public final class CurlClient: Sendable {
     /// - Parameter affinity: when given, the transfer runs on thread `affinity % threads`, so that a caller
     ///   with its own threads (an event loop) can keep all of its transfers on one curl thread, warm in the
     ///   same caches; otherwise threads are taken round-robin.
-    public func execute(_ request: CurlRequest, delegate: any CurlTransferDelegate, affinity: Int? = nil)
+    public func execute(
+        _ request: CurlRequest, delegate: any CurlTransferDelegate, affinity: Int? = nil
+    )
         -> CurlTransfer
     {
         let index = affinity ?? nextThread.wrappingAdd(1, ordering: .relaxed).oldValue

@@ -133,11 +133,13 @@ final class CurlEventThread: @unchecked Sendable {
     private func startThread(name: String) throws(CurlError) {
         let box = Unmanaged.passRetained(self).toOpaque()
         var tid = pthread_t()
-        let result = pthread_create(&tid, nil, { argument in
-            let eventThread = Unmanaged<CurlEventThread>.fromOpaque(argument!).takeRetainedValue()
-            eventThread.run()
-            return nil
-        }, box)
+        let result = pthread_create(
+            &tid, nil,
+            { argument in
+                let eventThread = Unmanaged<CurlEventThread>.fromOpaque(argument!).takeRetainedValue()
+                eventThread.run()
+                return nil
+            }, box)
         guard result == 0 else {
             Unmanaged<CurlEventThread>.fromOpaque(box).release()
             curl_multi_cleanup(multi)

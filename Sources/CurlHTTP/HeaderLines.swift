@@ -71,7 +71,8 @@ struct HeaderLines {
         }
         func appendLine(_ line: StaticString) {
             appendLine { offset in
-                UnsafeMutableRawPointer(bytes + offset).copyMemory(from: line.utf8Start, byteCount: line.utf8CodeUnitCount)
+                UnsafeMutableRawPointer(bytes + offset).copyMemory(
+                    from: line.utf8Start, byteCount: line.utf8CodeUnitCount)
                 offset += line.utf8CodeUnitCount
             }
         }

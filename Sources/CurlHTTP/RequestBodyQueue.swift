@@ -78,7 +78,9 @@ struct RequestBodyQueue {
     }
 
     /// Copies as much as fits into `destination`. `notifyProducer` is true when a waiting producer may go on.
-    mutating func read(into destination: UnsafeMutableRawBufferPointer) -> (
+    mutating func read(
+        into destination: UnsafeMutableRawBufferPointer
+    ) -> (
         outcome: ReadOutcome, notifyProducer: Bool
     ) {
         if end == .aborted { return (.abort, false) }

@@ -68,7 +68,8 @@ final class SmallHTTPHandler: ChannelInboundHandler {
                     handler.write(response, for: head, context: context)
                 }
             case .discarding(let head):
-                write(.json(.payloadTooLarge, "{\"error\":\"request body too large\"}"), for: head, context: context,
+                write(
+                    .json(.payloadTooLarge, "{\"error\":\"request body too large\"}"), for: head, context: context,
                     close: true)
             case .idle, .answering:
                 break

@@ -19,7 +19,8 @@ public final class SmallHTTPServer: Sendable {
         public var idleTimeout: TimeAmount
 
         public init(
-            maxBodyBytes: Int = 64 * 1024, clientTimeout: TimeAmount = .seconds(10), idleTimeout: TimeAmount = .seconds(60)
+            maxBodyBytes: Int = 64 * 1024, clientTimeout: TimeAmount = .seconds(10),
+            idleTimeout: TimeAmount = .seconds(60)
         ) {
             self.maxBodyBytes = maxBodyBytes
             self.clientTimeout = clientTimeout

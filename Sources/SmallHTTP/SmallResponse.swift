@@ -14,7 +14,9 @@ public struct SmallResponse: Sendable {
     }
 
     /// A JSON answer.
-    public static func json(_ status: HTTPResponseStatus, _ text: String, headers: [(String, String)] = []) -> SmallResponse {
+    public static func json(
+        _ status: HTTPResponseStatus, _ text: String, headers: [(String, String)] = []
+    ) -> SmallResponse {
         SmallResponse(
             status: status, headers: [("Content-Type", "application/json; charset=utf-8")] + headers,
             body: ByteBuffer(string: text))

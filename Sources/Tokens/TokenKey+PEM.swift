@@ -53,7 +53,9 @@ extension TokenKey {
     }
 
     /// A key from a PEM that may hold either half: signing when it is a private key, verify-only otherwise.
-    public static func pem(_ pem: String, algorithm: SigningAlgorithm, kid: String? = nil) throws(TokenKeyError)
+    public static func pem(
+        _ pem: String, algorithm: SigningAlgorithm, kid: String? = nil
+    ) throws(TokenKeyError)
         -> TokenKey
     {
         isPrivateKeyPEM(pem)

@@ -1,4 +1,5 @@
 import WeChat
+
 /// What a login or phone code means to the simulator, decided from its text alone (DESIGN.md
 /// section 7): prefixes trigger WeChat's failure answers so each can be tested on demand.
 enum SimulatorCodeRule: Equatable, Sendable {

@@ -1,7 +1,7 @@
-import JSON
-import WeChat
 import Crypto
 import Foundation
+import JSON
+import WeChat
 
 /// How the simulator turns a code into a user: stable, so the same code text always gives the
 /// same openid for an app, and `+union` codes get a unionid shared across apps.

@@ -1,5 +1,5 @@
-import WeChat
 import Foundation
+import WeChat
 
 /// One complete HTTP request as the simulator's router sees it.
 struct SimulatorRequest: Sendable {

@@ -1,5 +1,6 @@
 import JSON
 import WeChat
+
 /// The simulator's answer to one request: a status, a JSON body and an optional hold time.
 struct SimulatorResponse: Sendable, Equatable {
     var status: Int

@@ -1,5 +1,6 @@
 import JSON
 import WeChat
+
 extension SimulatorRouter {
     /// `GET /sns/jscode2session` ("小程序登录 / code2Session"): success carries no errcode, like WeChat.
     func code2Session(_ query: [String: String]) -> SimulatorResponse {

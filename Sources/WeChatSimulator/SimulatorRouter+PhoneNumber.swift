@@ -1,6 +1,6 @@
-import WeChat
 import Foundation
 import JSON
+import WeChat
 
 extension SimulatorRouter {
     /// `POST /wxa/business/getuserphonenumber` ("手机号快速验证组件 / getPhoneNumber").

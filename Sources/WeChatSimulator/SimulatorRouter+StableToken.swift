@@ -1,3 +1,7 @@
+import Foundation
+import JSON
+import WeChat
+
 extension SimulatorRouter {
     /// `POST /cgi-bin/stable_token` ("获取稳定版接口调用凭据"): the same token while valid.
     func stableToken(_ body: Data) -> SimulatorResponse {
@@ -19,7 +23,3 @@ extension SimulatorRouter {
             ]))
     }
 }
-
-import WeChat
-import Foundation
-import JSON

@@ -1,5 +1,5 @@
-import WeChat
 import Foundation
+import WeChat
 
 /// Turns one request into the simulator's answer. No I/O: the NIO handler feeds it complete
 /// requests and writes back what it returns, so every WeChat rule here is plain code.

@@ -1,6 +1,6 @@
-import WeChat
 import Foundation
 import NIOConcurrencyHelpers
+import WeChat
 
 /// Everything the simulator remembers between requests, behind one lock: spent codes, the
 /// newest session_key per openid, and the stable access tokens it issued.

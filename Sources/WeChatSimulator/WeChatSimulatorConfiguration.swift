@@ -1,4 +1,5 @@
 import WeChat
+
 /// What the simulator knows: the apps it accepts and where it listens.
 public struct WeChatSimulatorConfiguration: Sendable {
     /// appid → app secret. Any other appid is answered with 40013.

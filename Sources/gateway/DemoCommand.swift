@@ -27,7 +27,8 @@ struct DemoCommand: AsyncParsableCommand {
         guard let api = UpstreamURL(configText: config.wechat.apiBase), api.unixSocketPath == nil,
             let apiAddress = ListenAddress(configText: api.authority)
         else {
-            printError("demo: [wechat] api_base must be http://host:port of the simulator (it is \(config.wechat.apiBase))")
+            printError(
+                "demo: [wechat] api_base must be http://host:port of the simulator (it is \(config.wechat.apiBase))")
             throw ExitCode(1)
         }
         var apps: [String: String] = [:]
@@ -110,13 +111,17 @@ struct DemoWalkthrough: Sendable {
 
     func run() async {
         let base = "http://\(config.server.listen.host):\(config.server.listen.port)"
-        let apiPath = (config.routes.first?.prefix ?? "/api/") + (config.routes.first?.prefix.hasSuffix("/") == true ? "hello" : "/hello")
+        let apiPath =
+            (config.routes.first?.prefix ?? "/api/")
+            + (config.routes.first?.prefix.hasSuffix("/") == true ? "hello" : "/hello")
         guard let curl = try? CurlClient() else { return }
         defer { curl.shutdown() }
         let code = "demo-\(UInt32.random(in: 0...UInt32.max))"
-        print("""
+        print(
+            """
 
-            WeChat gateway demo: simulator on \(config.wechat.apiBase), gateway on \(base), echo upstream behind \(apiPath).
+            WeChat gateway demo: simulator on \(config.wechat.apiBase), gateway on \(base), \
+            echo upstream behind \(apiPath).
             Walking through login → API call → refresh → logout (run the same commands yourself):
 
             """)
@@ -145,7 +150,8 @@ struct DemoWalkthrough: Sendable {
         let logout = await call(curl, "POST", base + "/auth/logout", bearer: newAccess)
         print("   → \(logout.status)")
         let after = await call(curl, "GET", base + apiPath, bearer: newAccess)
-        print("   the same API call now → \(after.status) \(after.body.trimmingCharacters(in: .whitespacesAndNewlines))")
+        print(
+            "   the same API call now → \(after.status) \(after.body.trimmingCharacters(in: .whitespacesAndNewlines))")
         print(keepsRunning ? "\nThe demo keeps running; press Ctrl-C to stop it.\n" : "\nDone; stopping the demo.\n")
     }
 
@@ -176,6 +182,7 @@ struct DemoWalkthrough: Sendable {
     }
 
     private func indent(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").map { "   " + $0 }.joined(separator: "\n")
+        text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").map { "   " + $0 }.joined(
+            separator: "\n")
     }
 }

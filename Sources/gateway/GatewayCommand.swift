@@ -11,7 +11,9 @@ struct GatewayCommand: AsyncParsableCommand {
             every other request must carry a bearer JWT, which the gateway verifies before forwarding the
             request to the legacy service with X-OpenId (and X-UnionId, X-AppId) set.
             """,
-        subcommands: [ServeCommand.self, CheckCommand.self, TokenCommand.self, MockWeChatCommand.self, DemoCommand.self],
+        subcommands: [
+            ServeCommand.self, CheckCommand.self, TokenCommand.self, MockWeChatCommand.self, DemoCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 }

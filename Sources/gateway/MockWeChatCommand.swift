@@ -57,10 +57,12 @@ struct SimulatorService: Service {
 
     func run() async throws {
         let port = try await simulator.start()
-        logger.info("WeChat simulator listening", metadata: [
-            "listen": "\(simulator.configuration.host):\(port)",
-            "apps": "\(simulator.configuration.apps.keys.sorted().joined(separator: ","))",
-        ])
+        logger.info(
+            "WeChat simulator listening",
+            metadata: [
+                "listen": "\(simulator.configuration.host):\(port)",
+                "apps": "\(simulator.configuration.apps.keys.sorted().joined(separator: ","))",
+            ])
         try? await gracefulShutdown()
         await simulator.stop()
     }

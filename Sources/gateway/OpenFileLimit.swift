@@ -1,9 +1,10 @@
+import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Logging
 
 /// Raises the soft limit on open files to the hard limit at start-up, as HAProxy and Go programs (so oauth2-proxy)
 /// do, and warns when even the hard limit is low.
@@ -30,7 +31,10 @@ enum OpenFileLimit {
         }
         if limit.rlim_cur < comfortable {
             logger.warning(
-                "open file limit is low: each proxied connection needs two; raise the hard limit (ulimit -Hn, LimitNOFILE=)",
+                """
+                open file limit is low: each proxied connection needs two; \
+                raise the hard limit (ulimit -Hn, LimitNOFILE=)
+                """,
                 metadata: ["limit": "\(limit.rlim_cur)"])
         }
     }

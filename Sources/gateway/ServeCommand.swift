@@ -17,7 +17,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOption
 
-    @Option(name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical); overrides [log] level.")
+    @Option(
+        name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical); overrides [log] level.")
     var logLevel: Logger.Level?
 
     func run() async throws {
@@ -45,7 +46,8 @@ func loadOrExit(_ path: String) throws -> GatewayConfiguration {
         return config
     case .failure(let error):
         printError(error.description)
-        printError("\(path): not starting: \(error.issues.count) configuration error\(error.issues.count == 1 ? "" : "s")")
+        printError(
+            "\(path): not starting: \(error.issues.count) configuration error\(error.issues.count == 1 ? "" : "s")")
         throw ExitCode(1)
     }
 }

@@ -68,7 +68,8 @@ final class CurlClientFailureTests: XCTestCase {
         let abortedBefore = try stat("aborted")
         let d = RecordingDelegate()
         d.discardBody = true
-        let transfer = client.execute(CurlRequest(url: server.baseURL + "/endless", timeoutMilliseconds: 0), delegate: d)
+        let transfer = client.execute(
+            CurlRequest(url: server.baseURL + "/endless", timeoutMilliseconds: 0), delegate: d)
         XCTAssertTrue(d.wait { $0.bodyBytes > 1_000_000 })
         XCTAssertEqual(client.activeTransferCount, 1)
         transfer.cancel()

@@ -88,7 +88,8 @@ final class CurlClientStreamingTests: XCTestCase {
         producer.produce(into: upload)
         let down = RecordingDelegate()
         down.discardBody = true
-        _ = client.execute(CurlRequest(url: server.baseURL + "/download?bytes=\(size)", timeoutMilliseconds: 0), delegate: down)
+        _ = client.execute(
+            CurlRequest(url: server.baseURL + "/download?bytes=\(size)", timeoutMilliseconds: 0), delegate: down)
 
         XCTAssertTrue(up.waitForFinish(seconds: 600))
         XCTAssertTrue(down.waitForFinish(seconds: 600))

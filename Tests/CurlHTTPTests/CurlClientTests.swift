@@ -68,7 +68,8 @@ final class CurlClientTests: XCTestCase {
     }
 
     func testBytesBodyIsSentWithContentLength() {
-        let d = run(CurlRequest(method: "PUT", url: server.baseURL + "/echo", body: .bytes(ByteBuffer(string: "hello"))))
+        let d = run(
+            CurlRequest(method: "PUT", url: server.baseURL + "/echo", body: .bytes(ByteBuffer(string: "hello"))))
         XCTAssertEqual(d.head?.values(of: "X-Method"), ["PUT"])
         XCTAssertEqual(d.head?.values(of: "X-Body-Framing"), ["length"])
         XCTAssertEqual(d.bodyString, "hello")
@@ -144,7 +145,8 @@ final class CurlClientTests: XCTestCase {
 
     func testBufferedExecuteRejectsTooLargeBodies() async {
         do {
-            _ = try await client.execute(CurlRequest(url: server.baseURL + "/download?bytes=100000"), maxBodyBytes: 1000)
+            _ = try await client.execute(
+                CurlRequest(url: server.baseURL + "/download?bytes=100000"), maxBodyBytes: 1000)
             XCTFail("expected an error")
         } catch {
             guard case .brokenResponse = error else { return XCTFail("got \(error)") }
@@ -216,20 +218,26 @@ final class CurlClientTests: XCTestCase {
         assertPlainGet(after: "a GET")
         XCTAssertEqual(run(CurlRequest(method: "HEAD", url: server.baseURL + "/hello")).body.readableBytes, 0)
         assertPlainGet(after: "a HEAD")
-        XCTAssertEqual(run(CurlRequest(method: "PUT", url: server.baseURL + "/echo", body: .bytes(ByteBuffer(string: "x"))))
-            .head?.values(of: "X-Method"), ["PUT"])
+        XCTAssertEqual(
+            run(CurlRequest(method: "PUT", url: server.baseURL + "/echo", body: .bytes(ByteBuffer(string: "x"))))
+                .head?.values(of: "X-Method"), ["PUT"])
         assertPlainGet(after: "a PUT with a body")
-        XCTAssertEqual(run(CurlRequest(method: "PURGE", url: server.baseURL + "/echo")).head?.values(of: "X-Method"), ["PURGE"])
+        XCTAssertEqual(
+            run(CurlRequest(method: "PURGE", url: server.baseURL + "/echo")).head?.values(of: "X-Method"), ["PURGE"])
         assertPlainGet(after: "a custom method")
         XCTAssertNil(run(CurlRequest(url: "http://localhost/over-unix", unixSocketPath: server.unixSocketPath)).error)
         assertPlainGet(after: "a Unix socket request")
         XCTAssertNil(run(CurlRequest(url: server.tlsBaseURL + "/secure", caFile: server.certificatePath)).error)
         // The CA file of the last request must be gone: the test certificate is trusted by nothing else.
         let untrusted = run(CurlRequest(url: server.tlsBaseURL + "/secure"))
-        guard case .couldNotConnect = untrusted.error else { return XCTFail("got \(String(describing: untrusted.error))") }
+        guard case .couldNotConnect = untrusted.error else {
+            return XCTFail("got \(String(describing: untrusted.error))")
+        }
         XCTAssertNil(run(CurlRequest(url: server.tlsBaseURL + "/secure", insecureSkipVerify: true)).error)
         let verified = run(CurlRequest(url: server.tlsBaseURL + "/secure"))
-        guard case .couldNotConnect = verified.error else { return XCTFail("got \(String(describing: verified.error))") }
+        guard case .couldNotConnect = verified.error else {
+            return XCTFail("got \(String(describing: verified.error))")
+        }
         assertPlainGet(after: "HTTPS requests")
     }
 

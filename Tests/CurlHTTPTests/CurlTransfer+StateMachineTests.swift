@@ -5,7 +5,9 @@ import XCTest
 final class CurlTransferStateMachineTests: XCTestCase {
     private typealias Machine = CurlTransfer.StateMachine
 
-    private func line(_ machine: inout Machine, _ text: String, stop: CurlTransfer.StopReason = .none)
+    private func line(
+        _ machine: inout Machine, _ text: String, stop: CurlTransfer.StopReason = .none
+    )
         -> Machine.CallbackAction
     {
         var bytes = Array(text.utf8)
@@ -40,7 +42,9 @@ final class CurlTransferStateMachineTests: XCTestCase {
         XCTAssertEqual(line(&machine, "HTTP/1.1 101 Switching Protocols\r\n"), .proceed)
         XCTAssertEqual(line(&machine, "\r\n"), .proceed)
         XCTAssertEqual(machine.bodyPart(stop: .none, paused: false), .abort)
-        guard case .some(.some(.brokenResponse)) = machine.curlDone(code: 23, message: "", stop: .none, requestWasSent: true)
+        guard
+            case .some(.some(.brokenResponse)) = machine.curlDone(
+                code: 23, message: "", stop: .none, requestWasSent: true)
         else { return XCTFail() }
     }
 
@@ -68,21 +72,26 @@ final class CurlTransferStateMachineTests: XCTestCase {
 
     func testStopBeforeStartFinishesWithoutAHandle() {
         var machine = Machine()
-        XCTAssertEqual(machine.start(stop: .bodyAborted), .finish(.requestBodyFailed("the request body producer aborted")))
+        XCTAssertEqual(
+            machine.start(stop: .bodyAborted), .finish(.requestBodyFailed("the request body producer aborted")))
         var queued = Machine()
         XCTAssertEqual(queued.stop(.cancelled), .finish(.cancelled))
     }
 
     func testSuccessWithoutHeadIsBroken() {
         var machine = started()
-        guard case .some(.some(.brokenResponse)) = machine.curlDone(code: 0, message: "", stop: .none, requestWasSent: true)
+        guard
+            case .some(.some(.brokenResponse)) = machine.curlDone(
+                code: 0, message: "", stop: .none, requestWasSent: true)
         else { return XCTFail() }
     }
 
     func testMalformedHeaderAbortsAsBrokenResponse() {
         var machine = started()
         XCTAssertEqual(line(&machine, "garbage\r\n"), .abort)
-        guard case .some(.some(.brokenResponse)) = machine.curlDone(code: 23, message: "", stop: .none, requestWasSent: true)
+        guard
+            case .some(.some(.brokenResponse)) = machine.curlDone(
+                code: 23, message: "", stop: .none, requestWasSent: true)
         else { return XCTFail() }
     }
 

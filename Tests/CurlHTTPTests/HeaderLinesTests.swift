@@ -24,7 +24,8 @@ final class HeaderLinesTests: XCTestCase {
     func testExpectAndAcceptOfTheRequestAreKept() {
         var storage = HeaderLines()
         defer { storage.deallocate() }
-        XCTAssertEqual(lines(storage.build([("ACCEPT", "text/plain"), ("expect", "100-continue")])),
+        XCTAssertEqual(
+            lines(storage.build([("ACCEPT", "text/plain"), ("expect", "100-continue")])),
             ["ACCEPT: text/plain", "expect: 100-continue"])
         XCTAssertEqual(lines(storage.build([])), ["Expect:", "Accept:"])
     }

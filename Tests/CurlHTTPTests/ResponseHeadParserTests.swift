@@ -58,8 +58,10 @@ final class ResponseHeadParserTests: XCTestCase {
     }
 
     func testStatusLineForms() {
-        for (line, status, version) in [("HTTP/1.1 200", 200, "1.1"), ("HTTP/2 404 Not Found", 404, "2"),
-            ("HTTP/1.1  503  Busy", 503, "1.1"), ("HTTP/1.0 302 Found here", 302, "1.0")] {
+        for (line, status, version) in [
+            ("HTTP/1.1 200", 200, "1.1"), ("HTTP/2 404 Not Found", 404, "2"),
+            ("HTTP/1.1  503  Busy", 503, "1.1"), ("HTTP/1.0 302 Found here", 302, "1.0"),
+        ] {
             let (parser, results) = feed([line + "\r\n", "\r\n"])
             XCTAssertEqual(results, [.needMoreLines, .complete], line)
             XCTAssertEqual(parser.head.status, status, line)

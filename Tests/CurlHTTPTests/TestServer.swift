@@ -50,7 +50,11 @@ final class TestServer: Sendable {
             if byte.isEmpty || byte.first == UInt8(ascii: "\n") { break }
             line.append(byte)
         }
-        struct Where: Decodable { var http: Int; var https: Int; var unix: String }
+        struct Where: Decodable {
+            var http: Int
+            var https: Int
+            var unix: String
+        }
         let place = try JSONDecoder().decode(Where.self, from: line)
         self.httpPort = place.http
         self.httpsPort = place.https

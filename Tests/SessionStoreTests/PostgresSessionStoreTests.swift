@@ -37,7 +37,8 @@ final class PostgresSessionStoreTests: XCTestCase {
         let base = try baseURL()
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         try await withConnection(base) { connection in
-            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""), logger: Logger(label: "test"))
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""), logger: Logger(label: "test"))
         }
         let end = base.firstIndex(of: "?") ?? base.endIndex
         let slash = base[..<end].lastIndex(of: "/")!
@@ -66,11 +67,14 @@ final class PostgresSessionStoreTests: XCTestCase {
         let time = time ?? now
         return try await store.createSession(
             openid: openid ?? unique("openid"), unionid: "union-1", appid: "wx1", sessionKey: sessionKey,
-            refreshTokenHash: RefreshTokenHash.of(token), refreshExpiresAt: time.addingTimeInterval(lifetime ?? 30 * day),
+            refreshTokenHash: RefreshTokenHash.of(token),
+            refreshExpiresAt: time.addingTimeInterval(lifetime ?? 30 * day),
             now: time)
     }
 
-    private func rotate(_ store: PostgresSessionStore, _ old: String, _ new: String, at time: Date) async throws
+    private func rotate(
+        _ store: PostgresSessionStore, _ old: String, _ new: String, at time: Date
+    ) async throws
         -> RotationOutcome
     {
         try await store.rotate(
@@ -270,8 +274,10 @@ final class PostgresSessionStoreTests: XCTestCase {
         let store = try await open()
         let openid = unique("user")
         _ = try await login(store, token: unique("a"), openid: openid, sessionKey: "key-old", at: now)
-        _ = try await login(store, token: unique("b"), openid: openid, sessionKey: "key-new", at: now.addingTimeInterval(60))
-        _ = try await login(store, token: unique("c"), openid: openid, sessionKey: "key-stale", at: now.addingTimeInterval(30))
+        _ = try await login(
+            store, token: unique("b"), openid: openid, sessionKey: "key-new", at: now.addingTimeInterval(60))
+        _ = try await login(
+            store, token: unique("c"), openid: openid, sessionKey: "key-stale", at: now.addingTimeInterval(30))
         let key = try await store.sessionKey(appid: "wx1", openid: openid)
         XCTAssertEqual(key, "key-new")
         await store.close()

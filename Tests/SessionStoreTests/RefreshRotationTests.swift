@@ -13,7 +13,9 @@ final class RefreshRotationTests: XCTestCase {
         )
     }
 
-    private func token(expiresIn: TimeInterval = 3600, spent: Bool = false, familyID: String = "fam")
+    private func token(
+        expiresIn: TimeInterval = 3600, spent: Bool = false, familyID: String = "fam"
+    )
         -> RefreshTokenRecord
     {
         RefreshTokenRecord(

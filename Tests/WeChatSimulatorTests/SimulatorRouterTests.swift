@@ -2,8 +2,8 @@ import Foundation
 import JSON
 import XCTest
 
-@testable import WeChatSimulator
 @testable import WeChat
+@testable import WeChatSimulator
 
 /// The simulator's WeChat rules, without sockets.
 final class SimulatorRouterTests: XCTestCase {

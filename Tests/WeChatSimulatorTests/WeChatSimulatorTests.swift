@@ -5,8 +5,8 @@ import NIOCore
 import NIOPosix
 import XCTest
 
-@testable import WeChatSimulator
 @testable import WeChat
+@testable import WeChatSimulator
 
 /// The simulator as a server: real sockets, malformed input, shutdown with held answers.
 final class WeChatSimulatorTests: XCTestCase {
@@ -29,7 +29,9 @@ final class WeChatSimulatorTests: XCTestCase {
         try await Self.send(curl: curl, url: base + path, method: method, body: body)
     }
 
-    private static func send(curl: CurlClient, url: String, method: String, body: String? = nil) async throws
+    private static func send(
+        curl: CurlClient, url: String, method: String, body: String? = nil
+    ) async throws
         -> (Int, JSONValue?)
     {
         let request = CurlRequest(

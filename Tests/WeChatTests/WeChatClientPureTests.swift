@@ -62,7 +62,10 @@ final class WeChatClientPureTests: XCTestCase {
         let cache = StableAccessTokenCache()
         let counter = NIOLockedValueBox(0)
         let fetch: StableAccessTokenCache.Fetch = {
-            let n = counter.withLockedValue { $0 += 1; return $0 }
+            let n = counter.withLockedValue {
+                $0 += 1
+                return $0
+            }
             return .success(.init(value: "T\(n)", refreshAt: .now + .seconds(60)))
         }
         let first = try await cache.token(appID: "wx1", fetch: fetch)

@@ -5,8 +5,8 @@ import NIOCore
 import NIOPosix
 import XCTest
 
-@testable import WeChatSimulator
 @testable import WeChat
+@testable import WeChatSimulator
 
 /// The client over a real `CurlClient` against the simulator on a real loopback socket.
 final class WeChatClientTests: XCTestCase {

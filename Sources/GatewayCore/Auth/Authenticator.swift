@@ -16,7 +16,8 @@ public struct Authenticator: Sendable {
         if mode == .none { return .anonymous }
         switch claims(headers, now: now) {
         case .success(let claims):
-            return .authenticated(Identity(openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti))
+            return .authenticated(
+                Identity(openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti))
         case .failure(.missingToken):
             return mode == .required ? .rejected(.missingToken) : .anonymous
         case .failure(let rejection):

@@ -17,7 +17,8 @@ public struct ConfigLoader: Sendable {
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
-            let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read as UTF-8 text" : "does not exist"
+            let reason =
+                FileManager.default.fileExists(atPath: file) ? "cannot be read as UTF-8 text" : "does not exist"
             return .failure(ConfigError(file: file, issues: [ConfigIssue(path: "", message: "the file \(reason)")]))
         }
         return parse(text: text, file: file, checkFiles: true)
@@ -25,23 +26,28 @@ public struct ConfigLoader: Sendable {
 
     /// Parses config text. With `checkFiles`, the files it names (keys, certificates) must be readable;
     /// relative paths are relative to the working directory, as for every other command-line tool.
-    public func parse(text: String, file: String = "gateway.conf", checkFiles: Bool = false)
+    public func parse(
+        text: String, file: String = "gateway.conf", checkFiles: Bool = false
+    )
         -> Result<GatewayConfiguration, ConfigError>
     {
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            let issue = ConfigIssue(path: "", message: "TOML syntax error: \(error.description)", line: error.source.begin.line)
+            let issue = ConfigIssue(
+                path: "", message: "TOML syntax error: \(error.description)", line: error.source.begin.line)
             return .failure(ConfigError(file: file, issues: [issue]))
         } catch {
-            return .failure(ConfigError(file: file, issues: [ConfigIssue(path: "", message: "TOML syntax error: \(error)")]))
+            return .failure(
+                ConfigError(file: file, issues: [ConfigIssue(path: "", message: "TOML syntax error: \(error)")]))
         }
         guard case .table(let entries) = ConfigValue(table) else {
             return .failure(ConfigError(file: file, issues: [ConfigIssue(path: "", message: "not a TOML document")]))
         }
         let issues = ConfigReader.Issues()
-        let root = ConfigReader(path: "", table: entries, issues: issues, interpolation: EnvironmentInterpolation(environment: environment))
+        let root = ConfigReader(
+            path: "", table: entries, issues: issues, interpolation: EnvironmentInterpolation(environment: environment))
         let config = GatewayConfiguration.decode(root)
         // An app entry that failed to decode was reported already; "no app at all" would only repeat it.
         let appEntryFailed = issues.list.contains { $0.path.hasPrefix("wechat.apps[") }
@@ -77,7 +83,8 @@ public struct ConfigLoader: Sendable {
         }
         let unreadable = files.compactMap { entry in
             FileManager.default.isReadableFile(atPath: entry.file)
-                ? nil : ConfigIssue(path: entry.path, message: "file \"\(entry.file)\" does not exist or is not readable")
+                ? nil
+                : ConfigIssue(path: entry.path, message: "file \"\(entry.file)\" does not exist or is not readable")
         }
         // A readable but unusable certificate or key (not PEM, key not matching) is caught here, not at bind.
         guard unreadable.isEmpty, let tls = config.server.tls else { return unreadable }

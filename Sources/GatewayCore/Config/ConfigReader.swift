@@ -142,7 +142,8 @@ final class ConfigReader {
         for (index, element) in elements.enumerated() {
             let elementPath = "\(keyPath(key))[\(index)]"
             guard case .string(let raw) = element else {
-                issues.list.append(ConfigIssue(path: elementPath, message: "expected a string, found \(element.typeName)"))
+                issues.list.append(
+                    ConfigIssue(path: elementPath, message: "expected a string, found \(element.typeName)"))
                 continue
             }
             if let text = interpolate(raw, at: elementPath) {
@@ -173,10 +174,12 @@ final class ConfigReader {
         for (index, element) in elements.enumerated() {
             let elementPath = "\(keyPath(key))[\(index)]"
             guard case .table(let entries) = element else {
-                issues.list.append(ConfigIssue(path: elementPath, message: "expected a table, found \(element.typeName)"))
+                issues.list.append(
+                    ConfigIssue(path: elementPath, message: "expected a table, found \(element.typeName)"))
                 continue
             }
-            readers.append(ConfigReader(path: elementPath, table: entries, issues: issues, interpolation: interpolation))
+            readers.append(
+                ConfigReader(path: elementPath, table: entries, issues: issues, interpolation: interpolation))
         }
         return readers
     }

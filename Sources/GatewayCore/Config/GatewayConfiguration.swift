@@ -39,10 +39,15 @@ public struct GatewayConfiguration: Sendable, Equatable {
     func crossCheck() -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
         if wechat.apps.isEmpty {
-            issues.append(ConfigIssue(path: "wechat.apps", message: "at least one [[wechat.apps]] with appid and secret is required"))
+            issues.append(
+                ConfigIssue(
+                    path: "wechat.apps", message: "at least one [[wechat.apps]] with appid and secret is required"))
         }
         if server.listen == server.adminListen {
-            issues.append(ConfigIssue(path: "server.admin_listen", message: "must differ from server.listen (admin endpoints are never public)"))
+            issues.append(
+                ConfigIssue(
+                    path: "server.admin_listen",
+                    message: "must differ from server.listen (admin endpoints are never public)"))
         }
         if !store.isPostgres, store.caFile != nil {
             issues.append(ConfigIssue(path: "store.ca_file", message: "only applies to a postgres:// store url"))
@@ -50,16 +55,30 @@ public struct GatewayConfiguration: Sendable, Equatable {
         for route in routes {
             for reserved in ["/auth", "/.well-known"]
             where route.prefix == reserved || route.prefix.hasPrefix(reserved + "/") {
-                issues.append(ConfigIssue(path: "routes[\(route.index)].prefix", message: "\"\(route.prefix)\" is shadowed by the gateway's own \(reserved)/ endpoints"))
+                issues.append(
+                    ConfigIssue(
+                        path: "routes[\(route.index)].prefix",
+                        message: "\"\(route.prefix)\" is shadowed by the gateway's own \(reserved)/ endpoints"))
             }
-            for other in routes where other.index < route.index && other.prefix == route.prefix && other.host == route.host {
-                let overlap = route.methods.isEmpty || other.methods.isEmpty || !Set(route.methods).isDisjoint(with: other.methods)
+            for other in routes
+            where other.index < route.index && other.prefix == route.prefix && other.host == route.host {
+                let overlap =
+                    route.methods.isEmpty || other.methods.isEmpty
+                    || !Set(route.methods).isDisjoint(with: other.methods)
                 if overlap {
-                    issues.append(ConfigIssue(path: "routes[\(route.index)].prefix", message: "\"\(route.prefix)\" duplicates routes[\(other.index)] (same prefix, host and methods)"))
+                    issues.append(
+                        ConfigIssue(
+                            path: "routes[\(route.index)].prefix",
+                            message:
+                                "\"\(route.prefix)\" duplicates routes[\(other.index)] (same prefix, host and methods)")
+                    )
                 }
             }
             if route.insecureSkipVerify && route.upstreams.allSatisfy({ $0.scheme == .http }) {
-                issues.append(ConfigIssue(path: "routes[\(route.index)].insecure_skip_verify", message: "only applies to https:// upstreams"))
+                issues.append(
+                    ConfigIssue(
+                        path: "routes[\(route.index)].insecure_skip_verify",
+                        message: "only applies to https:// upstreams"))
             }
         }
         return issues

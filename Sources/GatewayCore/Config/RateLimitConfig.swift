@@ -10,7 +10,9 @@ public struct RateLimitConfig: Sendable, Equatable {
     static func decode(_ reader: ConfigReader?) -> RateLimitConfig {
         var config = RateLimitConfig()
         guard let reader else { return config }
-        for (key, keyPath) in [("auth_per_minute", \RateLimitConfig.authPerMinute), ("auth_burst", \RateLimitConfig.authBurst)] {
+        for (key, keyPath) in [
+            ("auth_per_minute", \RateLimitConfig.authPerMinute), ("auth_burst", \RateLimitConfig.authBurst),
+        ] {
             if let value = reader.integer(key) {
                 if (1...1_000_000).contains(value) {
                     config[keyPath: keyPath] = value

@@ -45,7 +45,11 @@ public struct RouteConfig: Sendable, Equatable {
                 if let url = UpstreamURL(configText: text) {
                     upstreams.append(url)
                 } else {
-                    reader.reportAt(path, "\"\(RedactedURL.text(text))\" is not an upstream URL (http://host:port, https://host or unix:/path)")
+                    reader.reportAt(
+                        path,
+                        "\"\(RedactedURL.text(text))\" is not an upstream URL "
+                            + "(http://host:port, https://host or unix:/path)"
+                    )
                 }
             }
             if list.isEmpty { reader.report("upstreams", "must list at least one upstream") }

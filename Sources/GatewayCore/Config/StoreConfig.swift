@@ -33,7 +33,11 @@ public struct StoreConfig: Sendable, Equatable, CustomStringConvertible {
                     config.url = url
                 }
             } catch {
-                reader.report("url", "\"\(RedactedURL.text(url))\" is not a store URL (sqlite://FILE or postgres://user:pass@host:5432/db): \(error)")
+                reader.report(
+                    "url",
+                    "\"\(RedactedURL.text(url))\" is not a store URL "
+                        + "(sqlite://FILE or postgres://user:pass@host:5432/db): \(error)"
+                )
             }
         }
         if let size = reader.integer("pool_size") {

@@ -32,7 +32,8 @@ extension TokensConfig {
             } catch let error as TokenKeyError {
                 issues.append(ConfigIssue(path: path, message: error.description))
             } catch {
-                issues.append(ConfigIssue(path: path, message: "cannot read the key file: \(error.localizedDescription)"))
+                issues.append(
+                    ConfigIssue(path: path, message: "cannot read the key file: \(error.localizedDescription)"))
             }
             return nil
         }

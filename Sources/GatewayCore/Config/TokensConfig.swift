@@ -62,7 +62,8 @@ public struct TokensConfig: Sendable, Equatable {
                 reader.report("algorithm", "\"\(text)\" is not supported (\(names))")
             }
         }
-        config.signingKey = keySource(reader, algorithm: config.algorithm, allowPublicOnly: false)
+        config.signingKey =
+            keySource(reader, algorithm: config.algorithm, allowPublicOnly: false)
             ?? .secret("")
         config.kid = reader.string("kid")
         for previous in reader.tableArray("previous_keys") ?? [] {
@@ -112,7 +113,8 @@ public struct TokensConfig: Sendable, Equatable {
         let privateKey = reader.string("private_key")
         let publicKey = allowPublicOnly ? reader.string("public_key") : nil
         // A value that is present but failed (an unset ${VAR}, a wrong type) was reported already.
-        let failed = (reader.has("secret") && secret == nil) || (reader.has("private_key") && privateKey == nil)
+        let failed =
+            (reader.has("secret") && secret == nil) || (reader.has("private_key") && privateKey == nil)
             || (allowPublicOnly && reader.has("public_key") && publicKey == nil)
         if failed { return nil }
         if algorithm == .hs256 {
@@ -123,7 +125,8 @@ public struct TokensConfig: Sendable, Equatable {
                 return nil
             }
             guard secret.utf8.count >= minimumSecretBytes else {
-                reader.report("secret", "must be at least \(minimumSecretBytes) bytes for HS256 (it has \(secret.utf8.count))")
+                reader.report(
+                    "secret", "must be at least \(minimumSecretBytes) bytes for HS256 (it has \(secret.utf8.count))")
                 return nil
             }
             return .secret(secret)

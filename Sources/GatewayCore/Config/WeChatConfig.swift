@@ -29,7 +29,9 @@ public struct WeChatConfig: Sendable, Equatable {
             if let url = UpstreamURL(configText: text), url.unixSocketPath == nil, url.basePath.isEmpty {
                 config.apiBase = "\(url.scheme.rawValue)://\(url.authority)"
             } else {
-                reader.report("api_base", "\"\(RedactedURL.text(text))\" is not an http(s) base URL such as https://api.weixin.qq.com")
+                reader.report(
+                    "api_base",
+                    "\"\(RedactedURL.text(text))\" is not an http(s) base URL such as https://api.weixin.qq.com")
             }
         }
         if let timeout = reader.duration("timeout") {

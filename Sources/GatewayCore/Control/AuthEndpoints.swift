@@ -156,7 +156,8 @@ public final class AuthEndpoints: ControlEndpoints {
             return tokenResponse(for: family, refreshToken: next, refreshExpiresAt: expiresAt, now: now)
         case .reused(let familyID):
             // RFC 9700 section 4.14.2: a spent token presented again means it was stolen; the family is gone.
-            logger.warning("refresh token reuse: session revoked",
+            logger.warning(
+                "refresh token reuse: session revoked",
                 metadata: ["request_id": "\(request.requestID)", "family": "\(familyID)"])
             // The family is revoked in the store already; the access tokens' entry is best effort here, as
             // the answer is a refusal either way.
@@ -266,7 +267,8 @@ public final class AuthEndpoints: ControlEndpoints {
             return answer
         } catch {
             // WeChatError descriptions name the cause (stale session_key, '+' turned into a space...), never data.
-            logger.notice("user data refused",
+            logger.notice(
+                "user data refused",
                 metadata: ["request_id": "\(request.requestID)", "reason": "\(error.description)"])
             return Self.oauthError(.badRequest, "invalid_request", error.description)
         }
@@ -293,7 +295,8 @@ public final class AuthEndpoints: ControlEndpoints {
         }
         do {
             let phone = try await wechat.phoneNumber(app: WeChatApp(appID: app.appid, secret: app.secret), code: code)
-            let body = "{\"phoneNumber\":\"\(JSONString.escape(phone.phoneNumber))\","
+            let body =
+                "{\"phoneNumber\":\"\(JSONString.escape(phone.phoneNumber))\","
                 + "\"purePhoneNumber\":\"\(JSONString.escape(phone.purePhoneNumber))\","
                 + "\"countryCode\":\"\(JSONString.escape(phone.countryCode))\"}"
             var answer = ControlResponse.json(.ok, body)
@@ -327,7 +330,8 @@ public final class AuthEndpoints: ControlEndpoints {
             peer: request.peerAddress, forwardedFor: request.headers[canonicalForm: "x-forwarded-for"].map(String.init),
             trustedProxies: config.server.trustedProxies)
         if let wait = rateLimiter.check(client) {
-            return Self.oauthError(.tooManyRequests, "slow_down", "too many requests; retry later",
+            return Self.oauthError(
+                .tooManyRequests, "slow_down", "too many requests; retry later",
                 extraHeaders: [("Retry-After", String(wait))])
         }
         return await body()
@@ -338,9 +342,10 @@ public final class AuthEndpoints: ControlEndpoints {
         // The same decision and the same RFC 6750 answer as on the proxy path.
         Authenticator(verifier: verifier).claims(request.headers, now: Date()).mapError { rejection in
             let error = GatewayError.authentication(rejection)
-            return Refusal(response: ControlResponse.json(
-                error.status, error.jsonBody(requestID: request.requestID),
-                extraHeaders: error.headers(realm: config.tokens.issuer)))
+            return Refusal(
+                response: ControlResponse.json(
+                    error.status, error.jsonBody(requestID: request.requestID),
+                    extraHeaders: error.headers(realm: config.tokens.issuer)))
         }
     }
 
@@ -365,7 +370,9 @@ public final class AuthEndpoints: ControlEndpoints {
         try await store.recordRevokedAccessToken(jti: key, expiresAt: refusedUntil)
     }
 
-    private func tokenResponse(for session: SessionRecord, refreshToken: String, refreshExpiresAt: Date, now: Date)
+    private func tokenResponse(
+        for session: SessionRecord, refreshToken: String, refreshExpiresAt: Date, now: Date
+    )
         -> ControlResponse
     {
         let access: IssuedToken
@@ -393,7 +400,8 @@ public final class AuthEndpoints: ControlEndpoints {
         logger.error("session store failed", metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
         // Nothing was changed that the client must know about (or the change was refused whole), so the
         // same request is safe to send again once the store is back.
-        return Self.oauthError(.serviceUnavailable, "temporarily_unavailable", "the session store is unavailable",
+        return Self.oauthError(
+            .serviceUnavailable, "temporarily_unavailable", "the session store is unavailable",
             extraHeaders: [("Retry-After", "2")])
     }
 
@@ -402,18 +410,22 @@ public final class AuthEndpoints: ControlEndpoints {
     static func loginError(_ error: WeChatError, renewal: String = "call wx.login") -> ControlResponse {
         switch error {
         case .invalidCode, .codeUsed:
-            return oauthError(.badRequest, "invalid_grant",
+            return oauthError(
+                .badRequest, "invalid_grant",
                 "the code is invalid, expired or already used; \(renewal) again")
         case .rateLimited:
-            return oauthError(.tooManyRequests, "slow_down", "WeChat rate limit reached; retry later",
+            return oauthError(
+                .tooManyRequests, "slow_down", "WeChat rate limit reached; retry later",
                 extraHeaders: [("Retry-After", "60")])
         case .riskyUser:
             return oauthError(.forbidden, "access_denied", "WeChat refused this user")
         case .systemBusy, .unavailable:
-            return oauthError(.serviceUnavailable, "temporarily_unavailable",
+            return oauthError(
+                .serviceUnavailable, "temporarily_unavailable",
                 "WeChat is unavailable; \(renewal) and retry", extraHeaders: [("Retry-After", "5")])
         case .invalidAppID, .invalidSecret:
-            return oauthError(.serviceUnavailable, "temporarily_unavailable",
+            return oauthError(
+                .serviceUnavailable, "temporarily_unavailable",
                 "the gateway's WeChat app is misconfigured")
         default:
             return oauthError(.badGateway, "temporarily_unavailable", "WeChat answered unexpectedly")

@@ -26,10 +26,14 @@ public struct FormBody: Sendable, Equatable {
             case .notJSONObject: return "the body must be one JSON object, each name once"
             case .repeatedParameter(let name):
                 // The name is the client's own text: echoed only when it looks like a parameter name.
-                let echoable = (1...40).contains(name.utf8.count)
-                    && name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0 & 0xDF) }
+                let echoable =
+                    (1...40).contains(name.utf8.count)
+                    && name.utf8.allSatisfy {
+                        $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0 & 0xDF)
+                    }
                 return echoable ? "\(name) must not appear more than once" : "a parameter appears more than once"
-            case .unsupportedContentType: return "the body must be application/json or application/x-www-form-urlencoded"
+            case .unsupportedContentType:
+                return "the body must be application/json or application/x-www-form-urlencoded"
             case .badEncoding: return "the body must be UTF-8, and a form's %-escapes must decode to UTF-8"
             }
         }

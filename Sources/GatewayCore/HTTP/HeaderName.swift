@@ -8,11 +8,12 @@ public enum HeaderName {
     /// Lower-cased, with `_` folded into `-`: the form under which two spellings are "the same header"
     /// for an upstream framework that normalises names (`X_OpenId`, `x-openid`, `X-OPENID`).
     public static func canonical(_ name: String) -> String {
-        String(decoding: name.utf8.map { byte -> UInt8 in
-            if byte == UInt8(ascii: "_") { return UInt8(ascii: "-") }
-            if byte >= 65 && byte <= 90 { return byte + 32 }
-            return byte
-        }, as: UTF8.self)
+        String(
+            decoding: name.utf8.map { byte -> UInt8 in
+                if byte == UInt8(ascii: "_") { return UInt8(ascii: "-") }
+                if byte >= 65 && byte <= 90 { return byte + 32 }
+                return byte
+            }, as: UTF8.self)
     }
 
     /// RFC 9110 section 5.5: a field value is visible characters, spaces, tabs and obs-text; any other
@@ -23,7 +24,8 @@ public enum HeaderName {
 
     static func isTokenByte(_ byte: UInt8) -> Bool {
         // One bit per ASCII byte: this runs for every byte of every upstream response field name.
-        byte < 64 ? (tokenBytesLow >> UInt64(byte)) & 1 != 0
+        byte < 64
+            ? (tokenBytesLow >> UInt64(byte)) & 1 != 0
             : byte < 128 && (tokenBytesHigh >> UInt64(byte - 64)) & 1 != 0
     }
 

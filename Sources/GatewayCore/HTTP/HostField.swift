@@ -13,7 +13,8 @@ enum HostField {
     /// ALPHA, DIGIT and `!$%&'()*+,-.:;=[]_~`: RFC 3986's reg-name, IP-literal and port bytes.
     private static let allowed: [Bool] = (0...255).map { byte in
         switch UInt8(byte) {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
             return "!$%&'()*+,-.:;=[]_~".utf8.contains(UInt8(byte))

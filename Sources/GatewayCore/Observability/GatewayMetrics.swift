@@ -51,14 +51,19 @@ public final class GatewayMetrics: Sendable {
         factory.defaultDurationHistogramBuckets = Self.latencyBuckets.map { .nanoseconds(Int64($0 * 1e9)) }
         factory.defaultValueHistogramBuckets = Self.latencyBuckets
         self.factory = factory
-        openConnections = registry.makeGauge(descriptor: Self.describe(
-            "open_client_connections", "", "Client connections open on the public listener."))
-        upstreamTransfersInFlight = registry.makeGauge(descriptor: Self.describe(
-            "upstream_transfers_in_flight", "", "Upstream transfers currently running in libcurl."))
-        lastReloadSuccessful = registry.makeGauge(descriptor: Self.describe(
-            "config_last_reload_successful", "", "1 when the last SIGHUP reload was applied, 0 when it was rejected."))
-        accessLogDroppedLines = registry.makeGauge(descriptor: Self.describe(
-            "access_log_dropped_lines", "", "Access-log lines dropped because standard output could not keep up."))
+        openConnections = registry.makeGauge(
+            descriptor: Self.describe(
+                "open_client_connections", "", "Client connections open on the public listener."))
+        upstreamTransfersInFlight = registry.makeGauge(
+            descriptor: Self.describe(
+                "upstream_transfers_in_flight", "", "Upstream transfers currently running in libcurl."))
+        lastReloadSuccessful = registry.makeGauge(
+            descriptor: Self.describe(
+                "config_last_reload_successful", "",
+                "1 when the last SIGHUP reload was applied, 0 when it was rejected."))
+        accessLogDroppedLines = registry.makeGauge(
+            descriptor: Self.describe(
+                "access_log_dropped_lines", "", "Access-log lines dropped because standard output could not keep up."))
         lastReloadSuccessful.set(Int64(1))
     }
 
@@ -68,16 +73,20 @@ public final class GatewayMetrics: Sendable {
     public func recordRequest(_ entry: AccessLogEntry) {
         let classification = RequestClassification(entry)
         let (requests, route) = handles.withLockedValue { handles -> (Counter, RouteSeries) in
-            let requests = handles.requests[classification.labels] ?? {
-                let counter = makeRequestCounter(classification.labels)
-                handles.requests[classification.labels] = counter
-                return counter
-            }()
-            let route = handles.routes[classification.labels.route] ?? {
-                let series = makeRouteSeries(classification.labels.route)
-                handles.routes[classification.labels.route] = series
-                return series
-            }()
+            let requests =
+                handles.requests[classification.labels]
+                ?? {
+                    let counter = makeRequestCounter(classification.labels)
+                    handles.requests[classification.labels] = counter
+                    return counter
+                }()
+            let route =
+                handles.routes[classification.labels.route]
+                ?? {
+                    let series = makeRouteSeries(classification.labels.route)
+                    handles.routes[classification.labels.route] = series
+                    return series
+                }()
             return (requests, route)
         }
         requests.increment()
@@ -88,7 +97,10 @@ public final class GatewayMetrics: Sendable {
 
         switch classification.controlCall {
         case .login?: count("logins", "Logins (POST /auth/login) by outcome.", ["outcome": classification.outcome])
-        case .refresh?: count("refreshes", "Refresh-token exchanges (POST /auth/token) by outcome.", ["outcome": classification.outcome])
+        case .refresh?:
+            count(
+                "refreshes", "Refresh-token exchanges (POST /auth/token) by outcome.",
+                ["outcome": classification.outcome])
         case nil: break
         }
         if let reason = classification.tokenFailure { recordTokenFailure(reason: reason) }
@@ -109,7 +121,8 @@ public final class GatewayMetrics: Sendable {
     /// One WeChat server API exchange: `api` is the path (`/sns/jscode2session`), `errcode` WeChat's
     /// answer (0 on success, -1 for transport failures, as WeChat itself uses -1 for "system busy").
     public func recordWeChatCall(api: String, errcode: Int, seconds: Double) {
-        count("wechat_api_calls", "WeChat server API calls by API and errcode.", ["api": api, "errcode": String(errcode)])
+        count(
+            "wechat_api_calls", "WeChat server API calls by API and errcode.", ["api": api, "errcode": String(errcode)])
         registry.makeValueHistogram(
             descriptor: Self.describe("wechat_api_duration", "seconds", "WeChat server API call latency."),
             labels: [("api", api)], buckets: Self.latencyBuckets
@@ -151,7 +164,8 @@ public final class GatewayMetrics: Sendable {
     private func makeRouteSeries(_ route: String) -> RouteSeries {
         RouteSeries(
             duration: registry.makeValueHistogram(
-                descriptor: Self.describe("request_duration", "seconds", "Time from request head to the last byte sent, by route."),
+                descriptor: Self.describe(
+                    "request_duration", "seconds", "Time from request head to the last byte sent, by route."),
                 labels: [("route", route)], buckets: Self.latencyBuckets),
             upstreamDuration: registry.makeValueHistogram(
                 descriptor: Self.describe("upstream_duration", "seconds", "Upstream exchange time, by route."),

@@ -48,7 +48,9 @@ public struct RequestClassification: Sendable, Equatable {
         }
     }
 
-    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"]
+    static let knownMethods: Set<String> = [
+        "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
+    ]
 
     /// Extension methods are legal HTTP (RFC 9110 section 9.1) but would give one series per spelling.
     static func methodClass(_ method: String) -> String {

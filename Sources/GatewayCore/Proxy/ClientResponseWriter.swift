@@ -1,7 +1,7 @@
-import SmallHTTP
 import CurlHTTP
 import NIOCore
 import NIOHTTP1
+import SmallHTTP
 
 /// Writes answers to the client: the upstream's head and body (with chunk framing where needed), and the
 /// gateway's own answers (errors, control-plane JSON). Response bytes are written directly, with no
@@ -62,7 +62,8 @@ struct ClientResponseWriter {
         realm: String
     ) -> Int {
         let body = error.jsonBody(requestID: requestID ?? "-")
-        var head = ResponseHeadWriter(version: version, status: Int(error.status.code), allocator: context.channel.allocator)
+        var head = ResponseHeadWriter(
+            version: version, status: Int(error.status.code), allocator: context.channel.allocator)
         head.add(name: "Content-Type", value: "application/json; charset=utf-8")
         head.add(name: "Content-Length", value: String(body.utf8.count))
         if let requestID { head.add(name: "X-Request-Id", value: requestID) }
@@ -80,7 +81,8 @@ struct ClientResponseWriter {
             headers.replaceOrAdd(name: "Content-Length", value: String(response.body.utf8.count))
         }
         headers.replaceOrAdd(name: "X-Request-Id", value: requestID)
-        var head = ResponseHeadWriter(version: version, status: Int(response.status.code), allocator: context.channel.allocator)
+        var head = ResponseHeadWriter(
+            version: version, status: Int(response.status.code), allocator: context.channel.allocator)
         head.add(headers)
         HeaderRewriter.writeConnectionField(closes: closes, version: version, into: &head)
         return writeAnswer(

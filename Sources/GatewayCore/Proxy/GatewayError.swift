@@ -74,7 +74,8 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .badRequestTarget: return "the request path is not acceptable (dot segments or invalid characters)"
         case .routeNotFound: return "no route matches this request"
         case .authentication(.missingToken): return "a bearer access token is required"
-        case .authentication(.malformedAuthorization): return "the Authorization header must be a single 'Bearer <token>'"
+        case .authentication(.malformedAuthorization):
+            return "the Authorization header must be a single 'Bearer <token>'"
         case .authentication(.invalidToken(let rejection)): return rejection.description
         case .bodyTooLarge: return "the request body is larger than the gateway accepts"
         case .headersTooLarge: return "the request headers are larger than the gateway accepts"
@@ -109,8 +110,12 @@ public enum GatewayError: Error, Sendable, Equatable {
             return [("WWW-Authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_request\"")]
         case .authentication(.invalidToken(let rejection)):
             let description = Self.quotedStringContent(rejection.description)
-            return [("WWW-Authenticate",
-                "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\"")]
+            return [
+                (
+                    "WWW-Authenticate",
+                    "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\""
+                )
+            ]
         default:
             return []
         }
@@ -120,14 +125,16 @@ public enum GatewayError: Error, Sendable, Equatable {
     /// no `\`, no control or non-ASCII characters (`missingClaim` descriptions quote the claim name).
     static func quotedStringContent(_ text: String) -> String {
         guard text.utf8.contains(where: { $0 < 0x20 || $0 > 0x7E || $0 == 0x22 || $0 == 0x5C }) else { return text }
-        return String(decoding: text.utf8.compactMap { byte -> UInt8? in
-            if byte == 0x22 { return UInt8(ascii: "'") }
-            return byte < 0x20 || byte > 0x7E || byte == 0x5C ? nil : byte
-        }, as: UTF8.self)
+        return String(
+            decoding: text.utf8.compactMap { byte -> UInt8? in
+                if byte == 0x22 { return UInt8(ascii: "'") }
+                return byte < 0x20 || byte > 0x7E || byte == 0x5C ? nil : byte
+            }, as: UTF8.self)
     }
 
     /// `{"error": ..., "error_description": ..., "request_id": ...}`
     public func jsonBody(requestID: String) -> String {
-        "{\"error\":\"\(code)\",\"error_description\":\"\(JSONString.escape(message))\",\"request_id\":\"\(JSONString.escape(requestID))\"}"
+        "{\"error\":\"\(code)\",\"error_description\":\"\(JSONString.escape(message))\","
+            + "\"request_id\":\"\(JSONString.escape(requestID))\"}"
     }
 }

@@ -1,5 +1,5 @@
-import SmallHTTP
 import NIOHTTP1
+import SmallHTTP
 
 /// Builds the header list sent upstream from the client's headers (DESIGN.md section 5, "Proxied
 /// requests"). Pure: given the same input it returns the same list, and it is tested without sockets.
@@ -72,7 +72,8 @@ public struct HeaderRewriter: Sendable {
         for (name, value) in request where Self.classify(name) == .hopByHop && ASCIICase.equals(name, "connection") {
             Self.appendNames(listedIn: value, to: &connectionNamed)
         }
-        let peerIsTrusted = !trustedProxies.isEmpty
+        let peerIsTrusted =
+            !trustedProxies.isEmpty
             && (context.peerAddress.map { address in trustedProxies.contains { $0.contains(address) } } ?? false)
         var result: [(name: String, value: String)] = []
         result.reserveCapacity(request.count + 6)
@@ -108,7 +109,8 @@ public struct HeaderRewriter: Sendable {
         }
         if let peer = context.peerAddress {
             // Only a trusted proxy's list is kept; the common case appends to nothing and needs no array.
-            result.append(("X-Forwarded-For", forwardedFor.isEmpty ? peer : (forwardedFor + [peer]).joined(separator: ", ")))
+            result.append(
+                ("X-Forwarded-For", forwardedFor.isEmpty ? peer : (forwardedFor + [peer]).joined(separator: ", ")))
         } else if !forwardedFor.isEmpty {
             result.append(("X-Forwarded-For", forwardedFor.joined(separator: ", ")))
         }

@@ -212,7 +212,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             context.close(promise: nil)
         case .collectingControl(let control):
             state = .idle
-            answer(error, record: control.record, version: control.version,
+            answer(
+                error, record: control.record, version: control.version,
                 isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: false)
         case .discarding, .awaitingUpstreamReport:
             // Already answered and logged; the connection is closing.
@@ -223,8 +224,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 log: AccessLogEntry(time: Date(), requestID: "-", clientAddress: peerAddress, method: "-", path: "-"),
                 startedAt: .now())
             record.log.requestID = "-"
-            let sent = writer?.writeError(
-                error, version: .http1_1, isHeadRequest: false, closes: true, requestID: nil, realm: runtime.realm) ?? 0
+            let sent =
+                writer?.writeError(
+                    error, version: .http1_1, isHeadRequest: false, closes: true, requestID: nil, realm: runtime.realm)
+                ?? 0
             finish(record, .answered(status: Int(error.status.code), bodyBytes: sent, error: error.code))
             context.close(promise: nil)
         }
@@ -237,7 +240,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         runtime = holder.current
         let fields = RequestHeadFields(head.headers)
         // Whole lines: one X-Request-Id is passed through; none, several or an odd one gets a fresh id.
-        let requestID = (fields.requestIDCount == 1 ? fields.requestID.flatMap { RequestID.accept($0[...]) } : nil)
+        let requestID =
+            (fields.requestIDCount == 1 ? fields.requestID.flatMap { RequestID.accept($0[...]) } : nil)
             ?? RequestID.generate()
         let target = RequestTarget(head.uri)
         var record = RequestRecord(
@@ -254,15 +258,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch plan.decision {
         case .answer(let error, let realm):
             let hasBody = fields.hasBody
-            answer(error, record: record, version: head.version, isHeadRequest: head.method == .HEAD,
+            answer(
+                error, record: record, version: head.version, isHeadRequest: head.method == .HEAD,
                 keepAlive: head.isKeepAlive && !hasBody && !error.closesConnection, bodyUnread: hasBody, realm: realm)
         case .control(let endpoints):
             let request = ControlRequest(
                 method: head.method, path: target?.path ?? "", query: target?.query ?? "", headers: head.headers,
                 body: context.channel.allocator.buffer(capacity: 0), peerAddress: peerAddress, requestID: requestID)
-            state = .collectingControl(ControlExchange(
-                endpoints: endpoints, request: request, record: record, keepAlive: head.isKeepAlive,
-                version: head.version))
+            state = .collectingControl(
+                ControlExchange(
+                    endpoints: endpoints, request: request, record: record, keepAlive: head.isKeepAlive,
+                    version: head.version))
         case .forward(let forward):
             let exchange = UpstreamExchange(inbox: inbox, handler: self, plan: forward, record: record, head: head)
             state = .proxying(exchange)
@@ -292,7 +298,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     <= min(ControlRequest.maximumBodyBytes, runtime.config.server.maxBodyBytes.bytes)
             else {
                 state = .idle
-                return answer(.bodyTooLarge, record: control.record, version: control.version,
+                return answer(
+                    .bodyTooLarge, record: control.record, version: control.version,
                     isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: true)
             }
             var body = buffer
@@ -411,7 +418,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         if case .couldNotConnect = error {
             exchange.plan.pool.recordConnectFailure(exchange.plan.upstreamIndex)
-            if let next = RequestPlanner.retry(exchange.plan, attempts: exchange.attempts, requestWasSent: info.requestWasSent) {
+            if let next = RequestPlanner.retry(
+                exchange.plan, attempts: exchange.attempts, requestWasSent: info.requestWasSent)
+            {
                 exchange.attempts += 1
                 exchange.plan = next
                 exchange.transfer = upstreams.start(next.request, for: exchange, affinity: inbox.index)
@@ -419,7 +428,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         // Mid-body, the client sees a cut response; before the head, a clean error answer.
-        exchange.record.log.error = exchange.responseStarted ? "upstream_broken: \(Self.describe(error))" : Self.describe(error)
+        exchange.record.log.error =
+            exchange.responseStarted ? "upstream_broken: \(Self.describe(error))" : Self.describe(error)
         failExchange(exchange, with: GatewayError(error))
     }
 
@@ -449,7 +459,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
         releaseReads()
         let requestComplete = exchange.requestBody != .streaming
-        answer(error, record: exchange.record, version: exchange.requestVersion,
+        answer(
+            error, record: exchange.record, version: exchange.requestVersion,
             isHeadRequest: exchange.isHeadRequest, keepAlive: exchange.keepAlive && requestComplete,
             bodyUnread: !requestComplete)
     }
@@ -494,7 +505,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let sent = writer.writeError(
             error, version: version, isHeadRequest: isHeadRequest, closes: !keepsOpen, requestID: record.log.requestID,
             realm: realm)
-        finish(record, .answered(status: Int(error.status.code), bodyBytes: sent, error: record.log.error ?? error.code))
+        finish(
+            record, .answered(status: Int(error.status.code), bodyBytes: sent, error: record.log.error ?? error.code))
         if keepsOpen {
             state = .idle
             responseEnded()
@@ -620,7 +632,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             failExchange(exchange, with: .clientTimeout)
         case .collectingControl(let control):
             state = .idle
-            answer(.clientTimeout, record: control.record, version: control.version,
+            answer(
+                .clientTimeout, record: control.record, version: control.version,
                 isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: true)
         case .idle, .discarding, .awaitingControl, .awaitingUpstreamReport:
             context?.close(promise: nil)

@@ -34,7 +34,10 @@ final class UpstreamExchange: CurlTransferDelegate, @unchecked Sendable {
     var keepAlive: Bool
     let requestVersion: HTTPVersion
 
-    init(inbox: UpstreamEventInbox, handler: ProxyHandler, plan: ForwardPlan, record: RequestRecord, head: HTTPRequestHead) {
+    init(
+        inbox: UpstreamEventInbox, handler: ProxyHandler, plan: ForwardPlan, record: RequestRecord,
+        head: HTTPRequestHead
+    ) {
         self.inbox = inbox
         self.handler = NIOLoopBound(handler, eventLoop: inbox.eventLoop)
         self.plan = plan

@@ -14,9 +14,10 @@ public struct ControlRequest: Sendable {
     public var peerAddress: String?
     public var requestID: String
 
-    public init(method: HTTPMethod, path: Substring, query: Substring, headers: HTTPHeaders, body: ByteBuffer,
-        peerAddress: String?, requestID: String)
-    {
+    public init(
+        method: HTTPMethod, path: Substring, query: Substring, headers: HTTPHeaders, body: ByteBuffer,
+        peerAddress: String?, requestID: String
+    ) {
         self.method = method
         self.path = path
         self.query = query
@@ -35,7 +36,8 @@ public struct ControlResponse: Sendable {
     /// The authenticated openid, for the access log.
     public var openid: String?
 
-    public init(status: HTTPResponseStatus, headers: [(String, String)] = [], body: String = "", openid: String? = nil) {
+    public init(status: HTTPResponseStatus, headers: [(String, String)] = [], body: String = "", openid: String? = nil)
+    {
         self.status = status
         self.headers = headers
         self.body = body
@@ -43,10 +45,13 @@ public struct ControlResponse: Sendable {
     }
 
     /// A JSON answer with the headers every token endpoint response needs (RFC 6749 section 5.1).
-    public static func json(_ status: HTTPResponseStatus, _ body: String, extraHeaders: [(String, String)] = []) -> ControlResponse {
+    public static func json(
+        _ status: HTTPResponseStatus, _ body: String, extraHeaders: [(String, String)] = []
+    ) -> ControlResponse {
         ControlResponse(
             status: status,
-            headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")] + extraHeaders,
+            headers: [("Content-Type", "application/json; charset=utf-8"), ("Cache-Control", "no-store")]
+                + extraHeaders,
             body: body)
     }
 }

@@ -32,7 +32,9 @@ public final class GatewayRuntime: Sendable {
 
     /// The verifier used on the hot path: signature and claims checks against the ring, the revocation
     /// list consulted on every use, results cached per token.
-    public static func makeVerifier(config: TokensConfig, keyRing: KeyRing, revocations: RevocationList) -> CachingTokenVerifier {
+    public static func makeVerifier(
+        config: TokensConfig, keyRing: KeyRing, revocations: RevocationList
+    ) -> CachingTokenVerifier {
         let verifier = AccessTokenVerifier(
             keyRing: keyRing, issuer: config.issuer, audience: config.audience, leeway: config.leeway.seconds,
             revocations: revocations)

@@ -46,11 +46,14 @@ public final class GatewayService: Service, Sendable {
     /// control endpoints, which see the same keys and verifier as the proxy path.
     static func makeRuntime(_ config: GatewayConfiguration, shared: Shared) -> Result<GatewayRuntime, ConfigError> {
         config.tokens.makeKeyRing().map { ring in
-            let verifier = GatewayRuntime.makeVerifier(config: config.tokens, keyRing: ring, revocations: shared.revocations)
+            let verifier = GatewayRuntime.makeVerifier(
+                config: config.tokens, keyRing: ring, revocations: shared.revocations)
             let metrics = shared.metrics
             let wechat = WeChatClient(
                 apiBase: config.wechat.apiBase, timeout: config.wechat.timeout, curl: shared.wechatCurl,
-                onCall: { api, errcode, seconds in metrics.recordWeChatCall(api: api, errcode: errcode, seconds: seconds) })
+                onCall: { api, errcode, seconds in
+                    metrics.recordWeChatCall(api: api, errcode: errcode, seconds: seconds)
+                })
             let endpoints = AuthEndpoints(
                 config: config, wechat: wechat, store: shared.store, keyRing: ring, verifier: verifier,
                 revocations: shared.revocations, rateLimiter: shared.rateLimiter, logger: shared.logger)
@@ -99,7 +102,8 @@ public final class GatewayService: Service, Sendable {
         Self.bootstrapMetricsSystem(metrics)
         let shared = Shared(
             revocations: revocations, store: store, wechatCurl: wechatCurl,
-            rateLimiter: RateLimiter(requestsPerMinute: config.rateLimit.authPerMinute, burst: config.rateLimit.authBurst),
+            rateLimiter: RateLimiter(
+                requestsPerMinute: config.rateLimit.authPerMinute, burst: config.rateLimit.authBurst),
             metrics: metrics, logger: logger)
         let runtime: GatewayRuntime
         switch Self.makeRuntime(config, shared: shared) {
@@ -119,22 +123,24 @@ public final class GatewayService: Service, Sendable {
         let accessLogger = AccessLogger(writer: writer, metrics: metrics)
         let server = GatewayServer(group: group, holder: holder, curl: curl, accessLogger: accessLogger, tls: tls)
         let draining = NIOLockedValueBox(false)
-        let admin = AdminServer(group: group, probes: AdminServer.Probes(
-            metrics: metrics,
-            readiness: {
-                if draining.withLockedValue({ $0 }) { return .notReady(reason: "shutting down") }
-                do {
-                    try await store.ping()
-                    return .ready
-                } catch {
-                    return .notReady(reason: "store: \(error)")
-                }
-            },
-            beforeScrape: {
-                metrics.sample(
-                    openConnections: server.connections.count, upstreamTransfersInFlight: curl.activeTransferCount,
-                    accessLogDroppedLines: writer?.droppedLines)
-            }))
+        let admin = AdminServer(
+            group: group,
+            probes: AdminServer.Probes(
+                metrics: metrics,
+                readiness: {
+                    if draining.withLockedValue({ $0 }) { return .notReady(reason: "shutting down") }
+                    do {
+                        try await store.ping()
+                        return .ready
+                    } catch {
+                        return .notReady(reason: "store: \(error)")
+                    }
+                },
+                beforeScrape: {
+                    metrics.sample(
+                        openConnections: server.connections.count, upstreamTransfersInFlight: curl.activeTransferCount,
+                        accessLogDroppedLines: writer?.droppedLines)
+                }))
 
         let listener: any Channel
         let adminListener: any Channel
@@ -148,7 +154,8 @@ public final class GatewayService: Service, Sendable {
             throw GatewayStartupError("cannot listen on \(config.server.listen): \(error)")
         }
         do {
-            adminListener = try await admin.bind(host: config.server.adminListen.host, port: config.server.adminListen.port)
+            adminListener = try await admin.bind(
+                host: config.server.adminListen.host, port: config.server.adminListen.port)
         } catch {
             try? await listener.close()
             curl.shutdown()
@@ -158,11 +165,13 @@ public final class GatewayService: Service, Sendable {
             throw GatewayStartupError("cannot listen on server.admin_listen \(config.server.adminListen): \(error)")
         }
         let address = listener.localAddress
-        logger.info("gateway listening", metadata: [
-            "listen": "\(address.map { "\($0)" } ?? "\(config.server.listen)")",
-            "admin_listen": "\(adminListener.localAddress.map { "\($0)" } ?? "\(config.server.adminListen)")",
-            "routes": "\(config.routes.count)", "tls": "\(tls != nil)",
-        ])
+        logger.info(
+            "gateway listening",
+            metadata: [
+                "listen": "\(address.map { "\($0)" } ?? "\(config.server.listen)")",
+                "admin_listen": "\(adminListener.localAddress.map { "\($0)" } ?? "\(config.server.adminListen)")",
+                "routes": "\(config.routes.count)", "tls": "\(tls != nil)",
+            ])
         if let address { onReady?(address) }
 
         let reloads = installReloadHandler(holder: holder, shared: shared, tls: tls)
@@ -179,7 +188,8 @@ public final class GatewayService: Service, Sendable {
 
         // Wait for SIGTERM/SIGINT (the service group turns them into a graceful shutdown).
         try? await gracefulShutdown()
-        logger.info("shutting down: no longer accepting, draining in-flight requests",
+        logger.info(
+            "shutting down: no longer accepting, draining in-flight requests",
             metadata: ["drain_timeout": "\(holder.current.config.server.drainTimeout)"])
         // /readyz answers 503 from now on, so a load balancer stops sending while connections drain.
         draining.withLockedValue { $0 = true }
@@ -193,7 +203,8 @@ public final class GatewayService: Service, Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if server.connections.count > 0 {
-            logger.warning("drain timeout reached; closing remaining connections",
+            logger.warning(
+                "drain timeout reached; closing remaining connections",
                 metadata: ["connections": "\(server.connections.count)"])
             server.connections.closeAll()
         }
@@ -209,7 +220,9 @@ public final class GatewayService: Service, Sendable {
 
     /// SIGHUP: re-read the file; a valid config replaces the snapshot atomically, a bad one is logged
     /// with every error and the running one stays. Listener addresses are bound once and need a restart.
-    private func installReloadHandler(holder: RuntimeHolder, shared: Shared, tls: TLSContextBox?) -> any DispatchSourceSignal {
+    private func installReloadHandler(
+        holder: RuntimeHolder, shared: Shared, tls: TLSContextBox?
+    ) -> any DispatchSourceSignal {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "gateway.reload"))
         let path = configPath
@@ -254,16 +267,20 @@ public final class GatewayService: Service, Sendable {
         warnAboutUnverifiedUpstreams(config, logger: logger)
         if let newContext { tls?.replace(with: newContext) }
         holder.replace(with: runtime)
-        logger.info("reload: configuration applied", metadata: [
-            "routes": "\(config.routes.count)", "tls_renewed": "\(newContext != nil)",
-        ])
+        logger.info(
+            "reload: configuration applied",
+            metadata: [
+                "routes": "\(config.routes.count)", "tls_renewed": "\(newContext != nil)",
+            ])
         return true
     }
 
     private static func logRejectedReload(_ error: ConfigError, logger: Logger) {
-        logger.error("reload: configuration rejected, keeping the running one", metadata: [
-            "errors": "\(error.issues.count)"
-        ])
+        logger.error(
+            "reload: configuration rejected, keeping the running one",
+            metadata: [
+                "errors": "\(error.issues.count)"
+            ])
         for issue in error.issues {
             logger.error("reload: \(error.file): \(issue)")
         }
@@ -272,9 +289,11 @@ public final class GatewayService: Service, Sendable {
     /// `insecure_skip_verify` turns off what makes `https://` worth having; it must never be on silently.
     static func warnAboutUnverifiedUpstreams(_ config: GatewayConfiguration, logger: Logger) {
         for route in config.routes where route.insecureSkipVerify {
-            logger.warning(
-                "routes[\(route.index)].insecure_skip_verify = true: upstream TLS certificates for prefix \(route.prefix) are NOT verified; anyone on the path can impersonate the upstream and read identities",
-                metadata: ["route": "\(route.prefix)"])
+            let message =
+                "routes[\(route.index)].insecure_skip_verify = true: upstream TLS certificates for prefix "
+                + "\(route.prefix) are NOT verified; anyone on the path can impersonate the upstream and read "
+                + "identities"
+            logger.warning("\(message)", metadata: ["route": "\(route.prefix)"])
         }
     }
 

@@ -53,13 +53,15 @@ public final class AdminServer: Sendable {
             case .ready:
                 return .json(.ok, "{\"status\":\"ready\"}", headers: noStore)
             case .notReady(let reason):
-                return .json(.serviceUnavailable,
+                return .json(
+                    .serviceUnavailable,
                     "{\"status\":\"not_ready\",\"reason\":\"\(JSONString.escape(reason))\"}", headers: noStore)
             }
         case .notFound:
             return .json(.notFound, "{\"error\":\"not_found\"}", headers: noStore)
         case .methodNotAllowed:
-            return .json(.methodNotAllowed, "{\"error\":\"method_not_allowed\"}", headers: [("Allow", "GET, HEAD")] + noStore)
+            return .json(
+                .methodNotAllowed, "{\"error\":\"method_not_allowed\"}", headers: [("Allow", "GET, HEAD")] + noStore)
         }
     }
 }

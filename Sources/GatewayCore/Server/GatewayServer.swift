@@ -75,9 +75,11 @@ public final class GatewayServer: Sendable {
                     // A request decoder and no response encoder: the proxy writes response bytes itself
                     // (ResponseHeadWriter), after checking the upstream's fields once, where a bad one can still
                     // become a 502 (HeaderRewriter.writeClientHead).
-                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(
-                        leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
-                        limitConfiguration: limits)))
+                    try sync.addHandler(
+                        ByteToMessageHandler(
+                            HTTPRequestDecoder(
+                                leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
+                                limitConfiguration: limits)))
                     try sync.addHandler(proxy)
                 }
             }

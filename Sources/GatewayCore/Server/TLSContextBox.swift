@@ -34,9 +34,11 @@ public final class TLSContextBox: Sendable {
             _ = try makeContext(files)
             return []
         } catch {
-            return [ConfigIssue(
-                path: "server.tls_certificate",
-                message: "cannot serve TLS with \"\(files.certificate)\" and \"\(files.privateKey)\": \(error)")]
+            return [
+                ConfigIssue(
+                    path: "server.tls_certificate",
+                    message: "cannot serve TLS with \"\(files.certificate)\" and \"\(files.privateKey)\": \(error)")
+            ]
         }
     }
 

@@ -151,7 +151,8 @@ public final class PostgresSessionStore: SessionStore, Sendable {
                 """,
                 logger: logger
             ).collect().first.map { row in
-                let (hash, familyID, issued, expires, spent) = try row.decode((String, String, Int64, Int64, Int64?).self)
+                let (hash, familyID, issued, expires, spent) = try row.decode(
+                    (String, String, Int64, Int64, Int64?).self)
                 return RefreshTokenRecord(
                     hash: hash, familyID: familyID, issuedAt: StoreTime.date(issued),
                     expiresAt: StoreTime.date(expires), spentAt: spent.map(StoreTime.date))
@@ -291,9 +292,10 @@ public final class PostgresSessionStore: SessionStore, Sendable {
         let cutoff = StoreTime.milliseconds(now)
         return try await perform("purge expired", transaction: true) { connection in
             // One janitor at a time across the fleet; the others skip this round rather than queue behind it.
-            let locked = try await connection.query(
-                "SELECT pg_try_advisory_xact_lock(\(PostgresMigrations.LockKey.purge))", logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
+            let locked =
+                try await connection.query(
+                    "SELECT pg_try_advisory_xact_lock(\(PostgresMigrations.LockKey.purge))", logger: logger
+                ).collect().first?.decode(Bool.self) ?? false
             guard locked else { return 0 }
             var removed = 0
             for statement: PostgresQuery in [
@@ -304,10 +306,17 @@ public final class PostgresSessionStore: SessionStore, Sendable {
                     RETURNING 1
                 ) SELECT count(*) FROM gone
                 """,
-                "WITH gone AS (DELETE FROM refresh_families WHERE expires_at <= \(cutoff) RETURNING 1) SELECT count(*) FROM gone",
-                "WITH gone AS (DELETE FROM revoked_access_tokens WHERE expires_at <= \(cutoff) RETURNING 1) SELECT count(*) FROM gone",
+                """
+                WITH gone AS (DELETE FROM refresh_families WHERE expires_at <= \(cutoff) RETURNING 1)
+                SELECT count(*) FROM gone
+                """,
+                """
+                WITH gone AS (DELETE FROM revoked_access_tokens WHERE expires_at <= \(cutoff) RETURNING 1)
+                SELECT count(*) FROM gone
+                """,
             ] {
-                removed += Int(try await connection.query(statement, logger: logger).collect().first?.decode(Int64.self) ?? 0)
+                removed += Int(
+                    try await connection.query(statement, logger: logger).collect().first?.decode(Int64.self) ?? 0)
             }
             return removed
         }

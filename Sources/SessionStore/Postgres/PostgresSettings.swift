@@ -66,7 +66,9 @@ struct PostgresSettings: Sendable {
     /// Each statement is bounded on the server too, so a lock wait or a runaway query ends there rather
     /// than holding a pooled connection after the caller has given up.
     private var timeoutMilliseconds: Int64 {
-        max(1, options.timeout.components.seconds * 1000 + options.timeout.components.attoseconds / 1_000_000_000_000_000)
+        max(
+            1,
+            options.timeout.components.seconds * 1000 + options.timeout.components.attoseconds / 1_000_000_000_000_000)
     }
 
     private var startupParameters: [(String, String)] {

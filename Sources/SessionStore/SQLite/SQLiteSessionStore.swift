@@ -427,10 +427,11 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         after cursor: Int64?, now: Date, _ connection: SQLiteConnection
     ) throws(SessionStoreError) -> ([RevokedAccessToken], Int64) {
         guard let cursor else {
-            let end = try connection.query(
-                "SELECT COALESCE(MAX(seq), 0) FROM revocation_feed", [], table: "revocation_feed",
-                operation: "follow revocations"
-            ) { (row) throws(SessionStoreError) -> Int64 in try row.integer(0) }.first ?? 0
+            let end =
+                try connection.query(
+                    "SELECT COALESCE(MAX(seq), 0) FROM revocation_feed", [], table: "revocation_feed",
+                    operation: "follow revocations"
+                ) { (row) throws(SessionStoreError) -> Int64 in try row.integer(0) }.first ?? 0
             let all = try connection.query(
                 "SELECT jti, expires_at FROM revoked_access_tokens WHERE expires_at > ?",
                 [.integer(StoreTime.milliseconds(now))], table: "revoked_access_tokens",

@@ -16,7 +16,9 @@ actor StableAccessTokenCache {
 
     private var entries: [String: Entry] = [:]
 
-    func token(appID: String, now: ContinuousClock.Instant = .now, fetch: @escaping Fetch) async throws(WeChatError)
+    func token(
+        appID: String, now: ContinuousClock.Instant = .now, fetch: @escaping Fetch
+    ) async throws(WeChatError)
         -> String
     {
         switch entries[appID] {

@@ -132,7 +132,9 @@ public final class WeChatClient: Sendable {
         defer {
             if let onCall {
                 let elapsed = ContinuousClock.now - started
-                onCall(endpoint, errcode, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                onCall(
+                    endpoint, errcode,
+                    Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             }
         }
 

@@ -31,7 +31,8 @@ final class AuthenticatorTests: XCTestCase {
 
         let decision = decide(["Bearer \(issued.token)"])
 
-        XCTAssertEqual(decision, .authenticated(Identity(openid: "o-user", unionid: "u-1", appid: "wx1", jti: issued.jti)))
+        XCTAssertEqual(
+            decision, .authenticated(Identity(openid: "o-user", unionid: "u-1", appid: "wx1", jti: issued.jti)))
     }
 
     func testTokenWithoutUnionIdGivesIdentityWithoutUnionId() throws {

@@ -7,7 +7,9 @@ final class AddressParsingTests: XCTestCase {
         XCTAssertEqual(ListenAddress(configText: "127.0.0.1:8080"), ListenAddress(host: "127.0.0.1", port: 8080))
         XCTAssertEqual(ListenAddress(configText: "[::1]:443"), ListenAddress(host: "::1", port: 443))
         XCTAssertEqual(ListenAddress(configText: "localhost:0"), ListenAddress(host: "localhost", port: 0))
-        for bad in ["8080", "127.0.0.1", "127.0.0.1:", ":8080", "127.0.0.1:65536", "::1:80", "host name:80", "1.2.3.4:8o"] {
+        for bad in [
+            "8080", "127.0.0.1", "127.0.0.1:", ":8080", "127.0.0.1:65536", "::1:80", "host name:80", "1.2.3.4:8o",
+        ] {
             XCTAssertNil(ListenAddress(configText: bad), bad)
         }
     }
@@ -21,9 +23,10 @@ final class AddressParsingTests: XCTestCase {
         let unix = try XCTUnwrap(UpstreamURL(configText: "unix:/run/app.sock"))
         XCTAssertEqual(unix.unixSocketPath, "/run/app.sock")
         XCTAssertEqual(unix.url(forPath: "/x"), "http://localhost/x")
-        for bad in ["htp://x", "127.0.0.1:9001", "http://", "http://a:b@host", "http://host/p?q=1", "unix:relative",
-            "http://host:0", "http://host:99999"]
-        {
+        for bad in [
+            "htp://x", "127.0.0.1:9001", "http://", "http://a:b@host", "http://host/p?q=1", "unix:relative",
+            "http://host:0", "http://host:99999",
+        ] {
             XCTAssertNil(UpstreamURL(configText: bad), bad)
         }
     }

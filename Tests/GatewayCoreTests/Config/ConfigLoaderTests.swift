@@ -28,7 +28,9 @@ final class ConfigLoaderTests: XCTestCase {
         }
     }
 
-    private func assertIssue(_ text: String, path: String, contains fragment: String, file: StaticString = #filePath, line: UInt = #line) {
+    private func assertIssue(
+        _ text: String, path: String, contains fragment: String, file: StaticString = #filePath, line: UInt = #line
+    ) {
         let found = issues(text)
         XCTAssertTrue(
             found.contains { $0.path == path && $0.message.contains(fragment) },
@@ -66,15 +68,20 @@ final class ConfigLoaderTests: XCTestCase {
     }
 
     func testWrongTypesNameTheExpectedType() {
-        assertIssue(minimal + "\nstrip_prefix = \"yes\"", path: "routes[0].strip_prefix", contains: "expected true or false")
-        assertIssue("[server]\nmax_header_bytes = \"big\"\n" + minimal, path: "server.max_header_bytes", contains: "expected an integer")
+        assertIssue(
+            minimal + "\nstrip_prefix = \"yes\"", path: "routes[0].strip_prefix", contains: "expected true or false")
+        assertIssue(
+            "[server]\nmax_header_bytes = \"big\"\n" + minimal, path: "server.max_header_bytes",
+            contains: "expected an integer")
     }
 
     func testBadURLsAndAddressesNameTheElement() {
         let text = minimal.replacingOccurrences(
-            of: "upstreams = [\"http://127.0.0.1:${UPSTREAM_PORT}\"]", with: "upstreams = [\"http://ok:1\", \"htp://bad\"]")
+            of: "upstreams = [\"http://127.0.0.1:${UPSTREAM_PORT}\"]",
+            with: "upstreams = [\"http://ok:1\", \"htp://bad\"]")
         assertIssue(text, path: "routes[0].upstreams[1]", contains: "not an upstream URL")
-        assertIssue("[server]\nlisten = \"localhost\"\n" + minimal, path: "server.listen", contains: "not a listen address")
+        assertIssue(
+            "[server]\nlisten = \"localhost\"\n" + minimal, path: "server.listen", contains: "not a listen address")
     }
 
     func testShortHS256SecretIsAnError() {
@@ -84,13 +91,16 @@ final class ConfigLoaderTests: XCTestCase {
 
     func testRouteWithoutUpstreamsIsAnError() {
         assertIssue(minimal + "\n[[routes]]\nprefix = \"/b/\"", path: "routes[1].upstreams", contains: "is required")
-        assertIssue(minimal + "\n[[routes]]\nprefix = \"/b/\"\nupstreams = []", path: "routes[1].upstreams", contains: "at least one")
+        assertIssue(
+            minimal + "\n[[routes]]\nprefix = \"/b/\"\nupstreams = []", path: "routes[1].upstreams",
+            contains: "at least one")
     }
 
     func testDuplicatePrefixesAreAnError() {
         let route = "\n[[routes]]\nprefix = \"/api/\"\nupstreams = [\"http://127.0.0.1:1\"]"
         assertIssue(minimal + route, path: "routes[1].prefix", contains: "duplicates routes[0]")
-        let narrowed = "\n[[routes]]\nprefix = \"/api/\"\nhost = \"other.example\"\nupstreams = [\"http://127.0.0.1:1\"]"
+        let narrowed =
+            "\n[[routes]]\nprefix = \"/api/\"\nhost = \"other.example\"\nupstreams = [\"http://127.0.0.1:1\"]"
         XCTAssertEqual(issues(minimal + narrowed), [])
     }
 
@@ -104,8 +114,10 @@ final class ConfigLoaderTests: XCTestCase {
     }
 
     func testBadDurationsAndSizesAreErrors() {
-        assertIssue("[server]\nclient_timeout = \"30\"\n" + minimal, path: "server.client_timeout", contains: "not a duration")
-        assertIssue("[server]\nmax_body_bytes = \"10 MiB\"\n" + minimal, path: "server.max_body_bytes", contains: "not a size")
+        assertIssue(
+            "[server]\nclient_timeout = \"30\"\n" + minimal, path: "server.client_timeout", contains: "not a duration")
+        assertIssue(
+            "[server]\nmax_body_bytes = \"10 MiB\"\n" + minimal, path: "server.max_body_bytes", contains: "not a size")
         assertIssue(minimal + "\ntimeout = \"5 minutes\"", path: "routes[0].timeout", contains: "not a duration")
     }
 
@@ -123,8 +135,10 @@ final class ConfigLoaderTests: XCTestCase {
     }
 
     func testMissingAppsAndSameListenersAreErrors() {
-        assertIssue("[tokens]\nsecret = \"0123456789abcdef0123456789abcdef\"", path: "wechat.apps", contains: "at least one")
-        assertIssue("[server]\nlisten = \"127.0.0.1:1\"\nadmin_listen = \"127.0.0.1:1\"\n" + minimal,
+        assertIssue(
+            "[tokens]\nsecret = \"0123456789abcdef0123456789abcdef\"", path: "wechat.apps", contains: "at least one")
+        assertIssue(
+            "[server]\nlisten = \"127.0.0.1:1\"\nadmin_listen = \"127.0.0.1:1\"\n" + minimal,
             path: "server.admin_listen", contains: "must differ")
     }
 
@@ -140,8 +154,12 @@ final class ConfigLoaderTests: XCTestCase {
     }
 
     func testMissingFilesAreReportedWhenLoadingFromDisk() throws {
-        let text = "[server]\ntls_certificate = \"/nonexistent/cert.pem\"\ntls_private_key = \"/nonexistent/key.pem\"\n" + minimal
-        guard case .failure(let error) = loader.parse(text: text, checkFiles: true) else { return XCTFail("expected failure") }
+        let text =
+            "[server]\ntls_certificate = \"/nonexistent/cert.pem\"\ntls_private_key = \"/nonexistent/key.pem\"\n"
+            + minimal
+        guard case .failure(let error) = loader.parse(text: text, checkFiles: true) else {
+            return XCTFail("expected failure")
+        }
         XCTAssertEqual(Set(error.issues.map(\.path)), ["server.tls_certificate", "server.tls_private_key"])
     }
 
@@ -158,7 +176,8 @@ final class ConfigLoaderTests: XCTestCase {
 extension ConfigLoaderTests {
     func testPasswordsInRejectedURLsAreNotEchoed() {
         let upstream = minimal.replacingOccurrences(
-            of: "upstreams = [\"http://127.0.0.1:${UPSTREAM_PORT}\"]", with: "upstreams = [\"http://admin:hunter2@legacy\"]")
+            of: "upstreams = [\"http://127.0.0.1:${UPSTREAM_PORT}\"]",
+            with: "upstreams = [\"http://admin:hunter2@legacy\"]")
         let store = minimal + "\n[store]\nurl = \"mysql://root:hunter2@db/gw\""
         let api = minimal.replacingOccurrences(of: "[wechat]", with: "[wechat]\napi_base = \"ftp://u:hunter2@x\"")
         for text in [upstream, store, api] {
@@ -171,14 +190,15 @@ extension ConfigLoaderTests {
 
 extension ConfigLoaderTests {
     func testPostgresStoreSettingsAreRead() throws {
-        let text = minimal + """
+        let text =
+            minimal + """
 
-            [store]
-            url = "postgres://gw:p%40ss@db:5432/gateway?sslmode=verify-full"
-            pool_size = 16
-            timeout = "1500ms"
-            ca_file = "/etc/gateway/db-ca.pem"
-            """
+                [store]
+                url = "postgres://gw:p%40ss@db:5432/gateway?sslmode=verify-full"
+                pool_size = 16
+                timeout = "1500ms"
+                ca_file = "/etc/gateway/db-ca.pem"
+                """
         let config = try loader.parse(text: text).get()
         XCTAssertEqual(config.store.poolSize, 16)
         XCTAssertEqual(config.store.timeout, .milliseconds(1500))

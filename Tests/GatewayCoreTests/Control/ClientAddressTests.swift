@@ -9,7 +9,8 @@ final class ClientAddressTests: XCTestCase {
         XCTAssertEqual(
             ClientAddress.resolve(peer: "203.0.113.9", forwardedFor: ["198.51.100.1"], trustedProxies: balancers),
             "203.0.113.9")
-        XCTAssertEqual(ClientAddress.resolve(peer: "10.0.0.5", forwardedFor: ["198.51.100.1"], trustedProxies: []),
+        XCTAssertEqual(
+            ClientAddress.resolve(peer: "10.0.0.5", forwardedFor: ["198.51.100.1"], trustedProxies: []),
             "10.0.0.5")
     }
 

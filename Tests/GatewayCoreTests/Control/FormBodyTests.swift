@@ -13,8 +13,10 @@ final class FormBodyTests: XCTestCase {
     }
 
     func testFormEncodedParametersAreDecoded() throws {
-        let form = try parse("grant_type=refresh_token&refresh_token=a%2Bb%3D&note=two+words",
-            contentType: "application/x-www-form-urlencoded").get()
+        let form = try parse(
+            "grant_type=refresh_token&refresh_token=a%2Bb%3D&note=two+words",
+            contentType: "application/x-www-form-urlencoded"
+        ).get()
         XCTAssertEqual(form["grant_type"], "refresh_token")
         XCTAssertEqual(form["refresh_token"], "a+b=")
         XCTAssertEqual(form["note"], "two words")
@@ -28,7 +30,8 @@ final class FormBodyTests: XCTestCase {
 
     func testRepeatedFormParameterIsRefused() {
         // RFC 6749 section 3.2: request parameters must not be included more than once.
-        XCTAssertEqual(parse("token=a&token=b", contentType: "application/x-www-form-urlencoded"),
+        XCTAssertEqual(
+            parse("token=a&token=b", contentType: "application/x-www-form-urlencoded"),
             .failure(.repeatedParameter("token")))
     }
 
@@ -39,11 +42,15 @@ final class FormBodyTests: XCTestCase {
     }
 
     func testJSONStringsAndNumbersAreFieldsAndOtherValuesAreSkipped() throws {
-        let form = try parse(#"{"code":"081abc+/=","n":42,"nested":{"a":1},"list":[1],"none":null}"#,
-            contentType: "application/json").get()
+        let form = try parse(
+            #"{"code":"081abc+/=","n":42,"nested":{"a":1},"list":[1],"none":null}"#,
+            contentType: "application/json"
+        ).get()
         XCTAssertEqual(form["code"], "081abc+/=", "a '+' in JSON is a '+', not a space")
         XCTAssertEqual(form["n"], "42")
-        XCTAssertEqual(try parse(#"{"x":1.5,"y":-3}"#, contentType: "application/json").get(), FormBody(fields: ["x": "1.5", "y": "-3"]))
+        XCTAssertEqual(
+            try parse(#"{"x":1.5,"y":-3}"#, contentType: "application/json").get(),
+            FormBody(fields: ["x": "1.5", "y": "-3"]))
         XCTAssertNil(form["nested"])
         XCTAssertNil(form["list"])
         XCTAssertNil(form["none"])
@@ -63,19 +70,24 @@ final class FormBodyTests: XCTestCase {
     func testBodiesThatAreNotUTF8AreRefusedNotRepaired() {
         var json = HTTPHeaders()
         json.add(name: "Content-Type", value: "application/json")
-        XCTAssertEqual(FormBody.parse(ByteBuffer(bytes: Array(#"{"code":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)),
-            headers: json), .failure(.notJSONObject))
+        XCTAssertEqual(
+            FormBody.parse(
+                ByteBuffer(bytes: Array(#"{"code":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)),
+                headers: json), .failure(.notJSONObject))
         var form = HTTPHeaders()
         form.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
-        XCTAssertEqual(FormBody.parse(ByteBuffer(bytes: Array("code=".utf8) + [0xFF]), headers: form), .failure(.badEncoding))
+        XCTAssertEqual(
+            FormBody.parse(ByteBuffer(bytes: Array("code=".utf8) + [0xFF]), headers: form), .failure(.badEncoding))
         XCTAssertEqual(parse("code=%FF", contentType: "application/x-www-form-urlencoded"), .failure(.badEncoding))
         XCTAssertEqual(parse("code=100%", contentType: "application/x-www-form-urlencoded"), .failure(.badEncoding))
-        XCTAssertEqual(try parse("code=%E4%BD%A0", contentType: "application/x-www-form-urlencoded").get()["code"], "\u{4F60}")
+        XCTAssertEqual(
+            try parse("code=%E4%BD%A0", contentType: "application/x-www-form-urlencoded").get()["code"], "\u{4F60}")
     }
 
     func testFailuresSayWhatIsWrong() {
         XCTAssertEqual(FormBody.Failure.repeatedParameter("code").description, "code must not appear more than once")
-        XCTAssertEqual(FormBody.Failure.repeatedParameter(String(repeating: "x", count: 500)).description,
+        XCTAssertEqual(
+            FormBody.Failure.repeatedParameter(String(repeating: "x", count: 500)).description,
             "a parameter appears more than once", "a long client text is not echoed back")
         XCTAssertEqual(FormBody.Failure.repeatedParameter("a\"b").description, "a parameter appears more than once")
         XCTAssertTrue(FormBody.Failure.unsupportedContentType.description.contains("application/json"))

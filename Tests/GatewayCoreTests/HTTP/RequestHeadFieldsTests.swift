@@ -5,10 +5,11 @@ import XCTest
 
 final class RequestHeadFieldsTests: XCTestCase {
     func testOnePassFindsWhatTheProxyNeeds() {
-        let fields = RequestHeadFields(HTTPHeaders([
-            ("HOST", "a.example"), ("x-request-id", "r1"), ("Content-Length", " 12 "), ("Expect", "100-Continue"),
-            ("Accept", "*/*"),
-        ]))
+        let fields = RequestHeadFields(
+            HTTPHeaders([
+                ("HOST", "a.example"), ("x-request-id", "r1"), ("Content-Length", " 12 "), ("Expect", "100-Continue"),
+                ("Accept", "*/*"),
+            ]))
         XCTAssertEqual(fields.host, "a.example")
         XCTAssertEqual(fields.hostCount, 1)
         XCTAssertEqual(fields.requestID, "r1")
@@ -21,7 +22,8 @@ final class RequestHeadFieldsTests: XCTestCase {
     }
 
     func testWholeLinesAreCounted() {
-        let fields = RequestHeadFields(HTTPHeaders([("Host", "a"), ("host", ""), ("X-Request-Id", "1"), ("x-request-id", "2")]))
+        let fields = RequestHeadFields(
+            HTTPHeaders([("Host", "a"), ("host", ""), ("X-Request-Id", "1"), ("x-request-id", "2")]))
         XCTAssertEqual(fields.hostCount, 2)
         XCTAssertEqual(fields.host, "a")
         XCTAssertEqual(fields.requestIDCount, 2)
@@ -33,7 +35,8 @@ final class RequestHeadFieldsTests: XCTestCase {
         XCTAssertFalse(RequestHeadFields(HTTPHeaders([("Content-Length", "0")])).hasBody)
         XCTAssertNil(RequestHeadFields(HTTPHeaders([("Content-Length", "x")])).contentLength)
         XCTAssertEqual(RequestHeadFields(HTTPHeaders([("Content-Length", ", 7, 7")])).contentLength, 7)
-        XCTAssertEqual(RequestHeadFields(HTTPHeaders([("Content-Length", "3"), ("Content-Length", "9")])).contentLength, 3)
+        XCTAssertEqual(
+            RequestHeadFields(HTTPHeaders([("Content-Length", "3"), ("Content-Length", "9")])).contentLength, 3)
         XCTAssertTrue(RequestHeadFields(HTTPHeaders([("Transfer-Encoding", "chunked")])).hasBody)
         XCTAssertFalse(RequestHeadFields(HTTPHeaders([("Transfer-Encoding", " , ")])).hasBody)
     }

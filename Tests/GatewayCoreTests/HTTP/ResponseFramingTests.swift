@@ -7,7 +7,8 @@ import XCTest
 final class ResponseFramingTests: XCTestCase {
     func testStatusesWithoutABody() {
         for status in [100, 101, 199, 204, 304] {
-            XCTAssertEqual(ResponseFraming(status: status, hasContentLength: true, version: .http1_1), .noBody, "\(status)")
+            XCTAssertEqual(
+                ResponseFraming(status: status, hasContentLength: true, version: .http1_1), .noBody, "\(status)")
         }
     }
 
@@ -26,9 +27,11 @@ final class ResponseFramingTests: XCTestCase {
         XCTAssertEqual(String(buffer: head.finish()), "HTTP/1.1 201 Created\r\nA: 1\r\nB: \r\n\r\n")
         var other = ResponseHeadWriter(version: .http1_0, status: 404, allocator: ByteBufferAllocator(), capacity: 1)
         other.add(name: "X-Utf8", value: "é ü")
-        XCTAssertEqual(Array(other.finish().readableBytesView), Array("HTTP/1.0 404 Not Found\r\nX-Utf8: é ü\r\n\r\n".utf8))
         XCTAssertEqual(
-            String(buffer: ResponseHeadWriter.interim(version: .http1_1, status: 100, allocator: ByteBufferAllocator())),
+            Array(other.finish().readableBytesView), Array("HTTP/1.0 404 Not Found\r\nX-Utf8: é ü\r\n\r\n".utf8))
+        XCTAssertEqual(
+            String(
+                buffer: ResponseHeadWriter.interim(version: .http1_1, status: 100, allocator: ByteBufferAllocator())),
             "HTTP/1.1 100 Continue\r\n\r\n")
     }
 }

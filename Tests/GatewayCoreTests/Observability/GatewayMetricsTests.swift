@@ -39,7 +39,8 @@ final class GatewayMetricsTests: XCTestCase {
         XCTAssertTrue(text.contains(#"gateway_config_reloads_total{outcome="failure"} 1"#), text)
         XCTAssertTrue(text.contains("gateway_config_last_reload_successful 0"), text)
         XCTAssertTrue(text.contains(#"gateway_token_verification_failures_total{reason="expired"} 1"#), text)
-        XCTAssertTrue(text.contains(#"gateway_wechat_api_calls_total{api="/sns/jscode2session",errcode="40029"} 1"#), text)
+        XCTAssertTrue(
+            text.contains(#"gateway_wechat_api_calls_total{api="/sns/jscode2session",errcode="40029"} 1"#), text)
         XCTAssertTrue(text.contains(#"gateway_wechat_api_duration_seconds_count{api="/sns/jscode2session"} 1"#), text)
     }
 

@@ -4,7 +4,9 @@ import XCTest
 @testable import GatewayCore
 
 final class RequestClassificationTests: XCTestCase {
-    private func entry(route: String?, method: String = "GET", path: Substring = "/api/x", status: Int, error: String? = nil)
+    private func entry(
+        route: String?, method: String = "GET", path: Substring = "/api/x", status: Int, error: String? = nil
+    )
         -> AccessLogEntry
     {
         var entry = AccessLogEntry(time: Date(), requestID: "r", clientAddress: nil, method: method, path: path)
@@ -35,15 +37,19 @@ final class RequestClassificationTests: XCTestCase {
         let refresh = RequestClassification(entry(route: "control", method: "POST", path: "/auth/token", status: 400))
         XCTAssertEqual(refresh.controlCall, .refresh)
         XCTAssertEqual(refresh.outcome, "rejected")
-        XCTAssertEqual(RequestClassification(entry(route: "control", path: "/auth/login", status: 429)).outcome, "rate_limited")
-        XCTAssertEqual(RequestClassification(entry(route: "control", path: "/auth/login", status: 503)).outcome, "unavailable")
+        XCTAssertEqual(
+            RequestClassification(entry(route: "control", path: "/auth/login", status: 429)).outcome, "rate_limited")
+        XCTAssertEqual(
+            RequestClassification(entry(route: "control", path: "/auth/login", status: 503)).outcome, "unavailable")
         XCTAssertNil(RequestClassification(entry(route: "control", path: "/auth/logout", status: 204)).controlCall)
     }
 
     func testRejectionsWithoutATokenCheckAreTokenFailuresOnProxiedRoutesOnly() {
-        XCTAssertEqual(RequestClassification(entry(route: "/api/", status: 401, error: "unauthorized")).tokenFailure, "missing")
         XCTAssertEqual(
-            RequestClassification(entry(route: "/api/", status: 400, error: "invalid_request")).tokenFailure, "malformed_header")
+            RequestClassification(entry(route: "/api/", status: 401, error: "unauthorized")).tokenFailure, "missing")
+        XCTAssertEqual(
+            RequestClassification(entry(route: "/api/", status: 400, error: "invalid_request")).tokenFailure,
+            "malformed_header")
         // The verifier's own rejections are counted by CountingTokenVerifier, not twice here.
         XCTAssertNil(RequestClassification(entry(route: "/api/", status: 401, error: "invalid_token")).tokenFailure)
         XCTAssertNil(RequestClassification(entry(route: "control", status: 401, error: "unauthorized")).tokenFailure)

@@ -43,9 +43,10 @@ final class GatewayErrorTests: XCTestCase {
     func testOnlyAnswersToUnreadableRequestsCloseTheConnection() {
         XCTAssertTrue(GatewayError.malformedRequest.closesConnection)
         XCTAssertTrue(GatewayError.unsupportedTransferCoding.closesConnection)
-        for kept: GatewayError in [.badRequestTarget, .routeNotFound, .authentication(.missingToken), .headersTooLarge,
-            .upstreamBroken, .upstreamTimeout]
-        {
+        for kept: GatewayError in [
+            .badRequestTarget, .routeNotFound, .authentication(.missingToken), .headersTooLarge,
+            .upstreamBroken, .upstreamTimeout,
+        ] {
             XCTAssertFalse(kept.closesConnection, "\(kept)")
         }
     }
@@ -82,7 +83,8 @@ final class GatewayErrorTests: XCTestCase {
     func testChallengeValuesContainOnlyCharactersRFC6750Allows() throws {
         // error_description and realm are quoted-strings limited to %x20-21 / %x23-5B / %x5D-7E: a stray `"`
         // (the claim name in `missingClaim`) would end the value early and corrupt the header.
-        let errors = [GatewayError.authentication(.missingToken), .authentication(.malformedAuthorization)]
+        let errors =
+            [GatewayError.authentication(.missingToken), .authentication(.malformedAuthorization)]
             + everyRejection.map { .authentication(.invalidToken($0)) }
         for error in errors {
             let value = try XCTUnwrap(challenge(error, realm: "my \"realm\"\\"))

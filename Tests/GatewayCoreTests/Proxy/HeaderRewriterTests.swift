@@ -49,7 +49,8 @@ final class HeaderRewriterTests: XCTestCase {
     }
 
     func testClientIdentityHeadersAreReplacedByCallersIdentity() {
-        let result = rewrite([("X-OpenId", "forged"), ("X_OpenId", "forged"), ("X-UnionId", "forged")], identity: caller)
+        let result = rewrite(
+            [("X-OpenId", "forged"), ("X_OpenId", "forged"), ("X-UnionId", "forged")], identity: caller)
 
         XCTAssertEqual(values(result, "X-OpenId"), ["o-real"])
         XCTAssertEqual(values(result, "X-UnionId"), ["u-real"])
@@ -222,11 +223,12 @@ final class HeaderRewriterTests: XCTestCase {
     }
 
     func testResponseHopByHopAndTransferEncodingAreDropped() throws {
-        let head = try XCTUnwrap(clientHead([
-            ("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked"), ("Connection", "keep-alive, X-Hop"),
-            ("Keep-Alive", "timeout=5"), ("X-Hop", "1"), ("Upgrade", "h2c"), ("Trailer", "X-Sum"),
-            ("Proxy-Authenticate", "Basic"),
-        ]))
+        let head = try XCTUnwrap(
+            clientHead([
+                ("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked"), ("Connection", "keep-alive, X-Hop"),
+                ("Keep-Alive", "timeout=5"), ("X-Hop", "1"), ("Upgrade", "h2c"), ("Trailer", "X-Sum"),
+                ("Proxy-Authenticate", "Basic"),
+            ]))
 
         XCTAssertEqual(head.statusLine, "HTTP/1.1 200 OK")
         XCTAssertEqual(head.fields["Content-Type"], ["text/plain"])
@@ -239,9 +241,11 @@ final class HeaderRewriterTests: XCTestCase {
     }
 
     func testResponseSetCookiesAreKeptApart() throws {
-        let head = try XCTUnwrap(clientHead([
-            ("Set-Cookie", "a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"), ("Set-Cookie", "b=2"), ("Content-Length", "0"),
-        ]))
+        let head = try XCTUnwrap(
+            clientHead([
+                ("Set-Cookie", "a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT"), ("Set-Cookie", "b=2"),
+                ("Content-Length", "0"),
+            ]))
 
         XCTAssertEqual(head.fields["Set-Cookie"], ["a=1; Expires=Wed, 21 Oct 2015 07:28:00 GMT", "b=2"])
     }
@@ -264,7 +268,8 @@ final class HeaderRewriterTests: XCTestCase {
         XCTAssertEqual(head.fields["Transfer-Encoding"], ["chunked"])
         XCTAssertEqual(head.framing, .chunked)
 
-        let old = try XCTUnwrap(clientHead([("transfer-encoding", "chunked"), ("Content-Length", "5")], version: .http1_0))
+        let old = try XCTUnwrap(
+            clientHead([("transfer-encoding", "chunked"), ("Content-Length", "5")], version: .http1_0))
         XCTAssertFalse(old.fields.contains(name: "Content-Length"))
         XCTAssertEqual(old.framing, .untilClose)
     }
@@ -273,7 +278,8 @@ final class HeaderRewriterTests: XCTestCase {
         XCTAssertNil(clientHead([("Content-Length", "5"), ("Content-Length", "10")]))
         XCTAssertNil(clientHead([("Content-Length", "5, 10")]))
         XCTAssertNil(clientHead([("Content-Length", "-1")]))
-        XCTAssertNil(clientHead([("Content-Length", "99999999999999999999999")]), "libcurl ignores a length past 64 bits")
+        XCTAssertNil(
+            clientHead([("Content-Length", "99999999999999999999999")]), "libcurl ignores a length past 64 bits")
         XCTAssertNotNil(clientHead([("Content-Length", "9223372036854775807")]))
         // An answer without a body has its framing fields dropped unread, as a Transfer-Encoding is.
         let notModified = try XCTUnwrap(clientHead([("Content-Length", "5, 10")], status: 304))

@@ -62,7 +62,9 @@ final class ProxyHandlerTests: XCTestCase {
     func testProxiedRequestIsRelayedAndLoggedOnce() throws {
         try send("GET /open/hello HTTP/1.1\r\nHost: gw\r\n\r\n")
         XCTAssertEqual(upstreams.started.map(\.request.url), ["http://127.0.0.1:9003/hello"])
-        play([.head(okHead), .bodyPart(ByteBuffer(string: "hello")), .finished(nil, ScriptedUpstreams.info(bodyBytes: 5))])
+        play([
+            .head(okHead), .bodyPart(ByteBuffer(string: "hello")), .finished(nil, ScriptedUpstreams.info(bodyBytes: 5)),
+        ])
         let answer = try received()
         XCTAssertTrue(answer.hasPrefix("HTTP/1.1 200 OK\r\n"), answer)
         XCTAssertTrue(answer.hasSuffix("\r\n\r\nhello"), answer)
@@ -107,7 +109,10 @@ final class ProxyHandlerTests: XCTestCase {
 
     func testUpstreamFailingMidBodyCutsTheConnection() throws {
         try send("GET /open/x HTTP/1.1\r\nHost: gw\r\n\r\n")
-        play([.head(okHead), .bodyPart(ByteBuffer(string: "he")), .finished(.brokenResponse("reset"), ScriptedUpstreams.info())])
+        play([
+            .head(okHead), .bodyPart(ByteBuffer(string: "he")),
+            .finished(.brokenResponse("reset"), ScriptedUpstreams.info()),
+        ])
         XCTAssertTrue(try received().hasSuffix("he"))
         XCTAssertFalse(channel.isActive, "a cut answer must not look complete")
         XCTAssertEqual(loggedRequests(metrics), 1)
@@ -121,7 +126,9 @@ final class ProxyHandlerTests: XCTestCase {
         // An event of the first, abandoned transfer changes nothing.
         play([.head(okHead)], transfer: 0)
         XCTAssertEqual(try received(), "")
-        play([.head(okHead), .bodyPart(ByteBuffer(string: "hello")), .finished(nil, ScriptedUpstreams.info())], transfer: 1)
+        play(
+            [.head(okHead), .bodyPart(ByteBuffer(string: "hello")), .finished(nil, ScriptedUpstreams.info())],
+            transfer: 1)
         XCTAssertTrue(try received().hasPrefix("HTTP/1.1 200"))
         XCTAssertEqual(loggedRequests(metrics), 1)
     }

@@ -6,7 +6,8 @@ final class RequestIDTests: XCTestCase {
     func testSaneClientRequestIdIsPassedThrough() {
         XCTAssertEqual(RequestID.accept("abc-123_DEF.4~"), "abc-123_DEF.4~")
         XCTAssertEqual(RequestID.accept("trace:span/1"), "trace:span/1")
-        XCTAssertEqual(RequestID.accept(Substring(String(repeating: "a", count: 128))), String(repeating: "a", count: 128))
+        XCTAssertEqual(
+            RequestID.accept(Substring(String(repeating: "a", count: 128))), String(repeating: "a", count: 128))
     }
 
     func testHostileClientRequestIdIsRefused() {

@@ -36,7 +36,8 @@ final class RequestPlannerTests: XCTestCase {
         return nil
     }
 
-    private func forward(_ plan: RequestPlan, file: StaticString = #filePath, line: UInt = #line) throws -> ForwardPlan {
+    private func forward(_ plan: RequestPlan, file: StaticString = #filePath, line: UInt = #line) throws -> ForwardPlan
+    {
         guard case .forward(let forward) = plan.decision else {
             XCTFail("expected a forward, got \(plan.decision)", file: file, line: line)
             throw XCTSkip()
@@ -48,8 +49,10 @@ final class RequestPlannerTests: XCTestCase {
         XCTAssertEqual(answer(plan("/api/x", host: nil)), .malformedRequest)
         XCTAssertEqual(answer(plan("/api/x", [("Host", "second")])), .malformedRequest)
         XCTAssertEqual(answer(plan("/api/x", host: "bad host")), .malformedRequest)
-        XCTAssertEqual(answer(plan(.POST, "/api/x", version: .http1_0, [("Transfer-Encoding", "chunked")])), .malformedRequest)
-        XCTAssertEqual(answer(plan(.POST, "/api/x", [("Transfer-Encoding", "gzip, chunked")])), .unsupportedTransferCoding)
+        XCTAssertEqual(
+            answer(plan(.POST, "/api/x", version: .http1_0, [("Transfer-Encoding", "chunked")])), .malformedRequest)
+        XCTAssertEqual(
+            answer(plan(.POST, "/api/x", [("Transfer-Encoding", "gzip, chunked")])), .unsupportedTransferCoding)
         XCTAssertEqual(answer(plan(.POST, "/api/x", [("Content-Length", "2048")])), .bodyTooLarge)
         XCTAssertEqual(answer(plan("/api/" + String(repeating: "a", count: 20_000))), .headersTooLarge)
         XCTAssertEqual(answer(plan("/api/a%00.jpg")), .badRequestTarget)
@@ -70,9 +73,11 @@ final class RequestPlannerTests: XCTestCase {
     }
 
     func testValidTokenForwardsWithIdentityAndWithoutForgedHeaders() throws {
-        let planned = plan("/api/orders?page=2", [
-            ("Authorization", "Bearer \(try ProxyFixture.token())"), ("X-OpenId", "forged"), ("X_OpenId", "forged"),
-        ])
+        let planned = plan(
+            "/api/orders?page=2",
+            [
+                ("Authorization", "Bearer \(try ProxyFixture.token())"), ("X-OpenId", "forged"), ("X_OpenId", "forged"),
+            ])
         let forward = try forward(planned)
         XCTAssertEqual(planned.openid, "o-alice")
         XCTAssertEqual(forward.request.url, "http://127.0.0.1:9001/api/orders?page=2")
@@ -85,7 +90,9 @@ final class RequestPlannerTests: XCTestCase {
     func testStripPrefixAndBodiesShapeTheUpstreamRequest() throws {
         let open = try forward(plan(.POST, "/open/v1/items"))
         XCTAssertEqual(open.request.url, "http://127.0.0.1:9003/v1/items")
-        guard case .bytes(let empty) = open.request.body else { return XCTFail("a POST without body sends an empty one") }
+        guard case .bytes(let empty) = open.request.body else {
+            return XCTFail("a POST without body sends an empty one")
+        }
         XCTAssertEqual(empty.readableBytes, 0)
         let upload = try forward(plan(.PUT, "/open/f", [("Content-Length", "10")]))
         XCTAssertTrue(upload.hasBody)
@@ -95,7 +102,8 @@ final class RequestPlannerTests: XCTestCase {
     func testContinueIsAnsweredOnlyToClientsThatCanReadIt() throws {
         let modern = try forward(plan(.PUT, "/open/f", [("Content-Length", "10"), ("Expect", "100-continue")]))
         XCTAssertTrue(modern.sendsContinue)
-        let old = try forward(plan(.PUT, "/open/f", version: .http1_0, [("Content-Length", "10"), ("Expect", "100-continue")]))
+        let old = try forward(
+            plan(.PUT, "/open/f", version: .http1_0, [("Content-Length", "10"), ("Expect", "100-continue")]))
         XCTAssertFalse(old.sendsContinue)
     }
 

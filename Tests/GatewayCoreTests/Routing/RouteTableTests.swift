@@ -6,7 +6,8 @@ final class RouteTableTests: XCTestCase {
     private func route(
         _ prefix: String, index: Int, host: String? = nil, methods: [String] = []
     ) -> RouteConfig {
-        var route = RouteConfig(prefix: prefix, upstreams: [UpstreamURL(configText: "http://127.0.0.1:9001")!], index: index)
+        var route = RouteConfig(
+            prefix: prefix, upstreams: [UpstreamURL(configText: "http://127.0.0.1:9001")!], index: index)
         route.host = host
         route.methods = methods
         return route
@@ -87,7 +88,9 @@ final class RouteTableTests: XCTestCase {
     }
 
     func testLongerPrefixWinsOverNarrowedShorterPrefix() {
-        let table = RouteTable([route("/api/", index: 0, host: "a.example", methods: ["GET"]), route("/api/v2/", index: 1)])
+        let table = RouteTable([
+            route("/api/", index: 0, host: "a.example", methods: ["GET"]), route("/api/v2/", index: 1),
+        ])
 
         XCTAssertEqual(matchedIndex(table, "/api/v2/x", host: "a.example"), 1)
     }
