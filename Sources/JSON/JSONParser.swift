@@ -17,23 +17,23 @@ public struct JSONParser {
 
     /// Parses `bytes` as exactly one JSON value (surrounding whitespace allowed), or returns nil.
     public static func parseValue(_ bytes: [UInt8]) -> JSONValue? {
-        bytes.withUnsafeBufferPointer { buffer in
-            var parser = JSONParser(buffer)
-            parser.skipWhitespace()
-            guard let value = parser.parseValue(depth: 0) else { return nil }
-            parser.skipWhitespace()
-            return parser.index == buffer.count ? value : nil
-        }
+        parseWhole(bytes) { $0.parseValue(depth: 0) }
     }
 
     /// Parses `bytes` as exactly one JSON object, or returns nil.
     public static func parseObject(_ bytes: [UInt8]) -> [String: JSONValue]? {
+        parseWhole(bytes) { $0.parseObjectMembers(depth: 0) }
+    }
+
+    /// Runs `parse` over `bytes` and accepts its result only when nothing but whitespace is around it.
+    @inline(__always)
+    private static func parseWhole<T>(_ bytes: [UInt8], _ parse: (inout JSONParser) -> T?) -> T? {
         bytes.withUnsafeBufferPointer { buffer in
             var parser = JSONParser(buffer)
             parser.skipWhitespace()
-            guard let members = parser.parseObjectMembers(depth: 0) else { return nil }
+            guard let parsed = parse(&parser) else { return nil }
             parser.skipWhitespace()
-            return parser.index == buffer.count ? members : nil
+            return parser.index == buffer.count ? parsed : nil
         }
     }
 
