@@ -347,6 +347,7 @@ public final class PostgresSessionStore: SessionStore, Sendable {
 
     /// Runs `body` on a pooled connection (inside a transaction when asked), bounded by the deadline, and
     /// turns every failure into a `SessionStoreError`. Tracks availability for `isAvailable`.
+    @discardableResult
     private func perform<T: Sendable>(
         _ operation: String, transaction: Bool = false,
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
