@@ -10,6 +10,7 @@ import json
 import os
 import socket
 import threading
+import time
 
 import pytest
 
@@ -307,3 +308,66 @@ def test_keep_alive_connection_is_closed_after_idle_timeout(tmp_path, upstream, 
 def test_gateways_are_still_healthy(roomy, tight):
     assert roomy.healthy("/open/health")
     assert tight.healthy("/open/health")
+
+
+# -- early answers to bodies still arriving (lingering close) -----------------------------------------
+
+
+def write_all_then_read(port, head: bytes, body: bytes):
+    """What Python's http.client, Java's HttpURLConnection and many SDKs do: the whole body is written before
+    the answer is read. A gateway that closes at once after an early answer resets the connection under the
+    writer, and the client never sees the answer."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    try:
+        sock.sendall(head + body)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, response.read()
+    finally:
+        sock.close()
+
+
+@pytest.mark.parametrize("target,headers", [
+    ("/open/upload", ""),                            # 413: Content-Length over max_body_bytes
+    ("/api/upload", ""),                             # 401: no token, body still coming
+    ("/api/upload", "Authorization: Bearer x.y.z\r\n"),  # 401: a bad token
+])
+def test_early_answer_reaches_a_client_that_writes_its_whole_body_first(tight, target, headers):
+    total = 12 * MiB  # a body the client pushes in full, far past the kernel's socket buffers
+    head = f"POST {target} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {total}\r\n\r\n".encode()
+    status, body = write_all_then_read(tight.port, head, b"x" * total)
+    assert status in (401, 413)
+    assert "error" in json.loads(body)
+
+
+def test_early_answer_with_a_chunked_body_reaches_a_client_that_writes_first(tight):
+    chunk = b"y" * (256 * 1024)
+    framed = b"".join(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" for _ in range(40)) + b"0\r\n\r\n"
+    head = b"POST /open/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    status, body = write_all_then_read(tight.port, head, framed)
+    assert status == 413
+
+
+def test_lingering_is_bounded_in_time_for_a_client_that_never_stops(tmp_path, upstream):
+    gw = Gateway(tmp_path, _routes(upstream), server='lingering_time = "1s"\nlingering_timeout = "1s"\n'
+                 'max_body_bytes = "1KiB"\n').start()
+    try:
+        sock = socket.create_connection(("127.0.0.1", gw.port), timeout=30)
+        sock.sendall(b"POST /open/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 413
+        # Keep sending: the gateway reads and drops it for lingering_time, then closes. The loop is bounded by
+        # its own deadline, far past the 1 s the gateway should take.
+        deadline = time.monotonic() + 30
+        closed = False
+        while time.monotonic() < deadline and not closed:
+            try:
+                sock.sendall(b"z" * 4096)
+            except OSError:
+                closed = True
+        assert closed, "the gateway kept reading a never-ending body"
+        sock.close()
+        assert gw.request("GET", "/open/still-here")[0] == 200
+    finally:
+        gw.stop()

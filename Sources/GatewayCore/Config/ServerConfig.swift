@@ -11,6 +11,11 @@ public struct ServerConfig: Sendable, Equatable {
     public var clientTimeout = Duration.seconds(30)
     public var idleTimeout = Duration.seconds(75)
     public var drainTimeout = Duration.seconds(15)
+    /// After an early answer (413, 401, 400...) to a request whose body is still arriving, the rest is read and
+    /// dropped for at most this long (nginx's `lingering_time`), so the client reads the answer instead of a reset.
+    public var lingeringTime = Duration.seconds(30)
+    /// ...and for at most this long without a byte from the client (nginx's `lingering_timeout`).
+    public var lingeringTimeout = Duration.seconds(5)
     public var trustedProxies: [IPAddressRange] = []
     /// NIO event loops serving clients; defaults to the number of cores.
     public var eventLoops = System.coreCount
@@ -60,7 +65,8 @@ public struct ServerConfig: Sendable, Equatable {
         if let size = reader.size("max_body_bytes") { config.maxBodyBytes = size }
         for (key, keyPath) in [
             ("client_timeout", \ServerConfig.clientTimeout), ("idle_timeout", \ServerConfig.idleTimeout),
-            ("drain_timeout", \ServerConfig.drainTimeout),
+            ("drain_timeout", \ServerConfig.drainTimeout), ("lingering_time", \ServerConfig.lingeringTime),
+            ("lingering_timeout", \ServerConfig.lingeringTimeout),
         ] {
             if let duration = reader.duration(key) {
                 if duration > .zero {

@@ -32,8 +32,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case collectingControl(ControlExchange)
         /// The control endpoints are working on the answer.
         case awaitingControl(ControlExchange)
-        /// Answered locally before the body was read: the rest of it is dropped, then the connection closes.
-        case discarding
+        /// Answered before the request's body had all arrived: the gateway has stopped writing and reads and drops
+        /// what the client still sends, within bounds, then closes (nginx's lingering close). Closing at once
+        /// would make the kernel answer the unread bytes with a reset, and a client that writes its whole body
+        /// before reading would see that reset instead of the answer.
+        case lingering(bytesLeft: Int)
         /// The client closed while its answer was streaming: waiting for the transfer's final report to
         /// log whether it had received everything.
         case awaitingUpstreamReport(UpstreamExchange)
@@ -56,7 +59,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case idle(NIODeadline)
         /// While a request is read (from its first byte): a slower client is cut off after `client_timeout`.
         case client(NIODeadline)
+        /// Lingering: closed at `idle` (silence, renewed by every read) or at `end`, whichever comes first.
+        case linger(idle: NIODeadline, end: NIODeadline)
     }
+
+    /// What a lingering connection reads at the most before it closes anyway.
+    static let lingeringByteLimit = 64 << 20
 
     private let holder: RuntimeHolder
     /// The configuration snapshot of the request in progress (or the last one): read from `holder` once per
@@ -140,7 +148,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // An answer still being computed is dropped with the connection, but the request is logged.
             state = .idle
             finish(control.record, .clientClosed)
-        case .idle, .discarding, .awaitingUpstreamReport:
+        case .idle, .lingering, .awaitingUpstreamReport:
             break
         }
         sequencer.reset()
@@ -148,7 +156,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        if let event = sequencer.receive(.part(unwrapInboundIn(data))) { handle(event) }
+        let part = unwrapInboundIn(data)
+        if case .lingering(let bytesLeft) = state {
+            return keepLingering(part, bytesLeft: bytesLeft)
+        }
+        if let event = sequencer.receive(.part(part)) { handle(event) }
     }
 
     private func handle(_ event: RequestSequencer.Event) {
@@ -171,7 +183,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if readsHeld || sequencer.isHolding {
+        if case .lingering = state {
+            context.read()
+        } else if readsHeld || sequencer.isHolding {
             readPending = true
         } else {
             context.read()
@@ -215,7 +229,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             answer(
                 error, record: control.record, version: control.version,
                 isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: false)
-        case .discarding, .awaitingUpstreamReport:
+        case .lingering, .awaitingUpstreamReport:
             // Already answered and logged; the connection is closing.
             context.close(promise: nil)
         case .idle, .awaitingControl:
@@ -305,7 +319,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             var body = buffer
             control.request.body.writeBuffer(&body)
             state = .collectingControl(control)
-        case .idle, .discarding, .awaitingControl, .awaitingUpstreamReport:
+        case .idle, .lingering, .awaitingControl, .awaitingUpstreamReport:
             break
         }
     }
@@ -322,10 +336,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .collectingControl(let control):
             state = .awaitingControl(control)
             startControl(control)
-        case .discarding:
-            state = .idle
-            context?.close(promise: nil)
-        case .idle, .awaitingControl, .awaitingUpstreamReport:
+        case .idle, .lingering, .awaitingControl, .awaitingUpstreamReport:
             break
         }
     }
@@ -405,10 +416,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 needsFlush = true
             }
             finish(exchange.record, .forwarded)
-            let requestComplete = exchange.requestBody != .streaming
-            if !exchange.keepAlive || !requestComplete || draining {
+            if exchange.requestBody == .streaming {
                 // The upstream answered before the client finished sending: the rest of that body would be
-                // read as the next request, so the connection ends here.
+                // read as the next request, so the connection ends here, once the client has read the answer.
+                exchange.transfer = nil
+                flushIfNeeded()
+                linger()
+            } else if !exchange.keepAlive || draining {
                 flushIfNeeded()
                 context.close(promise: nil)
             } else {
@@ -511,12 +525,54 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             state = .idle
             responseEnded()
         } else if bodyUnread {
-            state = .discarding
-            context.close(promise: nil)
+            linger()
         } else {
             state = .idle
             context.close(promise: nil)
         }
+    }
+
+    // MARK: Lingering close
+
+    /// Stops writing (the client sees the end of the answer) and reads what the client still sends, dropping it,
+    /// until it stops, the bounds pass, or the request's body has all arrived.
+    private func linger() {
+        guard let context else { return }
+        let config = runtime.config.server
+        state = .lingering(bytesLeft: Self.lingeringByteLimit)
+        readsHeld = false
+        readPending = false
+        let now = NIODeadline.now()
+        timer = .linger(
+            idle: now + Self.timeAmount(config.lingeringTimeout), end: now + Self.timeAmount(config.lingeringTime))
+        let channel = context.channel
+        let closing = context.eventLoop.makePromise(of: Void.self)
+        // A half-close the channel cannot do (TLS, a peer already gone) ends in a full close.
+        closing.futureResult.whenFailure { _ in channel.close(promise: nil) }
+        context.close(mode: .output, promise: closing)
+        context.read()
+    }
+
+    private func keepLingering(_ part: HTTPServerRequestPart, bytesLeft: Int) {
+        guard let context, case .linger(_, let end) = timer else { return }
+        switch part {
+        case .body(let buffer):
+            let left = bytesLeft - buffer.readableBytes
+            guard left > 0 else { return context.close(promise: nil) }
+            state = .lingering(bytesLeft: left)
+            timer = .linger(idle: .now() + Self.timeAmount(runtime.config.server.lingeringTimeout), end: end)
+        case .end:
+            // The body has all arrived and the client has the answer: nothing is left unread, so closing now sends
+            // a FIN, not a reset.
+            context.close(promise: nil)
+        case .head:
+            // A pipelined request after the one answered early: never answered, the connection is ending.
+            context.close(promise: nil)
+        }
+    }
+
+    private static func timeAmount(_ duration: Duration) -> TimeAmount {
+        .nanoseconds(Int64(duration.milliseconds) * 1_000_000)
     }
 
     // MARK: The one exit
@@ -581,11 +637,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// This also bounds a client that trickles a request's header block.
     private func armIdleTimer() {
-        timer = .idle(.now() + .nanoseconds(Int64(runtime.config.server.idleTimeout.milliseconds) * 1_000_000))
+        timer = .idle(.now() + Self.timeAmount(runtime.config.server.idleTimeout))
     }
 
     private func armClientTimer(_ timeout: Duration) {
-        timer = .client(.now() + .nanoseconds(Int64(timeout.milliseconds) * 1_000_000))
+        timer = .client(.now() + Self.timeAmount(timeout))
     }
 
     /// When the armed timer fires, read by the loop's `ConnectionDeadlines`; nil when none is armed.
@@ -593,6 +649,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         switch timer {
         case .none: return nil
         case .idle(let deadline), .client(let deadline): return deadline
+        case .linger(let idle, let end): return min(idle, end)
         }
     }
 
@@ -605,6 +662,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             if case .idle = state { context?.close(promise: nil) }
         case .client:
             clientTimedOut()
+        case .linger:
+            context?.close(promise: nil)
         case .none:
             break
         }
@@ -635,7 +694,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             answer(
                 .clientTimeout, record: control.record, version: control.version,
                 isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: true)
-        case .idle, .discarding, .awaitingControl, .awaitingUpstreamReport:
+        case .idle, .lingering, .awaitingControl, .awaitingUpstreamReport:
             context?.close(promise: nil)
         }
     }
