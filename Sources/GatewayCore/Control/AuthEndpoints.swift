@@ -414,6 +414,9 @@ public final class AuthEndpoints: ControlEndpoints {
         case .invalidAppID, .invalidSecret:
             return oauthError(.serviceUnavailable, "temporarily_unavailable",
                 "the gateway's WeChat app is misconfigured")
+        case .malformedAnswer:
+            // WeChat did answer, with something the gateway will not pass on (an id that could not be a header).
+            return oauthError(.badGateway, "temporarily_unavailable", "WeChat answered unexpectedly")
         default:
             return oauthError(.badGateway, "temporarily_unavailable", "WeChat answered unexpectedly")
         }
