@@ -11,6 +11,10 @@ public struct ServerConfig: Sendable, Equatable {
     public var clientTimeout = Duration.seconds(30)
     public var idleTimeout = Duration.seconds(75)
     public var drainTimeout = Duration.seconds(15)
+    /// Client connections open at once on the public listener; one more is accepted and closed at once. Each
+    /// proxied connection holds two descriptors and some memory, so a flood of idle or trickling connections
+    /// must hit a wall the operator chose rather than the open-file limit.
+    public var maxConnections = 10_000
     public var trustedProxies: [IPAddressRange] = []
     /// NIO event loops serving clients; defaults to the number of cores.
     public var eventLoops = System.coreCount
@@ -68,6 +72,13 @@ public struct ServerConfig: Sendable, Equatable {
                 } else {
                     reader.report(key, "must be greater than zero")
                 }
+            }
+        }
+        if let count = reader.integer("max_connections") {
+            if (1...1_000_000).contains(count) {
+                config.maxConnections = count
+            } else {
+                reader.report("max_connections", "must be between 1 and 1000000")
             }
         }
         if let ranges = reader.stringArray("trusted_proxies") {
