@@ -28,7 +28,13 @@ for target in "${TARGETS[@]}"; do
     echo "== $target: ${FUZZ_SECONDS}s"
     # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a leak or blow-up is a finding.
     status=0
-    "$BIN/$target" "$WORK/$target/corpus" "corpus/$target" \
+    extra=()
+    # TOMLKit (the TOML reader under the config loader) leaks a few KiB per parse in its C++ bridge
+    # (TOMLTable(string:), tableGetValues): a finding of the first run, upstream's to fix, and harmless at one
+    # parse per start or SIGHUP. Leak detection stays on for every other target.
+    [ "$target" = FuzzConfigLoader ] && extra=(-detect_leaks=0)
+    # The Swift runtime's backtracer reads the crashed stack itself, which ASan reports as a second error.
+    SWIFT_BACKTRACE=enable=no "$BIN/$target" "${extra[@]}" "$WORK/$target/corpus" "corpus/$target" \
         -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=16384 \
         -artifact_prefix="$WORK/$target/artifacts/" -print_final_stats=1 >"$WORK/$target/last-run.log" 2>&1 || status=$?
     grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY)" \

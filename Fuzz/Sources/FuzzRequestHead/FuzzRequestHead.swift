@@ -18,8 +18,14 @@ public func fuzzRequestHead(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
     let target = lines.isEmpty ? "" : String(lines.removeFirst())
     var headers = HTTPHeaders()
     for line in lines {
+        // NIO's parser hands over only token names (RFC 9110 section 5.1) and values without CR, LF or NUL;
+        // HTTPHeaders itself traps on a non-ASCII name, so lines the parser would refuse are left out.
         guard let colon = line.firstIndex(of: ":") else { continue }
-        headers.add(name: String(line[..<colon]), value: String(line[line.index(after: colon)...]))
+        let name = line[..<colon], value = line[line.index(after: colon)...]
+        guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }),
+            !value.utf8.contains(where: { $0 == 0 || $0 == 0x0D || $0 == 0x0A })
+        else { continue }
+        headers.add(name: String(name), value: String(value))
     }
 
     if let parsed = RequestTarget(target) {

@@ -3,8 +3,9 @@ import Foundation
 @testable import Tokens
 
 /// The access-token verifier, token string in, decision out, against an HS256 ring and an ES256 ring (through the
-/// caching verifier, so its failure memory is exercised too). Random input must never verify, never crash, never
-/// hang. A fixed ES256 key keeps runs reproducible.
+/// caching verifier, so its failure memory is exercised too): never a crash or a hang, the same decision twice, and
+/// whatever verifies (the seeds hold valid tokens, which the fuzzer mutates) carries identity values that can be
+/// header values and a finite expiry. A fixed ES256 key keeps runs reproducible.
 private let hmacRing = try! KeyRing(current: TokenKey.hmac(secret: "fuzzing-secret-0123456789abcdef-0123", kid: "hs"))
 private let ecRing = try! KeyRing(
     current: TokenKey(signingKey: P256.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32)), kid: "ec"))
@@ -21,9 +22,13 @@ public func fuzzTokenVerifier(_ start: UnsafeRawPointer?, _ count: Int) -> CInt 
     let bytes = start.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
     let token = String(decoding: bytes, as: UTF8.self)
     for verifier in verifiers {
-        if case .valid(let claims) = verifier.verify(token[...], now: now) {
-            // Only a forged signature could get here; a valid result would be a finding.
-            preconditionFailure("random input verified: \(claims)")
+        let decision = verifier.verify(token[...], now: now)
+        precondition(verifier.verify(token[...], now: now) == decision, "two decisions for one token")
+        if case .valid(let claims) = decision {
+            for value in [claims.subject, claims.appid, claims.unionid].compactMap({ $0 }) {
+                precondition(IdentityClaim.isAcceptable(value), "an unusable identity verified")
+            }
+            precondition(claims.expiresAt.timeIntervalSince1970.isFinite, "an endless token verified")
         }
     }
     return 0
