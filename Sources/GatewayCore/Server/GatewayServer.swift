@@ -62,7 +62,9 @@ public final class GatewayServer: Sendable {
                 // reload applies to the next one.
                 guard connections.track(channel, limit: holder.current.config.server.maxConnections) else {
                     metrics?.recordRejectedConnection()
-                    return channel.pipeline.addHandler(OverLimitConnectionCloser())
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(OverLimitConnectionCloser())
+                    }
                 }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
