@@ -6,7 +6,7 @@ APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config curl openssl post
 GATEWAY := $(BUILD_DIR)/debug/gateway
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test lint format unit-test integration-test client-test demo release bench clean
+.PHONY: all deps build test lint format unit-test integration-test client-test demo release bench fuzz soak clean
 
 all: build
 
@@ -56,6 +56,16 @@ release: deps
 
 bench: release
 	bash benchmarks/run.sh
+
+# libFuzzer targets (Fuzz/): each runs FUZZ_SECONDS (default 60) from its committed seed corpus.
+FUZZ_SECONDS ?= 60
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash Fuzz/run.sh
+
+# SOAK_MINUTES (default 30) of mixed load on a release build; RSS and open files every 10 s (benchmarks/soak.sh).
+SOAK_MINUTES ?= 30
+soak: release
+	SOAK_MINUTES=$(SOAK_MINUTES) bash benchmarks/soak.sh
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -8,7 +8,10 @@ let package = Package(
     name: "wechat-gateway",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "gateway", targets: ["gateway"])
+        .executable(name: "gateway", targets: ["gateway"]),
+        // For the libFuzzer targets in Fuzz/, a package of its own that depends on this one by path (a product is
+        // the only way in); nothing else links it.
+        .library(name: "GatewayFuzzingSupport", targets: ["JSON", "Tokens", "WeChat", "GatewayCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),

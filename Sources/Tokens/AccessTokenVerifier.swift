@@ -10,8 +10,9 @@ import JSON
 ///   `alg` must equal it (so never `none`, never an HMAC check keyed with a public key). A `kid` selects
 ///   one key; without `kid` the current key and then the previous keys of the header's algorithm are tried;
 /// - the claims set is decoded once, and only after the signature verified;
-/// - `exp` (required), `nbf` and `iat` are checked with ``leeway``; `iss` and `aud` must match; `sub` is
-///   required; a `jti` is looked up in the revocation hook.
+/// - `exp` (required), `nbf` and `iat` must be finite dates between 1970 and 9999 and are checked with ``leeway``;
+///   `iss` and `aud` must match; `sub` is required; `sub`, `appid` and `unionid` must be usable header values
+///   (``IdentityClaim``); a `jti` is looked up in the revocation hook.
 public struct AccessTokenVerifier: TokenVerifier {
     /// 8 KiB: far above any token the gateway issues, small enough to bound the work an attacker causes.
     public static let defaultMaximumTokenLength = 8192
@@ -130,11 +131,14 @@ public struct AccessTokenVerifier: TokenVerifier {
 
         guard let expValue = claims["exp"] else { return .invalid(.missingClaim("exp")) }
         guard let exp = expValue.number else { return .invalid(.malformed) }
-        if seconds >= exp + leeway { return .invalid(.expired) }  // RFC 7519 section 4.1.4: now must be before exp
-
         guard let nbf = optionalNumber(claims["nbf"]), let iat = optionalNumber(claims["iat"]) else {
             return .invalid(.malformed)
         }
+        let dates: [(name: String, value: Double?)] = [("exp", exp), ("nbf", nbf), ("iat", iat)]
+        for (name, value) in dates {
+            if let value, !Self.numericDateRange.contains(value) { return .invalid(.invalidClaim(name)) }
+        }
+        if seconds >= exp + leeway { return .invalid(.expired) }  // RFC 7519 section 4.1.4: now must be before exp
         if let nbf, seconds + leeway < nbf { return .invalid(.notYetValid) }
         if let iat, iat > seconds + leeway { return .invalid(.issuedInFuture) }
 
@@ -173,6 +177,12 @@ public struct AccessTokenVerifier: TokenVerifier {
         guard let jti = optionalString(claims["jti"]), let appid = optionalString(claims["appid"]),
             let unionid = optionalString(claims["unionid"]), let sessionID = optionalString(claims["sid"])
         else { return .invalid(.malformed) }
+        // These three become header lines upstream: a signature proves who wrote a value, not that it is safe to
+        // write into a request (a key can sign what an operator minted by mistake, or leak).
+        let identities: [(name: String, value: String?)] = [("sub", subject), ("appid", appid), ("unionid", unionid)]
+        for (name, value) in identities {
+            if let value, !IdentityClaim.isAcceptable(value) { return .invalid(.invalidClaim(name)) }
+        }
 
         if let jti, isRevoked(jti, now) { return .invalid(.revoked) }
         if let sessionID, isRevoked(Self.sessionRevocationKey(sessionID), now) { return .invalid(.revoked) }
@@ -183,6 +193,10 @@ public struct AccessTokenVerifier: TokenVerifier {
                 expiresAt: Date(timeIntervalSince1970: exp), issuedAt: iat.map(Date.init(timeIntervalSince1970:)),
                 keyID: keyID, sessionID: sessionID))
     }
+
+    /// NumericDates (RFC 7519 section 2) the gateway acts on: 1970-01-01 to 9999-12-31T23:59:59Z. `1e400` parses
+    /// as infinity, which as `exp` would never expire; a negative or absurd date is no date a gateway issues.
+    static let numericDateRange: ClosedRange<Double> = 0...253_402_300_799
 
     /// `.some(nil)` when absent, `.some(value)` for a number, nil (malformed) for any other type.
     private func optionalNumber(_ value: JSONValue?) -> Double?? {

@@ -5,8 +5,9 @@ import NIOConcurrencyHelpers
 /// and the JSON decoding.
 ///
 /// What it promises:
-/// - only valid results are cached, keyed by the whole token text (no hash collision can map one
-///   token onto another's claims);
+/// - valid results are cached, keyed by the whole token text (no hash collision can map one
+///   token onto another's claims); with an asymmetric key in the ring, signature failures are remembered
+///   too, by SHA-256 of the token (``SignatureFailureCache``), so a repeated forgery costs one signature check;
 /// - every hit re-checks expiry (with the verifier's leeway) and revocation, so an expired token is
 ///   never returned valid and a revocation takes effect at once;
 /// - at most `capacity` entries; a full stripe first drops expired entries, then about half of the
@@ -50,17 +51,27 @@ public final class CachingTokenVerifier: TokenVerifier {
     private let stripeCapacity: Int
     private let stripes: [NIOLockedValueBox<[Key: VerifiedClaims]>]
 
+    /// Forged tokens already refused, when the ring holds an asymmetric key (an HMAC check is cheaper than the
+    /// lookup would be, so an HS256-only ring keeps none).
+    private let failures: SignatureFailureCache?
+
     /// - Parameters:
     ///   - capacity: the bound on cached tokens (at least 1).
     ///   - stripeCount: independently locked partitions; more than the number of event loops keeps
     ///     contention low.
-    public init(wrapping verifier: AccessTokenVerifier, capacity: Int = 10_000, stripeCount: Int = 16) {
+    ///   - failureCapacity: the bound on remembered signature failures (``SignatureFailureCache``, 32 bytes each).
+    public init(
+        wrapping verifier: AccessTokenVerifier, capacity: Int = 10_000, stripeCount: Int = 16,
+        failureCapacity: Int = 10_000
+    ) {
         let capacity = max(1, capacity)
         let stripeCount = min(max(1, stripeCount), capacity)
         self.verifier = verifier
         self.capacity = capacity
         self.stripeCapacity = capacity / stripeCount
         self.stripes = (0..<stripeCount).map { _ in NIOLockedValueBox([:]) }
+        let asymmetric = verifier.keyRing.keys.contains { $0.algorithm.isAsymmetric }
+        self.failures = asymmetric ? SignatureFailureCache(capacity: failureCapacity, stripeCount: stripeCount) : nil
     }
 
     public func verify(_ token: Substring, now: Date) -> TokenVerification {
@@ -76,7 +87,14 @@ public final class CachingTokenVerifier: TokenVerifier {
             return result
         }
 
+        // A forgery seen before is refused without its signature check (see SignatureFailureCache).
+        let failureDigest = failures.map { _ in SignatureFailureCache.digest(token) }
+        if let failures, let failureDigest, failures.contains(failureDigest) { return .invalid(.badSignature) }
+
         let result = verifier.verify(token, now: now)
+        if result == .invalid(.badSignature), let failures, let failureDigest {
+            failures.insert(failureDigest)
+        }
         if case .valid(let claims) = result {
             let storedKey = key.stored  // copied before the lock is taken
             let stripeCapacity = self.stripeCapacity
@@ -96,11 +114,18 @@ public final class CachingTokenVerifier: TokenVerifier {
         stripes.reduce(0) { $0 + $1.withLockedValue { $0.count } }
     }
 
-    /// Forgets every cached token (for example after a key-ring reload).
+    /// The number of remembered signature failures (0 with an HS256-only ring).
+    public var failureCount: Int { failures?.count ?? 0 }
+
+    /// How many verifications were refused from the failure cache without a signature check.
+    public var failureHits: Int { failures?.hits ?? 0 }
+
+    /// Forgets every cached token and remembered failure (for example after a key-ring reload).
     public func removeAll() {
         for stripe in stripes {
             stripe.withLockedValue { $0.removeAll() }
         }
+        failures?.removeAll()
     }
 
     private static func evict(_ entries: inout [Key: VerifiedClaims], capacity: Int, expiredBefore cutoff: Date) {

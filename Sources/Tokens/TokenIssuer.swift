@@ -34,6 +34,13 @@ public struct TokenIssuer: Sendable {
         now: Date
     ) throws(TokenIssueError) -> IssuedToken {
         guard !subject.isEmpty else { throw .emptySubject }
+        // The verifier refuses these values anyway; refusing them here says so where the mistake is made.
+        let identities: [(claim: String, value: String?)] = [("sub", subject), ("appid", appid), ("unionid", unionid)]
+        for (claim, value) in identities {
+            if let value, let problem = IdentityClaim.problem(with: value) {
+                throw .unusableIdentity(claim: claim, problem: problem)
+            }
+        }
         guard ttl >= 1, ttl.isFinite else { throw .invalidLifetime(ttl) }
         let key = keyRing.current
         guard let signer = key.signing else {

@@ -25,6 +25,10 @@ public enum TokenRejection: Error, Sendable, Hashable, CustomStringConvertible {
     case missingClaim(String)
     /// The token's `jti` has been revoked (logout).
     case revoked
+    /// A claim has the right type but a value the gateway must not act on: an identity value (`sub`, `appid`,
+    /// `unionid`) that could not be an upstream header value, or a NumericDate (`exp`, `nbf`, `iat`) that is not
+    /// finite or not between 1970 and 9999.
+    case invalidClaim(String)
 
     /// A short stable label, usable as a metric label value.
     public var reason: String {
@@ -40,6 +44,7 @@ public enum TokenRejection: Error, Sendable, Hashable, CustomStringConvertible {
         case .wrongAudience: return "wrong_audience"
         case .missingClaim: return "missing_claim"
         case .revoked: return "revoked"
+        case .invalidClaim: return "invalid_claim"
         }
     }
 
@@ -57,6 +62,7 @@ public enum TokenRejection: Error, Sendable, Hashable, CustomStringConvertible {
         case .wrongAudience: return "the token is meant for another audience"
         case .missingClaim(let name): return "the token lacks the \"\(name)\" claim"
         case .revoked: return "the token has been revoked"
+        case .invalidClaim(let name): return "the token's \"\(name)\" claim has an unusable value"
         }
     }
 }

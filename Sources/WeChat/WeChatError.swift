@@ -43,6 +43,9 @@ public enum WeChatError: Error, Equatable, Sendable {
     /// WeChat could not be asked or its answer could not be understood (timeout, connection
     /// failure, non-200 status, non-JSON body).
     case unavailable(reason: String)
+    /// WeChat answered with errcode 0, but a field the gateway passes on is unusable: an openid or unionid that
+    /// could not be a header value (a control character would start a header line of its own upstream).
+    case malformedAnswer(reason: String)
     /// Any other errcode, with WeChat's errmsg.
     case api(errcode: Int, errmsg: String)
 }
@@ -89,6 +92,8 @@ extension WeChatError: CustomStringConvertible {
             return "WeChat is busy (-1)"
         case .unavailable(let reason):
             return "WeChat API unavailable: \(reason)"
+        case .malformedAnswer(let reason):
+            return "WeChat answer unusable: \(reason)"
         case .api(let errcode, let errmsg):
             return "WeChat API error \(errcode): \(errmsg)"
         }

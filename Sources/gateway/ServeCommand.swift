@@ -21,8 +21,27 @@ struct ServeCommand: AsyncParsableCommand {
         name: .long, help: "Log level (trace, debug, info, notice, warning, error, critical); overrides [log] level.")
     var logLevel: Logger.Level?
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Start even though a shipped development secret is set and server.listen is not a loopback address.",
+            discussion: "Without it such a gateway refuses to start: anyone who read gateway.conf could sign tokens."))
+    var allowDevSecrets = false
+
     func run() async throws {
         let config = try loadOrExit(options.config)
+        let exposed = DevelopmentSecrets.problems(in: config)
+        if !exposed.isEmpty {
+            if allowDevSecrets {
+                for problem in exposed { printError("\(options.config): warning: \(problem) (--allow-dev-secrets)") }
+            } else {
+                for problem in exposed { printError("\(options.config): \(problem)") }
+                printError(
+                    "\(options.config): not starting with a development secret on a public listener "
+                        + "(pass --allow-dev-secrets if you really mean it)")
+                throw ExitCode(1)
+            }
+        }
         let logger = bootstrapLogging(level: logLevel ?? config.log.level)
         OpenFileLimit.raise(logger: logger)
         let service = GatewayService(config: config, configPath: options.config, logger: logger)

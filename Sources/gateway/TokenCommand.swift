@@ -33,6 +33,19 @@ struct MintTokenCommand: ParsableCommand {
     var ttl: String?
 
     func run() throws {
+        // Checked before the config is read, and named by option: the same values would be refused by every
+        // gateway that verifies the token, so a token with them is of no use to anyone.
+        let identities: [(option: String, header: String, value: String?)] = [
+            ("--openid", "X-OpenId", openid), ("--appid", "X-AppId", appid), ("--unionid", "X-UnionId", unionid),
+        ]
+        for (option, header, value) in identities {
+            if let value, let problem = TokensConfig.identityClaimProblem(value) {
+                printError(
+                    "gateway token mint: \(option) \(problem); it becomes the \(header) header upstream, "
+                        + "so it must have no CR, LF or other control character and no leading or trailing space")
+                throw ExitCode(1)
+            }
+        }
         let config = try loadOrExit(options.config)
         var lifetime = config.tokens.accessTTL
         if let ttl {

@@ -64,9 +64,31 @@ final class TokenIssuerTests: XCTestCase {
 
     func testClaimsNeedingEscapesRoundTrip() throws {
         let ring = try KeyRing(current: F.hmacKey())
-        let subject = "o\"quote\\back\nline\u{1}ctl-é-😀"
-        let issued = try F.issuer(ring).issue(subject: subject, ttl: 60, now: F.now)
-        XCTAssertEqual(F.verifier(ring).verify(issued.token, now: F.now).claims?.subject, subject)
+        // Control characters are refused in identity claims (they become header lines), so the escapes of line
+        // breaks and control characters are exercised through `sid`, which never leaves the gateway.
+        let subject = "o\"quote\\back-é-😀"
+        let sessionID = "s\"\\\nline\u{1}ctl"
+        let issued = try F.issuer(ring).issue(subject: subject, sessionID: sessionID, ttl: 60, now: F.now)
+        let claims = F.verifier(ring).verify(issued.token, now: F.now).claims
+        XCTAssertEqual(claims?.subject, subject)
+        XCTAssertEqual(claims?.sessionID, sessionID)
+    }
+
+    func testIdentityClaimsThatCouldNotBeHeaderValuesAreRefused() throws {
+        let issuer = F.issuer(try KeyRing(current: F.hmacKey()))
+        XCTAssertThrowsError(try issuer.issue(subject: "o\r\nX-Admin: 1", ttl: 60, now: F.now)) {
+            XCTAssertEqual(
+                $0 as? TokenIssueError, .unusableIdentity(claim: "sub", problem: "contains a line break (CR or LF)"))
+        }
+        XCTAssertThrowsError(try issuer.issue(subject: "o", unionid: "u\u{1}", ttl: 60, now: F.now)) {
+            XCTAssertEqual(
+                $0 as? TokenIssueError,
+                .unusableIdentity(claim: "unionid", problem: "contains a control character (byte 0x01)"))
+        }
+        XCTAssertThrowsError(try issuer.issue(subject: "o", appid: " wx1", ttl: 60, now: F.now)) {
+            XCTAssertEqual(
+                $0 as? TokenIssueError, .unusableIdentity(claim: "appid", problem: "starts or ends with a space"))
+        }
     }
 
     struct Payload: JWTPayload {

@@ -77,11 +77,10 @@ final class WeChatClientTests: XCTestCase {
 
     func testOpenIDThatCouldNotBeAHeaderValueIsRefused() async {
         // The simulator answers "openid:<id>" with that id, so WeChat's answer carries a line break.
-        await expectUnavailable(containing: "malformed openid") {
-            _ = try await self.client.code2Session(app: self.app, code: "openid:alice\r\nX-Admin: 1")
-        }
-        await expectUnavailable(containing: "malformed openid") {
-            _ = try await self.client.code2Session(app: self.app, code: "openid:al ice")
+        for code in ["openid:alice\r\nX-Admin: 1", "openid:al ice", "openid:a\u{1}b", "openid:a\u{7F}"] {
+            await expect(.malformedAnswer(reason: "jscode2session answer has a malformed openid or unionid")) {
+                _ = try await self.client.code2Session(app: self.app, code: code)
+            }
         }
     }
 

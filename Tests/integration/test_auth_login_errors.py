@@ -169,3 +169,12 @@ def test_forwarded_for_from_an_untrusted_peer_does_not_buy_a_fresh_bucket(tmp_pa
         assert statuses == [200, 200, 200, 429]
     finally:
         gw.stop()
+
+
+@pytest.mark.parametrize("openid", ["alice\r\nX-Admin: 1", "al\tice", "a\x7fb"])
+def test_wechat_openid_that_could_not_be_a_header_is_502(gateway, openid):
+    # The simulator echoes the openid of a code "openid:<id>"; WeChat's answer then carries a control character.
+    status, _, body = login(gateway, {"code": f"openid:{openid}"})
+    assert status == 502, body
+    assert body["error"] == "temporarily_unavailable"
+    assert "X-Admin" not in body["error_description"]

@@ -81,7 +81,42 @@ def test_userinfo_with_another_apps_watermark_is_400(gateway, session):
     payload = encrypt(session_key, user_document(tokens["openid"], appid="wx9999999999999999"))
     status, _, body = gateway.post_json("/auth/userinfo", payload, bearer(tokens["access_token"]))
     assert status == 400 and body["error"] == "invalid_request"
-    assert "watermark" in body["error_description"]
+    assert "watermark" not in body["error_description"], "the cause is logged, not answered (issue 15 item 5)"
+
+
+def encrypt_bytes(session_key: str, plain: bytes, pad=True) -> dict:
+    iv = os.urandom(16)
+    if pad:
+        padder = padding.PKCS7(128).padder()
+        plain = padder.update(plain) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(base64.b64decode(session_key)), modes.CBC(iv)).encryptor()
+    ciphertext = encryptor.update(plain) + encryptor.finalize()
+    return {"encryptedData": base64.b64encode(ciphertext).decode(), "iv": base64.b64encode(iv).decode()}
+
+
+def test_userinfo_answers_every_decryption_failure_alike(gateway, session):
+    # Answering "bad padding" differently from "not JSON" would be a padding oracle (Vaudenay 2002): with the
+    # iv and ciphertext in the client's hands, the gateway would decrypt any block for them, byte by byte.
+    tokens, session_key = session
+    raw = json.dumps({"nickName": "x"})
+    cases = {
+        "bad padding": encrypt_bytes(session_key, b"A" * 31 + b"\x05", pad=False),
+        "not JSON": encrypt_bytes(session_key, b"this is not json"),
+        "watermark": encrypt(session_key, user_document(tokens["openid"], appid="wx9999999999999999")),
+        "no watermark": encrypt_bytes(session_key, json.dumps({"openId": tokens["openid"]}).encode()),
+        "signature": {**encrypt(session_key, user_document(tokens["openid"])), "rawData": raw, "signature": "0" * 40},
+    }
+    answers = {}
+    for name, payload in cases.items():
+        status, _, body = gateway.post_json("/auth/userinfo", payload, bearer(tokens["access_token"]))
+        answers[name] = (status, body)
+    assert len({json.dumps(answer, sort_keys=True) for answer in answers.values()}) == 1, answers
+    status, body = answers["bad padding"]
+    assert status == 400 and set(body) == {"error", "error_description"}, body
+    # The log keeps each real cause for the operator.
+    log = gateway.stderr()
+    for cause in ("bad padding", "not a JSON object", "watermark.appid", "signature does not match"):
+        assert cause in log, cause
 
 
 def test_userinfo_encrypted_with_a_stale_session_key_is_400(gateway, simulator):

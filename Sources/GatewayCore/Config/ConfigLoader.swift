@@ -31,6 +31,11 @@ public struct ConfigLoader: Sendable {
     )
         -> Result<GatewayConfiguration, ConfigError>
     {
+        if let line = TOMLPreflight.firstNonASCIIOutsideStrings(text) {
+            let issue = ConfigIssue(
+                path: "", message: "TOML syntax error: a non-ASCII character outside a string or comment", line: line)
+            return .failure(ConfigError(file: file, issues: [issue]))
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

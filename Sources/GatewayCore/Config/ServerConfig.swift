@@ -16,6 +16,10 @@ public struct ServerConfig: Sendable, Equatable {
     public var lingeringTime = Duration.seconds(30)
     /// ...and for at most this long without a byte from the client (nginx's `lingering_timeout`).
     public var lingeringTimeout = Duration.seconds(5)
+    /// Client connections open at once on the public listener; one more is accepted and closed at once. Each
+    /// proxied connection holds two descriptors and some memory, so a flood of idle or trickling connections
+    /// must hit a wall the operator chose rather than the open-file limit.
+    public var maxConnections = 10_000
     public var trustedProxies: [IPAddressRange] = []
     /// NIO event loops serving clients; defaults to the number of cores.
     public var eventLoops = System.coreCount
@@ -74,6 +78,13 @@ public struct ServerConfig: Sendable, Equatable {
                 } else {
                     reader.report(key, "must be greater than zero")
                 }
+            }
+        }
+        if let count = reader.integer("max_connections") {
+            if (1...1_000_000).contains(count) {
+                config.maxConnections = count
+            } else {
+                reader.report("max_connections", "must be between 1 and 1000000")
             }
         }
         if let ranges = reader.stringArray("trusted_proxies") {

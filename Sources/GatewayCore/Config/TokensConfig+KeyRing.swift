@@ -71,3 +71,10 @@ extension TokensConfig {
             .issue(subject: subject, appid: appid, unionid: unionid, ttl: ttl.seconds, now: now).token
     }
 }
+
+extension TokensConfig {
+    /// Why `value` could not be an identity claim (it becomes a header line upstream), or nil when it can.
+    public static func identityClaimProblem(_ value: String) -> String? {
+        IdentityClaim.problem(with: value)
+    }
+}

@@ -46,8 +46,12 @@ public struct WeChatConfig: Sendable, Equatable {
             let appid = app.requiredString("appid")
             let secret = app.requiredString("secret")
             if let appid {
-                if appid.isEmpty || appid.contains(where: { $0.isWhitespace }) {
-                    app.report("appid", "must be a non-empty appid without spaces")
+                // The appid goes into every token and an X-AppId line upstream: no control character (a CR or LF
+                // would start a header line of its own) and no space.
+                if appid.isEmpty || appid.contains(where: { $0.isWhitespace })
+                    || appid.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F })
+                {
+                    app.report("appid", "must be a non-empty appid without spaces or control characters")
                 } else if !seen.insert(appid).inserted {
                     app.report("appid", "\"\(appid)\" is configured twice")
                 }

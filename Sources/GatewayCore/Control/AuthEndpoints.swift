@@ -270,7 +270,7 @@ public final class AuthEndpoints: ControlEndpoints {
             logger.notice(
                 "user data refused",
                 metadata: ["request_id": "\(request.requestID)", "reason": "\(error.description)"])
-            return Self.oauthError(.badRequest, "invalid_request", error.description)
+            return Self.userDataError(error)
         }
     }
 
@@ -427,8 +427,30 @@ public final class AuthEndpoints: ControlEndpoints {
             return oauthError(
                 .serviceUnavailable, "temporarily_unavailable",
                 "the gateway's WeChat app is misconfigured")
+        case .malformedAnswer:
+            // WeChat did answer, with something the gateway will not pass on (an id that could not be a header).
+            return oauthError(.badGateway, "temporarily_unavailable", "WeChat answered unexpectedly")
         default:
             return oauthError(.badGateway, "temporarily_unavailable", "WeChat answered unexpectedly")
+        }
+    }
+
+    /// What the client hears when its encrypted data is refused. Faults in the shape of the input (base64, the iv's
+    /// length, whole AES blocks) are the client's to fix and are named. Everything found after decrypting (padding,
+    /// not JSON, watermark) and the signature get one answer: the client holds the iv and the ciphertext, so telling
+    /// "bad padding" from "not JSON" would be a CBC padding oracle (Vaudenay 2002) that decrypts any block with the
+    /// user's session_key. The log keeps the real cause.
+    static func userDataError(_ error: WeChatError) -> ControlResponse {
+        switch error {
+        case .invalidBase64(let field, _) where field != "session_key":
+            return oauthError(.badRequest, "invalid_request", error.description)
+        case .invalidIVLength, .ciphertextNotBlockAligned:
+            return oauthError(.badRequest, "invalid_request", error.description)
+        default:
+            return oauthError(
+                .badRequest, "invalid_request",
+                "encryptedData could not be decrypted and checked with this user's session: the session_key may be "
+                    + "stale (call wx.login, log in again and retry) or the data was altered")
         }
     }
 

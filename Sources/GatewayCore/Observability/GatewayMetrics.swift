@@ -44,6 +44,7 @@ public final class GatewayMetrics: Sendable {
     private let upstreamTransfersInFlight: Gauge
     private let lastReloadSuccessful: Gauge
     private let accessLogDroppedLines: Gauge
+    private let connectionsRejected: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -64,6 +65,10 @@ public final class GatewayMetrics: Sendable {
         accessLogDroppedLines = registry.makeGauge(
             descriptor: Self.describe(
                 "access_log_dropped_lines", "", "Access-log lines dropped because standard output could not keep up."))
+        connectionsRejected = registry.makeCounter(
+            descriptor: Self.describe(
+                "connections_rejected", "total", "Client connections closed at once because max_connections were open.")
+        )
         lastReloadSuccessful.set(Int64(1))
     }
 
@@ -110,6 +115,11 @@ public final class GatewayMetrics: Sendable {
     /// `wrong_issuer`, `revoked`... (`AuthRejection.reason`).
     public func recordTokenFailure(reason: String) {
         count("token_verification_failures", "Bearer tokens refused on proxied routes, by reason.", ["reason": reason])
+    }
+
+    /// A client connection accepted over `[server] max_connections` and closed at once.
+    public func recordRejectedConnection() {
+        connectionsRejected.increment()
     }
 
     /// A SIGHUP reload, applied or rejected.

@@ -121,7 +121,8 @@ public final class GatewayService: Service, Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.server.eventLoops)
         let writer = config.log.accessLog ? LineWriter(fd: 1) : nil
         let accessLogger = AccessLogger(writer: writer, metrics: metrics)
-        let server = GatewayServer(group: group, holder: holder, curl: curl, accessLogger: accessLogger, tls: tls)
+        let server = GatewayServer(
+            group: group, holder: holder, curl: curl, accessLogger: accessLogger, tls: tls, metrics: metrics)
         let draining = NIOLockedValueBox(false)
         let admin = AdminServer(
             group: group,

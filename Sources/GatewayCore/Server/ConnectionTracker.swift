@@ -9,11 +9,24 @@ public final class ConnectionTracker: Sendable {
     public init() {}
 
     public func track(_ channel: any Channel) {
+        _ = track(channel, limit: .max)
+    }
+
+    /// Tracks `channel` unless `limit` connections are tracked already; the check and the insertion are one locked
+    /// step, so connections accepted at once on several event loops cannot together pass the limit.
+    /// - Returns: false when the connection is over the limit (it is then not tracked).
+    public func track(_ channel: any Channel, limit: Int) -> Bool {
         let id = ObjectIdentifier(channel)
-        channels.withLockedValue { $0[id] = channel }
+        let admitted = channels.withLockedValue { channels in
+            guard channels.count < limit else { return false }
+            channels[id] = channel
+            return true
+        }
+        guard admitted else { return false }
         channel.closeFuture.whenComplete { [self] _ in
             _ = channels.withLockedValue { $0.removeValue(forKey: id) }
         }
+        return true
     }
 
     public var count: Int { channels.withLockedValue { $0.count } }

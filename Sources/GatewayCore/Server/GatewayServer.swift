@@ -13,6 +13,7 @@ public final class GatewayServer: Sendable {
     private let curl: CurlClient
     private let accessLogger: AccessLogger
     private let tls: TLSContextBox?
+    private let metrics: GatewayMetrics?
     public let connections = ConnectionTracker()
     /// One per event loop, so upstream events reach each loop in batches.
     private let inboxes: [ObjectIdentifier: UpstreamEventInbox]
@@ -21,8 +22,9 @@ public final class GatewayServer: Sendable {
 
     public init(
         group: MultiThreadedEventLoopGroup, holder: RuntimeHolder, curl: CurlClient, accessLogger: AccessLogger,
-        tls: TLSContextBox?
+        tls: TLSContextBox?, metrics: GatewayMetrics? = nil
     ) {
+        self.metrics = metrics
         self.group = group
         self.holder = holder
         self.curl = curl
@@ -47,6 +49,7 @@ public final class GatewayServer: Sendable {
         let connections = self.connections
         let inboxes = self.inboxes
         let deadlines = self.deadlines
+        let metrics = self.metrics
         let scheme = tls == nil ? "http" : "https"
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -54,7 +57,15 @@ public final class GatewayServer: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
-                connections.track(channel)
+                // Over [server] max_connections: accepted (so the kernel's backlog does not fill with them) and
+                // closed before a byte is read, like HAProxy's maxconn with a full queue. Read per connection, so a
+                // reload applies to the next one.
+                guard connections.track(channel, limit: holder.current.config.server.maxConnections) else {
+                    metrics?.recordRejectedConnection()
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(OverLimitConnectionCloser())
+                    }
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls {

@@ -6,7 +6,8 @@ import NIOCore
 /// Calls WeChat's server APIs (code2Session, stable access token, phone number) over `CurlHTTP`.
 ///
 /// Promises: a login or phone code is sent at most once (codes are single use, WeChat "小程序登录");
-/// every failure is a typed `WeChatError`, transport and format failures are `.unavailable`;
+/// every failure is a typed `WeChatError`, transport and format failures are `.unavailable`, an answer with an
+/// id that could not be a header value is `.malformedAnswer`;
 /// answers are read leniently (missing errcode = 0, unknown fields ignored); no error or
 /// description carries the app secret, a session_key or an access token.
 public final class WeChatClient: Sendable {
@@ -39,24 +40,7 @@ public final class WeChatClient: Sendable {
             ("appid", app.appID), ("secret", app.secret), ("js_code", code), ("grant_type", "authorization_code"),
         ])
         let answer = try await call(method: "GET", path: "/sns/jscode2session?" + query, json: nil)
-        guard let openID = answer["openid"]?.stringValue, !openID.isEmpty,
-            let sessionKey = answer["session_key"]?.stringValue, !sessionKey.isEmpty
-        else {
-            throw .unavailable(reason: "jscode2session answer has no openid or session_key")
-        }
-        let unionID = answer["unionid"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
-        // These become X-OpenId / X-UnionId lines on every upstream request: a space, control character (CR/LF
-        // would start a header line of its own) or non-ASCII byte in them is a broken answer, never forwarded.
-        guard Self.isIdentifier(openID), unionID.map(Self.isIdentifier) ?? true else {
-            throw .unavailable(reason: "jscode2session answer has a malformed openid or unionid")
-        }
-        return Code2SessionResult(openID: openID, sessionKey: sessionKey, unionID: unionID)
-    }
-
-    /// Visible ASCII only, at most 128 bytes. WeChat's ids are 28 characters of base64url; this only keeps out
-    /// what could not be a header value.
-    static func isIdentifier(_ value: String) -> Bool {
-        value.utf8.count <= 128 && value.utf8.allSatisfy { $0 >= 0x21 && $0 <= 0x7E }
+        return try Code2SessionResult(answer: answer)
     }
 
     /// The app's stable access token, from cache while it is fresh (see `AccessTokenRefreshPolicy`).

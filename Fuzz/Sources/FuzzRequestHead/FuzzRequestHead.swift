@@ -1,0 +1,51 @@
+import Foundation
+@testable import GatewayCore
+import NIOHTTP1
+
+/// Request-head admission and header rewriting, the pure parts: the request target check, the header block summary,
+/// the Host check, the bearer-token extraction and the upstream header list. Input: the target on the first line,
+/// then `name: value` lines (what NIO's parser would hand over, minus its own checks). The rewriter's promise is
+/// checked: whatever the client sent, every identity header upstream carries the gateway's value.
+private let rewriter = HeaderRewriter(identity: IdentityConfig(), trustedProxies: [IPAddressRange(configText: "10.0.0.0/8")!])
+private let caller = Identity(openid: "o-fuzz", unionid: "u-fuzz", appid: "wx-fuzz")
+private let identityValues: [String: String] = ["x-openid": "o-fuzz", "x-unionid": "u-fuzz", "x-appid": "wx-fuzz"]
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzRequestHead(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
+    let bytes = start.map { Array(UnsafeRawBufferPointer(start: $0, count: count)) } ?? []
+    let text = String(decoding: bytes, as: UTF8.self)
+    var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+    let target = lines.isEmpty ? "" : String(lines.removeFirst())
+    var headers = HTTPHeaders()
+    for line in lines {
+        // NIO's parser hands over only token names (RFC 9110 section 5.1) and values without CR, LF or NUL;
+        // HTTPHeaders itself traps on a non-ASCII name, so lines the parser would refuse are left out.
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        let name = line[..<colon], value = line[line.index(after: colon)...]
+        guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }),
+            !value.utf8.contains(where: { $0 == 0 || $0 == 0x0D || $0 == 0x0A })
+        else { continue }
+        headers.add(name: String(name), value: String(value))
+    }
+
+    if let parsed = RequestTarget(target) {
+        _ = parsed.strippingPrefix("/api/")
+        _ = RouteTable.prefix("/api/", matches: parsed.path)
+    }
+    let fields = RequestHeadFields(headers)
+    if let host = fields.host { _ = HostField.isValid(host) }
+    if let authorization = headers.first(name: "authorization") { _ = Authenticator.bearerToken(authorization[...]) }
+
+    for identity in [caller, nil] as [Identity?] {
+        let upstream = rewriter.upstreamHeaders(
+            for: headers, identity: identity, forwardAuthorization: false,
+            context: ForwardingContext(peerAddress: "10.1.2.3", scheme: "https", requestID: "r-1"))
+        for (name, value) in upstream {
+            let folded = name.lowercased().replacingOccurrences(of: "_", with: "-")
+            if let expected = identityValues[folded] {
+                precondition(identity != nil && value == expected, "a client identity header reached the upstream")
+            }
+        }
+    }
+    return 0
+}
