@@ -1,6 +1,6 @@
 /// Lowercase hexadecimal, the one encoder for digests, signatures and identifiers.
 public enum Hex {
-    private static let digits = Array("0123456789abcdef".utf8)
+    @usableFromInline static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Two lowercase digits per byte.
     public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
@@ -15,6 +15,7 @@ public enum Hex {
 
     /// Writes `value` as exactly 16 lowercase digits into `buffer` (which has room for them), most significant
     /// first: for identifiers written in place, without a `String` per part.
+    @inlinable
     public static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>) {
         for index in 0..<16 {
             buffer[index] = digits[Int((value >> UInt64(60 - 4 * index)) & 0xf)]

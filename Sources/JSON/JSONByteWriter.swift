@@ -1,13 +1,18 @@
 /// Appends JSON text (RFC 8259) straight to a byte buffer: the access log (one line per request, written into
 /// the log's own buffer without a `String` on the way) and `JSONValue.serialized`. Strings are escaped by
 /// `JSONString`, the one place the escaping rules live, so all the gateway's JSON escapes text alike.
+///
+/// Everything here is `@inlinable`: the access log calls it a dozen times per request from another module, and
+/// without the bodies the generic `some StringProtocol` calls would not be specialised there.
 public enum JSONByteWriter {
     /// Appends text that needs no escaping, such as `,"status":`.
+    @inlinable
     public static func appendRaw(_ text: StaticString, to buffer: inout [UInt8]) {
         text.withUTF8Buffer { buffer.append(contentsOf: $0) }
     }
 
     /// Appends `value` as a JSON string literal, quotes included.
+    @inlinable
     public static func appendString(_ value: some StringProtocol, to buffer: inout [UInt8]) {
         buffer.append(quote)
         JSONString.escape(value, into: &buffer)
@@ -16,6 +21,7 @@ public enum JSONByteWriter {
 
     /// Appends `member` (the raw `,"key":` text) and `value` as a string literal; nothing when `value` is nil, so
     /// optional fields are simply left out of the object.
+    @inlinable
     public static func appendMember(_ member: StaticString, _ value: (some StringProtocol)?, to buffer: inout [UInt8]) {
         guard let value else { return }
         appendRaw(member, to: &buffer)
@@ -23,18 +29,21 @@ public enum JSONByteWriter {
     }
 
     /// Appends `member` (the raw `,"key":` text) and `value` in decimal.
+    @inlinable
     public static func appendMember(_ member: StaticString, _ value: Int, to buffer: inout [UInt8]) {
         appendRaw(member, to: &buffer)
         appendInteger(value, to: &buffer)
     }
 
     /// Appends `value` in decimal, as `String(value)` writes it.
+    @inlinable
     public static func appendInteger(_ value: Int, to buffer: inout [UInt8]) {
         if value < 0 { buffer.append(UInt8(ascii: "-")) }
         appendDigits(value.magnitude, to: &buffer)
     }
 
     /// Appends the decimal digits of `value`, most significant first.
+    @inlinable
     public static func appendDigits(_ value: UInt, to buffer: inout [UInt8]) {
         // Written least significant first, then turned around in place: no scratch buffer.
         let start = buffer.count
@@ -54,6 +63,7 @@ public enum JSONByteWriter {
     }
 
     /// How many decimal digits `appendDigits` writes for `value`.
+    @inlinable
     public static func digitCount(_ value: UInt) -> Int {
         var count = 1
         var rest = value
@@ -64,6 +74,6 @@ public enum JSONByteWriter {
         return count
     }
 
-    private static let quote = UInt8(ascii: "\"")
-    private static let zero = UInt8(ascii: "0")
+    @usableFromInline static let quote = UInt8(ascii: "\"")
+    @usableFromInline static let zero = UInt8(ascii: "0")
 }
