@@ -131,6 +131,34 @@ public final class PostgresSessionStore: SessionStore, Sendable {
         now: Date
     ) async throws(SessionStoreError) -> RotationOutcome {
         let logger = Self.quiet(self.logger)
+        let at = StoreTime.milliseconds(now)
+        let requested = StoreTime.milliseconds(newExpiresAt)
+        // The common case in one statement, one round trip and one commit: spend the token only if it is the
+        // `.rotated` case of RefreshRotation.spend (unspent, unexpired, family live and unexpired), and store the
+        // successor. The row condition `spent_at IS NULL` makes it atomic: of concurrent attempts one updates
+        // the row and the others find nothing, fall through to the locked path below, see a spent token and
+        // report `.reused`, exactly as if they had come second.
+        let fast = try await perform("rotate refresh token") { connection in
+            try await Self.families(
+                connection.query(
+                    """
+                    WITH spent AS (
+                        UPDATE refresh_tokens t SET spent_at = \(at)
+                        FROM refresh_families f
+                        WHERE t.hash = \(presentedHash) AND t.spent_at IS NULL AND t.expires_at > \(at)
+                            AND f.id = t.family_id AND f.revoked_at IS NULL AND f.expires_at > \(at)
+                        RETURNING \(unescaped: Self.familyColumns)
+                    ), successor AS (
+                        INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at, spent_at)
+                        SELECT \(newHash), id, \(at), LEAST(\(requested), expires_at), NULL FROM spent
+                    )
+                    SELECT * FROM spent
+                    """,
+                    logger: logger)
+            ).first
+        }
+        if let fast { return .rotated(fast) }
+        // Every other case, decided by the pure rule under the family's lock.
         return try await perform("rotate refresh token", transaction: true) { connection in
             // The family first and locked: every writer of a family's tokens holds this lock, so the token
             // read next is current, and the lock order (family, then token) is the same everywhere.
