@@ -4,7 +4,8 @@
 # atomic rotation. The rate limiter is opened wide so it does not cap the measurement. The PostgreSQL run
 # starts a real PostgreSQL (Tests/integration/postgres_server.py, durable settings: fsync on) on loopback.
 #
-# usage: benchmarks/auth.sh [GATEWAY_BINARY]   env: DURATION (default 10), STORES (default "sqlite postgres")
+# usage: benchmarks/auth.sh [GATEWAY_BINARY]
+# env:   DURATION (default 10), STORES (default "sqlite postgres"), POOL_SIZE (PostgreSQL [store] pool_size, default 8)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 gateway=${1:-.build/release/gateway}
@@ -14,7 +15,7 @@ if [ -z "${AUTH_BENCH_STORE:-}" ]; then
   for store in ${STORES:-sqlite postgres}; do
     echo "#### store: $store"
     if [ "$store" = postgres ]; then
-      AUTH_BENCH_STORE=postgres python3 Tests/integration/postgres_server.py run --fsync -- "$0" "$gateway"
+      AUTH_BENCH_STORE=postgres python3 Tests/integration/postgres_server.py run ${PG_FSYNC---fsync} -- "$0" "$gateway"
     else
       AUTH_BENCH_STORE=sqlite "$0" "$gateway"
     fi
@@ -28,8 +29,10 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 sim=$(port) gw=$(port) admin=$(port)
+store_settings=""
 if [ "$AUTH_BENCH_STORE" = postgres ]; then
   store_url=$GATEWAY_TEST_POSTGRES_URL
+  store_settings="pool_size = ${POOL_SIZE:-8}"
 else
   store_url="sqlite://$tmp/bench.db"
 fi
@@ -48,6 +51,7 @@ secret = "bench-secret"
 secret = "bench-token-secret-0123456789abcdef"
 [store]
 url = "$store_url"
+$store_settings
 [rate_limit]
 auth_per_minute = 1000000
 auth_burst = 1000000

@@ -133,29 +133,24 @@ public final class PostgresSessionStore: SessionStore, Sendable {
         let logger = Self.quiet(self.logger)
         let at = StoreTime.milliseconds(now)
         let requested = StoreTime.milliseconds(newExpiresAt)
-        // The common case in one statement, one round trip and one commit: spend the token only if it is the
-        // `.rotated` case of RefreshRotation.spend (unspent, unexpired, family live and unexpired), and store the
-        // successor. The row condition `spent_at IS NULL` makes it atomic: of concurrent attempts one updates
-        // the row and the others find nothing, fall through to the locked path below, see a spent token and
-        // report `.reused`, exactly as if they had come second.
+        // The common case in one prepared statement (FastRotation), one round trip and one commit: spend the token
+        // only if it is the `.rotated` case of RefreshRotation.spend (unspent, unexpired, family live and
+        // unexpired), and store the successor. The row condition `spent_at IS NULL` makes it atomic: of concurrent
+        // attempts one updates the row and the others find nothing, fall through to the locked path below, see a
+        // spent token and report `.reused`, exactly as if they had come second.
+        let statement = FastRotation(
+            presentedHash: presentedHash, newHash: newHash, now: at, requestedExpiry: requested)
         let fast = try await perform("rotate refresh token") { connection in
-            try await Self.families(
-                connection.query(
-                    """
-                    WITH spent AS (
-                        UPDATE refresh_tokens t SET spent_at = \(at)
-                        FROM refresh_families f
-                        WHERE t.hash = \(presentedHash) AND t.spent_at IS NULL AND t.expires_at > \(at)
-                            AND f.id = t.family_id AND f.revoked_at IS NULL AND f.expires_at > \(at)
-                        RETURNING \(unescaped: Self.familyColumns)
-                    ), successor AS (
-                        INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at, spent_at)
-                        SELECT \(newHash), id, \(at), LEAST(\(requested), expires_at), NULL FROM spent
-                    )
-                    SELECT * FROM spent
-                    """,
-                    logger: logger)
-            ).first
+            var rows: [SessionRecord] = []
+            for try await row in try await connection.execute(statement, logger: logger) {
+                let (id, openid, unionid, appid, key, created, expires, revoked) = row
+                rows.append(
+                    SessionRecord(
+                        familyID: id, openid: openid, unionid: unionid, appid: appid, sessionKey: key,
+                        createdAt: StoreTime.date(created), expiresAt: StoreTime.date(expires),
+                        revokedAt: revoked.map(StoreTime.date)))
+            }
+            return rows.first
         }
         if let fast { return .rotated(fast) }
         // Every other case, decided by the pure rule under the family's lock.
