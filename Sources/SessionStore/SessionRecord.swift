@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// One login session: a refresh-token family (RFC 9700 section 4.14.2) and what WeChat told us at login.
 ///
@@ -36,6 +37,15 @@ public struct SessionRecord: Sendable, Equatable {
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.revokedAt = revokedAt
+    }
+
+    /// The record of a new login: a fresh random family id (128 bits), active, expiring at `expiresAt`.
+    public static func newFamily(
+        openid: String, unionid: String?, appid: String, sessionKey: String, now: Date, expiresAt: Date
+    ) -> SessionRecord {
+        SessionRecord(
+            familyID: RandomBytes.hex(byteCount: 16), openid: openid, unionid: unionid, appid: appid,
+            sessionKey: sessionKey, createdAt: now, expiresAt: expiresAt, revokedAt: nil)
     }
 
     /// Whether the family's absolute lifetime is over at `now`.

@@ -92,9 +92,9 @@ public final class PostgresSessionStore: SessionStore, Sendable {
         refreshExpiresAt: Date,
         now: Date
     ) async throws(SessionStoreError) -> SessionRecord {
-        let record = SessionRecord(
-            familyID: RandomBytes.hex(byteCount: 16), openid: openid, unionid: unionid, appid: appid,
-            sessionKey: sessionKey, createdAt: now, expiresAt: refreshExpiresAt, revokedAt: nil)
+        let record = SessionRecord.newFamily(
+            openid: openid, unionid: unionid, appid: appid, sessionKey: sessionKey, now: now,
+            expiresAt: refreshExpiresAt)
         let created = StoreTime.milliseconds(now)
         let expires = StoreTime.milliseconds(refreshExpiresAt)
         // One statement, so one round trip and atomic without BEGIN/COMMIT; the foreign key from the token to

@@ -85,16 +85,9 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         refreshExpiresAt: Date,
         now: Date
     ) async throws(SessionStoreError) -> SessionRecord {
-        let record = SessionRecord(
-            familyID: RandomBytes.hex(byteCount: 16),
-            openid: openid,
-            unionid: unionid,
-            appid: appid,
-            sessionKey: sessionKey,
-            createdAt: now,
-            expiresAt: refreshExpiresAt,
-            revokedAt: nil
-        )
+        let record = SessionRecord.newFamily(
+            openid: openid, unionid: unionid, appid: appid, sessionKey: sessionKey, now: now,
+            expiresAt: refreshExpiresAt)
         return try await perform { (connection) throws(SessionStoreError) -> SessionRecord in
             try connection.immediateTransaction(operation: "create session") { () throws(SessionStoreError) in
                 try Self.storeNewestSessionKey(record, connection)
