@@ -61,6 +61,10 @@ struct MintTokenCommand: ParsableCommand {
         } catch let error as ConfigError {
             printError(error.description)
             throw ExitCode(1)
+        } catch {
+            // The issuer's refusal (an empty openid, a lifetime it cannot sign), named, never a stack of internals.
+            printError("gateway token mint: \(error)")
+            throw ExitCode(1)
         }
         print(token)
     }
