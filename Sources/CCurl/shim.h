@@ -19,6 +19,7 @@ static inline CURLcode gw_easy_getinfo_long(CURL *h, CURLINFO i, long *v) { retu
 static inline CURLcode gw_easy_getinfo_ptr(CURL *h, CURLINFO i, void **v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode gw_easy_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
 static inline CURLcode gw_easy_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
+static inline CURLcode gw_easy_getinfo_socket(CURL *h, CURLINFO i, curl_socket_t *v) { return curl_easy_getinfo(h, i, v); }
 
 // Macros that Swift cannot import as constants.
 static inline size_t gw_readfunc_pause(void) { return CURL_READFUNC_PAUSE; }

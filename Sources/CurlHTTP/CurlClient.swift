@@ -20,7 +20,7 @@ public final class CurlClient: Sendable {
 
     /// Starts the event threads.
     public init(configuration: CurlClientConfiguration = .init()) throws {
-        _ = curlGlobalInitialisation
+        _ = Self.globalInitialisation
         var threads: [CurlEventThread] = []
         do {
             for index in 0..<max(configuration.threads, 1) {
@@ -77,10 +77,12 @@ public final class CurlClient: Sendable {
     }
 }
 
-/// libcurl's global set-up is not thread-safe, so it runs once, before the first client starts threads. SIGPIPE is
-/// ignored because a peer closing a socket must be an error code, not the end of the process (CURLOPT_NOSIGNAL stops
-/// libcurl from managing signals itself).
-private let curlGlobalInitialisation: Void = {
-    _ = curl_global_init(gw_global_default())
-    _ = signal(SIGPIPE, SIG_IGN)
-}()
+extension CurlClient {
+    /// libcurl's global set-up is not thread-safe, so it runs once, before the first client starts threads. SIGPIPE
+    /// is ignored because a peer closing a socket must be an error code, not the end of the process
+    /// (CURLOPT_NOSIGNAL stops libcurl from managing signals itself).
+    static let globalInitialisation: Void = {
+        _ = curl_global_init(gw_global_default())
+        _ = signal(SIGPIPE, SIG_IGN)
+    }()
+}

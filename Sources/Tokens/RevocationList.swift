@@ -11,6 +11,7 @@ public final class RevocationList: Sendable {
         var entries: [String: Date] = [:]
         /// Purge when the list reaches this size, then double it, so purging is amortised O(1).
         var purgeThreshold = 1024
+        var observers: [@Sendable (String) -> Void] = []
     }
 
     private let state = NIOLockedValueBox(State())
@@ -21,13 +22,21 @@ public final class RevocationList: Sendable {
     /// (after that the token is rejected as expired without the list). `now` is only used to purge
     /// expired entries when the list has grown.
     public func revoke(jti: String, until: Date, now: Date = Date()) {
-        state.withLockedValue { state in
+        let observers = state.withLockedValue { state in
             state.entries[jti] = max(until, state.entries[jti] ?? until)
             if state.entries.count >= state.purgeThreshold {
                 state.entries = state.entries.filter { $0.value > now }
                 state.purgeThreshold = max(1024, state.entries.count * 2)
             }
+            return state.observers
         }
+        for observer in observers { observer(jti) }
+    }
+
+    /// Calls `observer` with every id revoked from now on (a `jti`, or a session's key), on the revoking thread and
+    /// outside the list's lock: what holds a connection open for a token (a tunnel) closes it there.
+    public func addObserver(_ observer: @escaping @Sendable (String) -> Void) {
+        state.withLockedValue { $0.observers.append(observer) }
     }
 
     /// Whether `jti` is revoked at `now`.

@@ -17,7 +17,9 @@ public struct Authenticator: Sendable {
         switch claims(headers, now: now) {
         case .success(let claims):
             return .authenticated(
-                Identity(openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti))
+                Identity(
+                    openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti,
+                    sessionID: claims.sessionID))
         case .failure(.missingToken):
             return mode == .required ? .rejected(.missingToken) : .anonymous
         case .failure(let rejection):

@@ -6,11 +6,16 @@ public struct Identity: Sendable, Equatable {
     public var appid: String?
     /// The token's id, for logout and logs (never the token itself).
     public var jti: String?
+    /// The token's `sid` (its login session), so a logout can close what the session holds open (tunnels).
+    public var sessionID: String?
 
-    public init(openid: String, unionid: String? = nil, appid: String? = nil, jti: String? = nil) {
+    public init(
+        openid: String, unionid: String? = nil, appid: String? = nil, jti: String? = nil, sessionID: String? = nil
+    ) {
         self.openid = openid
         self.unionid = unionid
         self.appid = appid
         self.jti = jti
+        self.sessionID = sessionID
     }
 }

@@ -9,6 +9,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var store = StoreConfig()
     public var identity = IdentityConfig()
     public var rateLimit = RateLimitConfig()
+    public var websocket = WebSocketConfig()
     public var routes: [RouteConfig] = []
 
     public init() {}
@@ -26,6 +27,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         config.store = StoreConfig.decode(root.table("store"))
         config.identity = IdentityConfig.decode(root.table("identity"))
         config.rateLimit = RateLimitConfig.decode(root.table("rate_limit"))
+        config.websocket = WebSocketConfig.decode(root.table("websocket"))
         for (index, reader) in (root.tableArray("routes") ?? []).enumerated() {
             if let route = RouteConfig.decode(reader, index: index) {
                 config.routes.append(route)

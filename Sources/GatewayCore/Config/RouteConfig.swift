@@ -15,6 +15,8 @@ public struct RouteConfig: Sendable, Equatable {
     public var auth = AuthMode.required
     public var stripPrefix = false
     public var forwardAuthorization = false
+    /// `Upgrade: websocket` requests are authenticated and tunnelled (`[websocket]` limits); otherwise refused.
+    public var websocket = false
     public var connectTimeout = Duration.seconds(2)
     /// The whole upstream exchange; zero means none (server-sent events, long polls).
     public var timeout = Duration.seconds(30)
@@ -66,6 +68,7 @@ public struct RouteConfig: Sendable, Equatable {
         }
         if let flag = reader.bool("strip_prefix") { route.stripPrefix = flag }
         if let flag = reader.bool("forward_authorization") { route.forwardAuthorization = flag }
+        if let flag = reader.bool("websocket") { route.websocket = flag }
         if let duration = reader.duration("connect_timeout") {
             if duration > .zero {
                 route.connectTimeout = duration

@@ -21,6 +21,10 @@ struct RequestHeadFields: Equatable {
     var hasUnsupportedTransferCoding = false
     /// `Expect: 100-continue`.
     var expectsContinue = false
+    /// `Connection` lists `upgrade`, and the first `Upgrade` line: with both, NIO's parser treats the request as a
+    /// protocol switch (as llhttp does) and reads nothing after its head.
+    var connectionUpgrade = false
+    var upgrade: String?
     /// Name and value bytes of every line, plus 4 per line for `: ` and CRLF (the `max_header_bytes` measure).
     var byteCount = 0
 
@@ -34,6 +38,10 @@ struct RequestHeadFields: Equatable {
                 hostCount += 1
             case 6 where ASCIICase.equals(name, "expect"):
                 if !expectsContinue { expectsContinue = FieldValueList.contains(value, "100-continue") }
+            case 7 where ASCIICase.equals(name, "upgrade"):
+                if upgrade == nil { upgrade = value }
+            case 10 where ASCIICase.equals(name, "connection"):
+                if !connectionUpgrade { connectionUpgrade = FieldValueList.contains(value, "upgrade") }
             case 12 where ASCIICase.equals(name, "x-request-id"):
                 if requestIDCount == 0 { requestID = value }
                 requestIDCount += 1
@@ -53,6 +61,12 @@ struct RequestHeadFields: Equatable {
             }
         }
     }
+
+    /// A protocol switch was asked for: the connection ends with this request, whatever the answer.
+    var isUpgrade: Bool { connectionUpgrade && upgrade != nil }
+
+    /// The switch asked for is to WebSocket (RFC 6455 section 4.1).
+    var isWebSocketUpgrade: Bool { isUpgrade && FieldValueList.contains(upgrade ?? "", "websocket") }
 
     /// Whether the request carries a body: a transfer coding, or a length above zero.
     var hasBody: Bool { hasTransferCoding || (contentLength ?? 0) > 0 }

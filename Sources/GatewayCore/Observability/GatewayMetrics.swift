@@ -45,6 +45,7 @@ public final class GatewayMetrics: Sendable {
     private let lastReloadSuccessful: Gauge
     private let accessLogDroppedLines: Gauge
     private let connectionsRejected: Counter
+    private let tunnelsOpen: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -69,6 +70,9 @@ public final class GatewayMetrics: Sendable {
             descriptor: Self.describe(
                 "connections_rejected", "total", "Client connections closed at once because max_connections were open.")
         )
+        tunnelsOpen = registry.makeGauge(
+            descriptor: Self.describe(
+                "websocket_tunnels_open", "", "WebSocket tunnels open or opening (counted against max_tunnels)."))
         lastReloadSuccessful.set(Int64(1))
     }
 
@@ -122,6 +126,18 @@ public final class GatewayMetrics: Sendable {
         connectionsRejected.increment()
     }
 
+    /// A WebSocket tunnel ended: `outcome` is `client_closed`, `upstream_closed`, `idle_timeout`, `revoked`,
+    /// `shutdown` or `upstream_error`; the bytes are what it relayed each way after the 101.
+    public func recordTunnelEnd(outcome: String, bytesToUpstream: Int, bytesToClient: Int) {
+        count("websocket_tunnels", "WebSocket tunnels that ended, by outcome.", ["outcome": outcome])
+        count(
+            "websocket_bytes", "Bytes relayed through WebSocket tunnels, by direction.", ["direction": "to_upstream"],
+            by: bytesToUpstream)
+        count(
+            "websocket_bytes", "Bytes relayed through WebSocket tunnels, by direction.", ["direction": "to_client"],
+            by: bytesToClient)
+    }
+
     /// A SIGHUP reload, applied or rejected.
     public func recordReload(applied: Bool) {
         count("config_reloads", "Configuration reloads by outcome.", ["outcome": applied ? "success" : "failure"])
@@ -140,8 +156,11 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// Gauges that are cheaper to sample when scraped than to maintain on every connection.
-    public func sample(openConnections: Int, upstreamTransfersInFlight: Int?, accessLogDroppedLines: Int?) {
+    public func sample(
+        openConnections: Int, upstreamTransfersInFlight: Int?, accessLogDroppedLines: Int?, openTunnels: Int = 0
+    ) {
         self.openConnections.set(Int64(openConnections))
+        tunnelsOpen.set(Int64(openTunnels))
         if let upstreamTransfersInFlight { self.upstreamTransfersInFlight.set(Int64(upstreamTransfersInFlight)) }
         if let accessLogDroppedLines { self.accessLogDroppedLines.set(Int64(accessLogDroppedLines)) }
     }
@@ -153,7 +172,7 @@ public final class GatewayMetrics: Sendable {
 
     // MARK: Handles
 
-    private func count(_ name: String, _ help: String, _ labels: KeyValuePairs<String, String>) {
+    private func count(_ name: String, _ help: String, _ labels: KeyValuePairs<String, String>, by amount: Int = 1) {
         let key = LabelledKey(name: name, labels: labels.flatMap { [$0.key, $0.value] })
         let counter = handles.withLockedValue { handles in
             if let counter = handles.labelled[key] { return counter }
@@ -162,7 +181,7 @@ public final class GatewayMetrics: Sendable {
             handles.labelled[key] = counter
             return counter
         }
-        counter.increment()
+        if amount > 0 { counter.increment(by: Int64(amount)) }
     }
 
     private func makeRequestCounter(_ labels: RequestClassification.Labels) -> Counter {

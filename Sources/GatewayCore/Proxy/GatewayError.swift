@@ -15,6 +15,11 @@ public enum GatewayError: Error, Sendable, Equatable {
     case malformedRequest
     case unsupportedTransferCoding
     case clientTimeout
+    /// An `Upgrade: websocket` on a route without `websocket = true`.
+    case webSocketNotEnabled
+    // the gateway's own limits
+    /// `[websocket] max_tunnels` tunnels are open.
+    case tooManyTunnels
     // upstream
     case upstreamUnreachable
     case upstreamTimeout
@@ -24,7 +29,8 @@ public enum GatewayError: Error, Sendable, Equatable {
 
     public var status: HTTPResponseStatus {
         switch self {
-        case .badRequestTarget, .malformedRequest: return .badRequest
+        case .badRequestTarget, .malformedRequest, .webSocketNotEnabled: return .badRequest
+        case .tooManyTunnels: return .serviceUnavailable
         case .routeNotFound: return .notFound
         case .authentication(.malformedAuthorization): return .badRequest
         case .authentication: return .unauthorized
@@ -61,6 +67,8 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .malformedRequest: return "bad_request"
         case .unsupportedTransferCoding: return "not_implemented"
         case .clientTimeout: return "request_timeout"
+        case .webSocketNotEnabled: return "websocket_not_enabled"
+        case .tooManyTunnels: return "too_many_tunnels"
         case .upstreamUnreachable: return "bad_gateway"
         case .upstreamTimeout: return "gateway_timeout"
         case .upstreamBroken: return "bad_gateway"
@@ -82,6 +90,8 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .malformedRequest: return "the request is not valid HTTP/1.1"
         case .unsupportedTransferCoding: return "the only Transfer-Encoding the gateway accepts is a single chunked"
         case .clientTimeout: return "the request was not received in time"
+        case .webSocketNotEnabled: return "this route does not accept WebSocket upgrades"
+        case .tooManyTunnels: return "the gateway has as many WebSocket connections open as it allows; retry later"
         case .upstreamUnreachable: return "the upstream service could not be reached"
         case .upstreamTimeout: return "the upstream service did not answer in time"
         case .upstreamBroken: return "the upstream service sent an invalid answer"
@@ -116,6 +126,8 @@ public enum GatewayError: Error, Sendable, Equatable {
                     "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\""
                 )
             ]
+        case .tooManyTunnels:
+            return [("Retry-After", "1")]
         default:
             return []
         }

@@ -218,6 +218,43 @@ public struct HeaderRewriter: Sendable {
         return (framing, closes)
     }
 
+    /// The head of an upstream's `101 Switching Protocols`, passed on with its own fields (`Sec-WebSocket-Accept`,
+    /// `-Protocol`, `-Extensions`) and the switch itself (`Connection: Upgrade` and the upstream's `Upgrade`), which
+    /// the usual rewrite drops as hop-by-hop. False when a field cannot be passed on or the 101 names no protocol.
+    static func writeSwitchingHead(
+        fields upstream: [(name: String, value: String)], requestID: String, into head: inout ResponseHeadWriter
+    ) -> Bool {
+        var connectionNamed: [String] = []
+        for (name, value) in upstream where ASCIICase.equals(name, "connection") {
+            Self.appendNames(listedIn: value, to: &connectionNamed)
+        }
+        var upgrade: String?
+        var sawRequestID = false
+        for (name, value) in upstream {
+            guard HeaderName.isValid(name), HeaderName.isValidValue(value) else { return false }
+            if ASCIICase.equals(name, "upgrade") {
+                upgrade = upgrade ?? value
+                continue
+            }
+            let kind = classify(name)
+            if kind == .hopByHop { continue }
+            if connectionNamed.contains(where: { ASCIICase.equals(name, $0) }) { continue }
+            if kind == .gatewayOwned {
+                if ASCIICase.equals(name, "x-request-id") {
+                    sawRequestID = true
+                } else if ASCIICase.equals(name, "content-length") {
+                    continue
+                }
+            }
+            head.add(name: name, value: value)
+        }
+        guard let upgrade, !upgrade.isEmpty else { return false }
+        if !sawRequestID { head.add(name: "X-Request-Id", value: requestID) }
+        head.add(name: "Connection", value: "Upgrade")
+        head.add(name: "Upgrade", value: upgrade)
+        return true
+    }
+
     /// `Connection: close` when the gateway closes after this answer; `Connection: keep-alive` for an HTTP/1.0 client
     /// whose connection stays open (HTTP/1.1 keeps it without saying so).
     static func writeConnectionField(closes: Bool, version: HTTPVersion, into head: inout ResponseHeadWriter) {

@@ -40,6 +40,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         /// The client closed while its answer was streaming: waiting for the transfer's final report to
         /// log whether it had received everything.
         case awaitingUpstreamReport(UpstreamExchange)
+        /// A WebSocket upgrade went upstream: waiting for its answer (reads held). A 101 hands the connection over
+        /// to `TunnelRelay`; anything else is answered here.
+        case openingTunnel(TunnelSession)
     }
 
     /// A control-plane request being collected or answered.
@@ -76,6 +79,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let accessLogger: AccessLogger
     private let inbox: UpstreamEventInbox
     private let deadlines: ConnectionDeadlines
+    /// nil where tunnels are not offered (tests of the HTTP path): an upgrade on a websocket route is then a 500.
+    private let tunnels: TunnelServices?
 
     private var context: ChannelHandlerContext?
     private var writer: ClientResponseWriter?
@@ -96,8 +101,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     init(
         holder: RuntimeHolder, upstreams: any UpstreamClient, scheme: String, accessLogger: AccessLogger,
-        inbox: UpstreamEventInbox, deadlines: ConnectionDeadlines
+        inbox: UpstreamEventInbox, deadlines: ConnectionDeadlines, tunnels: TunnelServices? = nil
     ) {
+        self.tunnels = tunnels
         self.inbox = inbox
         self.deadlines = deadlines
         self.holder = holder
@@ -148,6 +154,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             // An answer still being computed is dropped with the connection, but the request is logged.
             state = .idle
             finish(control.record, .clientClosed)
+        case .openingTunnel(let session):
+            state = .idle
+            session.proxy = nil
+            session.tunnel?.close(reason: "client_closed")
+            finish(session.record, .clientClosed)
         case .idle, .lingering, .awaitingUpstreamReport:
             break
         }
@@ -229,8 +240,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             answer(
                 error, record: control.record, version: control.version,
                 isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: false)
-        case .lingering, .awaitingUpstreamReport:
-            // Already answered and logged; the connection is closing.
+        case .lingering, .awaitingUpstreamReport, .openingTunnel:
+            // Already answered and logged, or (a tunnel) ended by the close.
             context.close(promise: nil)
         case .idle, .awaitingControl:
             // Bytes that never made a request: logged under "-", answered without a request id.
@@ -269,25 +280,31 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             head, fields: fields, target: target, peerAddress: peerAddress, requestID: requestID, now: Date())
         record.log.route = plan.route
         record.log.openid = plan.openid
+        // After a request that asks to switch protocols NIO's parser reads nothing more (as llhttp): whatever the
+        // answer, the connection ends with it.
+        let keepAlive = head.isKeepAlive && !fields.isUpgrade
         switch plan.decision {
         case .answer(let error, let realm):
             let hasBody = fields.hasBody
             answer(
                 error, record: record, version: head.version, isHeadRequest: head.method == .HEAD,
-                keepAlive: head.isKeepAlive && !hasBody && !error.closesConnection, bodyUnread: hasBody, realm: realm)
+                keepAlive: keepAlive && !hasBody && !error.closesConnection, bodyUnread: hasBody, realm: realm)
         case .control(let endpoints):
             let request = ControlRequest(
                 method: head.method, path: target?.path ?? "", query: target?.query ?? "", headers: head.headers,
                 body: context.channel.allocator.buffer(capacity: 0), peerAddress: peerAddress, requestID: requestID)
             state = .collectingControl(
                 ControlExchange(
-                    endpoints: endpoints, request: request, record: record, keepAlive: head.isKeepAlive,
+                    endpoints: endpoints, request: request, record: record, keepAlive: keepAlive,
                     version: head.version))
         case .forward(let forward):
             let exchange = UpstreamExchange(inbox: inbox, handler: self, plan: forward, record: record, head: head)
+            exchange.keepAlive = keepAlive
             state = .proxying(exchange)
             if forward.sendsContinue { writer?.writeContinue(version: head.version) }
             exchange.transfer = upstreams.start(forward.request, for: exchange, affinity: inbox.index)
+        case .tunnel(let plan):
+            openTunnel(plan, record: record)
         }
     }
 
@@ -319,7 +336,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             var body = buffer
             control.request.body.writeBuffer(&body)
             state = .collectingControl(control)
-        case .idle, .lingering, .awaitingControl, .awaitingUpstreamReport:
+        case .idle, .lingering, .awaitingControl, .awaitingUpstreamReport, .openingTunnel:
             break
         }
     }
@@ -336,7 +353,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
         case .collectingControl(let control):
             state = .awaitingControl(control)
             startControl(control)
-        case .idle, .lingering, .awaitingControl, .awaitingUpstreamReport:
+        case .idle, .lingering, .awaitingControl, .awaitingUpstreamReport, .openingTunnel:
             break
         }
     }
@@ -477,6 +494,132 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             error, record: exchange.record, version: exchange.requestVersion,
             isHeadRequest: exchange.isHeadRequest, keepAlive: exchange.keepAlive && requestComplete,
             bodyUnread: !requestComplete)
+    }
+
+    // MARK: WebSocket upgrade
+
+    /// Takes a place under `[websocket] max_tunnels` (503 when none is left, before any upstream connection) and
+    /// opens the tunnel; reads stay held until the upstream has answered.
+    private func openTunnel(_ plan: TunnelPlan, record: RequestRecord) {
+        guard let context, let tunnels, let tunnelInbox = tunnels.inbox(for: context.eventLoop) else {
+            return answer(
+                .internalError("websocket tunnels are not available"), record: record, version: .http1_1,
+                isHeadRequest: false, keepAlive: false, bodyUnread: false)
+        }
+        guard tunnels.registry.admit(limit: runtime.config.websocket.maxTunnels) else {
+            return answer(
+                .tooManyTunnels, record: record, version: .http1_1, isHeadRequest: false, keepAlive: false,
+                bodyUnread: false)
+        }
+        let session = TunnelSession(plan: plan, services: tunnels, inbox: tunnelInbox, record: record, proxy: self)
+        state = .openingTunnel(session)
+        readsHeld = true
+        let tunnel = tunnels.client.open(plan.request, delegate: session, affinity: tunnelInbox.index)
+        session.tunnel = tunnel
+        tunnels.registry.register(tunnel, identity: plan.identity)
+    }
+
+    /// The upstream's answer to the upgrade. Returns whether bytes were written that the inbox should flush.
+    func receive(tunnelEvent event: CurlTunnelEvent, for session: TunnelSession) -> Bool {
+        guard case .openingTunnel(let current) = state, current === session, let context, let writer else {
+            return false
+        }
+        var record = session.record
+        record.log.upstream = session.plan.pool.upstreams[session.plan.upstreamIndex].description
+        switch event {
+        case .switched(let head):
+            session.plan.pool.recordSuccess(session.plan.upstreamIndex)
+            guard writer.writeSwitchingHead(head, requestID: record.log.requestID) else {
+                session.tunnel?.close(reason: "upstream_broken: invalid 101 answer")
+                state = .idle
+                session.proxy = nil
+                record.log.error = "upstream_broken: invalid 101 answer"
+                answer(
+                    .upstreamBroken, record: record, version: .http1_1, isHeadRequest: false, keepAlive: false,
+                    bodyUnread: false)
+                return false
+            }
+            session.record = record
+            handOver(session, context: context)
+            return false
+        case .refused(let head, let body):
+            session.plan.pool.recordSuccess(session.plan.upstreamIndex)
+            state = .idle
+            session.proxy = nil
+            record.log.status = head.status
+            guard
+                let (framing, _) = writer.writeUpstreamHead(
+                    head, requestID: record.log.requestID, version: .http1_1, keepAlive: false, isHeadRequest: false)
+            else {
+                record.log.error = "upstream_broken: invalid response header"
+                answer(
+                    .upstreamBroken, record: record, version: .http1_1, isHeadRequest: false, keepAlive: false,
+                    bodyUnread: false)
+                return false
+            }
+            if framing != .noBody && body.readableBytes > 0 {
+                writer.writeBodyPart(body, framing: framing)
+                record.log.bytesOut = body.readableBytes
+            }
+            writer.writeEnd(framing: framing)
+            finish(record, .forwarded)
+            let channel = context.channel
+            context.writeAndFlush(NIOAny(IOData.byteBuffer(ByteBuffer()))).whenComplete { _ in
+                channel.close(promise: nil)
+            }
+            return false
+        case .closed(let end):
+            state = .idle
+            session.proxy = nil
+            let error: GatewayError
+            switch end {
+            case .failed(let failure):
+                if case .couldNotConnect = failure {
+                    session.plan.pool.recordConnectFailure(session.plan.upstreamIndex)
+                }
+                record.log.error = Self.describe(failure)
+                error = GatewayError(failure)
+            case .closedByGateway("revoked"):
+                error = .authentication(.invalidToken(.revoked))
+            case .closedByGateway(let reason):
+                record.log.error = reason
+                error = .upstreamUnreachable
+            case .clientClosed, .upstreamClosed:
+                error = .upstreamBroken
+            }
+            answer(error, record: record, version: .http1_1, isHeadRequest: false, keepAlive: false, bodyUnread: false)
+            return false
+        case .data, .canSendMore:
+            return false
+        }
+    }
+
+    /// The upstream switched protocols and its 101 is written: the HTTP handlers leave the pipeline and
+    /// `TunnelRelay` takes the connection. Bytes the client sent after its request head (NIO's parser kept them)
+    /// reach the relay first.
+    private func handOver(_ session: TunnelSession, context: ChannelHandlerContext) {
+        guard let tunnel = session.tunnel else { return }
+        state = .idle
+        timer = .none
+        deadlines.unregister(self)
+        context.flush()
+        let relay = TunnelRelay(session: session, tunnel: tunnel)
+        session.proxy = nil
+        session.relay = relay
+        let pipeline = context.pipeline.syncOperations
+        do {
+            try pipeline.addHandler(relay, position: .before(self))
+            if let decoder = try? pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self) {
+                pipeline.removeHandler(decoder, promise: nil)
+            }
+            if let detector = try? pipeline.handler(type: RequestStartDetector.self) {
+                pipeline.removeHandler(detector, promise: nil)
+            }
+            pipeline.removeHandler(context: context, promise: nil)
+        } catch {
+            tunnel.close(reason: "internal_error")
+            context.close(promise: nil)
+        }
     }
 
     // MARK: Control plane
@@ -694,7 +837,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             answer(
                 .clientTimeout, record: control.record, version: control.version,
                 isHeadRequest: control.request.method == .HEAD, keepAlive: false, bodyUnread: true)
-        case .idle, .lingering, .awaitingControl, .awaitingUpstreamReport:
+        case .idle, .lingering, .awaitingControl, .awaitingUpstreamReport, .openingTunnel:
             context?.close(promise: nil)
         }
     }

@@ -11,6 +11,8 @@ struct RequestPlan {
         case control(any ControlEndpoints)
         /// Proxy it.
         case forward(ForwardPlan)
+        /// Open a WebSocket tunnel for it.
+        case tunnel(TunnelPlan)
     }
 
     var decision: Decision
@@ -33,4 +35,15 @@ struct ForwardPlan {
     var hasBody: Bool
     /// Whether to answer `100 Continue` before the body: the client asked and can read an interim answer.
     var sendsContinue: Bool
+}
+
+/// Everything needed to open a tunnel for an authenticated `Upgrade: websocket` request.
+struct TunnelPlan {
+    var route: RouteConfig
+    var pool: UpstreamPool
+    var upstreamIndex: Int
+    /// The connection and the rewritten upgrade request to write on it.
+    var request: CurlTunnelRequest
+    /// Who opened it: a revocation of its token or session closes it.
+    var identity: Identity?
 }

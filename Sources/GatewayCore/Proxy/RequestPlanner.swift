@@ -57,6 +57,12 @@ struct RequestPlanner {
             return answer(.routeNotFound)
         }
 
+        // A switch to WebSocket is only taken where the route allows it; other switches (h2c) are ignored, as the
+        // Upgrade field is hop-by-hop, and the request is forwarded as a plain one.
+        if fields.isWebSocketUpgrade && !route.websocket {
+            return RequestPlan(decision: .answer(.webSocketNotEnabled, realm: runtime.realm), route: route.prefix)
+        }
+
         // authenticate
         let identity: Identity?
         switch runtime.authenticator.authenticate(head.headers, mode: route.auth, now: now) {
@@ -83,6 +89,21 @@ struct RequestPlanner {
         }
         let path = route.stripPrefix ? target.strippingPrefix(route.prefix) : target.path
         let upstream = pool.upstreams[upstreamIndex]
+        if fields.isWebSocketUpgrade {
+            // RFC 6455 section 4.1: a GET over HTTP/1.1, without a body.
+            guard head.method == .GET, head.version == .http1_1, !fields.hasBody else {
+                return RequestPlan(
+                    decision: .answer(.malformedRequest, realm: runtime.realm), route: route.prefix,
+                    openid: identity?.openid)
+            }
+            let plan = TunnelPlan(
+                route: route, pool: pool, upstreamIndex: upstreamIndex,
+                request: tunnelRequest(
+                    upstream: upstream, route: route, target: path, query: target.query, upgrade: fields.upgrade ?? "",
+                    headers: headers),
+                identity: identity)
+            return RequestPlan(decision: .tunnel(plan), route: route.prefix, openid: identity?.openid)
+        }
         let hasBody = fields.hasBody
         var body = CurlRequestBody.none
         if hasBody {
@@ -108,6 +129,46 @@ struct RequestPlanner {
             route: route, pool: pool, upstreamIndex: upstreamIndex, request: request, forwardedPath: path,
             forwardedQuery: target.query, hasBody: hasBody, sendsContinue: sendsContinue)
         return RequestPlan(decision: .forward(plan), route: route.prefix, openid: identity?.openid)
+    }
+
+    /// The connection to open and the upgrade request to write on it: the rewritten fields (identity injected, hop-by-hop
+    /// and forged ones removed), `Host` naming the upstream as libcurl would, and the switch asked for again, since
+    /// `Connection` and `Upgrade` are hop-by-hop and the rewrite dropped them.
+    func tunnelRequest(
+        upstream: UpstreamURL, route: RouteConfig, target path: Substring, query: Substring, upgrade: String,
+        headers: [(name: String, value: String)]
+    ) -> CurlTunnelRequest {
+        var head: [UInt8] = []
+        head.reserveCapacity(512)
+        func append(_ text: some StringProtocol) { head.append(contentsOf: text.utf8) }
+        append("GET ")
+        append(upstream.basePath)
+        append(path)
+        append(query)
+        append(" HTTP/1.1\r\n")
+        // The client's Host is passed on as on plain requests (libcurl's own gives way to it there); without one,
+        // the upstream's.
+        if !headers.contains(where: { ASCIICase.equals($0.name, "host") }) {
+            append("Host: ")
+            append(upstream.authority)
+            append("\r\n")
+        }
+        for (name, value) in headers {
+            append(name)
+            append(": ")
+            append(value)
+            append("\r\n")
+        }
+        append("Connection: Upgrade\r\nUpgrade: ")
+        append(upgrade)
+        append("\r\n\r\n")
+        let limits = runtime.config.websocket
+        return CurlTunnelRequest(
+            url: upstream.url(forPath: "/"), unixSocketPath: upstream.unixSocketPath, head: head,
+            connectTimeoutMilliseconds: Int(route.connectTimeout.milliseconds),
+            answerTimeoutMilliseconds: Int(route.timeout.milliseconds),
+            idleTimeoutMilliseconds: Int(limits.idleTimeout.milliseconds), bufferLimit: limits.buffer.bytes,
+            caFile: route.caFile, insecureSkipVerify: route.insecureSkipVerify)
     }
 
     /// DESIGN.md section 4: an idempotent request without a body that never reached its upstream is tried

@@ -121,8 +121,14 @@ public final class GatewayService: Service, Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.server.eventLoops)
         let writer = config.log.accessLog ? LineWriter(fd: 1) : nil
         let accessLogger = AccessLogger(writer: writer, metrics: metrics)
+        // WebSocket tunnels get a libcurl thread of their own (CurlTunnelClient), and close when their token or
+        // session is revoked, here or on another instance (the revocation list hears both).
+        let tunnelClient = try CurlTunnelClient(threads: 1)
+        let tunnelRegistry = TunnelRegistry()
+        tunnelRegistry.follow(revocations)
         let server = GatewayServer(
-            group: group, holder: holder, curl: curl, accessLogger: accessLogger, tls: tls, metrics: metrics)
+            group: group, holder: holder, curl: curl, accessLogger: accessLogger, tls: tls, metrics: metrics,
+            tunnelClient: tunnelClient, tunnelRegistry: tunnelRegistry)
         let draining = NIOLockedValueBox(false)
         let admin = AdminServer(
             group: group,
@@ -140,7 +146,7 @@ public final class GatewayService: Service, Sendable {
                 beforeScrape: {
                     metrics.sample(
                         openConnections: server.connections.count, upstreamTransfersInFlight: curl.activeTransferCount,
-                        accessLogDroppedLines: writer?.droppedLines)
+                        accessLogDroppedLines: writer?.droppedLines, openTunnels: tunnelRegistry.count)
                 }))
 
         let listener: any Channel
@@ -203,6 +209,16 @@ public final class GatewayService: Service, Sendable {
         while server.connections.count > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
+        if tunnelRegistry.count > 0 {
+            // Tunnels stay open through the drain; at its end each is closed and logged as "shutdown", and its client
+            // connection closes with it.
+            logger.info("drain timeout reached; closing WebSocket tunnels", metadata: ["tunnels": "\(tunnelRegistry.count)"])
+            tunnelRegistry.closeAll(reason: "shutdown")
+            let closing = ContinuousClock.now + .seconds(2)
+            while tunnelRegistry.count > 0 && ContinuousClock.now < closing {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
         if server.connections.count > 0 {
             logger.warning(
                 "drain timeout reached; closing remaining connections",
@@ -211,6 +227,7 @@ public final class GatewayService: Service, Sendable {
         }
         try? await adminListener.close()
         curl.shutdown()
+        tunnelClient.shutdown()
         wechatCurl.shutdown()
         await follower.value
         await store.close()

@@ -19,11 +19,17 @@ public final class GatewayServer: Sendable {
     private let inboxes: [ObjectIdentifier: UpstreamEventInbox]
     /// One per event loop: the client-side timeouts of its connections.
     private let deadlines: [ObjectIdentifier: ConnectionDeadlines]
+    private let tunnels: TunnelServices?
 
     public init(
         group: MultiThreadedEventLoopGroup, holder: RuntimeHolder, curl: CurlClient, accessLogger: AccessLogger,
-        tls: TLSContextBox?, metrics: GatewayMetrics? = nil
+        tls: TLSContextBox?, metrics: GatewayMetrics? = nil, tunnelClient: CurlTunnelClient? = nil,
+        tunnelRegistry: TunnelRegistry = TunnelRegistry()
     ) {
+        self.tunnels = tunnelClient.map {
+            TunnelServices(
+                client: $0, registry: tunnelRegistry, accessLogger: accessLogger, metrics: metrics, group: group)
+        }
         self.metrics = metrics
         self.group = group
         self.holder = holder
@@ -50,6 +56,7 @@ public final class GatewayServer: Sendable {
         let inboxes = self.inboxes
         let deadlines = self.deadlines
         let metrics = self.metrics
+        let tunnels = self.tunnels
         let scheme = tls == nil ? "http" : "https"
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
@@ -77,7 +84,7 @@ public final class GatewayServer: Sendable {
                     else { throw ChannelError.operationUnsupported }
                     let proxy = ProxyHandler(
                         holder: holder, upstreams: curl, scheme: scheme, accessLogger: accessLogger, inbox: inbox,
-                        deadlines: loopDeadlines)
+                        deadlines: loopDeadlines, tunnels: tunnels)
                     try sync.addHandler(RequestStartDetector(proxy: proxy))
                     var limits = NIOHTTPDecoderLimitConfiguration()
                     let maxHeaderBytes = holder.current.config.server.maxHeaderBytes
@@ -89,7 +96,9 @@ public final class GatewayServer: Sendable {
                     try sync.addHandler(
                         ByteToMessageHandler(
                             HTTPRequestDecoder(
-                                leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop,
+                                // After a WebSocket upgrade, bytes the client sent behind its request head go to
+                                // the tunnel when the parser leaves the pipeline.
+                                leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop,
                                 limitConfiguration: limits)))
                     try sync.addHandler(proxy)
                 }

@@ -1,0 +1,40 @@
+/// `[websocket]`: limits for the tunnels of routes with `websocket = true`.
+public struct WebSocketConfig: Sendable, Equatable {
+    /// A tunnel with no byte either way for this long is closed (nginx's `proxy_read_timeout` default).
+    public var idleTimeout = Duration.seconds(60)
+    /// Open tunnels over all routes; an upgrade over it is answered 503 before any upstream connection.
+    public var maxTunnels = 10_000
+    /// Per direction, the bytes the gateway holds between the two sides (read from one, not yet written to the
+    /// other). At the limit it stops reading the faster side, so a slow reader costs at most this much memory.
+    public var buffer = ByteSize(bytes: 1 << 20)
+
+    public init() {}
+
+    static func decode(_ reader: ConfigReader?) -> WebSocketConfig {
+        var config = WebSocketConfig()
+        guard let reader else { return config }
+        if let duration = reader.duration("idle_timeout") {
+            if duration > .zero {
+                config.idleTimeout = duration
+            } else {
+                reader.report("idle_timeout", "must be greater than zero")
+            }
+        }
+        if let count = reader.integer("max_tunnels") {
+            if (1...1_000_000).contains(count) {
+                config.maxTunnels = count
+            } else {
+                reader.report("max_tunnels", "must be between 1 and 1000000")
+            }
+        }
+        if let size = reader.size("buffer") {
+            if (4096...(1 << 30)).contains(size.bytes) {
+                config.buffer = size
+            } else {
+                reader.report("buffer", "must be between 4KiB and 1GiB")
+            }
+        }
+        reader.rejectUnknownKeys()
+        return config
+    }
+}
