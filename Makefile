@@ -20,6 +20,8 @@ deps:
 	@command -v node >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs >/dev/null; }
 	@python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
 	@python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
+	@python3 -c "import websockets.asyncio.client" 2>/dev/null || python3 -m pip install -q "websockets>=14"
+	@python3 -c "import uvloop" 2>/dev/null || python3 -m pip install -q uvloop 2>/dev/null || echo "uvloop missing (optional)"
 
 build: deps
 	$(SWIFT) build
