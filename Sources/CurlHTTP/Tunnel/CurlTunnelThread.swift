@@ -40,6 +40,8 @@ final class CurlTunnelThread: @unchecked Sendable {
     private var live: [ObjectIdentifier: CurlTunnel] = [:]
     private var pollTunnels: [CurlTunnel] = []
     private var pollDescriptors: [curl_waitfd] = []
+    /// Open tunnels that can read without waiting (see `CurlTunnelEngineState.mayRead`): served after the poll.
+    private var readyTunnels: [CurlTunnel] = []
     private var polled = false
     private var lastSweep: UInt64 = 0
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
@@ -145,6 +147,8 @@ final class CurlTunnelThread: @unchecked Sendable {
                         writable: events & CURL_WAIT_POLLOUT != 0)
                 }
             }
+            for tunnel in readyTunnels { service(tunnel, readable: false, writable: false) }
+            readyTunnels.removeAll(keepingCapacity: true)
             let now = Self.monotonicMilliseconds()
             if now &- lastSweep >= 1000 {
                 lastSweep = now
@@ -171,7 +175,8 @@ final class CurlTunnelThread: @unchecked Sendable {
         for observer in observers { observer() }
     }
 
-    /// The descriptors to wait on and what for. Returns whether a tunnel can make progress without waiting.
+    /// The descriptors to wait on and what for, and the tunnels that can read without waiting (`readyTunnels`).
+    /// Returns whether there are any of those: then the poll does not wait.
     private func buildPollSet() -> Bool {
         pollTunnels.removeAll(keepingCapacity: true)
         pollDescriptors.removeAll(keepingCapacity: true)
@@ -185,7 +190,12 @@ final class CurlTunnelThread: @unchecked Sendable {
             case .open:
                 let blocked = tunnel.withShared { $0.receiveBlocked }
                 if !blocked {
-                    if engine.mayRead { busy = true } else { events |= CURL_WAIT_POLLIN }
+                    if engine.mayRead {
+                        busy = true
+                        readyTunnels.append(tunnel)
+                    } else {
+                        events |= CURL_WAIT_POLLIN
+                    }
                 }
                 if engine.wantsWrite { events |= CURL_WAIT_POLLOUT }
             default: continue
