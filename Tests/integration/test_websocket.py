@@ -4,8 +4,9 @@ the upstream, the upstream's 101 is relayed, then bytes flow both ways until eit
 Real processes only: the gateway binary, a `websockets` upstream (ws_upstream.py, which counts every
 connection it accepts so a test can prove none was made) and `websockets` clients. Byte-exact and
 flow-control cases use `RawTunnel`, a client on a bare socket that frames only what it is told to and reads
-only when asked. Timeouts below are hang guards, except the promise that a logout closes a tunnel within
-one second of its answer.
+only when asked. Timeouts below are hang guards, with two exceptions: the promise that a logout closes a
+tunnel within one second of its answer, and the back-pressure cases, which call a sender stalled after a few
+seconds without progress and then judge by what got through and by the gateway's RSS, not by time.
 """
 import asyncio
 import base64
@@ -37,11 +38,6 @@ MiB = 1024 * 1024
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
 REFUSE_BODY = b'{"error":"forbidden"}'  # what ws_upstream.py answers on .../refuse
 
-# 200 tunnels are 200 sockets here and 400 in the gateway; the gateways started below inherit this limit.
-_soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-_wanted = 65536 if _hard == resource.RLIM_INFINITY else min(_hard, 65536)
-if _soft < _wanted:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (_wanted, _hard))
 
 
 # -- the upstream -----------------------------------------------------------------------------------------
@@ -375,6 +371,7 @@ def total(samples, name, **labels) -> float:
 
 
 def tunnel_lines(gw, request_id) -> list[dict]:
+    """The access-log lines of one request id. A null field is left out of a line (`error` of a normal close)."""
     return [line for line in gw.access_log() if line.get("request_id") == request_id]
 
 
@@ -436,7 +433,15 @@ def test_a_thousand_messages_arrive_in_order(gateway):
     run(scenario())
 
 
+def raise_open_file_limit(wanted):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE,
+                           (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
+
+
 def test_two_hundred_concurrent_tunnels_each_get_their_own_echoes(gateway):
+    raise_open_file_limit(4096)  # 200 sockets here (the gateway's 400 fit in any default limit)
     async def one(index):
         async with open_ws(gateway, f"/ws/echo?tunnel={index}", mint(f"user-{index}")) as ws:
             for round_ in range(5):
@@ -585,7 +590,7 @@ def test_the_upstream_closing_reaches_the_client_with_its_code_and_reason(gatewa
 
     run(scenario())
     line = tunnel_line(gateway, request_id)
-    assert line["status"] == 101 and line["error"] is None
+    assert line["status"] == 101 and line.get("error") is None
 
 
 def test_the_client_closing_reaches_the_upstream(gateway, ws_upstream):
@@ -610,7 +615,7 @@ def test_the_client_closing_reaches_the_upstream(gateway, ws_upstream):
     assert [e["code"] for e in entry] == [1006]
     for request_id in request_ids:
         line = tunnel_line(gateway, request_id)
-        assert line["status"] == 101 and line["error"] is None, line
+        assert line["status"] == 101 and line.get("error") is None, line
 
 
 def test_an_upstream_dying_mid_stream_ends_the_client_connection(gateway):
@@ -625,7 +630,7 @@ def test_an_upstream_dying_mid_stream_ends_the_client_connection(gateway):
     before = total(scrape_all(gateway), "gateway_websocket_tunnels_total", outcome="upstream_error")
     run(scenario())
     line = tunnel_line(gateway, request_id)
-    assert line["status"] == 101 and (line["error"] or "").startswith("upstream_"), line
+    assert line["status"] == 101 and (line.get("error") or "").startswith("upstream_"), line
     wait_for(lambda: total(scrape_all(gateway), "gateway_websocket_tunnels_total", outcome="upstream_error")
              == before + 1, timeout=HANG, what="the upstream failure counted")
 
@@ -682,7 +687,7 @@ def test_an_idle_tunnel_is_closed_and_a_busy_one_is_not(fresh_gateway):
 
     run(scenario())
     assert tunnel_line(gw, idle_id)["error"] == "idle_timeout"
-    assert tunnel_line(gw, busy_id)["error"] is None
+    assert tunnel_line(gw, busy_id).get("error") is None
     assert total(scrape_all(gw), "gateway_websocket_tunnels_total", outcome="idle_timeout") == 1
 
 
@@ -894,7 +899,7 @@ def test_one_access_log_line_per_tunnel_with_exact_byte_counts(fresh_gateway):
     bytes_out = sum(server_frame_size(n) for n in sizes) + server_frame_size(2)
     line = tunnel_line(gw, request_id)
     assert (line["status"], line["method"], line["path"], line["route"]) == (101, "GET", "/ws/echo", "/ws/")
-    assert line["openid"] == openid and line["error"] is None
+    assert line["openid"] == openid and line.get("error") is None
     assert (line["bytes_in"], line["bytes_out"]) == (bytes_in, bytes_out)
     assert line["duration_ms"] >= 0
 
@@ -943,5 +948,6 @@ def test_metrics_count_tunnels_by_outcome(fresh_gateway):
     assert total(samples, "gateway_websocket_tunnels_total") == 5
     assert total(samples, "gateway_websocket_bytes_total", direction="to_upstream") >= 3 * client_frame_size(10)
     assert total(samples, "gateway_websocket_bytes_total", direction="to_client") >= 3 * server_frame_size(10)
-    lines = [line for line in gw.access_log() if line.get("status") == 101]
-    assert len(lines) == 5
+    wait_for(lambda: len([line for line in gw.access_log() if line.get("status") == 101]) >= 5, timeout=HANG,
+             what="five access-log lines")
+    assert len([line for line in gw.access_log() if line.get("status") == 101]) == 5
