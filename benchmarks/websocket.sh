@@ -137,10 +137,15 @@ for t in "${targets[@]}"; do
   p=${pid_of[$name]}
   before=$(rss_kib "$p")
   python3 "$bench" hold --url "ws://127.0.0.1:${t#*:}/idle" --token "$token" --connections "$idle" \
-    >"$tmp/hold.log" 2>&1 &
+    >"$tmp/hold-$name.log" 2>&1 &
   holder=$!
-  for _ in $(seq 600); do grep -q '^open' "$tmp/hold.log" && break; kill -0 $holder 2>/dev/null || break; sleep 0.1; done
-  grep -q "^open $idle" "$tmp/hold.log" || { echo "$name: could not open $idle tunnels:"; cat "$tmp/hold.log"; exit 1; }
+  for _ in $(seq 600); do grep -q '^open' "$tmp/hold-$name.log" && break; kill -0 $holder 2>/dev/null || break; sleep 0.1; done
+  if ! grep -q "^open $idle" "$tmp/hold-$name.log"; then
+    kill $holder 2>/dev/null && status="still running" || { wait $holder && status=0 || status=$?; }
+    echo "$name: could not open $idle tunnels (client: $status):"; cat "$tmp/hold-$name.log"
+    [[ $name == gateway ]] && tail -5 "$tmp/gateway.log"
+    exit 1
+  fi
   sleep 1
   after=$(rss_kib "$p")
   kill $holder; wait $holder 2>/dev/null || true
