@@ -120,6 +120,8 @@ struct CurlTunnelEngineState {
     var easy: UnsafeMutableRawPointer?
     var errorBuffer: UnsafeMutablePointer<CChar>?
     var socket: curl_socket_t = -1
+    /// An `https://` upstream: libcurl's TLS layer may hold bytes the socket no longer signals.
+    var isTLS = false
     /// Reading may find bytes without the socket signalling them (TLS records libcurl has already buffered, or a read
     /// cut short by its per-pass budget): read before polling again.
     var mayRead = false

@@ -285,6 +285,7 @@ final class CurlTunnelThread: @unchecked Sendable {
                 continue
             }
             tunnel.engine.socket = socket
+            tunnel.engine.isTLS = tunnel.request.url.hasPrefix("https:")
             tunnel.engine.phase = .sendingHead(offset: 0)
             let now = Self.monotonicMilliseconds()
             tunnel.engine.lastActivity = now
@@ -395,6 +396,12 @@ final class CurlTunnelThread: @unchecked Sendable {
             tunnel.engine.lastActivity = Self.monotonicMilliseconds()
             deliver(tunnel, ByteBuffer(bytes: UnsafeRawBufferPointer(rebasing: scratch[..<received])))
             budget -= received
+            if received < scratch.count && !tunnel.engine.isTLS {
+                // A short read of a plain socket emptied it: the poll says when more comes, and the read that would
+                // only answer EAGAIN (a system call per message) is saved. TLS may hold a further record.
+                tunnel.engine.mayRead = false
+                return
+            }
         }
     }
 
