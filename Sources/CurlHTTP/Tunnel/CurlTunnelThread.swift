@@ -254,6 +254,9 @@ final class CurlTunnelThread: @unchecked Sendable {
         set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
         set(CURLOPT_CONNECTTIMEOUT_MS, max(request.connectTimeoutMilliseconds, 0))
         set(CURLOPT_TCP_NODELAY, 1)
+        // curl_easy_recv reads at most this much a call (16 KiB by default): a read of the scratch buffer's size
+        // then tells a full socket from an emptied one. The buffer itself is freed once the connection is made.
+        set(CURLOPT_BUFFERSIZE, 64 * 1024)
         if let path = request.unixSocketPath { set(CURLOPT_UNIX_SOCKET_PATH, path) }
         if let caFile = request.caFile { set(CURLOPT_CAINFO, caFile) }
         if request.insecureSkipVerify {
