@@ -136,6 +136,7 @@ for t in "${targets[@]}"; do
   [[ $name == direct ]] && continue
   p=${pid_of[$name]}
   before=$(rss_kib "$p")
+  : >"$tmp/hold-$name.log"
   python3 "$bench" hold --url "ws://127.0.0.1:${t#*:}/idle" --token "$token" --connections "$idle" \
     >"$tmp/hold-$name.log" 2>&1 &
   holder=$!
