@@ -24,18 +24,12 @@ final class CurlEventThread: @unchecked Sendable {
     }
 
     private let multi: UnsafeMutableRawPointer
+    private let mailbox: CurlThreadMailbox<Command>
     private let lock = NIOLock()
-    /// Guarded by `lock`.
-    private var pending: [Command] = []
-    /// Guarded by `lock`: once set, nothing more is queued and the multi handle is never woken again.
-    private var closed = false
     /// Guarded by `lock`: nobody will join the thread, so it frees the multi handle itself when it ends.
     private var cleansUpOnExit = false
-    /// Guarded by `lock`: called after every pass of the loop (see `CurlClient.addPassObserver`).
-    private var passObservers: [@Sendable () -> Void] = []
+    /// Guarded by `lock`.
     private var thread: pthread_t?
-    /// The event thread's `pthread_self()`, set by the thread when it starts (0 before).
-    private let eventThreadID = Atomic<UInt>(0)
 
     // Owned by the event thread.
     private var freeHandles: [EasyHandle] = []
@@ -49,6 +43,7 @@ final class CurlEventThread: @unchecked Sendable {
     init(configuration: CurlClientConfiguration, index: Int) throws(CurlError) {
         guard let multi = curl_multi_init() else { throw CurlError.other(code: -1, "curl_multi_init failed") }
         self.multi = multi
+        self.mailbox = CurlThreadMailbox(multi: multi)
         self.usesProxyEnvironment = configuration.usesProxyEnvironment
         let threads = configuration.threads
         _ = gw_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(configuration.maxCachedConnections, 1))
@@ -62,35 +57,26 @@ final class CurlEventThread: @unchecked Sendable {
             CURLMOPT_MAX_TOTAL_CONNECTIONS,
             CurlClientConfiguration.perThreadShare(of: configuration.maxTotalConnections, threads: threads)
         )
-        try startThread(name: "curl-\(index)")
+        guard let started = mailbox.startThread({ self.run() }) else {
+            curl_multi_cleanup(multi)
+            throw CurlError.other(code: -1, "pthread_create failed")
+        }
+        thread = started
     }
 
     /// Hands `command` to the thread. Returns false (and queues nothing) once the thread has been shut down.
     @discardableResult
     func submit(_ command: Command) -> Bool {
-        lock.withLock {
-            guard !closed else { return false }
-            if case .shutdown = command { closed = true }
-            let wasEmpty = pending.isEmpty
-            pending.append(command)
-            // A non-empty queue already has a wake-up on its way, and the event thread itself (a delegate starting
-            // the next request) checks the queue before it polls. Waking under the lock keeps it from racing with
-            // curl_multi_cleanup after shutdown.
-            if wasEmpty && !isEventThread { _ = curl_multi_wakeup(multi) }
-            return true
-        }
+        if case .shutdown = command { return mailbox.submit(command, isLast: true) }
+        return mailbox.submit(command)
     }
 
     func addPassObserver(_ observer: @escaping @Sendable () -> Void) {
-        lock.withLock { passObservers.append(observer) }
+        mailbox.addPassObserver(observer)
     }
 
     private func passEnded(_ observers: [@Sendable () -> Void]) {
         for observer in observers { observer() }
-    }
-
-    private var isEventThread: Bool {
-        eventThreadID.load(ordering: .relaxed) == UInt(pthread_self())
     }
 
     /// Starts a transfer on this thread, or finishes it at once with `.cancelled` if the thread has shut down.
@@ -101,7 +87,7 @@ final class CurlEventThread: @unchecked Sendable {
             let delegate = transfer.engine.delegate
             transfer.engine.delegate = nil
             delegate?.transfer(transfer, didFinishWith: .cancelled, info: CurlTransferInfo())
-            passEnded(lock.withLock { passObservers })
+            passEnded(mailbox.observers)
         }
     }
 
@@ -109,7 +95,7 @@ final class CurlEventThread: @unchecked Sendable {
     /// to the client dropped in a delegate callback), it cannot wait: the thread then cleans up after itself.
     func shutdownAndJoin() {
         submit(.shutdown)
-        let onEventThread = isEventThread
+        let onEventThread = mailbox.isOwnerThread
         let joinable: pthread_t? = lock.withLock {
             defer { thread = nil }
             if onEventThread { cleansUpOnExit = true }
@@ -130,36 +116,14 @@ final class CurlEventThread: @unchecked Sendable {
         curl_multi_cleanup(multi)
     }
 
-    private func startThread(name: String) throws(CurlError) {
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var tid = pthread_t()
-        let result = pthread_create(
-            &tid, nil,
-            { argument in
-                let eventThread = Unmanaged<CurlEventThread>.fromOpaque(argument!).takeRetainedValue()
-                eventThread.run()
-                return nil
-            }, box)
-        guard result == 0 else {
-            Unmanaged<CurlEventThread>.fromOpaque(box).release()
-            curl_multi_cleanup(multi)
-            throw CurlError.other(code: -1, "pthread_create failed: \(result)")
-        }
-        thread = tid
-    }
-
     // MARK: - The loop (event thread only)
 
     private func run() {
-        eventThreadID.store(UInt(pthread_self()), ordering: .relaxed)
         var batch: [Command] = []
         var observers: [@Sendable () -> Void] = []
         var shuttingDown = false
         while !shuttingDown {
-            lock.withLock {
-                swap(&pending, &batch)
-                observers = passObservers
-            }
+            observers = mailbox.take(into: &batch)
             for command in batch {
                 switch command {
                 case .start(let transfer): add(transfer)
@@ -176,7 +140,7 @@ final class CurlEventThread: @unchecked Sendable {
             finishCompletedTransfers()
             passEnded(observers)
             // Commands queued from this thread's own callbacks sent no wake-up: run them before sleeping.
-            if lock.withLock({ pending.isEmpty }) {
+            if mailbox.isEmpty {
                 _ = curl_multi_poll(multi, nil, 0, 1000, nil)
             }
         }

@@ -94,7 +94,8 @@ final class CurlTunnelClientTests: XCTestCase {
 
     private func request(port: Int, buffer: Int = 64 * 1024) -> CurlTunnelRequest {
         CurlTunnelRequest(
-            url: "http://127.0.0.1:\(port)/", head: Array("GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: test\r\n\r\n".utf8),
+            url: "http://127.0.0.1:\(port)/",
+            head: Array("GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: test\r\n\r\n".utf8),
             connectTimeoutMilliseconds: 2000, answerTimeoutMilliseconds: 5000, idleTimeoutMilliseconds: 0,
             bufferLimit: buffer)
     }
@@ -186,6 +187,8 @@ final class CurlTunnelClientTests: XCTestCase {
         let recorder = Recorder()
         _ = client.open(request(port: 1), delegate: recorder)
         recorder.wait("the failure") { $0.end != nil }
-        guard case .failed(.couldNotConnect) = recorder.end else { return XCTFail("\(String(describing: recorder.end))") }
+        guard case .failed(.couldNotConnect) = recorder.end else {
+            return XCTFail("\(String(describing: recorder.end))")
+        }
     }
 }

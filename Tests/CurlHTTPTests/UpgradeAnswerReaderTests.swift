@@ -47,7 +47,8 @@ final class UpgradeAnswerReaderTests: XCTestCase {
     func testRefusalChunkedIsDecoded() {
         var reader = UpgradeAnswerReader()
         let step = feed(
-            &reader, "HTTP/1.1 401 No\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n")
+            &reader, "HTTP/1.1 401 No\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n"
+        )
         guard case .refused(_, let body) = step else { return XCTFail("\(step)") }
         XCTAssertEqual(String(decoding: body, as: UTF8.self), "abcde")
     }

@@ -14,7 +14,7 @@ public final class CurlTunnelClient: Sendable {
         _ = CurlClient.globalInitialisation
         var threads: [CurlTunnelThread] = []
         do {
-            for index in 0..<max(count, 1) { threads.append(try CurlTunnelThread(index: index)) }
+            for _ in 0..<max(count, 1) { threads.append(try CurlTunnelThread()) }
         } catch {
             for thread in threads { thread.shutdownAndJoin() }
             throw error
@@ -26,7 +26,8 @@ public final class CurlTunnelClient: Sendable {
 
     /// Connects, writes the request's head, and reports the upstream's answer and then the traffic to `delegate`, on
     /// the tunnel's curl thread. `affinity` pins the tunnel to thread `affinity % threads` (see `CurlClient.execute`).
-    public func open(_ request: CurlTunnelRequest, delegate: any CurlTunnelDelegate, affinity: Int? = nil) -> CurlTunnel {
+    public func open(_ request: CurlTunnelRequest, delegate: any CurlTunnelDelegate, affinity: Int? = nil) -> CurlTunnel
+    {
         let index = affinity ?? nextThread.wrappingAdd(1, ordering: .relaxed).oldValue
         let thread = threads[Int(UInt(bitPattern: index) % UInt(threads.count))]
         let tunnel = CurlTunnel(request: request, delegate: delegate, thread: thread)

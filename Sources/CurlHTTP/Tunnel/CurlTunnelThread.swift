@@ -25,13 +25,8 @@ final class CurlTunnelThread: @unchecked Sendable {
     }
 
     private let multi: UnsafeMutableRawPointer
-    private let lock = NIOLock()
-    /// Guarded by `lock`.
-    private var pending: [Command] = []
-    private var closed = false
-    private var passObservers: [@Sendable () -> Void] = []
-    private var thread: pthread_t?
-    private let eventThreadID = Atomic<UInt>(0)
+    private let mailbox: CurlThreadMailbox<Command>
+    private let thread: NIOLockedValueBox<pthread_t?>
     /// Tunnels this thread holds (connecting or open), readable from any thread.
     let tunnelCount = Atomic<Int>(0)
 
@@ -48,46 +43,29 @@ final class CurlTunnelThread: @unchecked Sendable {
     /// Bytes one tunnel may read per pass before the others get their turn.
     private static let readBudget = 256 * 1024
 
-    init(index: Int) throws(CurlError) {
+    init() throws(CurlError) {
         guard let multi = curl_multi_init() else { throw CurlError.other(code: -1, "curl_multi_init failed") }
         self.multi = multi
+        self.mailbox = CurlThreadMailbox(multi: multi)
+        self.thread = NIOLockedValueBox(nil)
         // Never let libcurl close a tunnel's connection to make room in its cache.
         _ = gw_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 1 << 30)
-        let box = Unmanaged.passRetained(self).toOpaque()
-        var tid = pthread_t()
-        let result = pthread_create(
-            &tid, nil,
-            { argument in
-                let owner = Unmanaged<CurlTunnelThread>.fromOpaque(argument!).takeRetainedValue()
-                owner.run()
-                return nil
-            }, box)
-        guard result == 0 else {
-            Unmanaged<CurlTunnelThread>.fromOpaque(box).release()
+        guard let started = mailbox.startThread({ self.run() }) else {
             curl_multi_cleanup(multi)
-            throw CurlError.other(code: -1, "pthread_create failed: \(result)")
+            throw CurlError.other(code: -1, "pthread_create failed")
         }
-        thread = tid
-        _ = index
+        thread.withLockedValue { $0 = started }
     }
 
     @discardableResult
     func submit(_ command: Command) -> Bool {
-        lock.withLock {
-            guard !closed else { return false }
-            if case .shutdown = command { closed = true }
-            let wasEmpty = pending.isEmpty
-            pending.append(command)
-            if wasEmpty && !isThread { _ = curl_multi_wakeup(multi) }
-            return true
-        }
+        if case .shutdown = command { return mailbox.submit(command, isLast: true) }
+        return mailbox.submit(command)
     }
 
     func addPassObserver(_ observer: @escaping @Sendable () -> Void) {
-        lock.withLock { passObservers.append(observer) }
+        mailbox.addPassObserver(observer)
     }
-
-    private var isThread: Bool { eventThreadID.load(ordering: .relaxed) == UInt(pthread_self()) }
 
     func open(_ tunnel: CurlTunnel) {
         if !submit(.open(tunnel)) {
@@ -95,18 +73,18 @@ final class CurlTunnelThread: @unchecked Sendable {
             let delegate = tunnel.engine.delegate
             tunnel.engine.delegate = nil
             delegate?.tunnel(tunnel, didReport: .closed(.closedByGateway("shutdown")))
-            for observer in lock.withLock({ passObservers }) { observer() }
+            for observer in mailbox.observers { observer() }
         }
     }
 
     /// Ends every tunnel (`.closedByGateway("shutdown")`), stops the thread and waits for it.
     func shutdownAndJoin() {
         submit(.shutdown)
-        let joinable: pthread_t? = lock.withLock {
-            defer { thread = nil }
-            return thread
+        let joinable: pthread_t? = thread.withLockedValue { handle in
+            defer { handle = nil }
+            return handle
         }
-        guard let joinable, !isThread else { return }
+        guard let joinable, !mailbox.isOwnerThread else { return }
         pthread_join(joinable, nil)
         curl_multi_cleanup(multi)
         scratch.deallocate()
@@ -115,15 +93,11 @@ final class CurlTunnelThread: @unchecked Sendable {
     // MARK: The loop
 
     private func run() {
-        eventThreadID.store(UInt(pthread_self()), ordering: .relaxed)
         var batch: [Command] = []
         var observers: [@Sendable () -> Void] = []
         var shuttingDown = false
         while !shuttingDown {
-            lock.withLock {
-                swap(&pending, &batch)
-                observers = passObservers
-            }
+            observers = mailbox.take(into: &batch)
             for command in batch {
                 switch command {
                 case .open(let tunnel): add(tunnel)
@@ -156,7 +130,7 @@ final class CurlTunnelThread: @unchecked Sendable {
             }
             let busy = buildPollSet()
             for observer in observers { observer() }
-            if lock.withLock({ pending.isEmpty }) {
+            if mailbox.isEmpty {
                 let timeout: Int32 = busy ? 0 : 1000
                 let count = UInt32(pollDescriptors.count)
                 if pollDescriptors.isEmpty {
@@ -242,7 +216,9 @@ final class CurlTunnelThread: @unchecked Sendable {
         func set(_ option: CURLoption, _ value: String) {
             if failed == CURLE_OK { failed = value.withCString { gw_easy_setopt_string(easy, option, $0) } }
         }
-        if failed == CURLE_OK { failed = gw_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer)) }
+        if failed == CURLE_OK {
+            failed = gw_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
+        }
         set(CURLOPT_URL, request.url)
         set(CURLOPT_PROTOCOLS_STR, "http,https")
         // 1, not 2: libcurl 7.88 only connects (and handshakes TLS); the upgrade request is ours to write.
@@ -264,7 +240,9 @@ final class CurlTunnelThread: @unchecked Sendable {
             set(CURLOPT_SSL_VERIFYHOST, 0)
         }
         guard failed == CURLE_OK else {
-            return .other(code: Int(failed.rawValue), "setting a tunnel option failed: \(String(cString: curl_easy_strerror(failed)))")
+            return .other(
+                code: Int(failed.rawValue),
+                "setting a tunnel option failed: \(String(cString: curl_easy_strerror(failed)))")
         }
         return nil
     }
@@ -330,7 +308,8 @@ final class CurlTunnelThread: @unchecked Sendable {
             }
             if code == CURLE_AGAIN { break }
             guard code == CURLE_OK else {
-                return end(tunnel, .failed(.couldNotConnect("sending the upgrade request: \(Self.message(tunnel, code))")))
+                return end(
+                    tunnel, .failed(.couldNotConnect("sending the upgrade request: \(Self.message(tunnel, code))")))
             }
             offset += sent
         }
@@ -352,9 +331,11 @@ final class CurlTunnelThread: @unchecked Sendable {
                 return
             }
             guard code == CURLE_OK else {
-                return end(tunnel, .failed(.brokenResponse("reading the upgrade answer: \(Self.message(tunnel, code))")))
+                return end(
+                    tunnel, .failed(.brokenResponse("reading the upgrade answer: \(Self.message(tunnel, code))")))
             }
-            let step = received == 0 ? reader.finish() : reader.feed(UnsafeRawBufferPointer(rebasing: scratch[..<received]))
+            let step =
+                received == 0 ? reader.finish() : reader.feed(UnsafeRawBufferPointer(rebasing: scratch[..<received]))
             switch step {
             case .needMore:
                 continue

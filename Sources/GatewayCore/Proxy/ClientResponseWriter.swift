@@ -35,8 +35,8 @@ struct ClientResponseWriter {
         return result
     }
 
-    /// The upstream's `101` (`HeaderRewriter.writeSwitchingHead`), not flushed; false (nothing written) when it cannot be
-    /// passed on.
+    /// The upstream's `101` (`HeaderRewriter.writeSwitchingHead`), not flushed; false (nothing written) when it
+    /// cannot be passed on.
     func writeSwitchingHead(_ head: CurlResponseHead, requestID: String) -> Bool {
         var writer = ResponseHeadWriter(version: .http1_1, status: 101, allocator: context.channel.allocator)
         guard HeaderRewriter.writeSwitchingHead(fields: head.headers, requestID: requestID, into: &writer) else {

@@ -131,9 +131,9 @@ struct RequestPlanner {
         return RequestPlan(decision: .forward(plan), route: route.prefix, openid: identity?.openid)
     }
 
-    /// The connection to open and the upgrade request to write on it: the rewritten fields (identity injected, hop-by-hop
-    /// and forged ones removed), `Host` naming the upstream as libcurl would, and the switch asked for again, since
-    /// `Connection` and `Upgrade` are hop-by-hop and the rewrite dropped them.
+    /// The connection to open and the upgrade request to write on it: the rewritten fields (identity injected,
+    /// hop-by-hop and forged ones removed), the client's `Host` as on plain requests, and the switch asked for again,
+    /// since `Connection` and `Upgrade` are hop-by-hop and the rewrite dropped them.
     func tunnelRequest(
         upstream: UpstreamURL, route: RouteConfig, target path: Substring, query: Substring, upgrade: String,
         headers: [(name: String, value: String)]

@@ -212,7 +212,8 @@ public final class GatewayService: Service, Sendable {
         if tunnelRegistry.count > 0 {
             // Tunnels stay open through the drain; at its end each is closed and logged as "shutdown", and its client
             // connection closes with it.
-            logger.info("drain timeout reached; closing WebSocket tunnels", metadata: ["tunnels": "\(tunnelRegistry.count)"])
+            logger.info(
+                "drain timeout reached; closing WebSocket tunnels", metadata: ["tunnels": "\(tunnelRegistry.count)"])
             tunnelRegistry.closeAll(reason: "shutdown")
             let closing = ContinuousClock.now + .seconds(2)
             while tunnelRegistry.count > 0 && ContinuousClock.now < closing {

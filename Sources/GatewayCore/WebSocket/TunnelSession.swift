@@ -14,7 +14,9 @@ final class TunnelSession: CurlTunnelDelegate, @unchecked Sendable {
     var proxy: ProxyHandler?
     var relay: TunnelRelay?
 
-    init(plan: TunnelPlan, services: TunnelServices, inbox: TunnelEventInbox, record: RequestRecord, proxy: ProxyHandler) {
+    init(
+        plan: TunnelPlan, services: TunnelServices, inbox: TunnelEventInbox, record: RequestRecord, proxy: ProxyHandler
+    ) {
         self.plan = plan
         self.services = services
         self.inbox = inbox

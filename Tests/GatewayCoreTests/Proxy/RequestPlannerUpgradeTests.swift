@@ -111,7 +111,8 @@ final class RequestPlannerUpgradeTests: XCTestCase {
             "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
                 + "X-Request-Id: req-1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
         var broken = ResponseHeadWriter(version: .http1_1, status: 101, allocator: .init())
-        XCTAssertFalse(HeaderRewriter.writeSwitchingHead(fields: [("Connection", "Upgrade")], requestID: "r", into: &broken))
+        XCTAssertFalse(
+            HeaderRewriter.writeSwitchingHead(fields: [("Connection", "Upgrade")], requestID: "r", into: &broken))
     }
 
     func testWebSocketLimitsAreReadAndChecked() throws {
