@@ -713,6 +713,28 @@ def test_a_client_sending_into_a_stalled_upstream_is_held_back_not_buffered(fres
     assert growth < 48 * 1024, f"the gateway's RSS grew by {growth} KiB while the upstream read nothing"
 
 
+def test_tunnels_that_ended_leave_nothing_behind(fresh_gateway):
+    # A tunnel's state is freed when it ends: 2,000 tunnels opened and closed one after the other leave the RSS
+    # where it was. (A session and its relay that kept each other alive cost about 2 KiB a tunnel: 4 MiB here.)
+    gw = fresh_gateway()
+    token = mint(unique())
+
+    async def churn(count):
+        for _ in range(count // 20):
+            async def one():
+                async with open_ws(gw, "/ws/echo", token, compression=None) as ws:
+                    await assert_echoes(ws, "x")
+            await asyncio.gather(*[one() for _ in range(20)])
+
+    run(churn(400))  # allocator pools and metric series reach their size first
+    before = rss_kib(gw)
+    run(churn(2000))
+    wait_for(lambda: total(scrape_all(gw), "gateway_websocket_tunnels_open") == 0, timeout=HANG,
+             what="every tunnel counted out")
+    growth = rss_kib(gw) - before
+    assert growth < 2 * 1024, f"2,000 ended tunnels left {growth} KiB behind"
+
+
 def test_a_client_not_reading_a_flood_holds_the_upstream_back_then_gets_every_byte(fresh_gateway, ws_upstream):
     gw = fresh_gateway()
     flood = 64 * MiB

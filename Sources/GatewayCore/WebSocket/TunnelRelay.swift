@@ -88,6 +88,8 @@ final class TunnelRelay: ChannelDuplexHandler, RemovableChannelHandler {
             // Logged even when the client has gone already (its close is what ended the tunnel).
             ended = true
             finish(end)
+            // The session and this handler hold each other until here.
+            session.relay = nil
             guard let context else { return false }
             // Closed once everything written before has gone out.
             let channel = context.channel
