@@ -31,9 +31,8 @@ public struct ConfigLoader: Sendable {
     )
         -> Result<GatewayConfiguration, ConfigError>
     {
-        if let line = TOMLPreflight.firstNonASCIIOutsideStrings(text) {
-            let issue = ConfigIssue(
-                path: "", message: "TOML syntax error: a non-ASCII character outside a string or comment", line: line)
+        if let problem = TOMLPreflight.firstProblem(text) {
+            let issue = ConfigIssue(path: "", message: "TOML syntax error: \(problem.message)", line: problem.line)
             return .failure(ConfigError(file: file, issues: [issue]))
         }
         let table: TOMLTable

@@ -1,0 +1,83 @@
+import XCTest
+
+@testable import GatewayCore
+
+/// The config loader's fuzz target found a second way into toml++'s key-parser assertion (the first was `[[é]]`,
+/// see ConfigLoaderFuzzRegressionTests): `parse_table_header` calls `parse_key` on whatever character follows `[` or
+/// `[[` and any spaces/tabs, and `parse_key` asserts that it is a bare-key character or a quote. Any other ASCII
+/// character there (`=`, `.`, `#`, `,`, `{`, `}`, `*`, `$`, `+`, `\`, a line break) ends the process with SIGABRT, so a
+/// half-typed `[` line in gateway.conf ends `gateway check`, and a SIGHUP reload of it would end a running gateway.
+/// Found by the 600-second run (benchmarks/results/fuzz-600s, crash-2c2e5fc4fc57c6176f64994703a33949206520e2).
+///
+/// Until the loader rejects these before toml++ sees them, each of these cases aborts the whole test process.
+final class ConfigLoaderTableHeaderFuzzRegressionTests: XCTestCase {
+    let loader = ConfigLoader(environment: [:])
+
+    private func syntaxErrorLine(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> Int? {
+        switch loader.parse(text: text) {
+        case .success:
+            XCTFail("expected a syntax error", file: file, line: line)
+            return nil
+        case .failure(let error):
+            XCTAssertTrue(
+                error.issues.first?.message.contains("TOML syntax error") ?? false, "\(error.issues)", file: file,
+                line: line)
+            return error.issues.first?.line
+        }
+    }
+
+    func testTheFuzzerInputIsASyntaxErrorNotAnAbort() {
+        // The end of the crashing input, the header `[ = "30  s "` on its fourth line.
+        let text = """
+            [store]
+            url = "sqlite://gateway.db"
+
+            [ = "30  s "                   # whole upstream exchange; "0" = none (event streams)
+
+            """
+        XCTAssertEqual(syntaxErrorLine(text), 4)
+    }
+
+    func testATableHeaderThatDoesNotStartWithAKeyIsASyntaxErrorNotAnAbort() {
+        for header in ["[=]", "[ =", "[.a]", "[#]", "[ ,]", "[{]", "[}]", "[*]", "[$]", "[+]", "[\\]", "[\t=]"] {
+            XCTAssertEqual(syntaxErrorLine("[server]\nlisten = \"127.0.0.1:8080\"\n\(header)\n"), 3, header)
+        }
+        for header in ["[[=]]", "[[ .x]]", "[[#]]"] {
+            XCTAssertEqual(syntaxErrorLine("\(header)\n"), 1, header)
+        }
+        XCTAssertEqual(syntaxErrorLine("  [=]\n"), 1)
+    }
+
+    func testAnOpenBracketAtTheEndOfALineIsASyntaxErrorNotAnAbort() {
+        // The likeliest of them in practice: a header being typed, or cut short.
+        XCTAssertEqual(syntaxErrorLine("[server]\nlisten = \"127.0.0.1:8080\"\n[\n"), 3)
+        XCTAssertEqual(syntaxErrorLine("[\r\n"), 1)
+        XCTAssertEqual(syntaxErrorLine("[[\n"), 1)
+    }
+
+    func testHeadersWithSpacesOrQuotedKeysAndArraysSpanningLinesAreNotSyntaxErrors() {
+        // What a fix must keep accepting: `[` at a line's start inside a multi-line array value is an array, not a
+        // header, and may be followed by a line break.
+        let text = """
+            [ server ]
+            listen = "127.0.0.1:8080"
+            [ "wechat" ]
+            [[ 'routes' ]]
+            prefix = "/api"
+            upstreams = [
+              "http://127.0.0.1:9001",
+            ]
+            [	tokens ]
+            previous = [
+              [
+                "a"
+              ],
+              [ "b" ],
+            ]
+
+            """
+        if case .failure(let error) = loader.parse(text: text) {
+            XCTAssertFalse(error.issues.contains { $0.message.contains("TOML syntax error") }, "\(error.issues)")
+        }
+    }
+}
