@@ -563,6 +563,26 @@ def test_upgrade_on_a_route_without_websocket_is_400_and_never_reaches_the_upstr
     assert ws_upstream.contacts() == before
 
 
+def test_another_protocol_switch_is_answered_as_a_plain_request_and_the_connection_closes(gateway):
+    # NIO's parser (as llhttp) reads nothing after a request that asks to switch protocols; an h2c upgrade is
+    # answered without switching, and the connection must end with that answer instead of hanging on the next
+    # request, which here is already sent behind it.
+    token = mint(unique())
+    request = (
+        f"GET /plain/stats HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nAuthorization: Bearer {token}\r\n"
+        "Connection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n"
+        f"GET /plain/stats HTTP/1.1\r\nHost: 127.0.0.1:{gateway.port}\r\nAuthorization: Bearer {token}\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=HANG) as sock:
+        sock.sendall(request)
+        status, headers, rest = read_head(sock)
+        body, rest = read_body(sock, headers, rest)
+        assert status == 200
+        assert "connections" in json.loads(body)
+        assert (header(headers, "Connection") or "").lower() == "close"
+        assert rest == b"" and sock.recv(65536) == b"", "one answer, then the connection closes"
+
+
 # -- refusals and closes ------------------------------------------------------------------------------------
 
 def test_an_upstream_refusing_the_upgrade_is_relayed_as_a_plain_answer(gateway):
