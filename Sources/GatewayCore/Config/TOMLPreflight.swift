@@ -7,6 +7,8 @@
 ///   section 2 of the spec), so one anywhere else is a syntax error.
 /// - `[ = "x"`, `[\n`, `[[[a]]]`: toml++'s table-header parser hands whatever follows `[` or `[[` (and spaces) to its
 ///   key parser, which assumes a bare-key character or a quote there.
+/// - `x = [}`, `[1, }]`: its array parser hands a `}` where a value should start to its value parser, which assumes
+///   it is none of `]`, `}`, `,`.
 ///
 /// Reporting them here, with their line, is what the parser should have done.
 enum TOMLPreflight {
@@ -23,6 +25,7 @@ enum TOMLPreflight {
 
     static let nonASCII = "a non-ASCII character outside a string or comment"
     static let headerWithoutKey = "a table header must start with a key after its [ or [["
+    static let braceForValue = "a } where an array value should be"
 
     /// The first of the problems above, or nil.
     static func firstProblem(_ text: String) -> Problem? {
@@ -37,8 +40,11 @@ enum TOMLPreflight {
         var state = State.plain
         var line = 1
         var index = 0
-        /// Open `[` of array values: a `[` that starts a line inside one is an array, not a table header.
-        var arrayDepth = 0
+        /// The open `[` (arrays) and `{` (inline tables) of the value being read: a `[` that starts a line inside one is
+        /// an array, not a table header.
+        var open: [UInt8] = []
+        /// Just after an array's `[` or `,` (spaces, line breaks and comments aside): a value must come next.
+        var expectsArrayValue = false
         /// Only spaces and tabs so far on this line (outside strings).
         var atLineStart = true
         /// This line is a table header: its brackets are not array brackets.
@@ -102,9 +108,10 @@ enum TOMLPreflight {
         private mutating func plain(_ byte: UInt8) -> Problem? {
             if byte >= 0x80 { return Problem(line: line, message: TOMLPreflight.nonASCII) }
             let wasAtLineStart = atLineStart
-            if byte != UInt8(ascii: " ") && byte != UInt8(ascii: "\t") && byte != UInt8(ascii: "\r") {
-                atLineStart = false
-            }
+            let isSpace = byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r")
+            if !isSpace { atLineStart = false }
+            let expectedValue = expectsArrayValue
+            if !isSpace && byte != UInt8(ascii: "#") { expectsArrayValue = false }
             if starts("\"\"\"") || starts("'''") {
                 state = byte == UInt8(ascii: "\"") ? .multilineBasic : .multilineLiteral
                 index += 3
@@ -114,13 +121,21 @@ enum TOMLPreflight {
             case UInt8(ascii: "\""): state = .basic
             case UInt8(ascii: "'"): state = .literal
             case UInt8(ascii: "#"): state = .comment
-            case UInt8(ascii: "[") where wasAtLineStart && arrayDepth == 0:
+            case UInt8(ascii: "[") where wasAtLineStart && open.isEmpty:
                 inHeader = true
                 return header()
             case UInt8(ascii: "[") where !inHeader:
-                arrayDepth += 1
+                open.append(byte)
+                expectsArrayValue = true
+            case UInt8(ascii: "{") where !inHeader:
+                open.append(byte)
+            case UInt8(ascii: ",") where open.last == UInt8(ascii: "["):
+                expectsArrayValue = true
+            case UInt8(ascii: "}") where !inHeader:
+                if expectedValue { return Problem(line: line, message: TOMLPreflight.braceForValue) }
+                if open.last == UInt8(ascii: "{") { open.removeLast() }
             case UInt8(ascii: "]") where !inHeader:
-                arrayDepth = max(arrayDepth - 1, 0)
+                if open.last == UInt8(ascii: "[") { open.removeLast() }
             default:
                 break
             }

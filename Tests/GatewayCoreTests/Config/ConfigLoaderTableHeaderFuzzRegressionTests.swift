@@ -9,7 +9,7 @@ import XCTest
 /// half-typed `[` line in gateway.conf ends `gateway check`, and a SIGHUP reload of it would end a running gateway.
 /// Found by the 600-second run (benchmarks/results/fuzz-600s, crash-2c2e5fc4fc57c6176f64994703a33949206520e2).
 ///
-/// Until the loader rejects these before toml++ sees them, each of these cases aborts the whole test process.
+/// `TOMLPreflight` rejects them before toml++ sees them; without it, each of these cases aborts the test process.
 final class ConfigLoaderTableHeaderFuzzRegressionTests: XCTestCase {
     let loader = ConfigLoader(environment: [:])
 
