@@ -40,8 +40,8 @@ enum TOMLPreflight {
         var state = State.plain
         var line = 1
         var index = 0
-        /// The open `[` (arrays) and `{` (inline tables) of the value being read: a `[` that starts a line inside one is
-        /// an array, not a table header.
+        /// The open `[` (arrays) and `{` (inline tables) of the value being read: a `[` that starts a line inside
+        /// one is an array, not a table header.
         var open: [UInt8] = []
         /// Just after an array's `[` or `,` (spaces, line breaks and comments aside): a value must come next.
         var expectsArrayValue = false
