@@ -7,7 +7,7 @@ public struct CurlTunnelRequest: Sendable {
     /// The whole request head to send, CRLFs and final blank line included.
     public var head: [UInt8]
     public var connectTimeoutMilliseconds: Int
-    /// How long the upstream has to answer the upgrade once the request is written; 0 = no limit of its own.
+    /// How long the upstream has to answer the upgrade once connected; 0 = the idle timeout's length.
     public var answerTimeoutMilliseconds: Int
     /// A tunnel with no byte either way for this long is closed (`.closedByGateway("idle_timeout")`); 0 = never.
     public var idleTimeoutMilliseconds: Int

@@ -270,7 +270,12 @@ final class CurlTunnelThread: @unchecked Sendable {
             tunnel.engine.phase = .sendingHead(offset: 0)
             let now = Self.monotonicMilliseconds()
             tunnel.engine.lastActivity = now
-            let answerTimeout = tunnel.request.answerTimeoutMilliseconds
+            // A route without a timeout of its own still bounds the wait for the answer, by the idle timeout: an
+            // upstream that never answers must not hold a place under max_tunnels for ever.
+            let request = tunnel.request
+            let answerTimeout =
+                request.answerTimeoutMilliseconds > 0
+                ? request.answerTimeoutMilliseconds : request.idleTimeoutMilliseconds
             tunnel.engine.answerDeadline = answerTimeout > 0 ? now + UInt64(answerTimeout) : 0
             live[ObjectIdentifier(tunnel)] = tunnel
             service(tunnel, readable: false, writable: true)
