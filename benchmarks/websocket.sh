@@ -149,10 +149,13 @@ for t in "${targets[@]}"; do
   fi
   sleep 1
   after=$(rss_kib "$p")
+  # Flat while they stay open: sampled again after IDLE_SECONDS of silence.
+  sleep "${IDLE_SECONDS:-10}"
+  later=$(rss_kib "$p")
   kill $holder; wait $holder 2>/dev/null || true
   per_tunnel[$name]=$(awk -v a="$before" -v b="$after" -v n="$idle" 'BEGIN { printf "%.1f", (b - a) / n }')
-  printf '%-8s rss %6d KiB with 0 tunnels, %6d KiB with %d idle: %s KiB per tunnel\n' \
-    "$name" "$before" "$after" "$idle" "${per_tunnel[$name]}"
+  printf '%-8s rss %6d KiB with 0 tunnels, %6d KiB with %d idle (%d KiB %ss later): %s KiB per tunnel\n' \
+    "$name" "$before" "$after" "$idle" "$later" "${IDLE_SECONDS:-10}" "${per_tunnel[$name]}"
 done
 echo
 
