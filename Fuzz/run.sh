@@ -24,6 +24,10 @@ swift build --build-path "$BUILD_PATH" -c debug \
 BIN=$(swift build --build-path "$BUILD_PATH" -c debug --show-bin-path)
 failed=0
 for target in "${TARGETS[@]}"; do
+    # Findings of an earlier run are kept, but apart: this run's verdict is about this run.
+    if [ -n "$(ls -A "$WORK/$target/artifacts" 2>/dev/null)" ]; then
+        mv "$WORK/$target/artifacts" "$WORK/$target/artifacts-before-$(date -u +%Y%m%dT%H%M%SZ)"
+    fi
     mkdir -p "$WORK/$target/corpus" "$WORK/$target/artifacts"
     echo "== $target: ${FUZZ_SECONDS}s"
     # -timeout: one input taking over 10 s is a hang; -rss_limit_mb: a leak or blow-up is a finding.
