@@ -7,6 +7,10 @@ public struct WebSocketConfig: Sendable, Equatable {
     /// Per direction, the bytes the gateway holds between the two sides (read from one, not yet written to the
     /// other). At the limit it stops reading the faster side, so a slow reader costs at most this much memory.
     public var buffer = ByteSize(bytes: 1 << 20)
+    /// libcurl threads relaying tunnels (each with its own multi handle). One carries thousands of tunnels; more
+    /// threads on few cores only add wake-ups (measured with benchmarks/websocket.sh: 2 on 2 cores cost 1.5x the CPU
+    /// per message of 1).
+    public var threads = 1
 
     public init() {}
 
@@ -32,6 +36,13 @@ public struct WebSocketConfig: Sendable, Equatable {
                 config.buffer = size
             } else {
                 reader.report("buffer", "must be between 4KiB and 1GiB")
+            }
+        }
+        if let count = reader.integer("threads") {
+            if (1...64).contains(count) {
+                config.threads = count
+            } else {
+                reader.report("threads", "must be between 1 and 64")
             }
         }
         reader.rejectUnknownKeys()

@@ -121,9 +121,9 @@ public final class GatewayService: Service, Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: config.server.eventLoops)
         let writer = config.log.accessLog ? LineWriter(fd: 1) : nil
         let accessLogger = AccessLogger(writer: writer, metrics: metrics)
-        // WebSocket tunnels get libcurl threads of their own (CurlTunnelClient), as many as the proxy's, and close
-        // when their token or session is revoked, here or on another instance (the revocation list hears both).
-        let tunnelClient = try CurlTunnelClient(threads: config.server.curlThreads)
+        // WebSocket tunnels get libcurl threads of their own (CurlTunnelClient), and close when their token or
+        // session is revoked, here or on another instance (the revocation list hears both).
+        let tunnelClient = try CurlTunnelClient(threads: config.websocket.threads)
         let tunnelRegistry = TunnelRegistry()
         tunnelRegistry.follow(revocations)
         let server = GatewayServer(
