@@ -13,19 +13,6 @@ import XCTest
 final class ConfigLoaderTableHeaderFuzzRegressionTests: XCTestCase {
     let loader = ConfigLoader(environment: [:])
 
-    private func syntaxErrorLine(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> Int? {
-        switch loader.parse(text: text) {
-        case .success:
-            XCTFail("expected a syntax error", file: file, line: line)
-            return nil
-        case .failure(let error):
-            XCTAssertTrue(
-                error.issues.first?.message.contains("TOML syntax error") ?? false, "\(error.issues)", file: file,
-                line: line)
-            return error.issues.first?.line
-        }
-    }
-
     func testTheFuzzerInputIsASyntaxErrorNotAnAbort() {
         // The end of the crashing input, the header `[ = "30  s "` on its fourth line.
         let text = """
@@ -35,24 +22,24 @@ final class ConfigLoaderTableHeaderFuzzRegressionTests: XCTestCase {
             [ = "30  s "                   # whole upstream exchange; "0" = none (event streams)
 
             """
-        XCTAssertEqual(syntaxErrorLine(text), 4)
+        XCTAssertEqual(tomlSyntaxErrorLine(text), 4)
     }
 
     func testATableHeaderThatDoesNotStartWithAKeyIsASyntaxErrorNotAnAbort() {
         for header in ["[=]", "[ =", "[.a]", "[#]", "[ ,]", "[{]", "[}]", "[*]", "[$]", "[+]", "[\\]", "[\t=]"] {
-            XCTAssertEqual(syntaxErrorLine("[server]\nlisten = \"127.0.0.1:8080\"\n\(header)\n"), 3, header)
+            XCTAssertEqual(tomlSyntaxErrorLine("[server]\nlisten = \"127.0.0.1:8080\"\n\(header)\n"), 3, header)
         }
         for header in ["[[=]]", "[[ .x]]", "[[#]]"] {
-            XCTAssertEqual(syntaxErrorLine("\(header)\n"), 1, header)
+            XCTAssertEqual(tomlSyntaxErrorLine("\(header)\n"), 1, header)
         }
-        XCTAssertEqual(syntaxErrorLine("  [=]\n"), 1)
+        XCTAssertEqual(tomlSyntaxErrorLine("  [=]\n"), 1)
     }
 
     func testAnOpenBracketAtTheEndOfALineIsASyntaxErrorNotAnAbort() {
         // The likeliest of them in practice: a header being typed, or cut short.
-        XCTAssertEqual(syntaxErrorLine("[server]\nlisten = \"127.0.0.1:8080\"\n[\n"), 3)
-        XCTAssertEqual(syntaxErrorLine("[\r\n"), 1)
-        XCTAssertEqual(syntaxErrorLine("[[\n"), 1)
+        XCTAssertEqual(tomlSyntaxErrorLine("[server]\nlisten = \"127.0.0.1:8080\"\n[\n"), 3)
+        XCTAssertEqual(tomlSyntaxErrorLine("[\r\n"), 1)
+        XCTAssertEqual(tomlSyntaxErrorLine("[[\n"), 1)
     }
 
     func testHeadersWithSpacesOrQuotedKeysAndArraysSpanningLinesAreNotSyntaxErrors() {
