@@ -9,13 +9,8 @@ extension SimulatorRouter {
         guard let appID = query["appid"], let code = query["js_code"], !code.isEmpty else {
             return .error(41008, "missing code")
         }
-        let delay: Duration?
-        switch SimulatorCodeRule.classify(code, slowDelay: configuration.slowCodeDelay) {
-        case .reject(let errcode, let errmsg):
-            return .error(errcode, errmsg)
-        case .accept(let hold):
-            delay = hold
-        }
+        let (delay, refusal) = codeRule(code)
+        if let refusal { return refusal }
         guard state.spendLoginCode(appID: appID, code: code) else { return .error(40163, "code been used") }
 
         let openID = SimulatorIdentity.openID(appID: appID, code: code)

@@ -14,13 +14,8 @@ extension SimulatorRouter {
         guard let json = JSONValue.parse(body), let code = json["code"]?.stringValue, !code.isEmpty else {
             return .error(47001, "data format error")
         }
-        let delay: Duration?
-        switch SimulatorCodeRule.classify(code, slowDelay: configuration.slowCodeDelay) {
-        case .reject(let errcode, let errmsg):
-            return .error(errcode, errmsg)
-        case .accept(let hold):
-            delay = hold
-        }
+        let (delay, refusal) = codeRule(code)
+        if let refusal { return refusal }
         // A spent phone code is answered like an unknown one.
         guard state.spendPhoneCode(appID: appID, code: code) else { return .error(40029, "invalid code") }
 

@@ -43,3 +43,14 @@ struct SimulatorRouter: Sendable {
         return SimulatorResponse(body: .object(["openid": .string(openID), "session_key": .string(sessionKey)]))
     }
 }
+
+extension SimulatorRouter {
+    /// The special codes both code exchanges share (`SimulatorCodeRule`): the error to answer with, or how long to
+    /// hold the answer.
+    func codeRule(_ code: String) -> (delay: Duration?, refusal: SimulatorResponse?) {
+        switch SimulatorCodeRule.classify(code, slowDelay: configuration.slowCodeDelay) {
+        case .reject(let errcode, let errmsg): return (nil, .error(errcode, errmsg))
+        case .accept(let delay): return (delay, nil)
+        }
+    }
+}
