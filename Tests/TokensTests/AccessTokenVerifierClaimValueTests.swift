@@ -42,7 +42,10 @@ final class AccessTokenVerifierClaimValueTests: XCTestCase {
         let token = F.hs256Token([
             "sub": "oAbC-_123=", "unionid": "o6_bmasdasdsad6_2sgVt7hMZOPfL", "appid": "wx1234567890abcdef",
         ])
-        XCTAssertNotNil(verifier.verify(token, now: F.now).claims)
+        let claims = verifier.verify(token, now: F.now).claims
+        XCTAssertEqual(claims?.subject, "oAbC-_123=")
+        XCTAssertEqual(claims?.unionid, "o6_bmasdasdsad6_2sgVt7hMZOPfL")
+        XCTAssertEqual(claims?.appid, "wx1234567890abcdef")
     }
 
     func testNonFiniteNumericDatesAreRejected() {
@@ -68,7 +71,10 @@ final class AccessTokenVerifierClaimValueTests: XCTestCase {
 
     func testLargestPlausibleExpiryStillVerifies() {
         // 9999-12-31T23:59:59Z, the last second RFC 3339 can write: far, but a time.
-        XCTAssertNotNil(verifier.verify(token(replacing: "exp", with: "\"exp\":253402300799"), now: F.now).claims)
-        XCTAssertNotNil(verifier.verify(token(replacing: "nbf", with: "\"nbf\":0"), now: F.now).claims)
+        XCTAssertEqual(
+            verifier.verify(token(replacing: "exp", with: "\"exp\":253402300799"), now: F.now).claims?.expiresAt,
+            Date(timeIntervalSince1970: 253_402_300_799))
+        XCTAssertEqual(
+            verifier.verify(token(replacing: "nbf", with: "\"nbf\":0"), now: F.now).claims?.subject, "o-user-1")
     }
 }

@@ -182,26 +182,30 @@ final class AccessTokenVerifierTests: XCTestCase {
 
     func testExpiredTokenIsRejectedAtTheLeewayEdge() {
         let token = F.hs256Token(["exp": 1_700_000_000])
-        XCTAssertNotNil(verifier.verify(token, now: F.now.addingTimeInterval(29)).claims)
+        XCTAssertEqual(
+            verifier.verify(token, now: F.now.addingTimeInterval(29)).claims?.expiresAt,
+            Date(timeIntervalSince1970: 1_700_000_000))
         XCTAssertRejected(verifier.verify(token, now: F.now.addingTimeInterval(30)), .expired)
         XCTAssertRejected(F.verifier(ring, leeway: 0).verify(token, now: F.now), .expired)
     }
 
     func testNotYetValidTokenIsRejectedBeyondLeeway() {
         let token = F.hs256Token(["nbf": 1_700_000_100])
-        XCTAssertNotNil(verifier.verify(token, now: F.now.addingTimeInterval(70)).claims)
+        XCTAssertEqual(verifier.verify(token, now: F.now.addingTimeInterval(70)).claims?.subject, "o-user-1")
         XCTAssertRejected(verifier.verify(token, now: F.now.addingTimeInterval(69)), .notYetValid)
     }
 
     func testTokenIssuedInTheFutureIsRejectedBeyondLeeway() {
         let token = F.hs256Token(["iat": 1_700_000_030])
-        XCTAssertNotNil(verifier.verify(token, now: F.now).claims)
+        XCTAssertEqual(verifier.verify(token, now: F.now).claims?.issuedAt, Date(timeIntervalSince1970: 1_700_000_030))
         XCTAssertRejected(verifier.verify(F.hs256Token(["iat": 1_700_000_031]), now: F.now), .issuedInFuture)
     }
 
     func testFractionalNumericDatesAreAccepted() {
         let token = F.hs256Token(["exp": 1_700_000_000.5, "iat": 1_699_999_999.25])
-        XCTAssertNotNil(F.verifier(ring, leeway: 0).verify(token, now: F.now).claims)
+        let claims = F.verifier(ring, leeway: 0).verify(token, now: F.now).claims
+        XCTAssertEqual(claims?.expiresAt, Date(timeIntervalSince1970: 1_700_000_000.5))
+        XCTAssertEqual(claims?.issuedAt, Date(timeIntervalSince1970: 1_699_999_999.25))
         XCTAssertRejected(F.verifier(ring, leeway: 0).verify(token, now: F.now.addingTimeInterval(0.5)), .expired)
     }
 
@@ -215,7 +219,8 @@ final class AccessTokenVerifierTests: XCTestCase {
         XCTAssertRejected(verifier.verify(F.hs256Token(["aud": "other-api"]), now: F.now), .wrongAudience)
         XCTAssertRejected(verifier.verify(F.hs256Token(["aud": ["a", "b"]]), now: F.now), .wrongAudience)
         XCTAssertRejected(verifier.verify(F.hs256Token(["aud": [String]()]), now: F.now), .wrongAudience)
-        XCTAssertNotNil(verifier.verify(F.hs256Token(["aud": ["a", "legacy-api"]]), now: F.now).claims)
+        XCTAssertEqual(
+            verifier.verify(F.hs256Token(["aud": ["a", "legacy-api"]]), now: F.now).claims?.audience, "legacy-api")
         XCTAssertRejected(verifier.verify(F.hs256Token(["aud": ["legacy-api", 7]]), now: F.now), .malformed)
     }
 
@@ -239,7 +244,7 @@ final class AccessTokenVerifierTests: XCTestCase {
         let verifier = AccessTokenVerifier(
             keyRing: ring, issuer: F.issuer, audience: F.audience, revocations: revocations)
         let token = F.hs256Token()
-        XCTAssertNotNil(verifier.verify(token, now: F.now).claims)
+        XCTAssertEqual(verifier.verify(token, now: F.now).claims?.jti, "jti-1")
         revocations.revoke(jti: "jti-1", until: F.now.addingTimeInterval(930), now: F.now)
         XCTAssertRejected(verifier.verify(token, now: F.now), .revoked)
     }
@@ -300,6 +305,6 @@ final class AccessTokenVerifierTests: XCTestCase {
     func testSubstringInputFromAnAuthorizationHeaderVerifies() {
         let header = "Bearer " + F.hs256Token()
         let token = header.dropFirst("Bearer ".count)
-        XCTAssertNotNil(verifier.verify(token, now: F.now).claims)
+        XCTAssertEqual(verifier.verify(token, now: F.now).claims?.subject, "o-user-1")
     }
 }

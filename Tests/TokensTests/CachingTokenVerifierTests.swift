@@ -27,7 +27,7 @@ final class CachingTokenVerifierTests: XCTestCase {
         let cache = try makeCache()
         let token = F.hs256Token()
         let first = cache.verify(token, now: F.now)
-        XCTAssertNotNil(first.claims)
+        XCTAssertEqual(first.claims?.subject, "o-user-1")
         XCTAssertEqual(cache.count, 1)
         XCTAssertEqual(cache.verify(token, now: F.now.addingTimeInterval(1)), first)
         XCTAssertEqual(cache.count, 1)
@@ -39,7 +39,7 @@ final class CachingTokenVerifierTests: XCTestCase {
         let header = "Bearer " + token + "  "
         let slice = header.dropFirst(7).dropLast(2)
         let first = cache.verify(slice, now: F.now)
-        XCTAssertNotNil(first.claims)
+        XCTAssertEqual(first.claims?.jti, "jti-1")
         XCTAssertEqual(cache.verify(token[...], now: F.now), first)
         XCTAssertEqual(cache.verify(("x" + token).dropFirst(), now: F.now), first)
         XCTAssertEqual(cache.count, 1, "one entry, found again from slices of other strings")
@@ -65,8 +65,9 @@ final class CachingTokenVerifierTests: XCTestCase {
     func testExpiredEntryIsNeverReturnedValid() throws {
         let cache = try makeCache()
         let token = F.hs256Token(["exp": 1_700_000_010])
-        XCTAssertNotNil(cache.verify(token, now: F.now).claims)
-        XCTAssertNotNil(cache.verify(token, now: F.now.addingTimeInterval(39)).claims)
+        let expiry = Date(timeIntervalSince1970: 1_700_000_010)
+        XCTAssertEqual(cache.verify(token, now: F.now).claims?.expiresAt, expiry)
+        XCTAssertEqual(cache.verify(token, now: F.now.addingTimeInterval(39)).claims?.expiresAt, expiry)
         XCTAssertRejected(cache.verify(token, now: F.now.addingTimeInterval(40)), .expired)
         XCTAssertEqual(cache.count, 0, "the expired entry is dropped")
     }
@@ -75,7 +76,7 @@ final class CachingTokenVerifierTests: XCTestCase {
         let revocations = RevocationList()
         let cache = try makeCache(revocations: revocations)
         let token = F.hs256Token()
-        XCTAssertNotNil(cache.verify(token, now: F.now).claims)
+        XCTAssertEqual(cache.verify(token, now: F.now).claims?.jti, "jti-1")
         revocations.revoke(jti: "jti-1", until: F.now.addingTimeInterval(930), now: F.now)
         XCTAssertRejected(cache.verify(token, now: F.now), .revoked)
     }
@@ -91,7 +92,7 @@ final class CachingTokenVerifierTests: XCTestCase {
         let cache = try makeCache(capacity: 40, stripeCount: 4)
         for index in 0..<500 {
             let token = F.hs256Token(["jti": "jti-\(index)"])
-            XCTAssertNotNil(cache.verify(token, now: F.now).claims)
+            XCTAssertEqual(cache.verify(token, now: F.now).claims?.jti, "jti-\(index)")
             XCTAssertLessThanOrEqual(cache.count, 40)
         }
         XCTAssertGreaterThan(cache.count, 0)
@@ -115,8 +116,8 @@ final class CachingTokenVerifierTests: XCTestCase {
         let tokens = (0..<32).map { F.hs256Token(["jti": "c-\($0)"]) }
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
             for round in 0..<200 {
-                let token = tokens[(worker * 7 + round) % tokens.count]
-                XCTAssertNotNil(cache.verify(token, now: F.now).claims)
+                let index = (worker * 7 + round) % tokens.count
+                XCTAssertEqual(cache.verify(tokens[index], now: F.now).claims?.jti, "c-\(index)")
             }
         }
         XCTAssertLessThanOrEqual(cache.count, 64)

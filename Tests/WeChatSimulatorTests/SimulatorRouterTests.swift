@@ -45,11 +45,11 @@ final class SimulatorRouterTests: XCTestCase {
             SimulatorIdentity.openID(appID: "a", code: "x"), SimulatorIdentity.openID(appID: "b", code: "x"))
     }
 
-    func testOpenIDCodeNamesTheUserAndUnionSuffixAddsUnionID() {
+    func testOpenIDCodeNamesTheUserAndUnionSuffixAddsUnionID() throws {
         let response = login("openid:alice+union")
         XCTAssertEqual(response.body["openid"], .string("alice"))
-        XCTAssertEqual(response.body["unionid"]?.stringValue, SimulatorIdentity.unionID(code: "openid:alice+union"))
-        XCTAssertNotNil(response.body["unionid"])
+        let unionID = try XCTUnwrap(SimulatorIdentity.unionID(code: "openid:alice+union"))
+        XCTAssertEqual(response.body["unionid"], .string(unionID))
     }
 
     func testCodeIsSingleUse() {

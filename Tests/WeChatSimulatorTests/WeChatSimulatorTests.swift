@@ -44,7 +44,7 @@ final class WeChatSimulatorTests: XCTestCase {
         let login = "/sns/jscode2session?appid=wx1&secret=s&js_code=a&grant_type=authorization_code"
         let (status, json) = try await send("GET", login)
         XCTAssertEqual(status, 200)
-        XCTAssertNotNil(json?["openid"])
+        XCTAssertEqual(json?["openid"], .string(SimulatorIdentity.openID(appID: "wx1", code: "a")))
         let (missingStatus, missing) = try await send("GET", "/no/such/path")
         XCTAssertEqual(missingStatus, 404)
         XCTAssertEqual(missing?["errcode"], .int(40066))

@@ -71,8 +71,7 @@ final class WeChatClientTests: XCTestCase {
 
     func testUnionSuffixGivesUnionIDBecausePlusIsPercentEncoded() async throws {
         let result = try await client.code2Session(app: app, code: "user7+union")
-        XCTAssertEqual(result.unionID, SimulatorIdentity.unionID(code: "user7+union"))
-        XCTAssertNotNil(result.unionID)
+        XCTAssertEqual(result.unionID, try XCTUnwrap(SimulatorIdentity.unionID(code: "user7+union")))
     }
 
     func testOpenIDThatCouldNotBeAHeaderValueIsRefused() async {

@@ -34,14 +34,12 @@ final class RequestIDTests: XCTestCase {
         XCTAssertNotEqual(RequestID.generate(), RequestID.generate())
     }
 
-    func testGeneratedRequestIdsShareTheProcessPrefixAndCountUpInHex() {
+    func testGeneratedRequestIdsShareTheProcessPrefixAndCountUpInHex() throws {
         let first = RequestID.generate()
         let second = RequestID.generate()
 
         XCTAssertEqual(first.prefix(16), second.prefix(16))
-        let firstCount = UInt64(first.dropFirst(16), radix: 16)
-        let secondCount = UInt64(second.dropFirst(16), radix: 16)
-        XCTAssertNotNil(firstCount)
-        XCTAssertEqual(secondCount, firstCount.map { $0 + 1 })
+        let firstCount = try XCTUnwrap(UInt64(first.dropFirst(16), radix: 16))
+        XCTAssertEqual(UInt64(second.dropFirst(16), radix: 16), firstCount + 1)
     }
 }

@@ -42,8 +42,8 @@ final class RequestSequencerTests: XCTestCase {
 
     func testPipelinedRequestsWaitForTheAnswerBeforeThem() {
         var sequencer = RequestSequencer()
-        XCTAssertNotNil(sequencer.receive(head("/a")))
-        XCTAssertNotNil(sequencer.receive(end))
+        XCTAssertEqual(name(sequencer.receive(head("/a"))), "/a")
+        XCTAssertEqual(name(sequencer.receive(end)), "end")
         XCTAssertNil(sequencer.receive(head("/b")))
         XCTAssertNil(sequencer.receive(body("b")))
         XCTAssertNil(sequencer.receive(end))
@@ -66,7 +66,7 @@ final class RequestSequencerTests: XCTestCase {
     func testAnAnswerThatEndsBeforeItsRequestLetsTheRestOfThatRequestThrough() {
         // A local answer (401, 404) can end while the request's end is still to come.
         var sequencer = RequestSequencer()
-        XCTAssertNotNil(sequencer.receive(head("/a")))
+        XCTAssertEqual(name(sequencer.receive(head("/a"))), "/a")
         sequencer.responseEnded()
         XCTAssertEqual(name(sequencer.receive(end)), "end")
         XCTAssertEqual(name(sequencer.receive(head("/b"))), "/b")
@@ -75,7 +75,7 @@ final class RequestSequencerTests: XCTestCase {
     func testTheRestOfTheCurrentRequestIsNeverHeldBehindItsAnswer() {
         // An upload keeps flowing while the upstream's answer is under way.
         var sequencer = RequestSequencer()
-        XCTAssertNotNil(sequencer.receive(head("/upload")))
+        XCTAssertEqual(name(sequencer.receive(head("/upload"))), "/upload")
         XCTAssertEqual(name(sequencer.receive(body("1"))), "body:1")
         XCTAssertEqual(name(sequencer.receive(body("2"))), "body:2")
         XCTAssertEqual(name(sequencer.receive(.malformed(.malformedRequest))), "malformed:bad_request")
@@ -83,8 +83,8 @@ final class RequestSequencerTests: XCTestCase {
 
     func testAParseErrorAfterPipelinedRequestsWaitsForTheirAnswers() {
         var sequencer = RequestSequencer()
-        XCTAssertNotNil(sequencer.receive(head("/a")))
-        XCTAssertNotNil(sequencer.receive(end))
+        XCTAssertEqual(name(sequencer.receive(head("/a"))), "/a")
+        XCTAssertEqual(name(sequencer.receive(end)), "end")
         XCTAssertNil(sequencer.receive(.malformed(.malformedRequest)))
         sequencer.responseEnded()
         XCTAssertEqual(drain(&sequencer), ["malformed:bad_request"])
@@ -92,8 +92,8 @@ final class RequestSequencerTests: XCTestCase {
 
     func testResetDropsWhatIsHeld() {
         var sequencer = RequestSequencer()
-        XCTAssertNotNil(sequencer.receive(head("/a")))
-        XCTAssertNotNil(sequencer.receive(end))
+        XCTAssertEqual(name(sequencer.receive(head("/a"))), "/a")
+        XCTAssertEqual(name(sequencer.receive(end)), "end")
         XCTAssertNil(sequencer.receive(head("/b")))
         sequencer.reset()
         XCTAssertFalse(sequencer.isHolding)
