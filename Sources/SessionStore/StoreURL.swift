@@ -49,6 +49,11 @@ public enum StoreURL: Sendable, Equatable, CustomStringConvertible {
             throw .invalidURL(reason: "expected scheme://..., for example sqlite://gateway.db")
         }
         let scheme = trimmed[..<schemeEnd.lowerBound].lowercased()
+        // What stands before `://` is repeated in the error only when it could be a scheme (RFC 3986 section 3.1):
+        // in `gw:secret@db://x` it is the credentials.
+        guard Self.isScheme(scheme) else {
+            throw .invalidURL(reason: "expected scheme://..., for example sqlite://gateway.db")
+        }
         let rest = String(trimmed[schemeEnd.upperBound...])
         switch scheme {
         case "sqlite":
@@ -70,6 +75,14 @@ public enum StoreURL: Sendable, Equatable, CustomStringConvertible {
         case .postgres(let location):
             let user = location.user.map { $0 + (location.password == nil ? "" : ":***") + "@" } ?? ""
             return "postgres://\(user)\(location.host):\(location.port)/\(location.database)"
+        }
+    }
+
+    /// ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), lowercased.
+    private static func isScheme(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return text.unicodeScalars.allSatisfy { scalar in
+            ("a"..."z").contains(scalar) || ("0"..."9").contains(scalar) || "+-.".unicodeScalars.contains(scalar)
         }
     }
 

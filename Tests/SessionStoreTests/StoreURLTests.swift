@@ -71,6 +71,16 @@ final class StoreURLTests: XCTestCase {
         }
     }
 
+    func testTextBeforeTheSeparatorThatCannotBeASchemeIsNotRepeated() {
+        // In a mistyped URL the text before `://` may be the credentials; the error must not repeat it.
+        for text in ["gw:secret@db://x", "postgres:gw:secret@db://x", "9x://h/db"] {
+            XCTAssertThrowsError(try StoreURL(parsing: text), text) { error in
+                XCTAssertFalse("\(error)".contains("secret"), "\(text): \(error)")
+                guard case .invalidURL = error as? SessionStoreError else { return XCTFail("\(text): \(error)") }
+            }
+        }
+    }
+
     func testUnreachablePostgresIsUnavailableWithoutThePassword() async {
         do {
             _ = try await makeSessionStore(

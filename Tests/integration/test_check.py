@@ -1,5 +1,7 @@
 """`gateway check` as a process: the shipped config, and a file with several mistakes."""
-from conftest import ROOT, run_gateway
+import pytest
+
+from conftest import ROOT, free_port, run_gateway
 
 
 def test_shipped_config_is_ok(gateway_bin):
@@ -81,3 +83,49 @@ def test_help_lists_the_commands(gateway_bin):
     assert result.returncode == 0
     for command in ["serve", "check", "token", "mock-wechat", "demo"]:
         assert command in result.stdout
+
+
+STORE_PASSWORD = "hunter2-store-pw"
+
+
+@pytest.mark.parametrize("url", [
+    f"postgres:gw:{STORE_PASSWORD}@db/gw",
+    f"postgres:/gw:{STORE_PASSWORD}@db/gw",
+    f"gw:{STORE_PASSWORD}@db/gw",
+    f"gw:{STORE_PASSWORD}@db://gw",
+    f"postgres://gw:{STORE_PASSWORD}@db:99999/gw",
+    f"postgres://gw:{STORE_PASSWORD}@db/gw?sslmode=sometimes",
+    f"postgres://db/gw?user=gw&password={STORE_PASSWORD}",
+    f"postgres://gw:{STORE_PASSWORD}@127.0.0.1:1/gw?sslmode=disable",  # parses; nothing listens
+])
+def test_store_url_password_never_printed(gateway_bin, tmp_path, url):
+    """Issue 22 item 7: whatever the shape of [store] url, neither `check` nor `serve` prints its password."""
+    conf = tmp_path / "store.conf"
+    conf.write_text(
+        f"""
+[server]
+listen = "127.0.0.1:{free_port()}"
+admin_listen = "127.0.0.1:{free_port()}"
+
+[wechat]
+api_base = "http://127.0.0.1:{free_port()}"
+
+[[wechat.apps]]
+appid = "wx0000000000000001"
+secret = "an-app-secret"
+
+[tokens]
+secret = "0123456789abcdef0123456789abcdef"
+
+[store]
+url = "{url}"
+timeout = "2s"
+"""
+    )
+    checked = run_gateway("check", "--config", str(conf))
+    served = run_gateway("serve", "--config", str(conf))
+    assert served.returncode != 0, served.stderr
+    assert "store.url" in served.stderr, served.stderr
+    for result in (checked, served):
+        output = result.stdout + result.stderr
+        assert STORE_PASSWORD not in output, output
