@@ -63,10 +63,12 @@ public protocol SessionStore: Sendable {
     func revokedAccessTokens(now: Date) async throws(SessionStoreError) -> [(jti: String, expiresAt: Date)]
 
     /// Follows the revocations that every process sharing this store records, until the calling task is
-    /// cancelled: `deliver` gets every unexpired revocation first, then each new one within about a second
-    /// of its commit (PostgreSQL: LISTEN/NOTIFY, with a full reload on every reconnect and a periodic
-    /// reconcile; SQLite: a poll of the revocation feed by sequence number). It never throws: an outage is
-    /// retried until the store is back, and whatever was missed meanwhile is delivered then.
+    /// cancelled: `deliver` gets every unexpired revocation first, then each one recorded after, within about
+    /// a second of its commit, read by sequence number after a high-water mark (PostgreSQL: woken by
+    /// LISTEN/NOTIFY, whose payload is never trusted, on every reconnect and by a periodic reconcile; SQLite:
+    /// a poll). It never throws: an outage is retried until the store is back, and whatever was recorded
+    /// meanwhile is delivered then, including revocations that have expired since (the caller keeps those
+    /// out of its list but still closes what was open under them, such as a session's tunnels).
     func followRevocations(_ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void) async
 
     /// Deletes refresh tokens, families and access-token revocations that expired at or before `now`.

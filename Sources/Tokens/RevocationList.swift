@@ -19,10 +19,12 @@ public final class RevocationList: Sendable {
     public init() {}
 
     /// Revokes `jti` until `until`, which should be the token's `exp` plus the verifier's leeway
-    /// (after that the token is rejected as expired without the list). `now` is only used to purge
-    /// expired entries when the list has grown.
+    /// (after that the token is rejected as expired without the list). A revocation that has already ended at
+    /// `now` is not kept (it refuses nothing), but its observers still hear of it: an instance back from a long
+    /// outage learns that way of a session ended while it was away, whose tunnels must still close.
     public func revoke(jti: String, until: Date, now: Date = Date()) {
         let observers = state.withLockedValue { state in
+            guard until > now else { return state.observers }
             state.entries[jti] = max(until, state.entries[jti] ?? until)
             if state.entries.count >= state.purgeThreshold {
                 state.entries = state.entries.filter { $0.value > now }

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import XCTest
 
 @testable import Tokens
@@ -38,5 +39,17 @@ final class RevocationListTests: XCTestCase {
         }
         list.revoke(jti: "live", until: now.addingTimeInterval(1000), now: now.addingTimeInterval(20))
         XCTAssertEqual(list.count, 1)
+    }
+}
+
+extension RevocationListTests {
+    func testAnEndedRevocationIsNotKeptButItsObserversHearOfIt() {
+        let list = RevocationList()
+        let heard = NIOLockedValueBox<[String]>([])
+        list.addObserver { key in heard.withLockedValue { $0.append(key) } }
+        list.revoke(jti: "sid:ended", until: now.addingTimeInterval(-1), now: now)
+        XCTAssertEqual(list.count, 0)
+        XCTAssertFalse(list.isRevoked("sid:ended", now: now.addingTimeInterval(-2)))
+        XCTAssertEqual(heard.withLockedValue { $0 }, ["sid:ended"])
     }
 }

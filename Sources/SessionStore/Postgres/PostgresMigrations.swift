@@ -65,6 +65,8 @@ enum PostgresMigrations {
         static let migrate: Int64 = 0x7765_6368_6174_0001
         /// Held by the instance that purges expired rows; the others skip their turn.
         static let purge: Int64 = 0x7765_6368_6174_0002
+        /// Held from taking a revocation's `seq` until its commit, so rows become visible in `seq` order.
+        static let feed: Int64 = 0x7765_6368_6174_0003
     }
 
     /// Brings the database to the newest schema; returns how many migrations this call applied.

@@ -4,18 +4,26 @@ import NIOConcurrencyHelpers
 import PostgresNIO
 
 /// One instance's ear on the fleet: a dedicated PostgreSQL connection (outside the pool, which may close
-/// idle connections) that `LISTEN`s on `RevocationNotice.channel` and hands every revocation to the
-/// gateway's in-memory list.
+/// idle connections) that `LISTEN`s on `RevocationNotice.channel` and reads the revocation feed by sequence
+/// number whenever it is woken.
 ///
-/// Each (re)connection first starts listening, then reloads every unexpired revocation, so nothing
-/// committed while it was away is missed. A heartbeat query finds a connection that died silently (a
-/// network partition sends no FIN). Reconnects back off from 100 ms to at most 1 s, so a notification sent
-/// right after an outage is caught within about a second of the database being back.
+/// A notification is only a wake-up, never a fact: PostgreSQL checks no privilege on `NOTIFY`, so anyone who
+/// can connect to the database can send one, with any payload. Revocations are learnt only from rows in
+/// `revoked_access_tokens`, read after a high-water mark (`RevocationFeedPage`); the payload is ignored.
+/// Wake-ups that arrive while a read is under way collapse into one more read (an `AsyncStream` that buffers
+/// only the newest element), so a burst of notifications costs a read or two, not one each.
+///
+/// Each (re)connection first starts listening, then reads everything after the mark, so nothing committed
+/// while it was away is missed, expired rows included (a session ended during a long outage still closes its
+/// tunnels here). The periodic reconcile is the same read. A heartbeat query finds a connection that died
+/// silently (a network partition sends no FIN). Reconnects back off from 100 ms to at most 1 s.
 struct PostgresRevocationListener: Sendable {
     let configuration: PostgresSettings
     let logger: Logger
     /// Told when the listening connection comes up (`true`) and goes down (`false`).
     let onConnection: @Sendable (Bool) -> Void
+    /// Counts the reads, for tests and for the claim above.
+    let statistics: NIOLockedValueBox<RevocationFeedStatistics>
 
     private static let connectionIDs = NIOLockedValueBox(1_000_000)
 
@@ -24,6 +32,8 @@ struct PostgresRevocationListener: Sendable {
         var failing = false
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .error)
+        // The high-water mark outlives each connection: a reconnect reads on from where the last one stopped.
+        let mark = NIOLockedValueBox<Int64?>(nil)
         while !Task.isCancelled {
             do {
                 let id = Self.connectionIDs.withLockedValue { id -> Int in
@@ -34,14 +44,14 @@ struct PostgresRevocationListener: Sendable {
                     configuration: try configuration.connectionConfiguration(), id: id, logger: quiet)
                 onConnection(true)
                 if failing {
-                    logger.notice("revocation listener reconnected; reloading revocations")
+                    logger.notice("revocation listener reconnected; reading the revocations it missed")
                     failing = false
                 }
                 backoff = .milliseconds(100)
                 var failure: (any Error)?
                 do {
                     try await withTaskCancellationHandler {
-                        try await listen(on: connection, logger: quiet, deliver)
+                        try await listen(on: connection, mark: mark, logger: quiet, deliver)
                     } onCancel: {
                         Self.close(connection)
                     }
@@ -77,28 +87,33 @@ struct PostgresRevocationListener: Sendable {
     }
 
     private func listen(
-        on connection: PostgresConnection, logger: Logger,
+        on connection: PostgresConnection, mark: NIOLockedValueBox<Int64?>, logger: Logger,
         _ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void
     ) async throws {
         let timeout = configuration.options.timeout
+        let reconcile = configuration.options.postgresReconcileInterval
         try await connection.listen(on: RevocationNotice.channel) { notifications in
-            deliver(try await PostgresSessionStore.unexpiredRevocations(connection, now: Date(), logger: logger))
+            // Newest-only buffering is the coalescing: however many wake-ups arrive during a read, one remains.
+            let (wakes, waker) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            // Listening already: read whatever was committed while this connection was not.
+            waker.yield()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    for try await notification in notifications {
-                        switch RevocationNotice(payload: notification.payload) {
-                        case .revoked(let revocation):
-                            deliver([revocation])
-                        case .reloadAll:
-                            deliver(
-                                try await PostgresSessionStore.unexpiredRevocations(
-                                    connection, now: Date(), logger: logger))
-                        case nil:
-                            continue
-                        }
-                    }
+                    for try await _ in notifications { waker.yield() }
                     throw SessionStoreError.unavailable(
                         operation: "listen for revocations", reason: "the notification stream ended")
+                }
+                group.addTask {
+                    for await _ in wakes {
+                        try await readNew(on: connection, mark: mark, timeout: timeout, logger: logger, deliver)
+                    }
+                }
+                group.addTask {
+                    // The safety net behind NOTIFY (a notification lost with a connection): the same read.
+                    while true {
+                        try await Task.sleep(for: reconcile)
+                        waker.yield()
+                    }
                 }
                 group.addTask {
                     while true {
@@ -110,14 +125,40 @@ struct PostgresRevocationListener: Sendable {
                         }
                     }
                 }
-                // Whichever ends first (the stream, or a failed heartbeat) ends the connection; closing it is
-                // also what ends the other child, since a notification stream need not heed cancellation.
+                // Whichever ends first (the stream, a failed read or heartbeat) ends the connection; closing it
+                // is also what ends the other children, since a notification stream need not heed cancellation.
                 defer {
+                    waker.finish()
                     Self.close(connection)
                     group.cancelAll()
                 }
                 try await group.next()
             }
+        }
+    }
+
+    /// Reads the feed after the mark, page by page, delivers what it finds and moves the mark on.
+    private func readNew(
+        on connection: PostgresConnection, mark: NIOLockedValueBox<Int64?>, timeout: Duration, logger: Logger,
+        _ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void
+    ) async throws {
+        while true {
+            let start = mark.withLockedValue { $0 }
+            let page = try await OperationDeadline.run(operation: "read revocations", timeout: timeout) {
+                deadline in
+                deadline.markStarted()
+                guard let start else {
+                    return try await RevocationFeedPage.first(connection, now: Date(), logger: logger)
+                }
+                return try await RevocationFeedPage.after(start, connection, logger: logger)
+            }
+            statistics.withLockedValue { statistics in
+                statistics.reads += 1
+                statistics.rowsRead += page.revocations.count
+            }
+            if !page.revocations.isEmpty { deliver(page.revocations) }
+            mark.withLockedValue { $0 = page.mark }
+            if start == nil || !page.isFull { return }
         }
     }
 }

@@ -12,8 +12,9 @@ import PostgresNIO
 ///   the token, and every change to a family's tokens holds that lock, so of concurrent rotations of one
 ///   token exactly one wins, whichever instance runs them; the others find it spent and revoke the family
 ///   (RFC 9700 section 4.14.2), as the SQLite store does.
-/// - Revocations: written with a `pg_notify` in the same statement, delivered at commit to every
-///   instance's LISTEN connection (`followRevocations`).
+/// - Revocations: rows of `revoked_access_tokens`, numbered in commit order; every instance reads the rows
+///   after its high-water mark when a `pg_notify` (sent in the same statement) wakes it, and every 30 s
+///   (`followRevocations`). A notification carries no authority: anyone who can connect can send one.
 /// - Outages: every operation is bounded by `OperationDeadline` (`[store] timeout`) and fails with
 ///   `.unavailable`, which the auth endpoints answer with 503; the pool reconnects by itself.
 /// - Errors never carry the password: the URL is parsed once, and only the server's message and
@@ -24,6 +25,7 @@ public final class PostgresSessionStore: SessionStore, Sendable {
     private let settings: PostgresSettings
     private let logger: Logger
     private let state = NIOLockedValueBox(State())
+    private let feedStatistics = NIOLockedValueBox(RevocationFeedStatistics())
     /// How many migrations opening this store applied (0 when the schema was already current).
     public let migrationsApplied: Int
 
@@ -268,13 +270,18 @@ public final class PostgresSessionStore: SessionStore, Sendable {
     public func recordRevokedAccessToken(jti: String, expiresAt: Date) async throws(SessionStoreError) {
         let logger = Self.quiet(self.logger)
         let payload = RevocationNotice.payload(jti: jti, expiresAt: expiresAt)
-        // The notification is part of the statement's transaction: sent at commit, never for a failed write.
+        // `seq` is taken under a transaction-level advisory lock (in the subquery, before `nextval`), held
+        // until the commit is visible, so rows become visible in `seq` order (`RevocationFeedPage`). The
+        // notification is sent at commit; its payload is what the previous release reads (rolling upgrade).
         try await perform("revoke access token") { connection in
             try await connection.query(
                 """
                 WITH revoked AS (
-                    INSERT INTO revoked_access_tokens (jti, expires_at)
-                    VALUES (\(jti), \(StoreTime.milliseconds(expiresAt))) RETURNING seq
+                    INSERT INTO revoked_access_tokens (seq, jti, expires_at)
+                    SELECT nextval(pg_get_serial_sequence('revoked_access_tokens', 'seq')),
+                        \(jti), \(StoreTime.milliseconds(expiresAt))
+                    FROM (SELECT pg_advisory_xact_lock(\(PostgresMigrations.LockKey.feed))) AS serialized
+                    RETURNING seq
                 )
                 SELECT pg_notify(\(RevocationNotice.channel), \(payload)) FROM revoked
                 """,
@@ -293,26 +300,24 @@ public final class PostgresSessionStore: SessionStore, Sendable {
     public func followRevocations(_ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void) async {
         let listener = PostgresRevocationListener(
             configuration: settings, logger: logger,
-            onConnection: { [weak self] up in self?.noteAvailability(up) })
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await listener.run(deliver) }
-            group.addTask {
-                // The safety net behind NOTIFY: whatever a dropped notification missed is caught up here.
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: self.settings.options.postgresReconcileInterval)
-                    if Task.isCancelled { break }
-                    if let all = try? await self.revokedAccessTokens(now: Date()) {
-                        deliver(all.map { RevokedAccessToken(jti: $0.jti, expiresAt: $0.expiresAt) })
-                    }
-                }
-            }
-        }
+            onConnection: { [weak self] up in self?.noteAvailability(up) }, statistics: feedStatistics)
+        await listener.run(deliver)
     }
+
+    /// What following the revocation feed has cost so far (reads and rows read).
+    public var revocationFeedStatistics: RevocationFeedStatistics {
+        feedStatistics.withLockedValue { $0 }
+    }
+
+    /// How long a revocation row is kept after its expiry: an instance back from an outage still reads it, to
+    /// close the tunnels of a session ended while it was away (cut off for up to `access_ttl + leeway` + this).
+    static let revocationRetention: TimeInterval = 3600
 
     @discardableResult
     public func purgeExpired(now: Date) async throws(SessionStoreError) -> Int {
         let logger = Self.quiet(self.logger)
         let cutoff = StoreTime.milliseconds(now)
+        let retention = Int64(Self.revocationRetention * 1000)
         return try await perform("purge expired", transaction: true) { connection in
             // One janitor at a time across the fleet; the others skip this round rather than queue behind it.
             let locked =
@@ -334,8 +339,9 @@ public final class PostgresSessionStore: SessionStore, Sendable {
                 SELECT count(*) FROM gone
                 """,
                 """
-                WITH gone AS (DELETE FROM revoked_access_tokens WHERE expires_at <= \(cutoff) RETURNING 1)
-                SELECT count(*) FROM gone
+                WITH gone AS (
+                    DELETE FROM revoked_access_tokens WHERE expires_at <= \(cutoff - retention) RETURNING 1
+                ) SELECT count(*) FROM gone
                 """,
             ] {
                 removed += Int(

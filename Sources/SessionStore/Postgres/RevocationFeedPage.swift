@@ -1,0 +1,68 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// One read of the PostgreSQL revocation feed: the rows after a high-water mark, in `seq` order, and the mark
+/// to read from next time.
+///
+/// A sequence alone does not make a high-water mark sound: two writers take 10 and 11, 11 commits first, a
+/// reader moves its mark past 10 for good. So `PostgresSessionStore.recordRevokedAccessToken` takes `seq` under a
+/// transaction-level advisory lock, released only once its commit is visible: rows become visible in `seq` order
+/// and a mark never passes a row that commits later. A gap (a rolled-back insert, a purged row) is harmless.
+struct RevocationFeedPage: Sendable {
+    var revocations: [RevokedAccessToken]
+    /// The highest `seq` this read has accounted for.
+    var mark: Int64
+
+    /// Most rows one read returns; a full page is followed at once by the next.
+    static let limit = 10_000
+
+    /// Whether another page may be waiting.
+    var isFull: Bool { revocations.count >= Self.limit }
+
+    /// The first read, without a mark: every revocation that has not expired at `now` (what a new instance must
+    /// refuse), and the feed's current end as the mark, both from one statement and so from one snapshot.
+    static func first(
+        _ connection: PostgresConnection, now: Date, logger: Logger
+    ) async throws -> RevocationFeedPage {
+        let rows = try await connection.query(
+            """
+            SELECT COALESCE(MAX(seq), 0), NULL::text, NULL::bigint FROM revoked_access_tokens
+            UNION ALL
+            SELECT seq, jti, expires_at FROM revoked_access_tokens WHERE expires_at > \(StoreTime.milliseconds(now))
+            """,
+            logger: logger
+        ).collect()
+        var page = RevocationFeedPage(revocations: [], mark: 0)
+        for row in rows {
+            let (seq, jti, expires) = try row.decode((Int64, String?, Int64?).self)
+            if let jti, let expires {
+                page.revocations.append(RevokedAccessToken(jti: jti, expiresAt: StoreTime.date(expires)))
+            } else {
+                page.mark = seq
+            }
+        }
+        return page
+    }
+
+    /// The rows recorded after `mark`, expired ones included: an instance back from an outage longer than the
+    /// access-token lifetime must still hear of the sessions ended meanwhile, to close their tunnels.
+    static func after(
+        _ mark: Int64, _ connection: PostgresConnection, logger: Logger
+    ) async throws -> RevocationFeedPage {
+        let rows = try await connection.query(
+            """
+            SELECT seq, jti, expires_at FROM revoked_access_tokens
+            WHERE seq > \(mark) ORDER BY seq LIMIT \(Int64(limit))
+            """,
+            logger: logger
+        ).collect()
+        var page = RevocationFeedPage(revocations: [], mark: mark)
+        for row in rows {
+            let (seq, jti, expires) = try row.decode((Int64, String, Int64).self)
+            page.revocations.append(RevokedAccessToken(jti: jti, expiresAt: StoreTime.date(expires)))
+            page.mark = max(page.mark, seq)
+        }
+        return page
+    }
+}

@@ -1,0 +1,217 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import PostgresNIO
+import XCTest
+
+@testable import SessionStore
+
+/// Following revocations on PostgreSQL against a real server (issue 22 item 9): a notification only wakes the
+/// reader, which learns revocations from rows read after its high-water mark.
+final class PostgresRevocationFeedTests: XCTestCase {
+    private let logger = Logger(label: "test")
+
+    private func baseURL() throws -> String {
+        guard let url = ProcessInfo.processInfo.environment["GATEWAY_TEST_POSTGRES_URL"] else {
+            throw XCTSkip("GATEWAY_TEST_POSTGRES_URL is not set: run through `make test`")
+        }
+        return url
+    }
+
+    private func location(_ url: String) throws -> StoreURL.PostgresLocation {
+        guard case .postgres(let location) = try StoreURL(parsing: url) else {
+            throw XCTSkip("GATEWAY_TEST_POSTGRES_URL is not a postgres url")
+        }
+        return location
+    }
+
+    private func open(_ url: String, reconcile: Duration = .seconds(30)) async throws -> PostgresSessionStore {
+        try await PostgresSessionStore.open(
+            try location(url),
+            options: SessionStoreOptions(poolSize: 2, timeout: .seconds(5), postgresReconcileInterval: reconcile),
+            logger: logger)
+    }
+
+    /// A new, empty database on the same server; returns its URL.
+    private func freshDatabase() async throws -> String {
+        let base = try baseURL()
+        let name = "f_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try await withConnection(base) { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(name)\""), logger: self.logger)
+        }
+        let end = base.firstIndex(of: "?") ?? base.endIndex
+        let slash = base[..<end].lastIndex(of: "/")!
+        return String(base[...slash]) + name + String(base[end...])
+    }
+
+    private func withConnection(_ url: String, _ body: (PostgresConnection) async throws -> Void) async throws {
+        let settings = try PostgresSettings(try location(url), options: SessionStoreOptions())
+        let connection = try await PostgresConnection.connect(
+            configuration: try settings.connectionConfiguration(), id: 1, logger: logger)
+        do {
+            try await body(connection)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+
+    /// Follows `store`'s revocations into a list the test can wait on.
+    private final class Follower: Sendable {
+        let seen = NIOLockedValueBox<[String]>([])
+        let task: Task<Void, Never>
+
+        init(_ store: PostgresSessionStore) {
+            let seen = self.seen
+            task = Task { await store.followRevocations { batch in seen.withLockedValue { $0 += batch.map(\.jti) } } }
+        }
+
+        func waitFor(_ jti: String) async throws {
+            let seen = self.seen
+            try await PostgresRevocationFeedTests.waitUntil("\(jti) was delivered") {
+                seen.withLockedValue { $0.contains(jti) }
+            }
+        }
+
+        func stop() async {
+            task.cancel()
+            await task.value
+        }
+    }
+
+    struct Timeout: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private static func waitUntil(_ what: String, _ condition: @Sendable () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !condition() {
+            guard ContinuousClock.now < deadline else {
+                throw Timeout(description: "timed out waiting until \(what)")
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    private func waitUntil(_ what: String, _ condition: @Sendable () -> Bool) async throws {
+        try await Self.waitUntil(what, condition)
+    }
+
+    func testForgedNotificationRevokesNothing() async throws {
+        let url = try await freshDatabase()
+        let writer = try await open(url)
+        let reader = try await open(url)
+        let follower = Follower(reader)
+        // A row recorded before and one after: once the second is delivered the listener is listening.
+        try await writer.recordRevokedAccessToken(jti: "real-1", expiresAt: Date().addingTimeInterval(900))
+        try await follower.waitFor("real-1")
+        let expiry = StoreTime.milliseconds(Date().addingTimeInterval(900))
+        // What any role that can connect may send: PostgreSQL checks no privilege on NOTIFY.
+        try await withConnection(url) { connection in
+            for payload in ["\(expiry) forged-jti", "\(expiry) sid:forged-session", "*"] {
+                try await connection.query(
+                    "SELECT pg_notify(\(RevocationNotice.channel), \(payload))", logger: self.logger)
+            }
+        }
+        // Notifications arrive in commit order: when this one is in, the forged ones have been handled.
+        try await writer.recordRevokedAccessToken(jti: "real-2", expiresAt: Date().addingTimeInterval(900))
+        try await follower.waitFor("real-2")
+        let seen = follower.seen.withLockedValue { $0 }
+        XCTAssertFalse(seen.contains("forged-jti"), "\(seen)")
+        XCTAssertFalse(seen.contains("sid:forged-session"), "\(seen)")
+        // The `*` of the previous release reloaded every revocation: real-1 would have come twice.
+        XCTAssertEqual(seen.filter { $0 == "real-1" }.count, 1, "\(seen)")
+        await follower.stop()
+        await writer.close()
+        await reader.close()
+    }
+
+    func testBurstOfNotificationsCoalescesIntoFewReads() async throws {
+        let url = try await freshDatabase()
+        let writer = try await open(url)
+        let reader = try await open(url)
+        let follower = Follower(reader)
+        try await writer.recordRevokedAccessToken(jti: "before", expiresAt: Date().addingTimeInterval(900))
+        try await follower.waitFor("before")
+        let readsBefore = reader.revocationFeedStatistics.reads
+        let burst = 1000
+        try await withConnection(url) { connection in
+            // Distinct payloads, or PostgreSQL would fold them into one notification.
+            try await connection.query(
+                """
+                SELECT count(pg_notify(\(RevocationNotice.channel), 'wake ' || g))
+                FROM generate_series(1, \(burst)) AS g
+                """,
+                logger: self.logger)
+        }
+        try await writer.recordRevokedAccessToken(jti: "after", expiresAt: Date().addingTimeInterval(900))
+        try await follower.waitFor("after")
+        let reads = reader.revocationFeedStatistics.reads - readsBefore
+        XCTAssertGreaterThanOrEqual(reads, 1)
+        XCTAssertLessThan(reads, burst / 20, "\(burst) notifications cost \(reads) reads")
+        await follower.stop()
+        await writer.close()
+        await reader.close()
+    }
+
+    func testReconcileReadsOnlyNewRows() async throws {
+        let url = try await freshDatabase()
+        let writer = try await open(url)
+        let existing = 200
+        for index in 0..<existing {
+            try await writer.recordRevokedAccessToken(jti: "old-\(index)", expiresAt: Date().addingTimeInterval(900))
+        }
+        let reader = try await open(url, reconcile: .milliseconds(100))
+        let follower = Follower(reader)
+        try await follower.waitFor("old-\(existing - 1)")
+        let start = reader.revocationFeedStatistics
+        XCTAssertEqual(start.rowsRead, existing)
+        for index in 0..<3 {
+            try await writer.recordRevokedAccessToken(jti: "new-\(index)", expiresAt: Date().addingTimeInterval(900))
+        }
+        try await follower.waitFor("new-2")
+        // Several reconciles (one every 100 ms) after the new rows: each reads only what is new, none of it.
+        try await waitUntil("ten more reads") { reader.revocationFeedStatistics.reads >= start.reads + 10 }
+        XCTAssertEqual(reader.revocationFeedStatistics.rowsRead - start.rowsRead, 3)
+        await follower.stop()
+        await writer.close()
+        await reader.close()
+    }
+
+    func testRowsRecordedWhileAwayAreReadExpiredOnesIncluded() async throws {
+        let url = try await freshDatabase()
+        let writer = try await open(url)
+        let reader = try await open(url)
+        let follower = Follower(reader)
+        try await writer.recordRevokedAccessToken(jti: "first", expiresAt: Date().addingTimeInterval(900))
+        try await follower.waitFor("first")
+        // A session ended whose access tokens have all expired since (the reader was away that long): its row
+        // still reaches the reader, whose tunnels for that session must close.
+        try await writer.recordRevokedAccessToken(jti: "sid:ended", expiresAt: Date().addingTimeInterval(-60))
+        try await follower.waitFor("sid:ended")
+        await follower.stop()
+        await writer.close()
+        await reader.close()
+    }
+
+    func testPurgeKeepsRecentlyExpiredRevocationsForInstancesCatchingUp() async throws {
+        let url = try await freshDatabase()
+        let store = try await open(url)
+        let now = Date()
+        try await store.recordRevokedAccessToken(jti: "just-expired", expiresAt: now.addingTimeInterval(-60))
+        try await store.recordRevokedAccessToken(jti: "long-expired", expiresAt: now.addingTimeInterval(-7200))
+        let purged = try await store.purgeExpired(now: now)
+        XCTAssertEqual(purged, 1)
+        var left: [String] = []
+        try await withConnection(url) { connection in
+            for try await jti in try await connection.query(
+                "SELECT jti FROM revoked_access_tokens", logger: self.logger
+            ).decode(String.self) {
+                left.append(jti)
+            }
+        }
+        XCTAssertEqual(left, ["just-expired"])
+        await store.close()
+    }
+}
