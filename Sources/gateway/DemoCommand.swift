@@ -117,7 +117,7 @@ struct DemoWalkthrough: Sendable {
         guard let curl = try? CurlClient() else { return }
         defer { curl.shutdown() }
         let code = "demo-\(UInt32.random(in: 0...UInt32.max))"
-        print(
+        show(
             """
 
             WeChat gateway demo: simulator on \(config.wechat.apiBase), gateway on \(base), \
@@ -125,34 +125,34 @@ struct DemoWalkthrough: Sendable {
             Walking through login → API call → refresh → logout (run the same commands yourself):
 
             """)
-        print("1. Log in with a wx.login() code (the simulator takes any code, once):")
-        print("   curl -s -X POST \(base)/auth/login -H 'Content-Type: application/json' -d '{\"code\":\"\(code)\"}'")
+        show("1. Log in with a wx.login() code (the simulator takes any code, once):")
+        show("   curl -s -X POST \(base)/auth/login -H 'Content-Type: application/json' -d '{\"code\":\"\(code)\"}'")
         let login = await call(curl, "POST", base + "/auth/login", body: "{\"code\":\"\(code)\"}")
-        print(indent(login.body))
+        show(indent(login.body))
         guard let access = field("access_token", in: login.body), let refresh = field("refresh_token", in: login.body)
         else {
-            print("   login failed (status \(login.status)); is something else listening on the simulator's port?")
+            show("   login failed (status \(login.status)); is something else listening on the simulator's port?")
             return
         }
-        print("\n2. Call the legacy API with the access token; the upstream sees X-OpenId:")
-        print("   curl -s \(base)\(apiPath) -H 'Authorization: Bearer \(access)'")
+        show("\n2. Call the legacy API with the access token; the upstream sees X-OpenId:")
+        show("   curl -s \(base)\(apiPath) -H 'Authorization: Bearer \(access)'")
         let api = await call(curl, "GET", base + apiPath, bearer: access)
-        print(indent(api.body))
-        print("\n3. Refresh: the refresh token is spent and replaced:")
-        print("   curl -s -X POST \(base)/auth/token -d 'grant_type=refresh_token&refresh_token=\(refresh)'")
+        show(indent(api.body))
+        show("\n3. Refresh: the refresh token is spent and replaced:")
+        show("   curl -s -X POST \(base)/auth/token -d 'grant_type=refresh_token&refresh_token=\(refresh)'")
         let refreshed = await call(
             curl, "POST", base + "/auth/token", body: "grant_type=refresh_token&refresh_token=\(refresh)",
             contentType: "application/x-www-form-urlencoded")
-        print(indent(refreshed.body))
+        show(indent(refreshed.body))
         let newAccess = field("access_token", in: refreshed.body) ?? access
-        print("\n4. Log out: the session ends and the access token stops working at once:")
-        print("   curl -s -X POST \(base)/auth/logout -H 'Authorization: Bearer \(newAccess)'")
+        show("\n4. Log out: the session ends and the access token stops working at once:")
+        show("   curl -s -X POST \(base)/auth/logout -H 'Authorization: Bearer \(newAccess)'")
         let logout = await call(curl, "POST", base + "/auth/logout", bearer: newAccess)
-        print("   → \(logout.status)")
+        show("   → \(logout.status)")
         let after = await call(curl, "GET", base + apiPath, bearer: newAccess)
-        print(
+        show(
             "   the same API call now → \(after.status) \(after.body.trimmingCharacters(in: .whitespacesAndNewlines))")
-        print(keepsRunning ? "\nThe demo keeps running; press Ctrl-C to stop it.\n" : "\nDone; stopping the demo.\n")
+        show(keepsRunning ? "\nThe demo keeps running; press Ctrl-C to stop it.\n" : "\nDone; stopping the demo.\n")
     }
 
     private func call(
@@ -172,6 +172,14 @@ struct DemoWalkthrough: Sendable {
         } catch {
             return (0, "\(error)")
         }
+    }
+
+    /// Prints `text` and flushes it at once. Piped into `tee` or a CI log, stdout is block-buffered: without the
+    /// flush the whole walk-through would appear only when the demo exits.
+    private func show(_ text: String) {
+        print(text)
+        // nil: every output stream, which is stdout here (the global `stdout` is not concurrency-safe to name).
+        fflush(nil)
     }
 
     private func field(_ name: String, in json: String) -> String? {
