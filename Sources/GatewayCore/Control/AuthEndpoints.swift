@@ -466,6 +466,6 @@ public final class AuthEndpoints: ControlEndpoints {
     ) -> ControlResponse {
         ControlResponse.json(
             status, "{\"error\":\"\(code)\",\"error_description\":\"\(JSONString.escape(description))\"}",
-            extraHeaders: extraHeaders)
+            extraHeaders: [(GatewayError.markField, code)] + extraHeaders)
     }
 }

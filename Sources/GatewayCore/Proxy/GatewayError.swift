@@ -110,26 +110,34 @@ public enum GatewayError: Error, Sendable, Equatable {
         }
     }
 
-    /// Extra response headers: RFC 6750 section 3 challenges on authentication failures.
+    /// The field that marks an answer as the gateway's own: `X-Gateway-Error: <code>`. The gateway removes every copy
+    /// an upstream sends (`HeaderRewriter`), so a client can trust it: a 401 that carries it never reached the
+    /// upstream, and is safe to replay after a token refresh; one without it is the upstream's and may have had
+    /// effects (RFC 9110 section 9.2.2: a POST is not idempotent).
+    public static let markField = "X-Gateway-Error"
+
+    /// Extra response headers: the mark (`markField`), and RFC 6750 section 3 challenges on authentication failures.
     public func headers(realm: String) -> [(String, String)] {
+        let mark = (Self.markField, code)
         let realm = Self.quotedStringContent(realm)
         switch self {
         case .authentication(.missingToken):
-            return [("WWW-Authenticate", "Bearer realm=\"\(realm)\"")]
+            return [mark, ("WWW-Authenticate", "Bearer realm=\"\(realm)\"")]
         case .authentication(.malformedAuthorization):
-            return [("WWW-Authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_request\"")]
+            return [mark, ("WWW-Authenticate", "Bearer realm=\"\(realm)\", error=\"invalid_request\"")]
         case .authentication(.invalidToken(let rejection)):
             let description = Self.quotedStringContent(rejection.description)
             return [
+                mark,
                 (
                     "WWW-Authenticate",
                     "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\""
-                )
+                ),
             ]
         case .tooManyTunnels:
-            return [("Retry-After", "1")]
+            return [mark, ("Retry-After", "1")]
         default:
-            return []
+            return [mark]
         }
     }
 

@@ -31,6 +31,8 @@ public struct HeaderRewriter: Sendable {
     /// header of every request).
     enum RequestHeaderKind {
         case hopByHop, authorization, forwardedFor, forwardedProto, forwardedHost, gatewayOwned, host, other
+        /// `GatewayError.markField`: passed on in a request, never in an answer (only the gateway's own carry it).
+        case gatewayMark
     }
 
     static func classify(_ name: String) -> RequestHeaderKind {
@@ -44,7 +46,9 @@ public struct HeaderRewriter: Sendable {
         case 12: if ASCIICase.equals(name, "x-request-id") { return .gatewayOwned }
         case 13: if ASCIICase.equals(name, "authorization") { return .authorization }
         case 14: if ASCIICase.equals(name, "content-length") { return .gatewayOwned }
-        case 15: if ASCIICase.equals(name, "x-forwarded-for") { return .forwardedFor }
+        case 15:
+            if ASCIICase.equals(name, "x-forwarded-for") { return .forwardedFor }
+            if ASCIICase.equals(name, "x-gateway-error") { return .gatewayMark }
         case 16:
             if ASCIICase.equals(name, "x-forwarded-host") { return .forwardedHost }
             if ASCIICase.equals(name, "proxy-connection") { return .hopByHop }
@@ -102,7 +106,7 @@ public struct HeaderRewriter: Sendable {
                 continue
             case .host:
                 host = host ?? value
-            case .hopByHop, .other:
+            case .hopByHop, .gatewayMark, .other:
                 break
             }
             result.append((name, value))
@@ -191,8 +195,10 @@ public struct HeaderRewriter: Sendable {
         for (name, value) in upstream {
             guard HeaderName.isValid(name), HeaderName.isValidValue(value) else { return nil }
             let kind = classify(name)
-            // Proxy-Authorization never comes back, but Authorization-like names are not hop-by-hop here.
-            if kind == .hopByHop { continue }
+            // Proxy-Authorization never comes back, but Authorization-like names are not hop-by-hop here. The
+            // gateway's mark is dropped in every case and copy: an upstream could otherwise pass its own 401 off as
+            // the gateway's, and have a client replay a POST it has already acted on.
+            if kind == .hopByHop || kind == .gatewayMark { continue }
             if !connectionNamed.isEmpty, connectionNamed.contains(where: { ASCIICase.equals(name, $0) }) { continue }
             if kind == .gatewayOwned {
                 if ASCIICase.equals(name, "x-request-id") {
@@ -237,7 +243,7 @@ public struct HeaderRewriter: Sendable {
                 continue
             }
             let kind = classify(name)
-            if kind == .hopByHop { continue }
+            if kind == .hopByHop || kind == .gatewayMark { continue }  // the mark is the gateway's only
             if connectionNamed.contains(where: { ASCIICase.equals(name, $0) }) { continue }
             if kind == .gatewayOwned {
                 if ASCIICase.equals(name, "x-request-id") {
