@@ -5,8 +5,11 @@ import NIOPosix
 import NIOSSL
 
 /// The public listener: accepts connections and builds each one's pipeline
-/// (TLS when configured → HTTP/1.1 codec with header limits → protocol errors → `ProxyHandler`).
-/// The TLS context is read from its box per connection, so a reload can renew the certificate.
+/// (TLS when configured → `RequestStartDetector` → NIO's HTTP/1.1 request decoder with the header limits →
+/// `ProxyHandler`). There is no response encoder and no protocol-error handler: `ProxyHandler` writes response
+/// bytes itself and answers the decoder's parse errors (`errorCaught`). A connection over `max_connections` gets
+/// only `OverLimitConnectionCloser`. The TLS context is read from its box per connection, so a reload can renew
+/// the certificate.
 public final class GatewayServer: Sendable {
     public let group: MultiThreadedEventLoopGroup
     private let holder: RuntimeHolder
