@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-/// Targets mirror DESIGN.md section 2: each concern is its own module so that the compiler
+/// Targets are the modules of docs/architecture.md ("Modules"): each concern is its own module so that the compiler
 /// enforces the one-way dependency direction CCurl → CurlHTTP → WeChat → GatewayCore → gateway, with the
 /// small shared modules (JSON, SmallHTTP) below them and the simulator beside the serving path.
 let package = Package(
@@ -66,8 +66,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        // The simulator of DESIGN.md section 7: used by `demo`, `mock-wechat` and tests, never linked into
-        // the serving path.
+        // The WeChat simulator (docs/architecture.md, "Beside the serving path"): used by `demo`, `mock-wechat` and
+        // tests, never linked into the serving path.
         .target(
             name: "WeChatSimulator",
             dependencies: [

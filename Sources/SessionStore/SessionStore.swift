@@ -1,7 +1,7 @@
 import Foundation
 
 /// Persistence for login sessions (refresh-token families), the newest WeChat `session_key` per user,
-/// and revoked access tokens (DESIGN.md section 5).
+/// and revoked access tokens (docs/architecture.md, "The stores").
 ///
 /// Callers are the async control endpoints (`/auth/*`) and start-up code; implementations never block
 /// the caller's thread (a SwiftNIO event loop must stay free), so every method is `async`.

@@ -1,8 +1,8 @@
 import Foundation
 import JSON
 
-/// Signs access tokens with the ring's current key (DESIGN.md section 5: `iss`, `aud`, `sub`, `exp`,
-/// `iat`, `jti`, `appid`, and `unionid` when known; header `alg`, `kid`, `typ`).
+/// Signs access tokens with the ring's current key (docs/architecture.md, "The control plane": `iss`, `aud`, `sub`,
+/// `exp`, `iat`, `jti`, `appid`, `sid`, and `unionid` when known; header `alg`, `kid`, `typ`).
 ///
 /// Synchronous and signed with swift-crypto directly, the same primitives the verifier checks with;
 /// `exp` and `iat` are whole seconds (RFC 7519 NumericDate).

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The identity and lifetime a verified access token asserts (DESIGN.md section 5: `sub` is the openid).
+/// The identity and lifetime a verified access token asserts (docs/architecture.md, "The control plane": `sub` is the
+/// openid).
 public struct VerifiedClaims: Sendable, Hashable {
     /// `sub`: the user's openid.
     public var subject: String

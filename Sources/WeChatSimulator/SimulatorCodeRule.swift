@@ -1,7 +1,7 @@
 import WeChat
 
-/// What a login or phone code means to the simulator, decided from its text alone (DESIGN.md
-/// section 7): prefixes trigger WeChat's failure answers so each can be tested on demand.
+/// What a login or phone code means to the simulator, decided from its text alone (the codes are listed in
+/// README.md, "Command line"): prefixes trigger WeChat's failure answers so each can be tested on demand.
 enum SimulatorCodeRule: Equatable, Sendable {
     case reject(errcode: Int, errmsg: String)
     case accept(delay: Duration?)

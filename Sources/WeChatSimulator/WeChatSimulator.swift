@@ -6,8 +6,8 @@ import NIOPosix
 import SmallHTTP
 import WeChat
 
-/// A local stand-in for `api.weixin.qq.com` (DESIGN.md section 7): a real HTTP/1.1 server with
-/// WeChat's paths, JSON shapes and errcodes, for the demo, development and tests.
+/// A local stand-in for `api.weixin.qq.com` (docs/architecture.md, "Beside the serving path"): a real HTTP/1.1
+/// server with WeChat's paths, JSON shapes and errcodes, for the demo, development and tests.
 ///
 /// Promises: the same answers as WeChat for the covered APIs (errors are HTTP 200 with errcode),
 /// single-use codes, stable per-app openids, and no crash on malformed input. Codes choose the

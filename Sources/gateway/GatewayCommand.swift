@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The `gateway` command line (DESIGN.md section 3). `serve` is the default subcommand.
+/// The `gateway` command line (README.md, "Command line"). `serve` is the default subcommand.
 @main
 struct GatewayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -4,7 +4,8 @@ import Logging
 import ServiceLifecycle
 import WeChatSimulator
 
-/// `gateway mock-wechat`: runs the WeChat API simulator (DESIGN.md section 7) until SIGTERM/SIGINT.
+/// `gateway mock-wechat`: runs the WeChat API simulator (docs/architecture.md, "Beside the serving
+/// path") until SIGTERM/SIGINT.
 struct MockWeChatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mock-wechat",

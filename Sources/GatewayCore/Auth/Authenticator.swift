@@ -3,8 +3,9 @@ import NIOHTTP1
 import Tokens
 
 /// Decides whether a request may pass a route, from its `Authorization` header and the route's
-/// `auth` mode (DESIGN.md section 5). Synchronous and allocation-light: it runs on the event loop for
-/// every request, so verification is a `TokenVerifier` (the cached one in production), never an actor.
+/// `auth` mode (docs/configuration.md, "[[routes]]"; docs/architecture.md, "One proxied request").
+/// Synchronous and allocation-light: it runs on the event loop for every request, so verification is a
+/// `TokenVerifier` (the cached one in production), never an actor.
 public struct Authenticator: Sendable {
     public let verifier: any TokenVerifier
 

@@ -1,6 +1,6 @@
 /// Replaces `${NAME}` and `${NAME:-default}` in config strings with environment variables
-/// (DESIGN.md section 4). An unset variable without a default is an error, never an empty string,
-/// so a missing secret cannot silently become "". `$$` stands for a literal `$`.
+/// (docs/configuration.md, "Environment variables"). An unset variable without a default is an error,
+/// never an empty string, so a missing secret cannot silently become "". `$$` stands for a literal `$`.
 public struct EnvironmentInterpolation: Sendable {
     public var environment: [String: String]
 

@@ -7,9 +7,9 @@ import SessionStore
 import Tokens
 import WeChat
 
-/// The control plane of DESIGN.md section 5: login with a `wx.login()` code, refresh-token rotation,
-/// revocation, logout, decryption of user data and the phone number, and the JWKS. Errors use the
-/// OAuth 2.0 shape of RFC 6749 section 5.2; every answer carries `Cache-Control: no-store`.
+/// The control plane (docs/architecture.md, "The control plane"): login with a `wx.login()` code,
+/// refresh-token rotation, revocation, logout, decryption of user data and the phone number, and the JWKS.
+/// Errors use the OAuth 2.0 shape of RFC 6749 section 5.2; every answer carries `Cache-Control: no-store`.
 ///
 /// Secrets stay here: the session_key is stored and used for decryption, never returned or logged;
 /// refresh tokens are stored only as hashes.
@@ -405,8 +405,8 @@ public final class AuthEndpoints: ControlEndpoints {
             extraHeaders: [("Retry-After", "2")])
     }
 
-    /// DESIGN.md section 5, "Login errors". Phone-number codes fail the same ways; `renewal` tells the
-    /// client how to get a fresh code (codes are single use, so none is ever retried as it is).
+    /// The login errors of README.md, "HTTP endpoints of the gateway". Phone-number codes fail the same ways;
+    /// `renewal` tells the client how to get a fresh code (codes are single use, so none is ever retried as it is).
     static func loginError(_ error: WeChatError, renewal: String = "call wx.login") -> ControlResponse {
         switch error {
         case .invalidCode, .codeUsed:

@@ -57,7 +57,7 @@ public struct ControlResponse: Sendable {
 }
 
 /// The control plane: endpoints answered by the gateway rather than forwarded. They may use
-/// async/await (DESIGN.md section 2); the proxy hot path never goes through here.
+/// async/await (docs/architecture.md, "The control plane"); the proxy hot path never goes through here.
 public protocol ControlEndpoints: Sendable {
     /// Whether `path` belongs to the control plane; checked before routing.
     func handles(path: Substring) -> Bool

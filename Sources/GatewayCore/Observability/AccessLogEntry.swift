@@ -1,7 +1,7 @@
 import Foundation
 import JSON
 
-/// One line of the access log (DESIGN.md section 6): what happened to one request, written once on
+/// One line of the access log (README.md, "Operations"): what happened to one request, written once on
 /// every path, success or error. Never holds a token, secret or session key.
 public struct AccessLogEntry: Sendable {
     public var time: Date

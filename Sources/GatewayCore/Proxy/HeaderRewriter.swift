@@ -1,8 +1,8 @@
 import NIOHTTP1
 import SmallHTTP
 
-/// Builds the header list sent upstream from the client's headers (DESIGN.md section 5, "Proxied
-/// requests"). Pure: given the same input it returns the same list, and it is tested without sockets.
+/// Builds the header list sent upstream from the client's headers (README.md, "What the upstream
+/// receives"). Pure: given the same input it returns the same list, and it is tested without sockets.
 ///
 /// The identity headers are the whole point of the gateway, so they are removed in every spelling an
 /// upstream framework might fold together (any case, `_` for `-`), however many copies arrive, before the

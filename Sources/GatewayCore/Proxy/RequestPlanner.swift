@@ -3,9 +3,9 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// The request phases of DESIGN.md section 2 as one pure function of a request head and a configuration
-/// snapshot: admission checks → control plane? → match route → authenticate → rewrite headers → pick
-/// upstream. It touches no channel and no socket, so every rule is a row in `RequestPlannerTests`.
+/// The request phases (docs/architecture.md, "One proxied request") as one pure function of a request head and
+/// a configuration snapshot: admission checks → control plane? → match route → authenticate → rewrite headers →
+/// pick upstream. It touches no channel and no socket, so every rule is a row in `RequestPlannerTests`.
 /// `ProxyHandler` performs what it returns.
 struct RequestPlanner {
     let runtime: GatewayRuntime
@@ -171,8 +171,8 @@ struct RequestPlanner {
             caFile: route.caFile, insecureSkipVerify: route.insecureSkipVerify)
     }
 
-    /// DESIGN.md section 4: an idempotent request without a body that never reached its upstream is tried
-    /// once more on another. Returns the plan for that second attempt, or nil when it must not be retried.
+    /// docs/configuration.md, "Forwarding": an idempotent request without a body that never reached its upstream is
+    /// tried once more on another. Returns the plan for that second attempt, or nil when it must not be retried.
     static func retry(_ plan: ForwardPlan, attempts: Int, requestWasSent: Bool) -> ForwardPlan? {
         guard attempts == 1, !requestWasSent, !plan.hasBody, isIdempotent(plan.request.method),
             let next = plan.pool.pick(excluding: plan.upstreamIndex)

@@ -1,6 +1,6 @@
-/// Round-robin over a route's upstreams with passive ejection (DESIGN.md section 4): an upstream that
-/// refuses a connection is skipped for `ejectionNanoseconds`, then tried again. Pure state: it takes
-/// events and a monotonic clock reading, and is tested without sockets.
+/// Round-robin over a route's upstreams with passive ejection (docs/configuration.md, "Forwarding"): an
+/// upstream that refuses a connection is skipped for `ejectionNanoseconds`, then tried again. Pure state: it
+/// takes events and a monotonic clock reading, and is tested without sockets.
 public struct UpstreamSelection: Sendable, Equatable {
     public let count: Int
     public let ejectionNanoseconds: UInt64

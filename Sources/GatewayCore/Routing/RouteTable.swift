@@ -1,4 +1,4 @@
-/// Chooses the route for a request (DESIGN.md section 4, "Route matching"): the longest matching
+/// Chooses the route for a request (docs/configuration.md, "Matching"): the longest matching
 /// `prefix` wins; among equal prefixes a route narrowed by `host` or `methods` is tried before a
 /// general one. Built once per config snapshot; matching allocates nothing.
 public struct RouteTable: Sendable {

@@ -4,8 +4,9 @@ import NIOHTTP1
 import NIOPosix
 import SmallHTTP
 
-/// The admin listener (DESIGN.md section 6): `/healthz`, `/readyz`, `/metrics`, on its own address, never
-/// on the public listener. Served by the same `SmallHTTPServer` as the simulator and the demo echo upstream.
+/// The admin listener (docs/architecture.md, "Beside the serving path"): `/healthz`, `/readyz`, `/metrics`, on
+/// its own address, never on the public listener. Served by the same `SmallHTTPServer` as the simulator and the
+/// demo echo upstream.
 public final class AdminServer: Sendable {
     /// What the admin endpoints report on.
     public struct Probes: Sendable {
