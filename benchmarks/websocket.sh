@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# WebSocket tunnels, in one run (DESIGN.md section 8: read the ratios, not the absolute numbers):
+# WebSocket tunnels, in one run (README.md, "Benchmarks": read the ratios, not the absolute numbers):
 #   direct   client → echo upstream
 #   haproxy  client → HAProxy 2.6 (http mode, `timeout tunnel`) verifying the same HS256 JWT as
 #            ../shared/peers/proxy-haproxy.cfg and injecting X-OpenId → echo upstream

@@ -1,5 +1,5 @@
-"""The control plane end to end (DESIGN.md section 5): login with a wx.login() code against the real
-`gateway mock-wechat`, proxied calls carrying X-OpenId, refresh-token rotation and theft detection,
+"""The control plane end to end (docs/architecture.md, "The control plane"): login with a wx.login() code
+against the real `gateway mock-wechat`, proxied calls carrying X-OpenId, refresh-token rotation and theft detection,
 RFC 7009 revocation, logout, the JWKS, and sessions surviving a restart.
 """
 import json

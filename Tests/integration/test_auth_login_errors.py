@@ -1,4 +1,4 @@
-"""Login failures (DESIGN.md section 5, "Login errors"): every WeChat errcode the simulator can give,
+"""Login failures (README.md, "HTTP endpoints of the gateway"): every WeChat errcode the simulator can give,
 a WeChat that is down or hangs, bad requests, several apps, and the per-address rate limit.
 """
 import socket

@@ -1,4 +1,4 @@
-"""/auth/userinfo and /auth/phone (DESIGN.md section 5): data encrypted here with the session_key the
+"""/auth/userinfo and /auth/phone (README.md, "HTTP endpoints of the gateway"): data encrypted here with the session_key the
 simulator handed out (read back through its `/__sim/session_key` hook) is decrypted by the gateway,
 which checks `watermark.appid` and the rawData signature; the phone number comes from WeChat's
 getuserphonenumber with a stable access token.

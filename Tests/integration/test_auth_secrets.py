@@ -1,5 +1,5 @@
-"""Secrets stay inside the gateway (DESIGN.md sections 1, 5 and 6): no HTTP answer and no line the gateway
-writes on stdout or stderr contains a WeChat session_key, the app secret or the token secret, and a
+"""Secrets stay inside the gateway (docs/architecture.md, "The control plane"): no HTTP answer and no line the
+gateway writes on stdout or stderr contains a WeChat session_key, the app secret or the token secret, and a
 refresh token appears only in the one token response that issued it.
 
 The test drives every control endpoint, success and failure paths, with the log level at `trace`,

@@ -1,4 +1,4 @@
-"""The admin listener (DESIGN.md section 6, issue 7): /healthz, /readyz, /metrics on `admin_listen`
+"""The admin listener (docs/architecture.md, "Beside the serving path"; issue 7): /healthz, /readyz, /metrics on `admin_listen`
 only, and what a scrape says after some traffic."""
 import http.client
 import time

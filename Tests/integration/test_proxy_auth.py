@@ -1,4 +1,4 @@
-"""Proxied requests, authentication and identity headers (DESIGN.md section 5, "Proxied requests").
+"""Proxied requests, authentication and identity headers (README.md, "What the upstream receives").
 
 One gateway for the module, in front of one echo upstream: what the upstream receives is the proof.
 """

@@ -1,7 +1,7 @@
 """Proxied requests: request bodies streamed to the upstream, and the client-side limits.
 
-DESIGN.md section 5 ("Forwarding": body streamed in both directions, chunked or with length;
-"Limits": 413 over max_body_bytes checked while streaming, 431 over max_header_bytes).
+README.md, "What the upstream receives" (body streamed in both directions, chunked or with length) and the
+[server] limits of docs/configuration.md (413 over max_body_bytes checked while streaming, 431 over max_header_bytes).
 Two gateways: one with room for 20 MiB uploads, one with small limits.
 """
 import hashlib

@@ -1,7 +1,7 @@
 """Proxied requests when upstreams fail, several upstreams, and many clients at once.
 
-DESIGN.md section 4 (round-robin, passive ejection, one retry of idempotent requests) and section 5
-("Failures": 502 refused, 504 too slow, an upstream dropping mid-body ends the client's response
+docs/configuration.md, "Forwarding" (round-robin, passive ejection, one retry of idempotent requests), and
+README.md, "HTTP endpoints of the gateway" (failures: 502 refused, 504 too slow, an upstream dropping mid-body ends the client's response
 abruptly; gateway errors are JSON with `error` and the request id).
 """
 import http.client

@@ -1,6 +1,6 @@
 """Proxied requests: routing, what is forwarded byte-for-byte, what is rewritten, what comes back.
 
-DESIGN.md sections 4 (route matching) and 5 ("Proxied requests", forwarding). Two echo upstreams tell
+docs/configuration.md, "Matching", and README.md, "What the upstream receives". Two echo upstreams tell
 by their name which route a request took.
 """
 import gzip
