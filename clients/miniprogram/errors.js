@@ -16,7 +16,7 @@ class GatewayError extends Error {
   }
 }
 
-// The gateway refused the caller's identity: a second 401 after a refresh and a replay, a login
+// The gateway refused the caller's identity: its second 401 after a refresh and a replay, a login
 // code it rejected, or a request made after logout with autoLogin off. Logging in again (with
 // the user's consent) is the only way forward.
 class GatewayAuthError extends GatewayError {

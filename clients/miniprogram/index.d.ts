@@ -12,7 +12,10 @@ export interface MiniProgramPlatform {
 }
 
 export interface GatewayClientOptions {
-  /** The gateway's origin, e.g. `https://gw.example.com`. Tokens are only ever sent there. */
+  /**
+   * The gateway's origin, e.g. `https://gw.example.com` (a path may follow; no userinfo, query or fragment).
+   * Tokens are only ever sent to that exact origin: scheme, host (any case) and port.
+   */
   baseURL: string
   /** Sent with `/auth/login`; optional when the gateway serves one app. */
   appid?: string
@@ -64,11 +67,16 @@ export interface UploadFileOptions {
 export interface UploadFileResult {
   statusCode: number
   data: string
+  /** The answer's headers, from the upload task's onHeadersReceived, when the platform has it. */
+  header?: Record<string, string>
   [field: string]: unknown
 }
 
 export interface ConnectSocketOptions {
-  /** A path on the gateway (`/ws/chat`); http(s) becomes ws(s). */
+  /**
+   * A path on the gateway (`/ws/chat`), or an absolute ws(s) / http(s) URL on the gateway's exact origin
+   * (anything else is refused with a TypeError); http(s) becomes ws(s).
+   */
   url: string
   header?: Record<string, string>
   protocols?: string[]
@@ -102,7 +110,11 @@ export interface UserInfoInput {
 export interface GatewayClient {
   /** wx.login → POST /auth/login → tokens stored. Joins a login already in flight. */
   login(): Promise<SessionInfo>
-  /** wx.request with the bearer token; resolves for every HTTP status, rejects without an answer. */
+  /**
+   * wx.request with the bearer token; resolves for every HTTP status, rejects without an answer. Only the
+   * gateway's own 401 (`X-Gateway-Error: invalid_token`) is answered with a refresh and one replay; an
+   * upstream's 401 is returned as it is.
+   */
   request<T = any>(options: RequestOptions): Promise<RequestResult<T>>
   uploadFile(options: UploadFileOptions): Promise<UploadFileResult>
   /** Resolves with the platform's SocketTask once a valid token is at hand. */
@@ -129,7 +141,7 @@ export declare class GatewayError extends Error {
   retryAfter?: number
 }
 
-/** The identity was refused: a second 401, a refused login, `login_required`, `logged_out`. */
+/** The identity was refused: the gateway's second 401, a refused login, `login_required`, `logged_out`. */
 export declare class GatewayAuthError extends GatewayError {}
 
 /** No HTTP answer (connection refused, DNS, TLS, timeout). The session is kept. */

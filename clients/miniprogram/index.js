@@ -11,10 +11,12 @@ const answers = require('./answers')
 const { GatewayError, GatewayAuthError, GatewayNetworkError, GatewayLoginError } = require('./errors')
 
 function createGatewayClient(options) {
-  if (!options || typeof options.baseURL !== 'string' || !/^https?:\/\//i.test(options.baseURL)) {
-    throw new TypeError('createGatewayClient: baseURL must be an http(s) URL')
+  const base = answers.parseBase(options && options.baseURL)
+  if (!base) {
+    throw new TypeError('createGatewayClient: baseURL must be an http(s) origin, optionally with a path ' +
+      '(no userinfo, query or fragment)')
   }
-  const baseURL = options.baseURL.replace(/\/+$/, '')
+  const baseURL = base.text
   const platform = createPlatform(options.platform)
   const store = new SessionStore(platform, options.storageKey || 'gateway.session')
   const leeway = options.refreshLeeway === undefined ? 60 : Number(options.refreshLeeway)
@@ -141,15 +143,18 @@ function createGatewayClient(options) {
     return session
   }
 
-  // Sends with the current token; on the gateway's 401 invalid_token renews once (refresh, or
-  // login when the refresh is refused) and replays once. A second 401 is the caller's, typed.
+  // Sends with the current token; on the gateway's own 401 invalid_token (marked X-Gateway-Error:
+  // the request never reached the upstream) renews once (refresh, or login when the refresh is
+  // refused) and replays once. A second such 401 is the caller's, typed. Any other answer, an
+  // upstream's own 401 included, is returned as it is: the upstream has seen the request, and a
+  // POST must not be sent twice.
   async function authorized(perform) {
     let session = await ensureSession()
     let answer = await perform(session.accessToken)
-    if (!answers.isInvalidToken(answer)) return answer
+    if (!answers.isGatewayTokenRefusal(answer)) return answer
     session = await renew(session.accessToken)
     answer = await perform(session.accessToken)
-    if (answers.isInvalidToken(answer)) {
+    if (answers.isGatewayTokenRefusal(answer)) {
       throw answers.errorFromAnswer(answer, 'request after a token renewal', GatewayAuthError)
     }
     return answer
@@ -170,13 +175,13 @@ function createGatewayClient(options) {
 
     async request(requestOptions) {
       const { url, header, success, fail, complete, ...rest } = requestOptions || {}
-      const target = answers.resolveURL(baseURL, url)
+      const target = answers.resolveURL(base, url)
       return authorized((token) => send('request', { ...rest, url: target, header: answers.withBearer(header, token) }))
     },
 
     async uploadFile(uploadOptions) {
       const { url, header, success, fail, complete, ...rest } = uploadOptions || {}
-      const target = answers.resolveURL(baseURL, url)
+      const target = answers.resolveURL(base, url)
       return authorized((token) => send('uploadFile', { ...rest, url: target, header: answers.withBearer(header, token) }))
     },
 
@@ -184,7 +189,7 @@ function createGatewayClient(options) {
     // before the socket can be opened with it.
     async connectSocket(socketOptions) {
       const { url, header, ...rest } = socketOptions || {}
-      const target = answers.socketURL(baseURL, url)
+      const target = answers.socketURL(base, url)
       const session = await ensureSession()
       return platform.connectSocket({ ...rest, url: target, header: answers.withBearer(header, session.accessToken) })
     },

@@ -23,8 +23,9 @@ function errMsgOf(failure) {
 }
 
 // Calls `platform[name](options)` with success/fail callbacks; resolves with the success value,
-// rejects with the raw failure object. The first settlement wins, the rest are ignored.
-function call(platform, name, options) {
+// rejects with the raw failure object. The first settlement wins, the rest are ignored. `withTask`
+// gets what the call returned (the task) at once, before any callback.
+function call(platform, name, options, withTask) {
   return new Promise((resolve, reject) => {
     let settled = false
     const once = (fn) => (value) => {
@@ -41,6 +42,7 @@ function call(platform, name, options) {
       fail(thrown)
       return
     }
+    if (withTask) withTask(returned)
     if (returned && typeof returned.then === 'function') {
       returned.then((value) => { if (value !== undefined) success(value) }, fail)
     }
@@ -56,7 +58,17 @@ function createPlatform(platform) {
       if (typeof platform.uploadFile !== 'function') {
         return Promise.reject(new TypeError('platform has no uploadFile'))
       }
-      return call(platform, 'uploadFile', options)
+      // wx.uploadFile's success has no `header`; its task hands the headers to onHeadersReceived
+      // first. They carry the gateway's mark (X-Gateway-Error), which decides whether a 401 may be
+      // answered with a refresh and a replay, so they are added to the result.
+      let header
+      const listen = (task) => {
+        if (task && typeof task.onHeadersReceived === 'function') {
+          task.onHeadersReceived((res) => { header = res && res.header })
+        }
+      }
+      return call(platform, 'uploadFile', options, listen)
+        .then((res) => (res && res.header === undefined && header ? { ...res, header } : res))
     },
     // Synchronous in every runtime: the socket task is returned at once.
     connectSocket: (options) => {

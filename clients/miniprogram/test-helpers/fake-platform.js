@@ -93,15 +93,18 @@ function createFakeWx({ user = 'alice', storage = new Map() } = {}) {
     },
 
     // multipart/form-data with the file under `name`, as wx.uploadFile sends it; data is a string.
+    // As wx's, the success has no `header`: the task's onHeadersReceived listeners get it first.
     uploadFile({ url, filePath, name, header = {}, formData = {}, timeout, success, fail } = {}) {
       const call = { api: 'uploadFile', url, header: { ...header }, settled: false }
       wx.calls.push(call)
+      const headerListeners = []
+      const task = { abort() {}, onHeadersReceived(listener) { headerListeners.push(listener) } }
       let file
       try {
         file = fs.readFileSync(filePath)
       } catch (error) {
         setImmediate(() => { settle(call); fail && fail({ errMsg: `uploadFile:fail ${error.message}` }) })
-        return { abort() {} }
+        return task
       }
       const boundary = `----wxfake${Date.now().toString(16)}`
       const parts = []
@@ -112,9 +115,13 @@ function createFakeWx({ user = 'alice', storage = new Map() } = {}) {
         'Content-Type: application/octet-stream\r\n\r\n'), file, Buffer.from(`\r\n--${boundary}--\r\n`))
       const body = Buffer.concat(parts)
       send(url, 'POST', { ...header, 'Content-Type': `multipart/form-data; boundary=${boundary}` }, body, timeout).then(
-        (res) => { settle(call, res); success && success({ statusCode: res.statusCode, data: res.text, errMsg: 'uploadFile:ok' }) },
+        (res) => {
+          settle(call, res)
+          for (const listener of headerListeners) listener({ header: res.header })
+          success && success({ statusCode: res.statusCode, data: res.text, errMsg: 'uploadFile:ok' })
+        },
         (error) => { settle(call); fail && fail({ errMsg: `uploadFile:fail ${error.message}` }) })
-      return { abort() {} }
+      return task
     },
 
     connectSocket(options) {
@@ -135,17 +142,23 @@ function createFakeWx({ user = 'alice', storage = new Map() } = {}) {
   return wx
 }
 
-// Taro: the same calls, which also return a promise (rejecting on failure).
+// Taro: the same calls, which also return a promise (rejecting on failure); uploadFile's promise is
+// also its task (onHeadersReceived).
 function asTaro(wx) {
   const taro = { calls: wx.calls, storage: wx.storage }
   for (const name of ['login', 'request', 'uploadFile']) {
-    taro[name] = (options = {}) => new Promise((resolve, reject) => {
-      wx[name]({
-        ...options,
-        success: (res) => { options.success && options.success(res); resolve(res) },
-        fail: (err) => { options.fail && options.fail(err); reject(err) },
+    taro[name] = (options = {}) => {
+      let task
+      const promise = new Promise((resolve, reject) => {
+        task = wx[name]({
+          ...options,
+          success: (res) => { options.success && options.success(res); resolve(res) },
+          fail: (err) => { options.fail && options.fail(err); reject(err) },
+        })
       })
-    })
+      if (task && task.onHeadersReceived) promise.onHeadersReceived = (listener) => task.onHeadersReceived(listener)
+      return promise
+    }
   }
   for (const name of ['connectSocket', 'getStorageSync', 'setStorageSync', 'removeStorageSync']) {
     taro[name] = (...args) => wx[name](...args)

@@ -114,6 +114,8 @@ async function startGatewayStack({ accessTtl = '15m', leeway = '0s' } = {}) {
       appid: APPID,
       dir,
       accessLog: () => readAccessLog(stdoutPath),
+      // How many `method path` requests reached the upstream (a replay shows as a second one).
+      upstreamReceived: echo.received,
       metrics: async () => (await httpGet(adminPort, '/metrics')).body,
       sessionKey: async (openid) => {
         const answer = await httpGet(simPort, `/__sim/session_key?openid=${encodeURIComponent(openid)}`)
