@@ -11,7 +11,8 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Refuses to start on a bad configuration, with the same messages as 'gateway check'.
             SIGTERM/SIGINT: stop accepting, finish in-flight requests (at most drain_timeout), exit 0.
-            SIGHUP: reload the configuration; a bad one is logged and the running one kept.
+            SIGHUP: reload the configuration; a bad one is logged and the running one kept (so is one with a
+            development secret on an exposed listener, unless --allow-dev-secrets).
             """
     )
 
@@ -24,8 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(
         name: .long,
         help: ArgumentHelp(
-            "Start even though a shipped development secret is set and server.listen is not a loopback address.",
-            discussion: "Without it such a gateway refuses to start: anyone who read gateway.conf could sign tokens."))
+            "Start (and reload) even though a shipped development secret is set and the listener is exposed.",
+            discussion:
+                "Exposed: server.listen is not loopback, trusted_proxies is set, or TLS is configured. Without the flag "
+                + "such a gateway refuses to start or reload: anyone who read gateway.conf could sign tokens."))
     var allowDevSecrets = false
 
     func run() async throws {
@@ -44,7 +47,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = bootstrapLogging(level: logLevel ?? config.log.level)
         OpenFileLimit.raise(logger: logger)
-        let service = GatewayService(config: config, configPath: options.config, logger: logger)
+        let service = GatewayService(
+            config: config, configPath: options.config, logger: logger, allowsDevelopmentSecrets: allowDevSecrets)
         let group = ServiceGroup(
             services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

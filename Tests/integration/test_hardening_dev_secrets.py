@@ -10,18 +10,22 @@ import textwrap
 import pytest
 
 from conftest import GATEWAY_BIN, free_port, port_open, stop_process, wait_until_listening
+from gateway_process import Gateway, ThrowawayCA, bearer, reload_and_wait
+from tokens import SECRET, mint
+from upstream import Upstream
 
 DEV_TOKEN_SECRET = "dev-only-change-me-0123456789abcdef"
 REAL_TOKEN_SECRET = "a-real-secret-from-the-environment-0123456789"
 
 
-def write_config(directory, host, token_secret, app_secret):
+def write_config(directory, host, token_secret, app_secret, server=""):
     port, admin = free_port(), free_port()
     path = directory / "gateway.conf"
     path.write_text(textwrap.dedent(f"""\
         [server]
         listen = "{host}:{port}"
         admin_listen = "127.0.0.1:{admin}"
+        #SERVER
 
         [wechat]
         api_base = "http://127.0.0.1:{free_port()}"
@@ -35,7 +39,7 @@ def write_config(directory, host, token_secret, app_secret):
 
         [store]
         url = "sqlite://{directory}/g.db"
-        """))
+        """).replace("#SERVER", server))
     return path, port
 
 
@@ -92,3 +96,79 @@ def test_real_secrets_on_public_listener_start(tmp_path):
     finally:
         stop_process(process)
         process.communicate(timeout=10)
+
+
+# Issue 22 item 5: exposed also means behind a proxy or serving TLS, and the rule holds on reload.
+
+def exposed_server_keys(kind, directory):
+    if kind == "trusted_proxies":
+        return 'trusted_proxies = ["127.0.0.1/32"]'
+    cert, key, _ = ThrowawayCA(directory).issue("localhost")
+    return f'tls_certificate = "{cert}"\ntls_private_key = "{key}"'
+
+
+@pytest.mark.parametrize("kind", ["trusted_proxies", "tls"])
+def test_dev_token_secret_on_a_loopback_listener_behind_a_proxy_or_with_tls_refuses_to_start(tmp_path, kind):
+    config, _ = write_config(
+        tmp_path, "127.0.0.1", DEV_TOKEN_SECRET, "a-real-app-secret", server=exposed_server_keys(kind, tmp_path))
+    process = run_serve(config)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        stop_process(process)
+    assert process.returncode == 1, stderr
+    assert "tokens.secret is the shipped development secret" in stderr
+    assert ("trusted_proxies" if kind == "trusted_proxies" else "TLS") in stderr, stderr
+
+
+@pytest.fixture
+def upstream():
+    server = Upstream("secrets")
+    yield server
+    server.stop()
+
+
+def exposed_gateway(tmp_path, upstream, *extra_args):
+    gateway = Gateway(tmp_path, server='trusted_proxies = ["127.0.0.1/32"]\n', routes=f"""
+        [[routes]]
+        prefix = "/api/"
+        upstreams = ["{upstream.url}"]
+        """)
+    gateway.extra_args = list(extra_args)
+    return gateway.start()
+
+
+def bring_back_the_dev_token_secret(gateway):
+    # A renamed environment variable: the file falls back to the shipped default.
+    text = gateway.config.read_text()
+    assert f'secret = "{SECRET}"' in text
+    gateway.config.write_text(text.replace(
+        f'secret = "{SECRET}"', f'secret = "${{GATEWAY_TOKEN_SECRET_RENAMED:-{DEV_TOKEN_SECRET}}}"'))
+
+
+def test_reload_that_brings_back_the_dev_token_secret_is_rejected(tmp_path, upstream):
+    gateway = exposed_gateway(tmp_path, upstream)
+    try:
+        forged = bearer(mint("oForgedByAnyone", secret=DEV_TOKEN_SECRET))
+        assert gateway.request("GET", "/api/x", forged)[0] == 401
+        bring_back_the_dev_token_secret(gateway)
+        reload_and_wait(gateway, "failure")
+        assert gateway.request("GET", "/api/x", forged)[0] == 401, "the development secret was applied"
+        assert gateway.request("GET", "/api/x", bearer(mint("oRealUser")))[0] == 200, "the running config was lost"
+        log = gateway.stderr()
+        assert "tokens.secret is the shipped development secret" in log, log
+        assert "keeping the running one" in log, log
+        assert DEV_TOKEN_SECRET not in log, "the log names the key, never the secret"
+    finally:
+        gateway.stop()
+
+
+def test_reload_with_the_dev_token_secret_applies_when_started_with_the_override(tmp_path, upstream):
+    gateway = exposed_gateway(tmp_path, upstream, "--allow-dev-secrets")
+    try:
+        bring_back_the_dev_token_secret(gateway)
+        reload_and_wait(gateway, "success")
+        assert gateway.request("GET", "/api/x", bearer(mint("oDev", secret=DEV_TOKEN_SECRET)))[0] == 200
+        assert "warning" in gateway.stderr() and "--allow-dev-secrets" in gateway.stderr()
+    finally:
+        gateway.stop()

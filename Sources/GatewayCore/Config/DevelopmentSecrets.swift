@@ -4,20 +4,21 @@
 /// Anyone who has read the repository knows these values: with the token secret they can sign an access token
 /// for any openid, with the app secret they can ask WeChat for sessions in the app's name. On a loopback
 /// listener (`gateway demo`, a developer's machine) nobody else can reach the gateway, so they are fine there.
-/// Pure, so `serve` decides before anything is bound.
+/// Pure, so `serve` decides before anything is bound and a reload before anything is swapped.
 public enum DevelopmentSecrets {
     /// `[tokens] secret` of the shipped gateway.conf (`${GATEWAY_TOKEN_SECRET:-…}`).
     public static let tokenSecret = "dev-only-change-me-0123456789abcdef"
     /// `[[wechat.apps]] secret` of the shipped gateway.conf (`${WECHAT_APP_SECRET:-…}`).
     public static let wechatAppSecret = "dev-secret"
 
-    /// One message per development secret in `config` when `server.listen` is not a loopback address; empty when
-    /// the listener is loopback or no development secret is set. Messages name the key and how to set it.
+    /// One message per development secret in `config` when its listener is exposed (`ListenerExposure`: not
+    /// loopback, behind `trusted_proxies`, or serving TLS); empty when it is private or no development secret is
+    /// set. Messages name the key and how to set it, never the secret. `serve` refuses to start on them and a
+    /// reload is refused on them (the running configuration stays).
     public static func problems(in config: GatewayConfiguration) -> [String] {
-        let listen = config.server.listen
-        guard !isLoopback(host: listen.host) else { return [] }
+        guard let reason = ListenerExposure(config.server).reason else { return [] }
+        let exposure = "while \(reason)"
         var found: [String] = []
-        let exposure = "while server.listen \(listen) is reachable from other machines"
         if config.tokens.signingKey == .secret(tokenSecret) {
             found.append(
                 "tokens.secret is the shipped development secret \(exposure): anyone can sign access tokens with it; "
@@ -35,14 +36,5 @@ public enum DevelopmentSecrets {
                     + "set WECHAT_APP_SECRET (or the key) to the AppSecret of \(app.appid)")
         }
         return found
-    }
-
-    /// 127.0.0.0/8, ::1 and the name localhost (which `ListenAddress` resolves to loopback). `0.0.0.0`, `::` and
-    /// any other address or name count as reachable.
-    static func isLoopback(host: String) -> Bool {
-        let lowered = host.lowercased()
-        if lowered == "localhost" || lowered == "::1" || lowered == "0:0:0:0:0:0:0:1" { return true }
-        let octets = lowered.split(separator: ".", omittingEmptySubsequences: false)
-        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
     }
 }

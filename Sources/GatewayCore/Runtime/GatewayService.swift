@@ -21,14 +21,18 @@ public final class GatewayService: Service, Sendable {
     private let logger: Logger
     /// Called once the listeners are bound (tests and `demo` use it to learn the ports).
     private let onReady: (@Sendable (SocketAddress) -> Void)?
+    /// `serve --allow-dev-secrets`: a reload with a development secret on an exposed listener is applied (with a
+    /// warning) instead of refused, as the start was.
+    private let allowsDevelopmentSecrets: Bool
 
     public init(
-        config: GatewayConfiguration, configPath: String, logger: Logger,
+        config: GatewayConfiguration, configPath: String, logger: Logger, allowsDevelopmentSecrets: Bool = false,
         onReady: (@Sendable (SocketAddress) -> Void)? = nil
     ) {
         self.initial = config
         self.configPath = configPath
         self.logger = logger
+        self.allowsDevelopmentSecrets = allowsDevelopmentSecrets
         self.onReady = onReady
     }
 
@@ -245,8 +249,11 @@ public final class GatewayService: Service, Sendable {
         signal(SIGHUP, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGHUP, queue: DispatchQueue(label: "gateway.reload"))
         let path = configPath
+        let allowsDevelopmentSecrets = self.allowsDevelopmentSecrets
         source.setEventHandler {
-            let applied = Self.reload(path: path, holder: holder, shared: shared, tls: tls)
+            let applied = Self.reload(
+                path: path, holder: holder, shared: shared, tls: tls, allowsDevelopmentSecrets: allowsDevelopmentSecrets
+            )
             shared.metrics.recordReload(applied: applied)
         }
         source.resume()
@@ -255,13 +262,26 @@ public final class GatewayService: Service, Sendable {
 
     /// One reload: everything that can fail (the file, keys, certificates) is built before anything is
     /// swapped, so a rejected reload changes nothing. Returns whether the new configuration was applied.
-    static func reload(path: String, holder: RuntimeHolder, shared: Shared, tls: TLSContextBox?) -> Bool {
+    static func reload(
+        path: String, holder: RuntimeHolder, shared: Shared, tls: TLSContextBox?, allowsDevelopmentSecrets: Bool = false
+    ) -> Bool {
         let logger = shared.logger
         let old = holder.current
         let loaded = ConfigLoader().load(file: path)
         guard case .success(let config) = loaded else {
             if case .failure(let error) = loaded { logRejectedReload(error, logger: logger) }
             return false
+        }
+        // The rule `serve` applies at start holds for every later configuration: a renamed environment variable
+        // that falls back to the shipped secret must not hand token signing to anyone who read the repository.
+        let exposed = DevelopmentSecrets.problems(in: config)
+        if !exposed.isEmpty {
+            if !allowsDevelopmentSecrets {
+                logRejectedReload(
+                    ConfigError(file: path, issues: exposed.map { ConfigIssue(path: "", message: $0) }), logger: logger)
+                return false
+            }
+            for problem in exposed { logger.warning("reload: \(path): warning: \(problem) (--allow-dev-secrets)") }
         }
         // A renewed certificate is read now; switching TLS on or off needs a new listener (a restart).
         var newContext: NIOSSLContext?
