@@ -41,7 +41,8 @@ for (const behaviour of ['own-invalid-token', 'forged-mark']) {
       const res = await gw.request({ url: target, method: 'POST', data: { order: 1 } })
       assert.equal(res.statusCode, 401)
       assert.deepEqual(res.data, { error: 'invalid_token', error_description: 'the service refused it' })
-      assert.equal(res.header['www-authenticate'], 'Bearer error="invalid_token", error_description="the service refused it"')
+      assert.equal(res.header['www-authenticate'],
+        'Bearer error="invalid_token", error_description="the service refused it"')
       assert.equal(res.header['x-gateway-error'], undefined, 'the gateway removes a mark the upstream sends')
 
       assert.deepEqual(summary(await log.lines()), [`POST ${target} 401`], 'no refresh, no replay')

@@ -38,7 +38,7 @@ async function refused(gw, wx, url) {
   assert.equal(wx.calls.length, before, `nothing was called for ${url}`)
 }
 
-test('socket URLs that only start like the gateway, or name it as userinfo, are refused with no token sent', async () => {
+test('socket URLs that only start like the gateway, or name it as userinfo, are refused, no token sent', async () => {
   const port = stack.port
   const wx = guardNetwork(createFakeWx({ user: `sock-refused-${process.pid}` }), port)
   const { gw } = newClient(stack, { wx })
