@@ -7,7 +7,8 @@ import Foundation
 /// - `sqlite:///var/lib/gateway/gateway.db`: an absolute path;
 /// - `sqlite::memory:`: a private in-memory database (tests; lost at exit);
 /// - `postgres://user:pass@host:5432/db` (or `postgresql://`), with an optional `?sslmode=` of
-///   `disable`, `prefer` (the default), `require`, `verify-ca` or `verify-full` (libpq's names and meanings).
+///   `disable`, `allow`, `prefer`, `require`, `verify-ca` or `verify-full` (libpq's names); without it,
+///   `verify-full` (not libpq's `prefer`: see `PostgresSSLMode`).
 ///
 /// `description` hides the PostgreSQL password.
 public enum StoreURL: Sendable, Equatable, CustomStringConvertible {
@@ -24,6 +25,11 @@ public enum StoreURL: Sendable, Equatable, CustomStringConvertible {
         public var database: String
         /// Query parameters such as `sslmode`, in order.
         public var parameters: [String: String]
+
+        /// The `sslmode` parameter, or the default (`verify-full`); the parser accepted only known names.
+        public var sslMode: PostgresSSLMode {
+            (try? PostgresSSLMode(parameter: parameters["sslmode"])) ?? .default
+        }
 
         public init(
             user: String?, password: String?, host: String, port: Int, database: String,
@@ -127,10 +133,7 @@ public enum StoreURL: Sendable, Equatable, CustomStringConvertible {
                 throw .invalidURL(reason: "unknown postgres url parameter '\(item.name)' (only sslmode is read)")
             }
             let mode = item.value ?? ""
-            guard PostgresSettings.TLSMode(rawValue: mode) != nil else {
-                let names = PostgresSettings.TLSMode.allCases.map(\.rawValue).joined(separator: ", ")
-                throw .invalidURL(reason: "sslmode '\(mode)' is not one of \(names)")
-            }
+            _ = try PostgresSSLMode(parameter: mode)
             parameters[item.name] = mode
         }
         return PostgresLocation(

@@ -94,7 +94,7 @@ final class StoreURLTests: XCTestCase {
     }
 
     func testSSLModeIsOneOfLibpqsNames() throws {
-        for mode in ["disable", "prefer", "require", "verify-ca", "verify-full"] {
+        for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
             guard case .postgres(let location) = try StoreURL(parsing: "postgres://h/db?sslmode=\(mode)") else {
                 return XCTFail("not postgres")
             }

@@ -12,6 +12,12 @@ As a command, for test runners that need a database in the environment:
 starts a server, creates a database, exports GATEWAY_TEST_POSTGRES_URL, runs the command, stops the server
 and exits with the command's status. Tests run it with fsync off (speed; nothing there outlives the run);
 `run --fsync` keeps PostgreSQL's durable defaults, for benchmarks.
+
+TLS (`PostgresServer(dir, tls=...)`): `"off"` (the default) refuses TLS (`ssl=off`), so a client that
+insists on it fails and one that falls back speaks plain text; `"on"` serves a certificate for 127.0.0.1
+and localhost and accepts TCP clients only over TLS (`hostssl`), so every connection that works was
+encrypted; `"wrong-host"` serves a certificate from the same CA for another host name. The CA is made with
+`openssl` at start and its certificate is at `server.ca_file`.
 """
 import glob
 import os
@@ -46,9 +52,35 @@ def _free_port() -> int:
             return s.getsockname()[1]
 
 
+# The names in the server certificate, per `tls` mode.
+TLS_CERTIFICATE_NAMES = {"on": ("localhost", "127.0.0.1"), "wrong-host": ("db.wrong-host.example",)}
+
+
+def _make_certificates(directory: str, names) -> None:
+    """ca.pem (with its key) and server.crt/server.key for `names` (DNS names or IP addresses), by openssl."""
+    def openssl(*args):
+        result = subprocess.run(["openssl", *args], cwd=directory, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"openssl {' '.join(args)} exited with {result.returncode}: {result.stderr.strip()}")
+
+    curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    openssl("req", "-x509", *curve, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+            "-subj", "/CN=gateway test PostgreSQL CA",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    openssl("req", *curve, "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={names[0]}")
+    alt = ",".join(("IP:" if name[0].isdigit() else "DNS:") + name for name in names)
+    with open(os.path.join(directory, "server.ext"), "w") as f:
+        f.write(f"subjectAltName={alt}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-sha256", "-extfile", "server.ext", "-out", "server.crt")
+
+
 class PostgresServer:
-    def __init__(self, base_dir=None, fsync: bool = False):
+    def __init__(self, base_dir=None, fsync: bool = False, tls: str = "off"):
+        if tls not in TLS_CERTIFICATE_NAMES and tls != "off":
+            raise ValueError(f"tls must be off, on or wrong-host, not {tls}")
         self.bin = _bin_dir()
+        self.tls = tls
         # As root the server runs as another user, who must be able to reach the directory: pytest's own
         # temporary directories are private to root, so the server gets its own under /tmp then.
         if base_dir is None or os.geteuid() == 0:
@@ -59,6 +91,7 @@ class PostgresServer:
         self.port = _free_port()
         self.fsync = fsync
         self.password = PASSWORD
+        self.ca_file = os.path.join(self.base, "ca.pem") if tls != "off" else None
         self._initialised = False
         self._as_user = None
         if os.geteuid() == 0:
@@ -89,13 +122,36 @@ class PostgresServer:
         self._run(["initdb", "-D", self.data, "-U", USER, "--pwfile", pwfile, "-E", "UTF8", "--locale", "C",
                    "--auth-local", "trust", "--auth-host", "scram-sha-256", "--no-sync"])
         os.remove(pwfile)
+        if self.tls != "off":
+            self._enable_tls()
         self._initialised = True
+
+    def _enable_tls(self):
+        """A CA and a server certificate (openssl), installed in the data directory, and TCP clients
+        accepted only over TLS."""
+        work = os.path.join(self.base, "pki")
+        os.makedirs(work, exist_ok=True)
+        _make_certificates(work, TLS_CERTIFICATE_NAMES[self.tls])
+        shutil.copy(os.path.join(work, "ca.pem"), self.ca_file)
+        for name in ("server.crt", "server.key"):
+            target = os.path.join(self.data, name)
+            shutil.copy(os.path.join(work, name), target)
+            os.chmod(target, 0o600)  # PostgreSQL refuses a key that others can read
+            if self._as_user:
+                shutil.chown(target, self._as_user)
+        shutil.rmtree(work)
+        hba = os.path.join(self.data, "pg_hba.conf")
+        with open(hba) as f:
+            lines = f.read().splitlines()
+        with open(hba, "w") as f:
+            f.write("\n".join("hostssl" + line[4:] if line.startswith("host ") else line for line in lines) + "\n")
 
     def start(self):
         if not self._initialised:
             self._initdb()
         options = (f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c max_connections=200"
-                   + ("" if self.fsync else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"))
+                   + ("" if self.fsync else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+                   + (" -c ssl=on -c log_connections=on" if self.tls != "off" else " -c ssl=off -c log_connections=on"))
         try:
             self._run(["pg_ctl", "-D", self.data, "-l", self.log, "-o", options, "-w", "-t", "60", "start"])
         except RuntimeError as error:
@@ -129,8 +185,10 @@ class PostgresServer:
         self.psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def url(self, database: str, sslmode: str = "disable") -> str:
-        return f"postgres://{USER}:{self.password}@127.0.0.1:{self.port}/{database}?sslmode={sslmode}"
+    def url(self, database: str, sslmode: str | None = "disable", host: str = "127.0.0.1") -> str:
+        """The database's URL; `sslmode=None` leaves the parameter out (the gateway's default then)."""
+        query = "" if sslmode is None else f"?sslmode={sslmode}"
+        return f"postgres://{USER}:{self.password}@{host}:{self.port}/{database}{query}"
 
 
 def main(argv):

@@ -61,6 +61,13 @@ public struct StoreConfig: Sendable, Equatable, CustomStringConvertible {
                 config.caFile = caFile
             }
         }
+        // prefer and allow check no certificate (and disable uses no TLS): a ca_file beside them would promise
+        // a check that never happens.
+        if case .postgres(let location)? = try? StoreURL(parsing: config.url),
+            let conflict = location.sslMode.conflict(withCAFile: config.caFile)
+        {
+            reader.report("url", conflict)
+        }
         reader.rejectUnknownKeys()
         return config
     }

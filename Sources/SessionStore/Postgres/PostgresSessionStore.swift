@@ -46,7 +46,7 @@ public final class PostgresSessionStore: SessionStore, Sendable {
                 configuration: configuration, id: 0, logger: Self.quiet(logger))
             try? await probe.close()
         } catch {
-            throw map(error, operation: "connect")
+            throw settings.connectFailure(error)
         }
         let client = PostgresClient(configuration: try settings.clientConfiguration(), backgroundLogger: quiet(logger))
         let runner = Task { await client.run() }

@@ -4,26 +4,19 @@ import PostgresNIO
 /// How the PostgreSQL store connects: the URL's location and `sslmode`, and `[store]`'s pool size, timeout
 /// and CA file, resolved into postgres-nio configurations. Pure apart from reading `ca_file`.
 ///
-/// `sslmode` follows libpq's meaning of the names it accepts:
-/// - `disable`: plain TCP;
-/// - `prefer` (libpq's default, and ours): TLS when the server offers it, without certificate checks;
-/// - `require`: TLS or no connection; the certificate is checked only when `ca_file` is set (libpq
-///   checks it when it finds a root certificate file);
-/// - `verify-ca`, `verify-full`: TLS with the chain checked against `ca_file` (or the system roots), and
-///   with `verify-full` the host name too.
+/// `sslmode` (`PostgresSSLMode`, libpq's names) maps onto postgres-nio's TLS choices: `disable` is
+/// `.disable`; `allow` and `prefer` are `.prefer` without certificate checks; `require`, `verify-ca` and
+/// `verify-full` are `.require`, checking nothing, the chain, or the chain and the host name. Without
+/// `sslmode` it is `verify-full`.
 struct PostgresSettings: Sendable {
-    enum TLSMode: String, Sendable, CaseIterable {
-        case disable, prefer, require
-        case verifyCA = "verify-ca"
-        case verifyFull = "verify-full"
-    }
-
     var host: String
     var port: Int
     var username: String
     var password: String?
     var database: String
-    var tlsMode: TLSMode
+    var sslMode: PostgresSSLMode
+    /// Whether the url left `sslmode` out, so that an error can say the mode is the default.
+    var sslModeIsDefault: Bool
     var caFile: String?
     var options: SessionStoreOptions
 
@@ -35,16 +28,19 @@ struct PostgresSettings: Sendable {
         database = location.database
         self.options = options
         caFile = options.caFile
-        // StoreURL accepted only known modes.
-        tlsMode = location.parameters["sslmode"].flatMap(TLSMode.init(rawValue:)) ?? .prefer
+        sslMode = try PostgresSSLMode(parameter: location.parameters["sslmode"])
+        sslModeIsDefault = location.parameters["sslmode"] == nil
+        if let conflict = sslMode.conflict(withCAFile: caFile) {
+            throw .invalidSetting(key: "url", reason: conflict)
+        }
         guard (1...1000).contains(options.poolSize) else {
             throw .invalidSetting(key: "pool_size", reason: "must be between 1 and 1000")
         }
     }
 
-    /// The TLS configuration `tlsMode` and `caFile` call for; `nil` for `disable`.
+    /// The TLS configuration `sslMode` and `caFile` call for; `nil` for plain text.
     func tlsConfiguration() throws(SessionStoreError) -> TLSConfiguration? {
-        if tlsMode == .disable { return nil }
+        guard let verification = sslMode.certificateVerification(hasCAFile: caFile != nil) else { return nil }
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             do {
@@ -53,13 +49,7 @@ struct PostgresSettings: Sendable {
                 throw .invalidSetting(key: "ca_file", reason: "cannot read PEM certificates from \(caFile): \(error)")
             }
         }
-        switch tlsMode {
-        case .disable: return nil
-        case .prefer: tls.certificateVerification = .none
-        case .require: tls.certificateVerification = caFile == nil ? .none : .noHostnameVerification
-        case .verifyCA: tls.certificateVerification = .noHostnameVerification
-        case .verifyFull: tls.certificateVerification = .fullVerification
-        }
+        tls.certificateVerification = verification
         return tls
     }
 
@@ -82,10 +72,10 @@ struct PostgresSettings: Sendable {
 
     func clientConfiguration() throws(SessionStoreError) -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
-        switch (tlsMode, try tlsConfiguration()) {
-        case (.disable, _), (_, nil): tls = .disable
-        case (.prefer, let config?): tls = .prefer(config)
-        case (_, let config?): tls = .require(config)
+        switch (sslMode.negotiation, try tlsConfiguration()) {
+        case (.never, _), (_, nil): tls = .disable
+        case (.ifOffered, let config?): tls = .prefer(config)
+        case (.always, let config?): tls = .require(config)
         }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls)
@@ -100,10 +90,10 @@ struct PostgresSettings: Sendable {
     func connectionConfiguration() throws(SessionStoreError) -> PostgresConnection.Configuration {
         let tls: PostgresConnection.Configuration.TLS
         do {
-            switch (tlsMode, try tlsConfiguration()) {
-            case (.disable, _), (_, nil): tls = .disable
-            case (.prefer, let config?): tls = .prefer(try NIOSSLContext(configuration: config))
-            case (_, let config?): tls = .require(try NIOSSLContext(configuration: config))
+            switch (sslMode.negotiation, try tlsConfiguration()) {
+            case (.never, _), (_, nil): tls = .disable
+            case (.ifOffered, let config?): tls = .prefer(try NIOSSLContext(configuration: config))
+            case (.always, let config?): tls = .require(try NIOSSLContext(configuration: config))
             }
         } catch let error as SessionStoreError {
             throw error

@@ -213,6 +213,9 @@ extension ConfigLoaderTests {
             ("url = \"postgres://db/gw\"\ntimeout = \"0\"", "store.timeout"),
             ("url = \"sqlite://gateway.db\"\nca_file = \"/ca.pem\"", "store.ca_file"),
             ("url = \"sqlite::memory:\"", "store.url"),
+            ("url = \"postgres://db/gw?sslmode=prefer\"\nca_file = \"/ca.pem\"", "store.url"),
+            ("url = \"postgres://db/gw?sslmode=allow\"\nca_file = \"/ca.pem\"", "store.url"),
+            ("url = \"postgres://db/gw?sslmode=verify_full\"", "store.url"),
         ]
         for (body, path) in cases {
             guard case .failure(let error) = loader.parse(text: minimal + "\n[store]\n" + body) else {
