@@ -6,14 +6,18 @@ struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Validate the configuration file and exit.",
-        discussion: "Prints 'ok' and exits 0, or prints every error with its key path and exits 1."
+        discussion: """
+            Prints 'ok' and exits 0 (after a warning for each valid but dangerous setting), or prints every error \
+            with its key path and exits 1.
+            """
     )
 
     @OptionGroup var options: ConfigOption
 
     func run() throws {
         switch ConfigLoader().load(file: options.config) {
-        case .success:
+        case .success(let config):
+            for warning in ConfigWarnings.of(config) { printError("\(options.config): warning: \(warning)") }
             print("\(options.config): ok")
         case .failure(let error):
             printError(error.description)

@@ -1,7 +1,10 @@
 /// `[wechat]` and its `[[wechat.apps]]`: where the WeChat API is and which mini-programs log in here.
 public struct WeChatConfig: Sendable, Equatable {
-    /// Without a trailing slash, e.g. `https://api.weixin.qq.com`.
-    public var apiBase = "http://127.0.0.1:9100"
+    /// Without a trailing slash. The default is WeChat's own API: an omitted `api_base` must never send the AppSecret
+    /// (in the `jscode2session` query) in clear text to whatever listens on a loopback port, nor take that
+    /// listener's answer as a user's identity. The simulator is always named explicitly (the shipped gateway.conf).
+    public var apiBase = WeChatConfig.officialAPIBase
+    public static let officialAPIBase = "https://api.weixin.qq.com"
     public var timeout = Duration.seconds(5)
     public var apps: [App] = []
 

@@ -325,8 +325,10 @@ public final class GatewayService: Service, Sendable {
         }
     }
 
-    /// `insecure_skip_verify` turns off what makes `https://` worth having; it must never be on silently.
+    /// `insecure_skip_verify` turns off what makes `https://` worth having; it must never be on silently. Nor may
+    /// the other valid but dangerous settings `gateway check` warns about (`ConfigWarnings`).
     static func warnAboutUnverifiedUpstreams(_ config: GatewayConfiguration, logger: Logger) {
+        for warning in ConfigWarnings.of(config) { logger.warning("\(warning)") }
         for route in config.routes where route.insecureSkipVerify {
             let message =
                 "routes[\(route.index)].insecure_skip_verify = true: upstream TLS certificates for prefix "
