@@ -73,6 +73,7 @@ cat >"$tmp/gateway.conf" <<CONF
 [server]
 listen = "127.0.0.1:$gateway_port"
 admin_listen = "127.0.0.1:$admin_port"
+max_connections = 20000
 [log]
 access_log = false
 [[wechat.apps]]
@@ -84,6 +85,7 @@ secret = "$secret"
 url = "sqlite://$tmp/g.db"
 [websocket]
 max_tunnels = 20000
+max_tunnels_per_user = 20000
 [[routes]]
 prefix = "/"
 upstreams = ["http://127.0.0.1:$echo_port"]

@@ -34,6 +34,8 @@ struct UpgradeAnswerReader {
     let maxHeadBytes: Int
     /// The most of a refusal's body that is kept; a longer one makes the answer invalid.
     let maxBodyBytes: Int
+    /// What a 101 must say to count as one; a 101 that says something else is invalid.
+    let expectedSwitch: CurlSwitchExpectation?
 
     private var pending: [UInt8] = []
     private var parser = ResponseHeadParser()
@@ -43,9 +45,10 @@ struct UpgradeAnswerReader {
     private var collected: [UInt8] = []
     private var done = false
 
-    init(maxHeadBytes: Int = 100 * 1024, maxBodyBytes: Int = 1 << 20) {
+    init(maxHeadBytes: Int = 100 * 1024, maxBodyBytes: Int = 1 << 20, expectedSwitch: CurlSwitchExpectation? = nil) {
         self.maxHeadBytes = maxHeadBytes
         self.maxBodyBytes = maxBodyBytes
+        self.expectedSwitch = expectedSwitch
     }
 
     /// Takes the next bytes read from the upstream.
@@ -78,6 +81,7 @@ struct UpgradeAnswerReader {
                 // The parser drops interim heads, and a 101 is one to it; here it is the final answer.
                 let answer = parser.head
                 start = newline + 1
+                if let reason = expectedSwitch?.mismatch(in: answer) { return finished(.invalid(reason)) }
                 return finished(.switched(head: answer, leftover: Array(pending[start...])))
             }
             let result = pending.withUnsafeBytes { raw in

@@ -736,7 +736,7 @@ def test_a_client_sending_into_a_stalled_upstream_is_held_back_not_buffered(fres
 def test_tunnels_that_ended_leave_nothing_behind(fresh_gateway):
     # A tunnel's state is freed when it ends: 2,000 tunnels opened and closed one after the other leave the RSS
     # where it was. (A session and its relay that kept each other alive cost about 2 KiB a tunnel: 4 MiB here.)
-    gw = fresh_gateway()
+    gw = fresh_gateway("max_tunnels_per_user = 20")  # one token, 20 tunnels at a time
     token = mint(unique())
 
     async def churn(count):

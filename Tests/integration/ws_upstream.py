@@ -14,19 +14,28 @@ path segment, so it works whatever prefix the gateway keeps or strips:
     .../stall       accepts, then never reads again (reading is paused before the 101 is sent)
     .../flood?bytes=N  sends N bytes in binary messages of up to FLOOD_PIECE bytes as fast as flow control
                     lets it, then waits for the client to close
-    GET .../stats   plain HTTP JSON: {"connections", "handshakes", "open", "closed": [...], "flood_sent"}
+    .../raw101      answers 101 with Upgrade and Connection but no Sec-WebSocket-Accept, then writes RAW_GREETING
+                    and echoes raw bytes: an upstream path that switches without a WebSocket handshake
+    .../h2c         answers 101 switching to h2c, then writes an HTTP/2 SETTINGS frame
+    .../badaccept   answers a proper-looking 101 whose Sec-WebSocket-Accept is for another key
+    .../noconnection  answers 101 with the right Sec-WebSocket-Accept but without Connection: upgrade
+    GET .../stats   plain HTTP JSON: {"connections", "handshakes", "open", "closed": [...], "flood_sent", "raw"}
 
 `connections` counts every TCP connection the server accepted (with TLS: once its handshake is done) and
 `handshakes` every HTTP request it read, except the ones that asked for /stats: a test compares them
 before and after to prove the gateway made no upstream connection. `closed` lists each finished tunnel as
 {"target", "code", "reason"}: the close frame the upstream received (code 1006 and reason null when the
-connection ended without one). `flood_sent` is the total of flood bytes handed to the socket so far.
+connection ended without one). `flood_sent` is the total of flood bytes handed to the socket so far. `raw` lists
+each connection of the raw modes as {"target", "closed"}: `closed` turns true when the connection ends (the gateway
+closing it, as it must after refusing the answer).
 
 A subprotocol is chosen when the client offers `chat.v1` (and none is required); permessage-deflate is
 accepted when offered (the websockets default). No keep-alive pings: an idle tunnel stays silent.
 """
 import argparse
 import asyncio
+import base64
+import hashlib
 import http
 import json
 import os
@@ -47,7 +56,9 @@ FLOOD_PIECE = 256 * 1024
 MAX_MESSAGE = 128 * 1024 * 1024
 SUBPROTOCOL = "chat.v1"
 
-STATS = {"connections": 0, "handshakes": 0, "open": 0, "closed": [], "flood_sent": 0}
+STATS = {"connections": 0, "handshakes": 0, "open": 0, "closed": [], "flood_sent": 0, "raw": []}
+RAW_GREETING = b"raw bytes from behind the gateway\n"
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 def segment(target: str) -> str:
@@ -58,12 +69,66 @@ def query(target: str) -> dict:
     return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(target).query))
 
 
+def accept_for(key: bytes) -> bytes:
+    return base64.b64encode(hashlib.sha1(key + GUID).digest())
+
+
+def raw_answer(mode: str, key: bytes) -> bytes:
+    """The 101s of the raw modes: each one a switch the gateway must not take."""
+    if mode == "raw101":
+        return b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n" + RAW_GREETING
+    if mode == "h2c":
+        # An empty SETTINGS frame (RFC 9113 section 6.5) right after the switch.
+        return b"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n" + bytes(
+            [0, 0, 0, 4, 0, 0, 0, 0, 0])
+    if mode == "badaccept":
+        return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: " + accept_for(b"not the key the client sent") + b"\r\n\r\n" + RAW_GREETING)
+    return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Sec-WebSocket-Accept: " + accept_for(key) + b"\r\n\r\n" + RAW_GREETING)
+
+
+RAW_MODES = ("raw101", "h2c", "badaccept", "noconnection")
+
+
 class CountingConnection(ServerConnection):
-    """Counts TCP connections as they are accepted, before any byte of HTTP is read."""
+    """Counts TCP connections as they are accepted, before any byte of HTTP is read; answers the raw modes itself,
+    on the bare transport, since no WebSocket library would send those answers."""
 
     def connection_made(self, transport):
         STATS["connections"] += 1
+        self.raw_head = b""
+        self.raw_entry = None
         super().connection_made(transport)
+
+    def data_received(self, data):
+        if self.raw_entry is not None:
+            self.transport.write(data)  # echo: whatever a raw socket would relay
+            return
+        if self.raw_head is None:
+            return super().data_received(data)
+        self.raw_head += data
+        if b"\r\n\r\n" not in self.raw_head:
+            return
+        head, self.raw_head = self.raw_head, None
+        target = head.split(b"\r\n", 1)[0].split(b" ")[1].decode("latin-1")
+        mode = segment(target)
+        if mode not in RAW_MODES:
+            return super().data_received(head)
+        STATS["handshakes"] += 1
+        key = b""
+        for line in head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if name.strip().lower() == b"sec-websocket-key":
+                key = value.strip()
+        self.raw_entry = {"target": target, "closed": False}
+        STATS["raw"].append(self.raw_entry)
+        self.transport.write(raw_answer(mode, key))
+
+    def connection_lost(self, exc):
+        if self.raw_entry is not None:
+            self.raw_entry["closed"] = True
+        super().connection_lost(exc)
 
 
 def json_response(status: int, body: bytes) -> Response:
@@ -167,6 +232,9 @@ async def main():
         create_connection=CountingConnection,
         max_size=MAX_MESSAGE,
         ping_interval=None,
+        # No opening-handshake timeout: it would close a raw mode's connection on its own, and a test must see that
+        # the gateway closed it.
+        open_timeout=None,
         backlog=1024,
     ):
         print(f"ws_upstream listening on {args.port}", flush=True)

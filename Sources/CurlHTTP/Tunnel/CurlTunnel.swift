@@ -19,6 +19,10 @@ public final class CurlTunnel: @unchecked Sendable {
         var sendBlocked = false
         /// The curl thread stopped reading the upstream because `inFlight` reached the limit.
         var receiveBlocked = false
+        /// Since when (monotonic milliseconds; 0 = not held) `send` has been refusing more, and the upstream has not
+        /// been read for `inFlight`: a tunnel held either way longer than the idle timeout is closed as idle.
+        var sendHeldSince: UInt64 = 0
+        var receiveHeldSince: UInt64 = 0
         var closeReason: String?
         var sendingFinished = false
         /// A `.service` command is queued and not yet taken.
@@ -29,20 +33,27 @@ public final class CurlTunnel: @unchecked Sendable {
 
     let request: CurlTunnelRequest
     let thread: CurlTunnelThread
+    /// What all tunnels of the client hold together.
+    let budget: CurlTunnelBudget
     private let lock = NIOLock()
     private var shared = Shared()
 
     /// State owned by the curl thread: only touched there, so it needs no lock.
     nonisolated(unsafe) var engine: CurlTunnelEngineState
 
-    init(request: CurlTunnelRequest, delegate: any CurlTunnelDelegate, thread: CurlTunnelThread) {
+    init(
+        request: CurlTunnelRequest, delegate: any CurlTunnelDelegate, thread: CurlTunnelThread,
+        budget: CurlTunnelBudget
+    ) {
         self.request = request
         self.thread = thread
+        self.budget = budget
         self.engine = CurlTunnelEngineState(delegate: delegate)
     }
 
-    /// Queues bytes for the upstream. Returns false once the queue holds `bufferLimit` bytes or more: the caller
-    /// should stop reading its side until `.canSendMore`. Never drops bytes while the tunnel is open.
+    /// Queues bytes for the upstream. Returns false once the queue holds `bufferLimit` bytes or more, or all tunnels
+    /// together hold `totalBufferLimit`: the caller should stop reading its side until `.canSendMore`. Never drops
+    /// bytes while the tunnel is open.
     @discardableResult
     public func send(_ buffer: ByteBuffer) -> Bool {
         guard buffer.readableBytes > 0 else { return true }
@@ -50,8 +61,14 @@ public final class CurlTunnel: @unchecked Sendable {
             guard !shared.ended, !shared.sendingFinished else { return (true, false) }
             shared.outbound.append(buffer)
             shared.outboundBytes += buffer.readableBytes
-            let accepted = shared.outboundBytes < request.bufferLimit
-            if !accepted { shared.sendBlocked = true }
+            budget.take(buffer.readableBytes)
+            let hasRoom = budget.hasRoom(below: request.totalBufferLimit)
+            let accepted = shared.outboundBytes < request.bufferLimit && hasRoom
+            if !accepted {
+                shared.sendBlocked = true
+                if shared.sendHeldSince == 0 { shared.sendHeldSince = CurlTunnelThread.monotonicMilliseconds() }
+                if !hasRoom { budget.awaitRoom() }
+            }
             return (accepted, queueService())
         }
         if wake { thread.submit(.service(self)) }
@@ -62,9 +79,13 @@ public final class CurlTunnel: @unchecked Sendable {
     /// half the limit is outstanding.
     public func delivered(_ bytes: Int) {
         let wake = lock.withLock { () -> Bool in
+            // An ended tunnel gave back what it held.
+            guard !shared.ended else { return false }
             shared.inFlight -= bytes
-            guard shared.receiveBlocked, !shared.ended, shared.inFlight < request.bufferLimit / 2 else { return false }
+            budget.give(bytes)
+            guard shared.receiveBlocked, shared.inFlight < request.bufferLimit / 2 else { return false }
             shared.receiveBlocked = false
+            shared.receiveHeldSince = 0
             return queueService()
         }
         if wake { thread.submit(.service(self)) }
@@ -102,6 +123,72 @@ public final class CurlTunnel: @unchecked Sendable {
     func withShared<T>(_ body: (inout Shared) -> T) -> T {
         lock.withLock { body(&shared) }
     }
+
+    /// `bytes` read from the upstream are on their way to the caller; at `bufferLimit` in flight, reading stops.
+    func holdReceived(_ bytes: Int, now: @autoclosure () -> UInt64) {
+        lock.withLock {
+            shared.inFlight += bytes
+            budget.take(bytes)
+            if shared.inFlight >= request.bufferLimit {
+                shared.receiveBlocked = true
+                if shared.receiveHeldSince == 0 { shared.receiveHeldSince = now() }
+            }
+        }
+    }
+
+    /// `bytes` of the queue went to the upstream. Returns whether `.canSendMore` is owed now: `send` had refused,
+    /// the queue is below half its limit, and all tunnels together are below theirs (else the budget's next `give`
+    /// wakes the thread to ask again, through `pollState`).
+    func sent(_ bytes: Int) -> Bool {
+        lock.withLock {
+            shared.outbound[shared.outbound.startIndex].moveReaderIndex(forwardBy: bytes)
+            if shared.outbound[shared.outbound.startIndex].readableBytes == 0 { shared.outbound.removeFirst() }
+            shared.outboundBytes -= bytes
+            budget.give(bytes)
+            return releaseSendHoldLocked()
+        }
+    }
+
+    /// Whether the upstream's reading is held for the bytes in flight, and whether `.canSendMore` is owed now (see
+    /// `sent`).
+    func pollState() -> (receiveBlocked: Bool, canSendMore: Bool) {
+        lock.withLock { (shared.receiveBlocked, shared.sendBlocked ? releaseSendHoldLocked() : false) }
+    }
+
+    private func releaseSendHoldLocked() -> Bool {
+        guard shared.sendBlocked, shared.outboundBytes < request.bufferLimit / 2 else { return false }
+        guard budget.hasRoom(below: request.totalBufferLimit) else {
+            budget.awaitRoom()
+            return false
+        }
+        shared.sendBlocked = false
+        shared.sendHeldSince = 0
+        return true
+    }
+
+    /// Curl thread: whether reading the upstream still waits for room in the budget (`engine.budgetHeldSince`); once
+    /// there is room, it is read at once.
+    func isHeldByBudget() -> Bool {
+        guard engine.budgetHeldSince != 0 else { return false }
+        guard budget.hasRoom(below: request.totalBufferLimit) else {
+            budget.awaitRoom()
+            return true
+        }
+        engine.budgetHeldSince = 0
+        engine.mayRead = true
+        return false
+    }
+
+    /// The tunnel ended: nothing more is queued, and what it held is given back to the budget.
+    func markEnded() {
+        lock.withLock {
+            shared.ended = true
+            budget.give(shared.outboundBytes + shared.inFlight)
+            shared.outbound.removeAll()
+            shared.outboundBytes = 0
+            shared.inFlight = 0
+        }
+    }
 }
 
 /// A tunnel's progress, owned by its curl thread.
@@ -131,6 +218,8 @@ struct CurlTunnelEngineState {
     var lastActivity: UInt64 = 0
     /// When the upgrade answer must have arrived (monotonic milliseconds; 0 = no limit).
     var answerDeadline: UInt64 = 0
+    /// Since when the upstream has not been read because all tunnels together hold `totalBufferLimit` (0 = not).
+    var budgetHeldSince: UInt64 = 0
 
     init(delegate: any CurlTunnelDelegate) {
         self.delegate = delegate

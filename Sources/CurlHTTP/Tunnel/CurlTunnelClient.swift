@@ -9,6 +9,7 @@ public final class CurlTunnelClient: Sendable {
     private let threads: [CurlTunnelThread]
     private let nextThread = Atomic<Int>(0)
     private let isShutDown = Atomic<Bool>(false)
+    private let budget = CurlTunnelBudget()
 
     public init(threads count: Int = 1) throws {
         _ = CurlClient.globalInitialisation
@@ -20,6 +21,7 @@ public final class CurlTunnelClient: Sendable {
             throw error
         }
         self.threads = threads
+        for thread in threads { budget.addWaker { [weak thread] in thread?.submit(.wake) } }
     }
 
     deinit { shutdown() }
@@ -28,11 +30,26 @@ public final class CurlTunnelClient: Sendable {
     /// the tunnel's curl thread. `affinity` pins the tunnel to thread `affinity % threads` (see `CurlClient.execute`).
     public func open(_ request: CurlTunnelRequest, delegate: any CurlTunnelDelegate, affinity: Int? = nil) -> CurlTunnel
     {
+        let tunnel = makeTunnel(request, delegate: delegate, affinity: affinity)
+        open(tunnel)
+        return tunnel
+    }
+
+    /// A tunnel that does nothing until `open(_:)`: the caller can record it (and have it closed) before a
+    /// connection is made. Closing it before then makes `open` end it at once, without connecting.
+    public func makeTunnel(
+        _ request: CurlTunnelRequest, delegate: any CurlTunnelDelegate, affinity: Int? = nil
+    )
+        -> CurlTunnel
+    {
         let index = affinity ?? nextThread.wrappingAdd(1, ordering: .relaxed).oldValue
         let thread = threads[Int(UInt(bitPattern: index) % UInt(threads.count))]
-        let tunnel = CurlTunnel(request: request, delegate: delegate, thread: thread)
-        thread.open(tunnel)
-        return tunnel
+        return CurlTunnel(request: request, delegate: delegate, thread: thread, budget: budget)
+    }
+
+    /// Starts a tunnel from `makeTunnel`: connects, writes the request's head, then reports as `open` above.
+    public func open(_ tunnel: CurlTunnel) {
+        tunnel.thread.open(tunnel)
     }
 
     /// Runs `observer` on thread `thread % threads` after every pass of its loop, after that pass's delegate calls
@@ -40,6 +57,9 @@ public final class CurlTunnelClient: Sendable {
     public func addPassObserver(thread: Int, _ observer: @escaping @Sendable () -> Void) {
         threads[Int(UInt(bitPattern: thread) % UInt(threads.count))].addPassObserver(observer)
     }
+
+    /// Bytes held by all tunnels together (`CurlTunnelRequest.totalBufferLimit`).
+    public var bufferedBytes: Int { budget.bytes }
 
     /// Tunnels connecting or open, over all threads.
     public var tunnelCount: Int {

@@ -14,13 +14,18 @@ public struct CurlTunnelRequest: Sendable {
     /// Per direction, the bytes held by the gateway: read from one side and not yet written to the other. At the
     /// limit, reading that side stops until the other has taken some.
     public var bufferLimit: Int
+    /// The bytes held by every tunnel of the client together (both directions, this tunnel's limit of them): at it,
+    /// this tunnel stops reading the side that would add more, until the others have passed some on.
+    public var totalBufferLimit: Int
+    /// What the upstream's 101 must say; nil takes any 101.
+    public var expectedSwitch: CurlSwitchExpectation?
     public var caFile: String?
     public var insecureSkipVerify: Bool
 
     public init(
         url: String, unixSocketPath: String? = nil, head: [UInt8], connectTimeoutMilliseconds: Int,
-        answerTimeoutMilliseconds: Int, idleTimeoutMilliseconds: Int, bufferLimit: Int, caFile: String? = nil,
-        insecureSkipVerify: Bool = false
+        answerTimeoutMilliseconds: Int, idleTimeoutMilliseconds: Int, bufferLimit: Int, totalBufferLimit: Int = .max,
+        expectedSwitch: CurlSwitchExpectation? = nil, caFile: String? = nil, insecureSkipVerify: Bool = false
     ) {
         self.url = url
         self.unixSocketPath = unixSocketPath
@@ -29,6 +34,8 @@ public struct CurlTunnelRequest: Sendable {
         self.answerTimeoutMilliseconds = answerTimeoutMilliseconds
         self.idleTimeoutMilliseconds = idleTimeoutMilliseconds
         self.bufferLimit = max(bufferLimit, 1)
+        self.totalBufferLimit = max(totalBufferLimit, 1)
+        self.expectedSwitch = expectedSwitch
         self.caFile = caFile
         self.insecureSkipVerify = insecureSkipVerify
     }

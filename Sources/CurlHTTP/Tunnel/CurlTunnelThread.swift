@@ -21,6 +21,8 @@ final class CurlTunnelThread: @unchecked Sendable {
     enum Command {
         case open(CurlTunnel)
         case service(CurlTunnel)
+        /// The buffer budget has room again: held tunnels are looked at on this pass.
+        case wake
         case shutdown
     }
 
@@ -42,6 +44,9 @@ final class CurlTunnelThread: @unchecked Sendable {
     private let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     /// Bytes one tunnel may read per pass before the others get their turn.
     private static let readBudget = 256 * 1024
+    /// Reads of an upgrade answer: what follows a 101 in the same read reaches the caller before any limit is
+    /// checked, so it is kept small (a head is far smaller; a larger one takes a few reads).
+    private static let answerReadSize = 4096
 
     init() throws(CurlError) {
         guard let multi = curl_multi_init() else { throw CurlError.other(code: -1, "curl_multi_init failed") }
@@ -104,6 +109,7 @@ final class CurlTunnelThread: @unchecked Sendable {
                 case .service(let tunnel):
                     tunnel.withShared { $0.serviceQueued = false }
                     service(tunnel, readable: false, writable: false)
+                case .wake: break
                 case .shutdown: shuttingDown = true
                 }
             }
@@ -162,9 +168,12 @@ final class CurlTunnelThread: @unchecked Sendable {
             case .sendingHead: events = CURL_WAIT_POLLOUT
             case .readingAnswer: events = CURL_WAIT_POLLIN
             case .open:
-                let blocked = tunnel.withShared { $0.receiveBlocked }
-                if !blocked {
-                    if engine.mayRead {
+                // One look under the tunnel's lock: whether its upstream may be read, and whether a `send` held for
+                // room in the budget may go on.
+                let (receiveBlocked, canSendMore) = tunnel.pollState()
+                if canSendMore { report(tunnel, .canSendMore) }
+                if !tunnel.isHeldByBudget() && !receiveBlocked {
+                    if tunnel.engine.mayRead {
                         busy = true
                         readyTunnels.append(tunnel)
                     } else {
@@ -206,47 +215,6 @@ final class CurlTunnelThread: @unchecked Sendable {
         connecting[easy] = tunnel
     }
 
-    private static func configure(
-        _ easy: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>, for request: CurlTunnelRequest
-    ) -> CurlError? {
-        var failed: CURLcode = CURLE_OK
-        func set(_ option: CURLoption, _ value: Int) {
-            if failed == CURLE_OK { failed = gw_easy_setopt_long(easy, option, value) }
-        }
-        func set(_ option: CURLoption, _ value: String) {
-            if failed == CURLE_OK { failed = value.withCString { gw_easy_setopt_string(easy, option, $0) } }
-        }
-        if failed == CURLE_OK {
-            failed = gw_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer))
-        }
-        set(CURLOPT_URL, request.url)
-        set(CURLOPT_PROTOCOLS_STR, "http,https")
-        // 1, not 2: libcurl 7.88 only connects (and handshakes TLS); the upgrade request is ours to write.
-        set(CURLOPT_CONNECT_ONLY, 1)
-        set(CURLOPT_NOSIGNAL, 1)
-        // Upstreams are reached as configured, never through a proxy from the environment.
-        set(CURLOPT_NOPROXY, "*")
-        // ALPN offers http/1.1 only: an upstream that picked h2 would not understand the upgrade request.
-        set(CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1)
-        set(CURLOPT_CONNECTTIMEOUT_MS, max(request.connectTimeoutMilliseconds, 0))
-        set(CURLOPT_TCP_NODELAY, 1)
-        // curl_easy_recv reads at most this much a call (16 KiB by default): a read of the scratch buffer's size
-        // then tells a full socket from an emptied one. The buffer itself is freed once the connection is made.
-        set(CURLOPT_BUFFERSIZE, 64 * 1024)
-        if let path = request.unixSocketPath { set(CURLOPT_UNIX_SOCKET_PATH, path) }
-        if let caFile = request.caFile { set(CURLOPT_CAINFO, caFile) }
-        if request.insecureSkipVerify {
-            set(CURLOPT_SSL_VERIFYPEER, 0)
-            set(CURLOPT_SSL_VERIFYHOST, 0)
-        }
-        guard failed == CURLE_OK else {
-            return .other(
-                code: Int(failed.rawValue),
-                "setting a tunnel option failed: \(String(cString: curl_easy_strerror(failed)))")
-        }
-        return nil
-    }
-
     private func finishConnects() {
         var remaining: Int32 = 0
         while let message = curl_multi_info_read(multi, &remaining) {
@@ -286,6 +254,8 @@ final class CurlTunnelThread: @unchecked Sendable {
 
     private func service(_ tunnel: CurlTunnel, readable: Bool, writable: Bool) {
         if tunnel.engine.isEnded { return }
+        // Closed before it was opened (`CurlTunnelClient.makeTunnel`): its `.open` comes next and ends it there.
+        if case .created = tunnel.engine.phase { return }
         if let reason = tunnel.withShared({ $0.closeReason }) {
             return end(tunnel, .closedByGateway(reason))
         }
@@ -322,7 +292,7 @@ final class CurlTunnelThread: @unchecked Sendable {
             tunnel.engine.phase = .sendingHead(offset: offset)
             return
         }
-        tunnel.engine.phase = .readingAnswer(UpgradeAnswerReader())
+        tunnel.engine.phase = .readingAnswer(UpgradeAnswerReader(expectedSwitch: tunnel.request.expectedSwitch))
         readAnswer(tunnel)
     }
 
@@ -330,7 +300,7 @@ final class CurlTunnelThread: @unchecked Sendable {
         guard let easy = tunnel.engine.easy, case .readingAnswer(var reader) = tunnel.engine.phase else { return }
         while true {
             var received = 0
-            let code = curl_easy_recv(easy, scratch.baseAddress, scratch.count, &received)
+            let code = curl_easy_recv(easy, scratch.baseAddress, Self.answerReadSize, &received)
             if code == CURLE_AGAIN {
                 tunnel.engine.phase = .readingAnswer(reader)
                 return
@@ -368,10 +338,16 @@ final class CurlTunnelThread: @unchecked Sendable {
         if tunnel.withShared({ $0.sendingFinished && $0.outbound.isEmpty }) {
             return end(tunnel, .clientClosed)
         }
-        guard tunnel.engine.mayRead else { return }
+        guard tunnel.engine.mayRead, tunnel.engine.budgetHeldSince == 0 else { return }
         var budget = Self.readBudget
         while budget > 0 {
             if tunnel.withShared({ $0.receiveBlocked }) { return }
+            guard tunnel.budget.hasRoom(below: tunnel.request.totalBufferLimit) else {
+                // All tunnels together hold their limit: this upstream waits until some of it has been passed on.
+                tunnel.engine.budgetHeldSince = Self.monotonicMilliseconds()
+                tunnel.budget.awaitRoom()
+                return
+            }
             var received = 0
             let code = curl_easy_recv(easy, scratch.baseAddress, scratch.count, &received)
             if code == CURLE_AGAIN {
@@ -395,17 +371,12 @@ final class CurlTunnelThread: @unchecked Sendable {
     }
 
     private func deliver(_ tunnel: CurlTunnel, _ buffer: ByteBuffer) {
-        let limit = tunnel.request.bufferLimit
-        tunnel.withShared { shared in
-            shared.inFlight += buffer.readableBytes
-            if shared.inFlight >= limit { shared.receiveBlocked = true }
-        }
+        tunnel.holdReceived(buffer.readableBytes, now: Self.monotonicMilliseconds())
         report(tunnel, .data(buffer))
     }
 
     /// Returns false if the tunnel ended.
     private func flushOutbound(_ tunnel: CurlTunnel, _ easy: UnsafeMutableRawPointer) -> Bool {
-        let limit = tunnel.request.bufferLimit
         while let front = tunnel.withShared({ $0.outbound.first }) {
             var sent = 0
             let code = front.withUnsafeReadableBytes { bytes in
@@ -420,15 +391,7 @@ final class CurlTunnelThread: @unchecked Sendable {
                 return false
             }
             tunnel.engine.lastActivity = Self.monotonicMilliseconds()
-            let canSendMore = tunnel.withShared { shared -> Bool in
-                shared.outbound[shared.outbound.startIndex].moveReaderIndex(forwardBy: sent)
-                if shared.outbound[shared.outbound.startIndex].readableBytes == 0 { shared.outbound.removeFirst() }
-                shared.outboundBytes -= sent
-                guard shared.sendBlocked, shared.outboundBytes < limit / 2 else { return false }
-                shared.sendBlocked = false
-                return true
-            }
-            if canSendMore { report(tunnel, .canSendMore) }
+            if tunnel.sent(sent) { report(tunnel, .canSendMore) }
         }
         tunnel.engine.wantsWrite = false
         return true
@@ -446,7 +409,11 @@ final class CurlTunnelThread: @unchecked Sendable {
                 }
             case .open:
                 let idle = UInt64(max(tunnel.request.idleTimeoutMilliseconds, 0))
-                if idle > 0 && now &- engine.lastActivity >= idle {
+                guard idle > 0 else { break }
+                // Held by back-pressure as long counts as idle too: one busy side must not keep the other's bytes.
+                let (sendHeld, receiveHeld) = tunnel.withShared { ($0.sendHeldSince, $0.receiveHeldSince) }
+                let held = [sendHeld, receiveHeld, engine.budgetHeldSince].filter { $0 != 0 }.min()
+                if now &- engine.lastActivity >= idle || held.map({ now &- $0 >= idle }) == true {
                     end(tunnel, .closedByGateway("idle_timeout"))
                 }
             default:
@@ -472,27 +439,12 @@ final class CurlTunnelThread: @unchecked Sendable {
         }
         tunnel.engine.errorBuffer?.deallocate()
         tunnel.engine.errorBuffer = nil
-        tunnel.withShared { shared in
-            shared.ended = true
-            shared.outbound.removeAll()
-            shared.outboundBytes = 0
-        }
+        tunnel.markEnded()
         if let reason { report(tunnel, .closed(reason)) }
         tunnel.engine.delegate = nil
     }
 
     private func report(_ tunnel: CurlTunnel, _ event: CurlTunnelEvent) {
         tunnel.engine.delegate?.tunnel(tunnel, didReport: event)
-    }
-
-    private static func message(_ tunnel: CurlTunnel, _ code: CURLcode) -> String {
-        if let buffer = tunnel.engine.errorBuffer, buffer[0] != 0 { return String(cString: buffer) }
-        return String(cString: curl_easy_strerror(code))
-    }
-
-    static func monotonicMilliseconds() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return UInt64(now.tv_sec) * 1000 + UInt64(now.tv_nsec) / 1_000_000
     }
 }

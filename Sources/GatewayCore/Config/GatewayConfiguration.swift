@@ -27,7 +27,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
         config.store = StoreConfig.decode(root.table("store"))
         config.identity = IdentityConfig.decode(root.table("identity"))
         config.rateLimit = RateLimitConfig.decode(root.table("rate_limit"))
-        config.websocket = WebSocketConfig.decode(root.table("websocket"))
+        let websocket = root.table("websocket")
+        config.websocket = WebSocketConfig.decode(websocket)
+        // Every tunnel holds a client connection: unless set, max_tunnels follows a smaller max_connections.
+        if websocket?.has("max_tunnels") != true {
+            config.websocket.maxTunnels = min(config.websocket.maxTunnels, config.server.maxConnections)
+        }
         for (index, reader) in (root.tableArray("routes") ?? []).enumerated() {
             if let route = RouteConfig.decode(reader, index: index) {
                 config.routes.append(route)
@@ -50,6 +55,13 @@ public struct GatewayConfiguration: Sendable, Equatable {
                 ConfigIssue(
                     path: "server.admin_listen",
                     message: "must differ from server.listen (admin endpoints are never public)"))
+        }
+        if websocket.maxTunnels > server.maxConnections {
+            // Every tunnel holds a client connection: a larger max_tunnels could never be reached.
+            issues.append(
+                ConfigIssue(
+                    path: "websocket.max_tunnels",
+                    message: "\(websocket.maxTunnels) exceeds server.max_connections (\(server.maxConnections))"))
         }
         if !store.isPostgres, store.caFile != nil {
             issues.append(ConfigIssue(path: "store.ca_file", message: "only applies to a postgres:// store url"))

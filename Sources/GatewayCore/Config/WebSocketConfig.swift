@@ -4,9 +4,14 @@ public struct WebSocketConfig: Sendable, Equatable {
     public var idleTimeout = Duration.seconds(60)
     /// Open tunnels over all routes; an upgrade over it is answered 503 before any upstream connection.
     public var maxTunnels = 10_000
+    /// Open tunnels of one openid; an upgrade over it is answered 429, so one user cannot take every place.
+    public var maxTunnelsPerUser = 16
     /// Per direction, the bytes the gateway holds between the two sides (read from one, not yet written to the
     /// other). At the limit it stops reading the faster side, so a slow reader costs at most this much memory.
     public var buffer = ByteSize(bytes: 1 << 20)
+    /// The bytes held by all tunnels together, both directions: at it the gateway stops reading the side that would
+    /// add more, so a thousand slow readers cost at most this much, not a thousand `buffer`s.
+    public var maxBuffered = ByteSize(bytes: 256 << 20)
     /// libcurl threads relaying tunnels (each with its own multi handle). One carries thousands of tunnels; more
     /// threads on few cores only add wake-ups (measured with benchmarks/websocket.sh: 2 on 2 cores cost 1.5x the CPU
     /// per message of 1).
@@ -29,6 +34,20 @@ public struct WebSocketConfig: Sendable, Equatable {
                 config.maxTunnels = count
             } else {
                 reader.report("max_tunnels", "must be between 1 and 1000000")
+            }
+        }
+        if let count = reader.integer("max_tunnels_per_user") {
+            if (1...1_000_000).contains(count) {
+                config.maxTunnelsPerUser = count
+            } else {
+                reader.report("max_tunnels_per_user", "must be between 1 and 1000000")
+            }
+        }
+        if let size = reader.size("max_buffered") {
+            if ((64 << 10)...(64 << 30)).contains(size.bytes) {
+                config.maxBuffered = size
+            } else {
+                reader.report("max_buffered", "must be between 64KiB and 64GiB")
             }
         }
         if let size = reader.size("buffer") {

@@ -17,9 +17,13 @@ public enum GatewayError: Error, Sendable, Equatable {
     case clientTimeout
     /// An `Upgrade: websocket` on a route without `websocket = true`.
     case webSocketNotEnabled
+    /// An upgrade without `Sec-WebSocket-Version: 13` and a 16-byte `Sec-WebSocket-Key` (RFC 6455 section 4.1).
+    case webSocketHandshakeInvalid
     // the gateway's own limits
     /// `[websocket] max_tunnels` tunnels are open.
     case tooManyTunnels
+    /// `[websocket] max_tunnels_per_user` tunnels of the caller's openid are open.
+    case tooManyTunnelsForUser
     // upstream
     case upstreamUnreachable
     case upstreamTimeout
@@ -29,8 +33,9 @@ public enum GatewayError: Error, Sendable, Equatable {
 
     public var status: HTTPResponseStatus {
         switch self {
-        case .badRequestTarget, .malformedRequest, .webSocketNotEnabled: return .badRequest
+        case .badRequestTarget, .malformedRequest, .webSocketNotEnabled, .webSocketHandshakeInvalid: return .badRequest
         case .tooManyTunnels: return .serviceUnavailable
+        case .tooManyTunnelsForUser: return .tooManyRequests
         case .routeNotFound: return .notFound
         case .authentication(.malformedAuthorization): return .badRequest
         case .authentication: return .unauthorized
@@ -68,7 +73,8 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .unsupportedTransferCoding: return "not_implemented"
         case .clientTimeout: return "request_timeout"
         case .webSocketNotEnabled: return "websocket_not_enabled"
-        case .tooManyTunnels: return "too_many_tunnels"
+        case .webSocketHandshakeInvalid: return "invalid_websocket_handshake"
+        case .tooManyTunnels, .tooManyTunnelsForUser: return "too_many_tunnels"
         case .upstreamUnreachable: return "bad_gateway"
         case .upstreamTimeout: return "gateway_timeout"
         case .upstreamBroken: return "bad_gateway"
@@ -91,7 +97,11 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .unsupportedTransferCoding: return "the only Transfer-Encoding the gateway accepts is a single chunked"
         case .clientTimeout: return "the request was not received in time"
         case .webSocketNotEnabled: return "this route does not accept WebSocket upgrades"
+        case .webSocketHandshakeInvalid:
+            return "a WebSocket upgrade needs Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key of 16 bytes in base64"
         case .tooManyTunnels: return "the gateway has as many WebSocket connections open as it allows; retry later"
+        case .tooManyTunnelsForUser:
+            return "this user has as many WebSocket connections open as allowed; close one first"
         case .upstreamUnreachable: return "the upstream service could not be reached"
         case .upstreamTimeout: return "the upstream service did not answer in time"
         case .upstreamBroken: return "the upstream service sent an invalid answer"
@@ -134,7 +144,7 @@ public enum GatewayError: Error, Sendable, Equatable {
                     "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\""
                 ),
             ]
-        case .tooManyTunnels:
+        case .tooManyTunnels, .tooManyTunnelsForUser:
             return [mark, ("Retry-After", "1")]
         default:
             return [mark]

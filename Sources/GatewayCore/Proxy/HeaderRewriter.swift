@@ -45,7 +45,10 @@ public struct HeaderRewriter: Sendable {
         case 10: if ASCIICase.equals(name, "connection") || ASCIICase.equals(name, "keep-alive") { return .hopByHop }
         case 12: if ASCIICase.equals(name, "x-request-id") { return .gatewayOwned }
         case 13: if ASCIICase.equals(name, "authorization") { return .authorization }
-        case 14: if ASCIICase.equals(name, "content-length") { return .gatewayOwned }
+        case 14:
+            if ASCIICase.equals(name, "content-length") { return .gatewayOwned }
+            // RFC 9113 section 3.1 (RFC 7540 section 3.2.1): connection-specific, only for an h2c switch never taken.
+            if ASCIICase.equals(name, "http2-settings") { return .hopByHop }
         case 15:
             if ASCIICase.equals(name, "x-forwarded-for") { return .forwardedFor }
             if ASCIICase.equals(name, "x-gateway-error") { return .gatewayMark }

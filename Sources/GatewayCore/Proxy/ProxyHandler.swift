@@ -498,25 +498,34 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: WebSocket upgrade
 
-    /// Takes a place under `[websocket] max_tunnels` (503 when none is left, before any upstream connection) and
-    /// opens the tunnel; reads stay held until the upstream has answered.
+    /// Takes a place under `[websocket] max_tunnels` (503 when none is left) and `max_tunnels_per_user` (429), and
+    /// checks the token again once the tunnel is recorded (`TunnelRegistry.admit`), all before any upstream
+    /// connection; then opens the tunnel. Reads stay held until the upstream has answered.
     private func openTunnel(_ plan: TunnelPlan, record: RequestRecord) {
         guard let context, let tunnels, let tunnelInbox = tunnels.inbox(for: context.eventLoop) else {
             return answer(
                 .internalError("websocket tunnels are not available"), record: record, version: .http1_1,
                 isHeadRequest: false, keepAlive: false, bodyUnread: false)
         }
-        guard tunnels.registry.admit(limit: runtime.config.websocket.maxTunnels) else {
-            return answer(
-                .tooManyTunnels, record: record, version: .http1_1, isHeadRequest: false, keepAlive: false,
-                bodyUnread: false)
-        }
         let session = TunnelSession(plan: plan, services: tunnels, inbox: tunnelInbox, record: record, proxy: self)
-        state = .openingTunnel(session)
-        readsHeld = true
-        let tunnel = tunnels.client.open(plan.request, delegate: session, affinity: tunnelInbox.index)
-        session.tunnel = tunnel
-        tunnels.registry.register(tunnel, identity: plan.identity)
+        let tunnel = tunnels.client.makeTunnel(plan.request, delegate: session, affinity: tunnelInbox.index)
+        let limits = runtime.config.websocket
+        let refusal: GatewayError
+        switch tunnels.registry.admit(
+            tunnel, identity: plan.identity, limit: limits.maxTunnels, perUserLimit: limits.maxTunnelsPerUser)
+        {
+        case .admitted:
+            session.tunnel = tunnel
+            state = .openingTunnel(session)
+            readsHeld = true
+            tunnels.client.open(tunnel)
+            return
+        case .full: refusal = .tooManyTunnels
+        case .userFull: refusal = .tooManyTunnelsForUser
+        case .revoked: refusal = .authentication(.invalidToken(.revoked))
+        }
+        session.proxy = nil
+        answer(refusal, record: record, version: .http1_1, isHeadRequest: false, keepAlive: false, bodyUnread: false)
     }
 
     /// The upstream's answer to the upgrade. Returns whether bytes were written that the inbox should flush.

@@ -62,6 +62,19 @@ struct RequestPlanner {
         if fields.isWebSocketUpgrade && !route.websocket {
             return RequestPlan(decision: .answer(.webSocketNotEnabled, realm: runtime.realm), route: route.prefix)
         }
+        var handshake: WebSocketHandshake?
+        if fields.isWebSocketUpgrade {
+            // RFC 6455 section 4.1: a GET over HTTP/1.1, without a body, with a version-13 key. Checked before any
+            // upstream connection: the upstream is only ever asked for a real WebSocket handshake.
+            guard head.method == .GET, head.version == .http1_1, !fields.hasBody else {
+                return RequestPlan(decision: .answer(.malformedRequest, realm: runtime.realm), route: route.prefix)
+            }
+            guard let valid = WebSocketHandshake(head.headers) else {
+                return RequestPlan(
+                    decision: .answer(.webSocketHandshakeInvalid, realm: runtime.realm), route: route.prefix)
+            }
+            handshake = valid
+        }
 
         // authenticate
         let identity: Identity?
@@ -89,17 +102,11 @@ struct RequestPlanner {
         }
         let path = route.stripPrefix ? target.strippingPrefix(route.prefix) : target.path
         let upstream = pool.upstreams[upstreamIndex]
-        if fields.isWebSocketUpgrade {
-            // RFC 6455 section 4.1: a GET over HTTP/1.1, without a body.
-            guard head.method == .GET, head.version == .http1_1, !fields.hasBody else {
-                return RequestPlan(
-                    decision: .answer(.malformedRequest, realm: runtime.realm), route: route.prefix,
-                    openid: identity?.openid)
-            }
+        if let handshake {
             let plan = TunnelPlan(
                 route: route, pool: pool, upstreamIndex: upstreamIndex,
                 request: tunnelRequest(
-                    upstream: upstream, route: route, target: path, query: target.query, upgrade: fields.upgrade ?? "",
+                    upstream: upstream, route: route, target: path, query: target.query, handshake: handshake,
                     headers: headers),
                 identity: identity)
             return RequestPlan(decision: .tunnel(plan), route: route.prefix, openid: identity?.openid)
@@ -133,10 +140,12 @@ struct RequestPlanner {
 
     /// The connection to open and the upgrade request to write on it: the rewritten fields (identity injected,
     /// hop-by-hop and forged ones removed), the client's `Host` as on plain requests, and the switch asked for again,
-    /// since `Connection` and `Upgrade` are hop-by-hop and the rewrite dropped them.
+    /// since `Connection` and `Upgrade` are hop-by-hop and the rewrite dropped them: to `websocket` alone, whatever
+    /// else the client listed (an `h2c` beside it would let the upstream switch to a protocol the gateway never
+    /// checked). The upstream's 101 must prove it read `handshake`.
     func tunnelRequest(
-        upstream: UpstreamURL, route: RouteConfig, target path: Substring, query: Substring, upgrade: String,
-        headers: [(name: String, value: String)]
+        upstream: UpstreamURL, route: RouteConfig, target path: Substring, query: Substring,
+        handshake: WebSocketHandshake, headers: [(name: String, value: String)]
     ) -> CurlTunnelRequest {
         var head: [UInt8] = []
         head.reserveCapacity(512)
@@ -159,16 +168,19 @@ struct RequestPlanner {
             append(value)
             append("\r\n")
         }
-        append("Connection: Upgrade\r\nUpgrade: ")
-        append(upgrade)
-        append("\r\n\r\n")
+        append("Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
         let limits = runtime.config.websocket
+        // RFC 6455 section 4.1, the client's checks of the server's answer (items 2-4 of its last list).
+        let expectedSwitch = CurlSwitchExpectation(
+            upgrade: "websocket",
+            fields: [.init(name: "Sec-WebSocket-Accept", value: handshake.expectedAccept)])
         return CurlTunnelRequest(
             url: upstream.url(forPath: "/"), unixSocketPath: upstream.unixSocketPath, head: head,
             connectTimeoutMilliseconds: Int(route.connectTimeout.milliseconds),
             answerTimeoutMilliseconds: Int(route.timeout.milliseconds),
             idleTimeoutMilliseconds: Int(limits.idleTimeout.milliseconds), bufferLimit: limits.buffer.bytes,
-            caFile: route.caFile, insecureSkipVerify: route.insecureSkipVerify)
+            totalBufferLimit: limits.maxBuffered.bytes, expectedSwitch: expectedSwitch, caFile: route.caFile,
+            insecureSkipVerify: route.insecureSkipVerify)
     }
 
     /// docs/configuration.md, "Forwarding": an idempotent request without a body that never reached its upstream is

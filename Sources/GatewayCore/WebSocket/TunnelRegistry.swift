@@ -1,11 +1,24 @@
 import CurlHTTP
+import Foundation
 import NIOConcurrencyHelpers
 import Tokens
 
 /// Every WebSocket tunnel of this gateway, by the token and login session it was opened with: admission against
-/// `[websocket] max_tunnels`, closing a session's tunnels when it is revoked (on this instance or, through the
-/// store's revocation feed, on another), and closing all of them at the end of a shutdown's drain.
+/// `[websocket] max_tunnels` and `max_tunnels_per_user`, closing a session's tunnels when it is revoked (on this
+/// instance or, through the store's revocation feed, on another), and closing all of them at the end of a shutdown's
+/// drain.
 public final class TunnelRegistry: Sendable {
+    /// What `admit` decided.
+    enum Admission: Equatable {
+        case admitted
+        /// `[websocket] max_tunnels` tunnels are open or opening.
+        case full
+        /// `[websocket] max_tunnels_per_user` tunnels of this openid are.
+        case userFull
+        /// The token or its session was revoked before the tunnel was recorded: it must not open.
+        case revoked
+    }
+
     private struct State {
         /// Admitted tunnels, opening ones included.
         var count = 0
@@ -13,42 +26,56 @@ public final class TunnelRegistry: Sendable {
         /// Revocation key (`jti`, or `AccessTokenVerifier.sessionRevocationKey`) → tunnels opened under it.
         var byKey: [String: Set<ObjectIdentifier>] = [:]
         var keysOf: [ObjectIdentifier: [String]] = [:]
+        /// Open tunnels per openid, and whose each tunnel is.
+        var perUser: [String: Int] = [:]
+        var userOf: [ObjectIdentifier: String] = [:]
+        /// The lists followed, for the check at admission.
+        var revocations: [RevocationList] = []
     }
 
     private let state = NIOLockedValueBox(State())
 
     public init() {}
 
-    /// Follows `revocations`: a revoked token or session closes its tunnels at once.
+    /// Follows `revocations`: a revoked token or session closes its tunnels at once, and one revoked before its
+    /// tunnel was admitted keeps it from opening.
     public func follow(_ revocations: RevocationList) {
+        state.withLockedValue { $0.revocations.append(revocations) }
         revocations.addObserver { [weak self] key in self?.revoked(key) }
     }
 
-    /// Takes a place for a new tunnel; false when `limit` tunnels are open or opening.
-    func admit(limit: Int) -> Bool {
-        state.withLockedValue { state in
-            guard state.count < limit else { return false }
-            state.count += 1
-            return true
-        }
-    }
-
-    /// Gives back a place taken by `admit` for a tunnel that never registered.
-    func release() {
-        state.withLockedValue { $0.count -= 1 }
-    }
-
-    /// Records an admitted tunnel under the identity it was authenticated with.
-    func register(_ tunnel: CurlTunnel, identity: Identity?) {
+    /// Records a tunnel not yet opened under the identity it was authenticated with, within `limit` tunnels in all
+    /// and `perUserLimit` for its openid, then checks its revocation keys.
+    ///
+    /// Recorded first, checked after: the request was authenticated a moment ago, and a logout landing since would
+    /// otherwise find nothing to close and leave the tunnel outliving its session. Either the revocation is in the
+    /// list by the check here, or its observer runs after the tunnel was recorded and closes it.
+    func admit(
+        _ tunnel: CurlTunnel, identity: Identity?, limit: Int, perUserLimit: Int, now: Date = Date()
+    ) -> Admission {
         var keys: [String] = []
         if let jti = identity?.jti { keys.append(jti) }
         if let sid = identity?.sessionID { keys.append(AccessTokenVerifier.sessionRevocationKey(sid)) }
         let id = ObjectIdentifier(tunnel)
-        state.withLockedValue { state in
+        let decided = state.withLockedValue { state -> (Admission, [RevocationList]) in
+            guard state.count < limit else { return (.full, []) }
+            if let openid = identity?.openid {
+                guard state.perUser[openid, default: 0] < perUserLimit else { return (.userFull, []) }
+                state.perUser[openid, default: 0] += 1
+                state.userOf[id] = openid
+            }
+            state.count += 1
             state.tunnels[id] = tunnel
             state.keysOf[id] = keys
             for key in keys { state.byKey[key, default: []].insert(id) }
+            return (.admitted, state.revocations)
         }
+        guard decided.0 == .admitted else { return decided.0 }
+        for list in decided.1 where keys.contains(where: { list.isRevoked($0, now: now) }) {
+            remove(tunnel)
+            return .revoked
+        }
+        return .admitted
     }
 
     /// Forgets an ended tunnel and frees its place.
@@ -57,6 +84,10 @@ public final class TunnelRegistry: Sendable {
         state.withLockedValue { state in
             guard state.tunnels.removeValue(forKey: id) != nil else { return }
             state.count -= 1
+            if let openid = state.userOf.removeValue(forKey: id) {
+                state.perUser[openid, default: 1] -= 1
+                if state.perUser[openid] == 0 { state.perUser[openid] = nil }
+            }
             for key in state.keysOf.removeValue(forKey: id) ?? [] {
                 state.byKey[key]?.remove(id)
                 if state.byKey[key]?.isEmpty == true { state.byKey[key] = nil }
@@ -78,4 +109,7 @@ public final class TunnelRegistry: Sendable {
 
     /// Tunnels open or opening.
     public var count: Int { state.withLockedValue { $0.count } }
+
+    /// Tunnels open or opening for `openid`.
+    func count(of openid: String) -> Int { state.withLockedValue { $0.perUser[openid] ?? 0 } }
 }

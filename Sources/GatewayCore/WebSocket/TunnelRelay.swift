@@ -5,10 +5,11 @@ import NIOCore
 /// raw bytes to and from the tunnel, with back-pressure both ways, until either side ends it. Writes the tunnel's one
 /// access-log line at its end.
 ///
-/// Client → upstream: reads are held while the tunnel's queue is at `[websocket] buffer` (`send` returned false)
-/// and resume on `.canSendMore`. Upstream → client: bytes are acknowledged (`delivered`) as soon as the channel takes
-/// them while writable; when it is not, acknowledgements wait for writability, so the tunnel stops reading the
-/// upstream once `buffer` bytes are pending towards a slow client.
+/// Client → upstream: reads are held while the tunnel's queue is at `[websocket] buffer`, or all tunnels hold
+/// `max_buffered` (`send` returned false), and resume on `.canSendMore`. Upstream → client: bytes are acknowledged
+/// (`delivered`) once the socket has taken them (the promise of each batch's last write), so bytes waiting in the
+/// channel count against both limits, and the tunnel stops reading the upstream while a slow client leaves them
+/// there.
 final class TunnelRelay: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = IOData
@@ -19,7 +20,9 @@ final class TunnelRelay: ChannelDuplexHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     private var readsHeld = false
     private var readPending = false
-    /// Bytes written while the channel was not writable, acknowledged when it is again.
+    /// The batch's last write, held back so that it alone carries a promise, and the bytes written before it in
+    /// the batch: all are acknowledged when that promise completes.
+    private var lastWrite: ByteBuffer?
     private var unacknowledged = 0
     private var bytesToUpstream = 0
     private var bytesToClient = 0
@@ -56,14 +59,6 @@ final class TunnelRelay: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, unacknowledged > 0 {
-            tunnel.delivered(unacknowledged)
-            unacknowledged = 0
-        }
-        context.fireChannelWritabilityChanged()
-    }
-
     func channelInactive(context: ChannelHandlerContext) {
         // What the client sent before closing still goes up; then the upstream connection closes.
         tunnel.finishSending()
@@ -94,7 +89,8 @@ final class TunnelRelay: ChannelDuplexHandler, RemovableChannelHandler {
             // Closed once everything written before has gone out.
             let channel = context.channel
             let written = context.eventLoop.makePromise(of: Void.self)
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: written)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(lastWrite ?? ByteBuffer())), promise: written)
+            lastWrite = nil
             needsFlush = false
             written.futureResult.whenComplete { _ in channel.close(promise: nil) }
             return false
@@ -103,13 +99,10 @@ final class TunnelRelay: ChannelDuplexHandler, RemovableChannelHandler {
         switch event {
         case .data(let buffer):
             bytesToClient += buffer.readableBytes
-            context.write(wrapOutboundOut(.byteBuffer(buffer)), promise: nil)
+            if let previous = lastWrite { context.write(wrapOutboundOut(.byteBuffer(previous)), promise: nil) }
+            lastWrite = buffer
+            unacknowledged += buffer.readableBytes
             needsFlush = true
-            if context.channel.isWritable {
-                tunnel.delivered(buffer.readableBytes)
-            } else {
-                unacknowledged += buffer.readableBytes
-            }
             return true
         case .canSendMore:
             readsHeld = false
@@ -126,7 +119,16 @@ final class TunnelRelay: ChannelDuplexHandler, RemovableChannelHandler {
     func flushIfNeeded() {
         guard needsFlush, let context else { return }
         needsFlush = false
-        context.flush()
+        guard let last = lastWrite else { return context.flush() }
+        lastWrite = nil
+        // Writes complete in order: this one's promise says every byte of the batch reached the socket. A failed
+        // write (the client gone) is acknowledged too; the tunnel is ending then, and gives back what it held.
+        let bytes = unacknowledged
+        unacknowledged = 0
+        let tunnel = self.tunnel
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { _ in tunnel.delivered(bytes) }
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(last)), promise: written)
     }
 
     /// The tunnel's access-log line and metrics.

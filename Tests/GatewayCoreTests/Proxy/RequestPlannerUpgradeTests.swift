@@ -8,7 +8,10 @@ import XCTest
 /// The WebSocket rows of the planner: which upgrades become tunnels, and the request written upstream.
 final class RequestPlannerUpgradeTests: XCTestCase {
     private var runtime: GatewayRuntime!
-    private let upgrade = [("Connection", "keep-alive, Upgrade"), ("Upgrade", "websocket")]
+    private let upgrade = [
+        ("Connection", "keep-alive, Upgrade"), ("Upgrade", "websocket"), ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ]
 
     override func setUpWithError() throws {
         runtime = try ProxyFixture.runtime(
@@ -71,10 +74,7 @@ final class RequestPlannerUpgradeTests: XCTestCase {
     func testTunnelRequestCarriesTheRewrittenUpgrade() throws {
         let planned = plan(
             "/ws/chat?room=1",
-            upgrade + [
-                try bearer(), ("X-OpenId", "forged"), ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
-                ("Sec-WebSocket-Version", "13"),
-            ])
+            upgrade + [try bearer(), ("X-OpenId", "forged")])
         guard case .tunnel(let tunnel) = planned.decision else { return XCTFail("\(planned.decision)") }
         XCTAssertEqual(planned.openid, "o-alice")
         XCTAssertEqual(tunnel.identity?.openid, "o-alice")
@@ -95,6 +95,45 @@ final class RequestPlannerUpgradeTests: XCTestCase {
         XCTAssertTrue(lines.contains("Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=="), head)
         XCTAssertTrue(lines.contains("X-Request-Id: req-1"), head)
         XCTAssertEqual(lines.filter { $0.hasPrefix("Connection") }.count, 1)
+    }
+
+    func testAnUpgradeWithoutAVersion13KeyIsRefusedBeforeAuthentication() {
+        let refused: [[(String, String)]] = [
+            Array(upgrade.prefix(2)),
+            Array(upgrade.prefix(3)),
+            Array(upgrade.prefix(2)) + [upgrade[3]],
+            Array(upgrade.prefix(2)) + [("Sec-WebSocket-Version", "8"), upgrade[3]],
+            Array(upgrade.prefix(3)) + [("Sec-WebSocket-Key", "c2hvcnQ=")],
+            upgrade + [upgrade[3]],
+        ]
+        for headers in refused {
+            guard case .answer(let error, _) = plan("/ws/chat", headers).decision else {
+                return XCTFail("\(headers)")
+            }
+            XCTAssertEqual(error, .webSocketHandshakeInvalid, "\(headers)")
+            XCTAssertEqual(error.status, .badRequest)
+        }
+    }
+
+    func testTheUpstreamIsAskedForWebSocketAloneWithoutHTTP2Settings() throws {
+        let planned = plan(
+            "/ws/chat",
+            [
+                ("Connection", "Upgrade, HTTP2-Settings"), ("Upgrade", "h2c, websocket"),
+                ("HTTP2-Settings", "AAMAAABkAAQCAAAAAAIAAAAA"), ("Sec-WebSocket-Version", "13"),
+                ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="), try bearer(),
+            ])
+        guard case .tunnel(let tunnel) = planned.decision else { return XCTFail("\(planned.decision)") }
+        let lines = String(decoding: tunnel.request.head, as: UTF8.self).components(separatedBy: "\r\n")
+        XCTAssertEqual(lines.filter { $0.lowercased().hasPrefix("upgrade:") }, ["Upgrade: websocket"])
+        XCTAssertEqual(lines.filter { $0.lowercased().hasPrefix("connection:") }, ["Connection: Upgrade"])
+        XCTAssertFalse(lines.contains { $0.lowercased().hasPrefix("http2-settings") }, "\(lines)")
+        // The 101 must prove the upstream read this key (RFC 6455 section 4.1).
+        XCTAssertEqual(
+            tunnel.request.expectedSwitch,
+            CurlSwitchExpectation(
+                upgrade: "websocket",
+                fields: [.init(name: "Sec-WebSocket-Accept", value: "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")]))
     }
 
     func testSwitchingHeadKeepsTheProtocolFieldsAndTheSwitch() {
@@ -133,6 +172,8 @@ final class RequestPlannerUpgradeTests: XCTestCase {
         XCTAssertEqual(config.websocket.idleTimeout, .seconds(120))
         XCTAssertEqual(config.websocket.maxTunnels, 3)
         XCTAssertEqual(config.websocket.buffer.bytes, 64 << 10)
+        XCTAssertEqual(config.websocket.maxTunnelsPerUser, 16)
+        XCTAssertEqual(config.websocket.maxBuffered.bytes, 256 << 20)
         let bad = ConfigLoader(environment: [:]).parse(
             text: """
                 [wechat]
@@ -145,11 +186,50 @@ final class RequestPlannerUpgradeTests: XCTestCase {
                 max_tunnels = 0
                 buffer = "1KiB"
                 idle = "1s"
+                max_tunnels_per_user = 0
+                max_buffered = "1KiB"
                 """)
         guard case .failure(let issues) = bad else { return XCTFail("accepted") }
         let text = "\(issues)"
+        XCTAssertTrue(text.contains("websocket.max_tunnels_per_user"), text)
+        XCTAssertTrue(text.contains("websocket.max_buffered"), text)
         XCTAssertTrue(text.contains("websocket.max_tunnels"), text)
         XCTAssertTrue(text.contains("websocket.buffer"), text)
         XCTAssertTrue(text.contains("websocket.idle"), text)
+    }
+
+    func testMaxTunnelsCannotExceedMaxConnections() throws {
+        let result = ConfigLoader(environment: [:]).parse(
+            text: """
+                [server]
+                max_connections = 100
+                [wechat]
+                [[wechat.apps]]
+                appid = "wx1"
+                secret = "s"
+                [tokens]
+                secret = "\(ProxyFixture.secret)"
+                [websocket]
+                max_tunnels = 101
+                max_tunnels_per_user = 4
+                max_buffered = "16MiB"
+                """)
+        guard case .failure(let error) = result else { return XCTFail("accepted") }
+        XCTAssertEqual(error.issues.map(\.path), ["websocket.max_tunnels"])
+        XCTAssertTrue("\(error)".contains("server.max_connections"), "\(error)")
+        // Unset, it follows a smaller max_connections.
+        let followed = try ConfigLoader(environment: [:]).parse(
+            text: """
+                [server]
+                max_connections = 100
+                [wechat]
+                [[wechat.apps]]
+                appid = "wx1"
+                secret = "s"
+                [tokens]
+                secret = "\(ProxyFixture.secret)"
+                """
+        ).get()
+        XCTAssertEqual(followed.websocket.maxTunnels, 100)
     }
 }
