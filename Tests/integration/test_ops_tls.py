@@ -2,10 +2,12 @@
 upstream verified against a per-route `ca_file`; certificate renewal on SIGHUP; bad certificates are
 config errors; `insecure_skip_verify` works only with a loud warning. Certificates come from a
 throwaway CA made at test time."""
+import http.client
 import json
 import socket
 import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -150,3 +152,58 @@ def test_insecure_skip_verify_works_and_is_announced_loudly(tmp_path, pki, upstr
         assert metric(scrape(gw), "gateway_requests_total", route="/unverified/", method="GET", status="200") == 1
     finally:
         gw.stop()
+
+
+
+def write_all_then_read_over_tls(port, ca_path, head: bytes, body: bytes, pause=0.0):
+    """The whole request is written before the answer is read (Python's http.client, Java's
+    HttpURLConnection, many SDKs), in 256 KiB writes `pause` seconds apart. Over TLS a gateway that closes
+    after an early answer while records are still arriving resets the connection under the writer, and the
+    client never sees the answer."""
+    context = ssl.create_default_context(cafile=str(ca_path))
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(head)
+            piece = 256 * 1024
+            for start in range(0, len(body), piece):
+                tls.sendall(body[start:start + piece])
+                time.sleep(pause)
+            response = http.client.HTTPResponse(tls)
+            response.begin()
+            return response.status, response.read()
+
+
+@pytest.fixture
+def tight_tls_gateway(tmp_path, pki, upstream):
+    cert, key, _ = pki.issue("gateway")
+    config = tls_config(pki, upstream, cert, key)
+    config["server"] += 'max_body_bytes = "1KiB"\n'
+    gw = Gateway(tmp_path, **config).start()
+    yield gw
+    gw.stop()
+
+
+def test_lingering_close_over_tls_delivers_the_413_to_a_client_that_writes_its_whole_body_first(
+        tight_tls_gateway, pki):
+    """Issue 22 item 13: after an early answer on a TLS listener the rest of the body is read and dropped."""
+    port = tight_tls_gateway.port
+    total = 12 * 1024 * 1024  # far past the kernel's socket buffers on both sides
+    head = f"POST /secure/upload HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode()
+    status, body = write_all_then_read_over_tls(port, pki.path, head, b"x" * total)
+    assert status == 413
+    assert json.loads(body)["error"]
+    # The same with a chunked body, whose size the gateway learns only while reading it.
+    chunk = b"y" * (256 * 1024)
+    framed = b"".join(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n" for _ in range(48)) + b"0\r\n\r\n"
+    head = b"POST /secure/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    status, _ = write_all_then_read_over_tls(port, pki.path, head, framed)
+    assert status == 413
+
+
+def test_lingering_close_over_tls_outlasts_a_slow_upload(tight_tls_gateway, pki):
+    """A phone on a slow link: its whole body takes about 8 s to write, longer than the wait for the client's
+    close_notify that a TLS close alone would give it (about 5 s); lingering_time (30 s) covers it."""
+    total = 8 * 1024 * 1024
+    head = f"POST /secure/upload HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode()
+    status, _ = write_all_then_read_over_tls(tight_tls_gateway.port, pki.path, head, b"x" * total, pause=0.25)
+    assert status == 413
