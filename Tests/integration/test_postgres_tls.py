@@ -191,8 +191,8 @@ def test_prefer_and_allow_use_tls_when_offered_and_plain_text_otherwise(tmp_path
 def test_prefer_or_allow_with_a_ca_file_is_a_config_error(tmp_path, mode):
     result = check(tmp_path, f"postgres://gw:pw@db.internal:5432/gateway?sslmode={mode}", "/etc/gateway/db-ca.pem")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "store.url" in result.stderr and f"sslmode={mode}" in result.stderr and "ca_file" in result.stderr, \
-        result.stderr
+    assert f"store.url: sslmode={mode} with ca_file" in result.stderr, result.stderr
+    assert "ca_file would not be used" in result.stderr, result.stderr
 
 
 def test_unknown_sslmode_is_a_config_error_naming_store_url(tmp_path):
