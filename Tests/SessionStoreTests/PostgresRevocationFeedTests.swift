@@ -195,6 +195,36 @@ final class PostgresRevocationFeedTests: XCTestCase {
         await reader.close()
     }
 
+    func testFirstLoadReadsEveryRevocationInForceInPagesAndNoExpiredOne() async throws {
+        let url = try await freshDatabase()
+        let store = try await open(url)
+        let inForce = 2 * RevocationFeedPage.limit + 5
+        let live = StoreTime.milliseconds(Date().addingTimeInterval(900))
+        let ended = StoreTime.milliseconds(Date().addingTimeInterval(-60))
+        try await withConnection(url) { connection in
+            // Expired rows between the live ones, so that every page boundary has some around it.
+            try await connection.query(
+                """
+                INSERT INTO revoked_access_tokens (jti, expires_at)
+                SELECT 'j-' || g, CASE WHEN g % 1000 = 0 THEN \(ended) ELSE \(live) END
+                FROM generate_series(1, \(Int64(inForce + inForce / 999))) AS g
+                """,
+                logger: self.logger)
+        }
+        let follower = Follower(store)
+        let expected = inForce + inForce / 999 - (inForce + inForce / 999) / 1000
+        try await PostgresRevocationFeedTests.waitUntil("the first load") {
+            store.revocationFeedStatistics.rowsRead >= expected
+        }
+        let seen = follower.seen.withLockedValue { $0 }
+        XCTAssertEqual(seen.count, expected)
+        XCTAssertEqual(Set(seen).count, expected)
+        XCTAssertFalse(seen.contains("j-1000"))
+        XCTAssertGreaterThanOrEqual(store.revocationFeedStatistics.reads, 3)
+        await follower.stop()
+        await store.close()
+    }
+
     func testPurgeKeepsRecentlyExpiredRevocationsForInstancesCatchingUp() async throws {
         let url = try await freshDatabase()
         let store = try await open(url)

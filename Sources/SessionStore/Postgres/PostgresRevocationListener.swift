@@ -93,10 +93,11 @@ struct PostgresRevocationListener: Sendable {
         let timeout = configuration.options.timeout
         let reconcile = configuration.options.postgresReconcileInterval
         try await connection.listen(on: RevocationNotice.channel) { notifications in
+            // Listening already: read whatever was committed while this connection was not (each page has its own
+            // deadline, so a connection that dies meanwhile is noticed without the heartbeat).
+            try await readNew(on: connection, mark: mark, timeout: timeout, logger: logger, deliver)
             // Newest-only buffering is the coalescing: however many wake-ups arrive during a read, one remains.
             let (wakes, waker) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-            // Listening already: read whatever was committed while this connection was not.
-            waker.yield()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     for try await _ in notifications { waker.yield() }
@@ -137,28 +138,46 @@ struct PostgresRevocationListener: Sendable {
         }
     }
 
-    /// Reads the feed after the mark, page by page, delivers what it finds and moves the mark on.
+    /// Reads the feed after the mark, page by page, delivers what it finds and moves the mark on. Without a mark
+    /// (the first read of this process), it first loads every revocation still in force, up to the feed's end.
     private func readNew(
         on connection: PostgresConnection, mark: NIOLockedValueBox<Int64?>, timeout: Duration, logger: Logger,
         _ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void
     ) async throws {
+        var loading: (cursor: Int64, end: Int64, now: Date)?
+        if mark.withLockedValue({ $0 }) == nil {
+            let end = try await OperationDeadline.run(operation: "read revocations", timeout: timeout) { deadline in
+                deadline.markStarted()
+                return try await RevocationFeedPage.end(connection, logger: logger)
+            }
+            loading = (0, end, Date())
+        }
         while true {
-            let start = mark.withLockedValue { $0 }
+            let start = loading?.cursor ?? mark.withLockedValue { $0 } ?? 0
+            let first = loading
             let page = try await OperationDeadline.run(operation: "read revocations", timeout: timeout) {
                 deadline in
                 deadline.markStarted()
-                guard let start else {
-                    return try await RevocationFeedPage.first(connection, now: Date(), logger: logger)
-                }
-                return try await RevocationFeedPage.after(start, connection, logger: logger)
+                guard let first else { return try await RevocationFeedPage.after(start, connection, logger: logger) }
+                return try await RevocationFeedPage.after(
+                    start, upTo: first.end, unexpiredAt: first.now, connection, logger: logger)
             }
             statistics.withLockedValue { statistics in
                 statistics.reads += 1
                 statistics.rowsRead += page.revocations.count
             }
             if !page.revocations.isEmpty { deliver(page.revocations) }
+            if let first {
+                if page.isFull {
+                    loading?.cursor = page.mark
+                    continue
+                }
+                mark.withLockedValue { $0 = first.end }
+                loading = nil
+                continue
+            }
             mark.withLockedValue { $0 = page.mark }
-            if start == nil || !page.isFull { return }
+            if !page.isFull { return }
         }
     }
 }

@@ -20,40 +20,25 @@ struct RevocationFeedPage: Sendable {
     /// Whether another page may be waiting.
     var isFull: Bool { revocations.count >= Self.limit }
 
-    /// The first read, without a mark: every revocation that has not expired at `now` (what a new instance must
-    /// refuse), and the feed's current end as the mark, both from one statement and so from one snapshot.
-    static func first(
-        _ connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> RevocationFeedPage {
-        let rows = try await connection.query(
-            """
-            SELECT COALESCE(MAX(seq), 0), NULL::text, NULL::bigint FROM revoked_access_tokens
-            UNION ALL
-            SELECT seq, jti, expires_at FROM revoked_access_tokens WHERE expires_at > \(StoreTime.milliseconds(now))
-            """,
-            logger: logger
-        ).collect()
-        var page = RevocationFeedPage(revocations: [], mark: 0)
-        for row in rows {
-            let (seq, jti, expires) = try row.decode((Int64, String?, Int64?).self)
-            if let jti, let expires {
-                page.revocations.append(RevokedAccessToken(jti: jti, expiresAt: StoreTime.date(expires)))
-            } else {
-                page.mark = seq
-            }
-        }
-        return page
+    /// The feed's current end: the mark a new follower starts from, once it has loaded what is still in force.
+    static func end(_ connection: PostgresConnection, logger: Logger) async throws -> Int64 {
+        try await connection.query("SELECT COALESCE(MAX(seq), 0) FROM revoked_access_tokens", logger: logger)
+            .collect().first?.decode(Int64.self) ?? 0
     }
 
-    /// The rows recorded after `mark`, expired ones included: an instance back from an outage longer than the
-    /// access-token lifetime must still hear of the sessions ended meanwhile, to close their tunnels.
+    /// The rows recorded after `mark` (up to `end` when given), expired ones included unless `unexpiredAt` is
+    /// given: an instance back from an outage longer than the access-token lifetime must still hear of the
+    /// sessions ended meanwhile, to close their tunnels. At most `limit` rows, so that no statement runs into
+    /// `statement_timeout` however many there are (a first load reads about 190 k at 100 logouts/s).
     static func after(
-        _ mark: Int64, _ connection: PostgresConnection, logger: Logger
+        _ mark: Int64, upTo end: Int64 = .max, unexpiredAt now: Date? = nil, _ connection: PostgresConnection,
+        logger: Logger
     ) async throws -> RevocationFeedPage {
+        let notBefore = now.map(StoreTime.milliseconds) ?? .min
         let rows = try await connection.query(
             """
             SELECT seq, jti, expires_at FROM revoked_access_tokens
-            WHERE seq > \(mark) ORDER BY seq LIMIT \(Int64(limit))
+            WHERE seq > \(mark) AND seq <= \(end) AND expires_at > \(notBefore) ORDER BY seq LIMIT \(Int64(limit))
             """,
             logger: logger
         ).collect()
