@@ -102,6 +102,29 @@ final class CurlTunnelHoldTests: XCTestCase {
         XCTAssertEqual(recorder.end, .closedByGateway("idle_timeout"))
     }
 
+    func testASlowReaderThatStillReadsIsNotIdle() throws {
+        let server = try floodingServer()
+        let client = try CurlTunnelClient()
+        let recorder = Recorder()
+        recorder.acknowledges = false
+        let tunnel = client.open(request(port: server.port, buffer: 64 * 1024, idle: 1000), delegate: recorder)
+        recorder.wait("the limit reached") { $0.received.count >= 64 * 1024 }
+        // 4 KiB every 100 ms, for three idle timeouts: held most of the time, never idle.
+        var acknowledged = 0
+        for _ in 0..<30 {
+            let piece = min(4096, received([recorder]) - acknowledged)
+            tunnel.delivered(piece)
+            acknowledged += piece
+            usleep(100_000)
+        }
+        recorder.condition.lock()
+        let end = recorder.end
+        recorder.condition.unlock()
+        XCTAssertNil(end, "a client that still reads was closed")
+        recorder.wait("the close once it stops reading") { $0.end != nil }
+        XCTAssertEqual(recorder.end, .closedByGateway("idle_timeout"))
+    }
+
     func testA101ThatDoesNotSwitchAsExpectedIsABrokenAnswer() throws {
         let expectation = CurlSwitchExpectation(upgrade: "websocket", fields: [.init(name: "X-Proof", value: "p")])
         let answers = [

@@ -23,6 +23,8 @@ public final class CurlTunnel: @unchecked Sendable {
         /// been read for `inFlight`: a tunnel held either way longer than the idle timeout is closed as idle.
         var sendHeldSince: UInt64 = 0
         var receiveHeldSince: UInt64 = 0
+        /// When the caller last acknowledged bytes (`delivered`): a client still reading is held, not idle.
+        var lastDelivery: UInt64 = 0
         var closeReason: String?
         var sendingFinished = false
         /// A `.service` command is queued and not yet taken.
@@ -82,6 +84,7 @@ public final class CurlTunnel: @unchecked Sendable {
             // An ended tunnel gave back what it held.
             guard !shared.ended else { return false }
             shared.inFlight -= bytes
+            if bytes > 0 { shared.lastDelivery = CurlTunnelThread.monotonicMilliseconds() }
             budget.give(bytes)
             guard shared.receiveBlocked, shared.inFlight < request.bufferLimit / 2 else { return false }
             shared.receiveBlocked = false
@@ -145,6 +148,8 @@ public final class CurlTunnel: @unchecked Sendable {
             if shared.outbound[shared.outbound.startIndex].readableBytes == 0 { shared.outbound.removeFirst() }
             shared.outboundBytes -= bytes
             budget.give(bytes)
+            // The upstream took some: still held, perhaps, but not stuck.
+            if shared.sendHeldSince != 0 { shared.sendHeldSince = CurlTunnelThread.monotonicMilliseconds() }
             return releaseSendHoldLocked()
         }
     }
@@ -164,6 +169,22 @@ public final class CurlTunnel: @unchecked Sendable {
         shared.sendBlocked = false
         shared.sendHeldSince = 0
         return true
+    }
+
+    /// Curl thread: since when (monotonic milliseconds) the tunnel counts as idle: the last byte moved either way
+    /// (read, written, or taken by the caller's side), but, while a side is held by back-pressure (`bufferLimit` or
+    /// the budget), no later than the last time what it holds moved. A busy side must not keep the other's bytes
+    /// for ever; a slow reader that still reads is not idle.
+    func idleSince() -> UInt64 {
+        let (send, receive, delivery) = lock.withLock {
+            (shared.sendHeldSince, shared.receiveHeldSince, shared.lastDelivery)
+        }
+        var since = max(engine.lastActivity, delivery)
+        if send != 0 { since = min(since, send) }
+        if let hold = [receive, engine.budgetHeldSince].filter({ $0 != 0 }).min() {
+            since = min(since, max(hold, delivery))
+        }
+        return since
     }
 
     /// Curl thread: whether reading the upstream still waits for room in the budget (`engine.budgetHeldSince`); once

@@ -410,10 +410,9 @@ final class CurlTunnelThread: @unchecked Sendable {
             case .open:
                 let idle = UInt64(max(tunnel.request.idleTimeoutMilliseconds, 0))
                 guard idle > 0 else { break }
-                // Held by back-pressure as long counts as idle too: one busy side must not keep the other's bytes.
-                let (sendHeld, receiveHeld) = tunnel.withShared { ($0.sendHeldSince, $0.receiveHeldSince) }
-                let held = [sendHeld, receiveHeld, engine.budgetHeldSince].filter { $0 != 0 }.min()
-                if now &- engine.lastActivity >= idle || held.map({ now &- $0 >= idle }) == true {
+                // Another thread may have stamped a delivery after `now` was read.
+                let since = tunnel.idleSince()
+                if since < now && now - since >= idle {
                     end(tunnel, .closedByGateway("idle_timeout"))
                 }
             default:
