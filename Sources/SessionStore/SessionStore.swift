@@ -71,6 +71,9 @@ public protocol SessionStore: Sendable {
     /// out of its list but still closes what was open under them, such as a session's tunnels).
     func followRevocations(_ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void) async
 
+    /// What `followRevocations` has cost so far: reads of the feed and rows they returned (`/metrics`).
+    var revocationFeedStatistics: RevocationFeedStatistics { get }
+
     /// Deletes refresh tokens, families and access-token revocations that expired at or before `now`.
     /// Returns the number of rows deleted. The caller schedules it (for example every few minutes);
     /// the store starts no timer of its own. Of several processes purging one store at once, at most one
@@ -92,4 +95,7 @@ public protocol SessionStore: Sendable {
 extension SessionStore {
     /// An embedded store is there as long as the process is.
     public var isAvailable: Bool { true }
+
+    /// A store that does not count its reads reports none.
+    public var revocationFeedStatistics: RevocationFeedStatistics { RevocationFeedStatistics() }
 }

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import wait_for
-from gateway_process import bearer, unique
+from gateway_process import bearer, parse_prometheus_text, unique
 from postgres_server import PostgresServer
 from test_websocket import HANG, WsUpstream, assert_echoes, auth_gateway, open_ws, run, watch_close
 from upstream import Upstream
@@ -87,6 +87,36 @@ def test_a_forged_notify_revokes_nothing_on_any_instance(tmp_path, simulator, up
                  what="B to refuse the real logout")
         for gw in (a, b):
             assert api(gw, victim["access_token"]) == 200, "a forged notification revoked a token"
+    finally:
+        for member in fleet:
+            member.stop()
+
+
+def feed_reads(gw) -> float:
+    status, body = gw.admin("GET", "/metrics")
+    assert status == 200, body
+    samples = parse_prometheus_text(body.decode())
+    assert ("gateway_revocation_feed_reads_total", frozenset()) in samples, "no revocation feed metric"
+    return samples[("gateway_revocation_feed_reads_total", frozenset())]
+
+
+def test_a_burst_of_notifications_costs_a_few_reads_not_one_each(tmp_path, simulator, upstream, postgres):
+    url = postgres.create_database()
+    fleet = [AuthGateway(tmp_path, simulator, upstream_url=upstream.url, name=f"gw{i}", store_url=url,
+                         store_settings='timeout = "2s"') for i in range(2)]
+    try:
+        a, b = (member.start() for member in fleet)
+        before = feed_reads(b)
+        burst = 2000
+        # Distinct payloads in one transaction, all delivered at its commit (equal ones would be folded).
+        postgres.psql(f"SELECT count(pg_notify('gateway_revocations', 'wake ' || g)) "
+                      f"FROM generate_series(1, {burst}) AS g", database(url))
+        marker = a.login(f"openid:{unique('burst')}")
+        assert a.request("POST", "/auth/logout", bearer(marker["access_token"]))[0] == 204
+        wait_for(lambda: api(b, marker["access_token"]) == 401, timeout=ONE_SECOND * 4, interval=0.02,
+                 what="B to refuse the logout made after the burst")
+        reads = feed_reads(b) - before
+        assert 1 <= reads < burst / 20, f"{burst} notifications cost {reads} reads"
     finally:
         for member in fleet:
             member.stop()

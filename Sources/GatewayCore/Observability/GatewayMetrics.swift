@@ -34,6 +34,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     private let handles = NIOLockedValueBox(Handles())
+    private let revocationFeedSampled = NIOLockedValueBox((reads: 0, rows: 0))
 
     /// Seconds; from sub-millisecond local answers to long upstream calls.
     static let latencyBuckets: [Double] = [
@@ -163,6 +164,17 @@ public final class GatewayMetrics: Sendable {
         tunnelsOpen.set(Int64(openTunnels))
         if let upstreamTransfersInFlight { self.upstreamTransfersInFlight.set(Int64(upstreamTransfersInFlight)) }
         if let accessLogDroppedLines { self.accessLogDroppedLines.set(Int64(accessLogDroppedLines)) }
+    }
+
+    /// The store's revocation feed, sampled when scraped: the counters move by what was read since the last
+    /// sample. A notification only wakes a read, so a flood of them shows as a few reads, not one each.
+    public func sampleRevocationFeed(reads: Int, rows: Int) {
+        let (newReads, newRows) = revocationFeedSampled.withLockedValue { last in
+            defer { last = (reads, rows) }
+            return (max(0, reads - last.reads), max(0, rows - last.rows))
+        }
+        count("revocation_feed_reads", "Reads of the store's revocation feed.", [:], by: newReads)
+        count("revocation_feed_rows", "Revocation rows read from the store's feed.", [:], by: newRows)
     }
 
     /// The Prometheus text exposition format (version 0.0.4).

@@ -151,6 +151,8 @@ public final class GatewayService: Service, Sendable {
                     metrics.sample(
                         openConnections: server.connections.count, upstreamTransfersInFlight: curl.activeTransferCount,
                         accessLogDroppedLines: writer?.droppedLines, openTunnels: tunnelRegistry.count)
+                    let feed = store.revocationFeedStatistics
+                    metrics.sampleRevocationFeed(reads: feed.reads, rows: feed.rowsRead)
                 }))
 
         let listener: any Channel

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import JSON
+import NIOConcurrencyHelpers
 
 /// The embedded `SessionStore`: one SQLite file, shareable by several gateway processes on one machine.
 /// A revocation made by one process reaches the others through `followRevocations`, which polls the
@@ -46,6 +47,7 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
 
     private let queue: DispatchQueue
     private let pollInterval: Duration
+    private let feedStatistics = NIOLockedValueBox(RevocationFeedStatistics())
     /// Touched only on `queue` (after `init`), which is what makes the `@unchecked Sendable` sound.
     private var connection: SQLiteConnection?
     /// How many migrations opening this store applied (0 when the file was already current).
@@ -224,6 +226,10 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
                     (connection) throws(SessionStoreError) -> ([RevokedAccessToken], Int64) in
                     try Self.feed(after: start, now: Date(), connection)
                 }
+                feedStatistics.withLockedValue { statistics in
+                    statistics.reads += 1
+                    statistics.rowsRead += rows.count
+                }
                 if !rows.isEmpty { deliver(rows) }
                 cursor = last
             } catch {
@@ -232,6 +238,11 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
             }
             try? await Task.sleep(for: pollInterval)
         }
+    }
+
+    /// What polling the feed has cost so far (one read per poll).
+    public var revocationFeedStatistics: RevocationFeedStatistics {
+        feedStatistics.withLockedValue { $0 }
     }
 
     public func revokedAccessTokens(
