@@ -219,7 +219,13 @@ public final class PostgresSessionStore: SessionStore, Sendable {
     public func revokeFamily(familyID: String, now: Date) async throws(SessionStoreError) -> Bool {
         let logger = Self.quiet(self.logger)
         return try await perform("revoke session") { connection in
-            try await Self.revoke(familyID: familyID, at: StoreTime.milliseconds(now), connection, logger: logger)
+            // An ended session costs one read: no UPDATE (and its table lock) for a revoke that changes nothing.
+            let live = try await connection.query(
+                "SELECT 1 FROM refresh_families WHERE id = \(familyID) AND revoked_at IS NULL", logger: logger
+            ).collect()
+            guard !live.isEmpty else { return false }
+            let at = StoreTime.milliseconds(now)
+            return try await Self.revoke(familyID: familyID, at: at, connection, logger: logger)
         }
     }
 
@@ -228,18 +234,17 @@ public final class PostgresSessionStore: SessionStore, Sendable {
         let logger = Self.quiet(self.logger)
         let at = StoreTime.milliseconds(now)
         return try await perform("revoke refresh token") { connection in
+            // Read first: an unknown token or an ended session costs one read and writes nothing.
             let rows = try await connection.query(
                 """
-                WITH token AS (SELECT family_id FROM refresh_tokens WHERE hash = \(hash)),
-                revoked AS (
-                    UPDATE refresh_families SET revoked_at = \(at)
-                    WHERE id IN (SELECT family_id FROM token) AND revoked_at IS NULL
-                )
-                SELECT count(*) FROM token
+                SELECT f.id, f.revoked_at IS NULL FROM refresh_tokens t
+                JOIN refresh_families f ON f.id = t.family_id WHERE t.hash = \(hash)
                 """,
                 logger: logger
             ).collect()
-            return try rows.first?.decode(Int64.self) ?? 0 > 0
+            guard let (familyID, live) = try rows.first?.decode((String, Bool).self) else { return false }
+            if live { try await Self.revoke(familyID: familyID, at: at, connection, logger: logger) }
+            return true
         }
     }
 
@@ -291,10 +296,22 @@ public final class PostgresSessionStore: SessionStore, Sendable {
 
     public func revokedAccessTokens(now: Date) async throws(SessionStoreError) -> [(jti: String, expiresAt: Date)] {
         let logger = Self.quiet(self.logger)
-        let rows = try await perform("list revoked access tokens") { connection in
-            try await Self.unexpiredRevocations(connection, now: now, logger: logger)
+        // In pages by `seq`, as the feed's first load: about 190 k rows at 100 logouts/s, which one statement
+        // could not always send within `statement_timeout`. A jti revoked twice keeps its later expiry.
+        var latest: [String: Date] = [:]
+        var mark: Int64 = 0
+        while true {
+            let start = mark
+            let page = try await perform("list revoked access tokens") { connection in
+                try await RevocationFeedPage.after(start, unexpiredAt: now, connection, logger: logger)
+            }
+            for revoked in page.revocations {
+                latest[revoked.jti] = max(revoked.expiresAt, latest[revoked.jti] ?? revoked.expiresAt)
+            }
+            guard page.isFull else { break }
+            mark = page.mark
         }
-        return rows.map { (jti: $0.jti, expiresAt: $0.expiresAt) }
+        return latest.map { (jti: $0.key, expiresAt: $0.value) }.sorted { $0.expiresAt < $1.expiresAt }
     }
 
     public func followRevocations(_ deliver: @escaping @Sendable ([RevokedAccessToken]) -> Void) async {
@@ -475,20 +492,5 @@ public final class PostgresSessionStore: SessionStore, Sendable {
             """,
             logger: logger
         ).collect().count > 0
-    }
-
-    static func unexpiredRevocations(
-        _ connection: PostgresConnection, now: Date, logger: Logger
-    ) async throws -> [RevokedAccessToken] {
-        try await connection.query(
-            """
-            SELECT jti, MAX(expires_at) FROM revoked_access_tokens
-            WHERE expires_at > \(StoreTime.milliseconds(now)) GROUP BY jti ORDER BY 2
-            """,
-            logger: logger
-        ).collect().map { row in
-            let (jti, expires) = try row.decode((String, Int64).self)
-            return RevokedAccessToken(jti: jti, expiresAt: StoreTime.date(expires))
-        }
     }
 }

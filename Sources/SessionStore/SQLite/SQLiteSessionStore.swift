@@ -166,13 +166,13 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
     @discardableResult
     public func revokeByRefreshTokenHash(_ hash: String, now: Date) async throws(SessionStoreError) -> Bool {
         try await perform { (connection) throws(SessionStoreError) -> Bool in
-            try connection.immediateTransaction(operation: "revoke refresh token") { () throws(SessionStoreError) in
-                guard let found = try Self.tokenAndFamily(hash: hash, connection) else {
-                    return false
-                }
+            // Read first, outside the write lock: an unknown token or an ended session costs one read, so
+            // revoking the same token again and again takes no lock from the processes that rotate tokens.
+            guard let found = try Self.tokenAndFamily(hash: hash, connection) else { return false }
+            if found.family.revokedAt == nil {
                 try Self.revoke(familyID: found.family.familyID, now: now, connection)
-                return true
             }
+            return true
         }
     }
 
@@ -392,8 +392,15 @@ public final class SQLiteSessionStore: SessionStore, @unchecked Sendable {
         _ connection: SQLiteConnection
     ) throws(SessionStoreError) -> Bool {
         // Revoking the family is what refuses every token of it, including a successor issued a moment
-        // ago to the winner of a race with a replayed token: `rotate` checks the family first.
-        try connection.run(
+        // ago to the winner of a race with a replayed token: `rotate` checks the family first. An ended session is
+        // seen by a read, without SQLite's write lock (which even an UPDATE that matches nothing takes); the
+        // UPDATE's own condition keeps the first revocation time should another process revoke in between.
+        let state = try connection.query(
+            "SELECT revoked_at IS NULL FROM refresh_families WHERE id = ?", [.text(familyID)],
+            table: "refresh_families", operation: "revoke session"
+        ) { (row) throws(SessionStoreError) -> Bool in try row.integer(0) == 1 }
+        guard state.first == true else { return false }
+        return try connection.run(
             "UPDATE refresh_families SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
             [.integer(StoreTime.milliseconds(now)), .text(familyID)],
             operation: "revoke session"
