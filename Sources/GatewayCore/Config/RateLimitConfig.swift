@@ -1,9 +1,15 @@
-/// `[rate_limit]`: per-client-address limits on the login and token endpoints (token bucket).
+/// `[rate_limit]`: token buckets per client address on `/auth/login`, `/auth/token`, `/auth/revoke` and
+/// `/auth/logout` together, and per user on `/auth/phone`.
 public struct RateLimitConfig: Sendable, Equatable {
-    /// Sustained requests per minute from one address to `/auth/login` and `/auth/token` together.
+    /// Sustained requests per minute from one address to `/auth/login`, `/auth/token`, `/auth/revoke` and
+    /// `/auth/logout` together.
     public var authPerMinute = 120
     /// How many may come at once before the rate applies.
     public var authBurst = 60
+    /// Sustained `/auth/phone` calls per minute from one user (per appid and openid): each spends the app's
+    /// WeChat quota of `getuserphonenumber` calls, and a user needs the number once, not in a loop.
+    public var phonePerMinute = 10
+    public var phoneBurst = 5
 
     public init() {}
 
@@ -12,6 +18,7 @@ public struct RateLimitConfig: Sendable, Equatable {
         guard let reader else { return config }
         for (key, keyPath) in [
             ("auth_per_minute", \RateLimitConfig.authPerMinute), ("auth_burst", \RateLimitConfig.authBurst),
+            ("phone_per_minute", \RateLimitConfig.phonePerMinute), ("phone_burst", \RateLimitConfig.phoneBurst),
         ] {
             if let value = reader.integer(key) {
                 if (1...1_000_000).contains(value) {

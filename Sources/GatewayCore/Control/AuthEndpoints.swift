@@ -22,12 +22,15 @@ public final class AuthEndpoints: ControlEndpoints {
     let revocations: RevocationList
     let keyRing: KeyRing
     let rateLimiter: RateLimiter
+    /// `/auth/phone`, per user: each call spends the app's WeChat quota.
+    let phoneRateLimiter: RateLimiter
     let logger: Logger
     let refreshTokens = RefreshTokenGenerator()
 
     public init(
         config: GatewayConfiguration, wechat: WeChatClient, store: any SessionStore, keyRing: KeyRing,
-        verifier: any TokenVerifier, revocations: RevocationList, rateLimiter: RateLimiter, logger: Logger
+        verifier: any TokenVerifier, revocations: RevocationList, rateLimiter: RateLimiter,
+        phoneRateLimiter: RateLimiter, logger: Logger
     ) {
         self.config = config
         self.wechat = wechat
@@ -37,6 +40,7 @@ public final class AuthEndpoints: ControlEndpoints {
         self.verifier = verifier
         self.revocations = revocations
         self.rateLimiter = rateLimiter
+        self.phoneRateLimiter = phoneRateLimiter
         self.logger = logger
     }
 
@@ -54,8 +58,8 @@ public final class AuthEndpoints: ControlEndpoints {
                 body: keyRing.jwks())
         case (.POST, "/auth/login"): return await limited(request) { await self.login(request) }
         case (.POST, "/auth/token"): return await limited(request) { await self.refresh(request) }
-        case (.POST, "/auth/revoke"): return await revoke(request)
-        case (.POST, "/auth/logout"): return await logout(request)
+        case (.POST, "/auth/revoke"): return await limited(request) { await self.revoke(request) }
+        case (.POST, "/auth/logout"): return await limited(request) { await self.logout(request) }
         case (.POST, "/auth/userinfo"): return await userInfo(request)
         case (.POST, "/auth/phone"): return await phone(request)
         case (_, "/auth/login"), (_, "/auth/token"), (_, "/auth/revoke"), (_, "/auth/logout"), (_, "/auth/userinfo"),
@@ -176,62 +180,6 @@ public final class AuthEndpoints: ControlEndpoints {
         }
     }
 
-    /// RFC 7009: 200 whether or not the token was known, so the endpoint reveals nothing; 503 when the store
-    /// could not record the revocation (section 2.2.1 allows it), so the caller knows the session did not end.
-    private func revoke(_ request: ControlRequest) async -> ControlResponse {
-        let form: FormBody
-        switch Self.parameters(of: request) {
-        case .success(let parsed): form = parsed
-        case .failure(let refusal): return refusal.response
-        }
-        guard let token = form["token"], !token.isEmpty else {
-            return Self.oauthError(.badRequest, "invalid_request", "token is required")
-        }
-        let now = Date()
-        do {
-            if token.contains(".") {
-                // A JWT access token: stop it at once on this instance, and on every instance through the store.
-                if case .valid(let claims) = verifier.verify(token, now: now) {
-                    try await revokeAccessToken(claims)
-                    if let sid = claims.sessionID {
-                        try await store.revokeFamily(familyID: sid, now: now)
-                        try await revokeSessionAccessTokens(sid)
-                    }
-                }
-            } else if token.utf8.count <= 256 {
-                let hash = RefreshTokenHash.of(token)
-                if let family = try await store.family(forRefreshTokenHash: hash),
-                    try await store.revokeByRefreshTokenHash(hash, now: now)
-                {
-                    try await revokeSessionAccessTokens(family.familyID)
-                }
-            }
-        } catch {
-            return storeFailure(error, request)
-        }
-        return ControlResponse.json(.ok, "{}")
-    }
-
-    private func logout(_ request: ControlRequest) async -> ControlResponse {
-        let claims: VerifiedClaims
-        switch authenticate(request) {
-        case .success(let verified): claims = verified
-        case .failure(let refusal): return refusal.response
-        }
-        do {
-            try await revokeAccessToken(claims)
-            if let sid = claims.sessionID {
-                try await store.revokeFamily(familyID: sid, now: Date())
-                try await revokeSessionAccessTokens(sid)
-            }
-        } catch {
-            return storeFailure(error, request)
-        }
-        var answer = ControlResponse(status: .noContent, headers: [("Cache-Control", "no-store")])
-        answer.openid = claims.subject
-        return answer
-    }
-
     private func userInfo(_ request: ControlRequest) async -> ControlResponse {
         let claims: VerifiedClaims
         switch authenticate(request) {
@@ -293,6 +241,11 @@ public final class AuthEndpoints: ControlEndpoints {
         guard let app = config.wechat.apps.first(where: { $0.appid == claims.appid }) else {
             return Self.oauthError(.badRequest, "invalid_request", "the token's appid is not configured here")
         }
+        // Per user, not per address: one user behind many addresses must not spend the app's daily quota of
+        // getuserphonenumber calls, and many users behind one NAT must not share one user's allowance.
+        if let wait = phoneRateLimiter.check("\(app.appid) \(claims.subject)") {
+            return Self.slowDown(retryAfter: wait)
+        }
         do {
             let phone = try await wechat.phoneNumber(app: WeChatApp(appID: app.appid, secret: app.secret), code: code)
             let body =
@@ -329,16 +282,18 @@ public final class AuthEndpoints: ControlEndpoints {
         let client = ClientAddress.resolve(
             peer: request.peerAddress, forwardedFor: request.headers[canonicalForm: "x-forwarded-for"].map(String.init),
             trustedProxies: config.server.trustedProxies)
-        if let wait = rateLimiter.check(client) {
-            return Self.oauthError(
-                .tooManyRequests, "slow_down", "too many requests; retry later",
-                extraHeaders: [("Retry-After", String(wait))])
-        }
+        if let wait = rateLimiter.check(client) { return Self.slowDown(retryAfter: wait) }
         return await body()
     }
 
+    private static func slowDown(retryAfter seconds: Int) -> ControlResponse {
+        oauthError(
+            .tooManyRequests, "slow_down", "too many requests; retry later",
+            extraHeaders: [("Retry-After", String(seconds))])
+    }
+
     /// The bearer token of a control request, verified like on the proxy path.
-    private func authenticate(_ request: ControlRequest) -> Result<VerifiedClaims, Refusal> {
+    func authenticate(_ request: ControlRequest) -> Result<VerifiedClaims, Refusal> {
         // The same decision and the same RFC 6750 answer as on the proxy path.
         Authenticator(verifier: verifier).claims(request.headers, now: Date()).mapError { rejection in
             let error = GatewayError.authentication(rejection)
@@ -347,27 +302,6 @@ public final class AuthEndpoints: ControlEndpoints {
                     error.status, error.jsonBody(requestID: request.requestID),
                     extraHeaders: error.headers(realm: config.tokens.issuer)))
         }
-    }
-
-    /// Refuses the token at once on this instance, then records it in the store, which is what makes every
-    /// other instance refuse it and keeps it refused across restarts. A store failure is thrown: the local
-    /// refusal stands, but the caller must hear that the fleet did not get it.
-    private func revokeAccessToken(_ claims: VerifiedClaims) async throws(SessionStoreError) {
-        guard let jti = claims.jti else { return }
-        // The verifier accepts a token until exp + leeway; a revocation that ended at exp would let a
-        // logged-out token work again for the length of the leeway.
-        let refusedUntil = claims.expiresAt.addingTimeInterval(config.tokens.leeway.seconds)
-        revocations.revoke(jti: jti, until: refusedUntil)
-        try await store.recordRevokedAccessToken(jti: jti, expiresAt: refusedUntil)
-    }
-
-    /// Ends every access token issued in a session, not only the one presented: each lives at most
-    /// `access_ttl` (plus leeway), so the session's entry in the revocation list can go after that.
-    private func revokeSessionAccessTokens(_ familyID: String) async throws(SessionStoreError) {
-        let key = AccessTokenVerifier.sessionRevocationKey(familyID)
-        let refusedUntil = Date().addingTimeInterval(config.tokens.accessTTL.seconds + config.tokens.leeway.seconds)
-        revocations.revoke(jti: key, until: refusedUntil)
-        try await store.recordRevokedAccessToken(jti: key, expiresAt: refusedUntil)
     }
 
     private func tokenResponse(
@@ -396,7 +330,7 @@ public final class AuthEndpoints: ControlEndpoints {
         return answer
     }
 
-    private func storeFailure(_ error: SessionStoreError, _ request: ControlRequest) -> ControlResponse {
+    func storeFailure(_ error: SessionStoreError, _ request: ControlRequest) -> ControlResponse {
         logger.error("session store failed", metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
         // Nothing was changed that the client must know about (or the change was refused whole), so the
         // same request is safe to send again once the store is back.
@@ -455,7 +389,7 @@ public final class AuthEndpoints: ControlEndpoints {
     }
 
     /// The body's parameters, or the `invalid_request` answer that says what is wrong with it.
-    private static func parameters(of request: ControlRequest) -> Result<FormBody, Refusal> {
+    static func parameters(of request: ControlRequest) -> Result<FormBody, Refusal> {
         FormBody.parse(request.body, headers: request.headers).mapError { failure in
             Refusal(response: oauthError(.badRequest, "invalid_request", failure.description))
         }

@@ -1,8 +1,9 @@
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// Per-client-address token buckets for `/auth/login` and `/auth/token`: a brute-force or scripted
-/// login loop from one address gets 429 with `Retry-After`, everyone else is unaffected.
+/// Token buckets per key: per client address for `/auth/login`, `/auth/token`, `/auth/revoke` and `/auth/logout`,
+/// per user for `/auth/phone`. A scripted loop from one address (or one user) gets 429 with `Retry-After`,
+/// everyone else is unaffected.
 public final class RateLimiter: Sendable {
     private struct State {
         var buckets: [String: TokenBucket] = [:]

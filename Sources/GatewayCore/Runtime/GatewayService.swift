@@ -42,6 +42,7 @@ public final class GatewayService: Service, Sendable {
         let store: any SessionStore
         let wechatCurl: CurlClient
         let rateLimiter: RateLimiter
+        let phoneRateLimiter: RateLimiter
         let metrics: GatewayMetrics
         let logger: Logger
     }
@@ -60,7 +61,8 @@ public final class GatewayService: Service, Sendable {
                 })
             let endpoints = AuthEndpoints(
                 config: config, wechat: wechat, store: shared.store, keyRing: ring, verifier: verifier,
-                revocations: shared.revocations, rateLimiter: shared.rateLimiter, logger: shared.logger)
+                revocations: shared.revocations, rateLimiter: shared.rateLimiter,
+                phoneRateLimiter: shared.phoneRateLimiter, logger: shared.logger)
             // Only the proxy path's verifier is counted: `/auth/revoke` verifies whatever it is given (refresh
             // tokens too), and those are not failed authentications.
             let counted = CountingTokenVerifier(wrapping: verifier, metrics: shared.metrics)
@@ -108,6 +110,8 @@ public final class GatewayService: Service, Sendable {
             revocations: revocations, store: store, wechatCurl: wechatCurl,
             rateLimiter: RateLimiter(
                 requestsPerMinute: config.rateLimit.authPerMinute, burst: config.rateLimit.authBurst),
+            phoneRateLimiter: RateLimiter(
+                requestsPerMinute: config.rateLimit.phonePerMinute, burst: config.rateLimit.phoneBurst),
             metrics: metrics, logger: logger)
         let runtime: GatewayRuntime
         switch Self.makeRuntime(config, shared: shared) {
