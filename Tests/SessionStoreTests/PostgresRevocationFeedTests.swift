@@ -225,6 +225,38 @@ final class PostgresRevocationFeedTests: XCTestCase {
         await store.close()
     }
 
+    func testConcurrentWritersLeaveNoRowBehindTheMark() async throws {
+        let url = try await freshDatabase()
+        let writers = [try await open(url), try await open(url)]
+        let reader = try await open(url)
+        let follower = Follower(reader)
+        try await writers[0].recordRevokedAccessToken(jti: "start", expiresAt: Date().addingTimeInterval(900))
+        try await follower.waitFor("start")
+        // Many writers at once while the reader keeps moving its mark: were `seq` not taken in commit order, a
+        // row committed after a higher one had been read would be passed for good (the reconcile reads on from
+        // the mark too), and this would time out.
+        let tasks = 40
+        let each = 25
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<tasks {
+                let writer = writers[task % 2]
+                group.addTask {
+                    for index in 0..<each {
+                        try await writer.recordRevokedAccessToken(
+                            jti: "w-\(task)-\(index)", expiresAt: Date().addingTimeInterval(900))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        let seen = follower.seen
+        try await PostgresRevocationFeedTests.waitUntil("every row was delivered") {
+            Set(seen.withLockedValue { $0 }).count == tasks * each + 1
+        }
+        await follower.stop()
+        for store in writers + [reader] { await store.close() }
+    }
+
     func testPurgeKeepsRecentlyExpiredRevocationsForInstancesCatchingUp() async throws {
         let url = try await freshDatabase()
         let store = try await open(url)
