@@ -107,6 +107,9 @@ struct PostgresRevocationListener: Sendable {
                 group.addTask {
                     for await _ in wakes {
                         try await readNew(on: connection, mark: mark, timeout: timeout, logger: logger, deliver)
+                        // A sustained flood of notifications (anyone may send them) costs at most one read per
+                        // 20 ms, and a real revocation waits at most that much longer.
+                        try await Task.sleep(for: .milliseconds(20))
                     }
                 }
                 group.addTask {
