@@ -126,12 +126,33 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // llhttp, vendored for the engine with its own symbol prefix (gw_llhttp_), beside swift-nio's copy (c_nio_),
+        // which NIOHTTP1 keeps using; see Sources/CLLHTTP/README.md.
+        .target(name: "CLLHTTP", exclude: ["LICENSE", "README.md"]),
+        // epoll and accept4 for the engine, which Swift's Glibc module does not export.
+        .target(name: "CEpoll"),
+        // The engine's measuring slice (issue 23): one epoll worker owning client and libcurl sockets. Depends on
+        // GatewayCore for the configuration, routes, token check and header rules it reuses.
+        .target(
+            name: "Engine",
+            dependencies: [
+                "CCurl",
+                "CEpoll",
+                "CLLHTTP",
+                "GatewayCore",
+                "Tokens",
+                "SmallHTTP",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // The command line: GatewayCore serves; the simulator and SmallHTTP (the demo's echo upstream) are
         // for `mock-wechat` and `demo`.
         .executableTarget(
             name: "gateway",
             dependencies: [
                 "GatewayCore",
+                // `engine-probe` only (issue 23's measuring slice).
+                "Engine",
                 "WeChatSimulator",
                 "SmallHTTP",
                 // The demo's walk-through calls the gateway it started as a client would.
@@ -160,5 +181,6 @@ let package = Package(
         .executableTarget(
             name: "SessionStoreCrashChild", dependencies: ["SessionStore"], path: "Tests/SessionStoreCrashChild"),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "SmallHTTP", "JSON"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "GatewayCore"]),
     ]
 )

@@ -30,4 +30,17 @@ static inline int gw_pause_all(void) { return CURLPAUSE_ALL; }
 static inline int gw_pause_recv(void) { return CURLPAUSE_RECV; }
 static inline int gw_pause_send(void) { return CURLPAUSE_SEND; }
 static inline long gw_global_default(void) { return CURL_GLOBAL_DEFAULT; }
+// The engine's slice (issue 23) drives a multi handle with curl_multi_socket_action from its own epoll set.
+static inline CURLMcode gw_multi_setopt_ptr(CURLM *m, CURLMoption o, void *v) { return curl_multi_setopt(m, o, v); }
+static inline CURLMcode gw_multi_setopt_socketfn(CURLM *m, curl_socket_callback v) { return curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, v); }
+static inline CURLMcode gw_multi_setopt_timerfn(CURLM *m, curl_multi_timer_callback v) { return curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, v); }
+static inline CURLcode gw_easy_setopt_opensocket(CURL *h, curl_opensocket_callback v) { return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, v); }
+static inline CURLcode gw_easy_setopt_closesocket(CURL *h, curl_closesocket_callback v) { return curl_easy_setopt(h, CURLOPT_CLOSESOCKETFUNCTION, v); }
+static inline int gw_poll_remove(void) { return CURL_POLL_REMOVE; }
+static inline int gw_poll_in(void) { return CURL_POLL_IN; }
+static inline int gw_poll_out(void) { return CURL_POLL_OUT; }
+static inline curl_socket_t gw_socket_timeout(void) { return CURL_SOCKET_TIMEOUT; }
+static inline int gw_cselect_in(void) { return CURL_CSELECT_IN; }
+static inline int gw_cselect_out(void) { return CURL_CSELECT_OUT; }
+static inline int gw_cselect_err(void) { return CURL_CSELECT_ERR; }
 #endif

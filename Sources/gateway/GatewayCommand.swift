@@ -13,6 +13,7 @@ struct GatewayCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, CheckCommand.self, TokenCommand.self, MockWeChatCommand.self, DemoCommand.self,
+            EngineProbeCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

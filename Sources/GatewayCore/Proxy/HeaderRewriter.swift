@@ -11,7 +11,7 @@ import SmallHTTP
 public struct HeaderRewriter: Sendable {
     public let identity: IdentityConfig
     public let trustedProxies: [IPAddressRange]
-    private let identityNames: Set<String>
+    let identityNames: Set<String>
 
     public init(identity: IdentityConfig, trustedProxies: [IPAddressRange]) {
         self.identity = identity

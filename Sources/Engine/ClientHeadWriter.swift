@@ -1,0 +1,161 @@
+import GatewayCore
+import NIOHTTP1
+import SmallHTTP
+
+/// Writes what the client receives, as bytes into the connection's output: the head of an upstream's answer by
+/// `HeaderRewriter`'s response rules on the byte view (`HeaderRewriter.writeClientHead` is the String-based original),
+/// body pieces in the framing `EngineConnection` chose, and the gateway's own answers (`GatewayError`).
+enum ClientHeadWriter {
+    struct Inspection: Equatable {
+        /// False: a field may not be passed on (502, as nginx treats it).
+        var passable: Bool
+        /// The one Content-Length the answer gives, when it frames the body (not alongside chunked).
+        var contentLength: ByteSpan?
+    }
+
+    /// The checks `writeClientHead` makes before writing anything: valid names and values, one Content-Length
+    /// (repeats of the same number are one), and no Transfer-Encoding but a single `chunked`.
+    static func inspect(_ head: UpstreamHead) -> Inspection {
+        let bodyless = head.status == 204 || head.status == 304 || head.status < 200
+        var contentLength: ByteSpan?
+        var lengthIsBroken = false
+        var isChunked = false
+        var codingIsBroken = false
+        head.bytes.withUnsafeBytes { buffer in
+            for field in head.fields {
+                let name = field.name.bytes(in: buffer.baseAddress!)
+                let value = field.value.bytes(in: buffer.baseAddress!)
+                if !HeaderRewriter.isValidFieldName(name) || !HeaderRewriter.isValidFieldValue(value) {
+                    lengthIsBroken = true
+                    codingIsBroken = true
+                    contentLength = nil
+                    return
+                }
+                switch HeaderRewriter.responseFieldRule(name: name) {
+                case .contentLength:
+                    let digits = !value.isEmpty && value.count <= 18 && value.allSatisfy { $0 >= 48 && $0 <= 57 }
+                    if let first = contentLength {
+                        if !digits || !first.bytes(in: buffer.baseAddress!).elementsEqual(value) {
+                            lengthIsBroken = true
+                        }
+                    } else if digits {
+                        contentLength = field.value
+                    } else {
+                        lengthIsBroken = true
+                    }
+                case .transferEncoding:
+                    codingIsBroken = isChunked || !ConnectionNames.equalsLowercased(value, "chunked")
+                    isChunked = true
+                default: break
+                }
+            }
+        }
+        if (codingIsBroken || (lengthIsBroken && !isChunked)) && !bodyless {
+            return Inspection(passable: false, contentLength: nil)
+        }
+        return Inspection(passable: true, contentLength: isChunked || bodyless ? nil : contentLength)
+    }
+
+    static func writeHead(
+        _ head: UpstreamHead, contentLength: ByteSpan?, framing: EngineConnection.BodyFraming, closes: Bool,
+        requestID: String, isHTTP10: Bool, into out: inout [UInt8]
+    ) {
+        writeStatusLine(head.status, into: &out)
+        var sawRequestID = false
+        var hasDate = false
+        head.bytes.withUnsafeBytes { buffer in
+            let base = buffer.baseAddress!
+            var named = ConnectionNames()
+            for field in head.fields
+            where HeaderRewriter.responseFieldRule(name: field.name.bytes(in: base)) == .connection {
+                named.add(listedIn: field.value.bytes(in: base))
+            }
+            for field in head.fields {
+                let name = field.name.bytes(in: base)
+                switch HeaderRewriter.responseFieldRule(name: name) {
+                case .drop, .contentLength, .transferEncoding, .connection: continue
+                case .requestID: sawRequestID = true
+                case .date: hasDate = true
+                case .pass: break
+                }
+                if named.contains(name) { continue }
+                out.append(contentsOf: name)
+                append(": ", to: &out)
+                out.append(contentsOf: field.value.bytes(in: base))
+                append("\r\n", to: &out)
+            }
+            if let contentLength {
+                append("Content-Length: ", to: &out)
+                out.append(contentsOf: contentLength.bytes(in: base))
+                append("\r\n", to: &out)
+            }
+        }
+        if !sawRequestID { field("X-Request-Id", requestID, into: &out) }
+        // RFC 9110 section 6.6.1: a proxy adds the Date an upstream without a clock left out, as nginx does.
+        if !hasDate { field("Date", HTTPDate.now(), into: &out) }
+        if framing == .chunked { append("Transfer-Encoding: chunked\r\n", to: &out) }
+        if closes {
+            append("Connection: close\r\n", to: &out)
+        } else if isHTTP10 {
+            append("Connection: keep-alive\r\n", to: &out)
+        }
+        append("\r\n", to: &out)
+    }
+
+    /// One piece of a chunked body (RFC 9112 section 7.1).
+    static func writeChunk(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        guard !bytes.isEmpty else { return }
+        out.append(contentsOf: String(bytes.count, radix: 16).utf8)
+        append("\r\n", to: &out)
+        out.append(contentsOf: bytes)
+        append("\r\n", to: &out)
+    }
+
+    static func writeLastChunk(into out: inout [UInt8]) {
+        append("0\r\n\r\n", to: &out)
+    }
+
+    /// The gateway's own answer: JSON with the request id, the mark and any challenge (`GatewayError`). Returns the
+    /// status and the body bytes written.
+    static func writeAnswer(
+        _ error: GatewayError, requestID: String, realm: String, isHead: Bool, closes: Bool, isHTTP10: Bool,
+        into out: inout [UInt8]
+    ) -> (status: Int, bodyBytes: Int) {
+        let status = Int(error.status.code)
+        let body = error.jsonBody(requestID: requestID)
+        writeStatusLine(status, into: &out)
+        field("Content-Type", "application/json", into: &out)
+        field("Content-Length", String(body.utf8.count), into: &out)
+        field("X-Request-Id", requestID, into: &out)
+        for (name, value) in error.headers(realm: realm) { field(name, value, into: &out) }
+        field("Date", HTTPDate.now(), into: &out)
+        if closes {
+            append("Connection: close\r\n", to: &out)
+        } else if isHTTP10 {
+            append("Connection: keep-alive\r\n", to: &out)
+        }
+        append("\r\n", to: &out)
+        if isHead { return (status, 0) }
+        out.append(contentsOf: body.utf8)
+        return (status, body.utf8.count)
+    }
+
+    private static func writeStatusLine(_ status: Int, into out: inout [UInt8]) {
+        append("HTTP/1.1 ", to: &out)
+        out.append(contentsOf: String(status).utf8)
+        out.append(UInt8(ascii: " "))
+        out.append(contentsOf: HTTPResponseStatus(statusCode: status).reasonPhrase.utf8)
+        append("\r\n", to: &out)
+    }
+
+    private static func field(_ name: String, _ value: String, into out: inout [UInt8]) {
+        out.append(contentsOf: name.utf8)
+        append(": ", to: &out)
+        out.append(contentsOf: value.utf8)
+        append("\r\n", to: &out)
+    }
+
+    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+}

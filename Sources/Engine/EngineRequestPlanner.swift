@@ -1,0 +1,117 @@
+import Foundation
+import GatewayCore
+import Tokens
+
+/// The request phases of the slice on a byte view (issue 23): admission (the target), route, the cached token check,
+/// and the field rules the rewrite will apply. Uses the gateway's own pieces as they are: `RequestTarget`,
+/// `RouteTable`, `CachingTokenVerifier` over the key ring built at config load, `HeaderRewriter`'s rules.
+struct EngineRequestPlanner {
+    let routes: RouteTable
+    let verifier: any TokenVerifier
+    let rewriter: HeaderRewriter
+
+    /// Decides for `head`, whose spans point into `buffer`; `rules` receives each field's rule, in order, for the
+    /// rewrite to reuse (kept by the caller, so no array per request).
+    func plan(
+        _ head: RequestHead, in buffer: UnsafeRawPointer, rules: inout [RequestFieldRule], now: Date
+    ) -> RequestDecision {
+        rules.removeAll(keepingCapacity: true)
+        var authorization: ByteSpan?
+        var authorizationCount = 0
+        var host: ByteSpan?
+        var clientRequestID: ByteSpan?
+        for field in head.fields {
+            let rule = rewriter.requestFieldRule(name: field.name.bytes(in: buffer))
+            rules.append(rule)
+            switch rule {
+            case .authorization:
+                authorization = authorization ?? field.value
+                authorizationCount += 1
+            case .host: host = host ?? field.value
+            case .requestID: clientRequestID = clientRequestID ?? field.value
+            case .forward, .drop, .connection: break
+            }
+        }
+        let requestID =
+            clientRequestID.flatMap { RequestID.accept(Self.substring($0, in: buffer)) } ?? RequestID.generate()
+        guard let target = RequestTarget(String(decoding: head.target.bytes(in: buffer), as: UTF8.self)) else {
+            return .answer(.badRequestTarget, requestID: requestID, path: "", route: nil)
+        }
+        let hostName = routes.matchesHosts ? host.map { Self.hostName(Self.substring($0, in: buffer)) } : nil
+        guard let route = routes.match(method: head.method, path: target.path, host: hostName) else {
+            return .answer(.routeNotFound, requestID: requestID, path: target.path, route: nil)
+        }
+        var claims: VerifiedClaims?
+        if route.auth != .none {
+            switch authenticate(authorization, count: authorizationCount, in: buffer, now: now) {
+            case .success(let verified): claims = verified
+            case .failure(.missingToken) where route.auth == .optional: break
+            case .failure(let rejection):
+                return .answer(
+                    .authentication(rejection), requestID: requestID, path: target.path, route: route.prefix)
+            }
+        }
+        // The slice forwards to the route's first upstream; picking among several (UpstreamPool) is not measured here.
+        let plan = ForwardPlan(
+            route: route, upstream: route.upstreams[0], target: target, claims: claims, requestID: requestID,
+            host: host)
+        return .forward(plan)
+    }
+
+    /// RFC 6750 section 2.1, as `Authenticator.claims` reads it: one Authorization field, scheme `Bearer` in any
+    /// case, one or more spaces, a token68.
+    private func authenticate(
+        _ field: ByteSpan?, count: Int, in buffer: UnsafeRawPointer, now: Date
+    ) -> Result<VerifiedClaims, AuthRejection> {
+        guard let field, count > 0 else { return .failure(.missingToken) }
+        let bytes = field.bytes(in: buffer)
+        if count == 1 && bytes.isEmpty { return .failure(.missingToken) }
+        guard count == 1 else { return .failure(.malformedAuthorization) }
+        guard bytes.count >= 6, Self.isBearerScheme(bytes), bytes.count == 6 || bytes[6] == UInt8(ascii: " ") else {
+            return .failure(.missingToken)
+        }
+        var start = 6
+        while start < bytes.count, bytes[start] == UInt8(ascii: " ") { start += 1 }
+        guard start < bytes.count, start > 6 else { return .failure(.malformedAuthorization) }
+        for index in start..<bytes.count where !Self.isToken68Byte(bytes[index]) {
+            return .failure(.malformedAuthorization)
+        }
+        // One String per request: the verifier's cache is keyed by the token's text.
+        let token = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start...]), as: UTF8.self)
+        switch verifier.verify(token[...], now: now) {
+        case .valid(let claims): return .success(claims)
+        case .invalid(let rejection): return .failure(.invalidToken(rejection))
+        }
+    }
+
+    private static func isBearerScheme(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        for (index, expected) in "bearer".utf8.enumerated() {
+            let byte = bytes[index]
+            if (byte >= 65 && byte <= 90 ? byte | 0x20 : byte) != expected { return false }
+        }
+        return true
+    }
+
+    private static func isToken68Byte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: "~") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+                || byte == UInt8(ascii: "=")
+        }
+    }
+
+    static func substring(_ span: ByteSpan, in buffer: UnsafeRawPointer) -> Substring {
+        String(decoding: span.bytes(in: buffer), as: UTF8.self)[...]
+    }
+
+    /// The Host value lower-cased without its port, as `RouteTable.match` expects it.
+    private static func hostName(_ value: Substring) -> Substring {
+        var name = value
+        if let colon = name.lastIndex(of: ":"), !name.hasSuffix("]") { name = name[..<colon] }
+        return name.lowercased()[...]
+    }
+}

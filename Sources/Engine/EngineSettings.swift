@@ -1,0 +1,16 @@
+import GatewayCore
+
+/// What a worker needs from one loaded configuration (issue 23's slice: no reload, no admin listener, no TLS).
+struct EngineSettings {
+    var listen: ListenAddress
+    var planner: EngineRequestPlanner
+    var identity: IdentityConfig
+    /// The realm in `WWW-Authenticate` challenges (`[tokens] issuer`, as `GatewayRuntime.realm`).
+    var realm: String
+    /// The read buffer of a connection: a head that does not fit is answered 431.
+    var maxHeaderBytes: Int
+    /// Bytes waiting for a slow client before its upstream transfer is paused.
+    var outputLimit = 256 * 1024
+    /// nil when `[log] access_log = false`.
+    var log: LineWriter?
+}

@@ -1,0 +1,198 @@
+#if canImport(Glibc)
+import CCurl
+import GatewayCore
+import Glibc
+
+/// The worker's libcurl side: transfers started and ended, the answer relayed as libcurl hands it over, and the
+/// callbacks that put libcurl's sockets and timer into the worker's `epoll` set (docs/libcurl.md).
+extension EngineWorker {
+    func startTransfer(_ client: EngineClient, plan: ForwardPlan, head: RequestHead) {
+        let transfer: EngineTransfer
+        if let idle = idleTransfers.popLast() {
+            transfer = idle
+        } else {
+            do {
+                transfer = try EngineTransfer(worker: self)
+            } catch {
+                failTransfer(client, .internalError("curl_easy_init failed"))
+                return
+            }
+        }
+        transfer.lines.build(
+            head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer)
+        transfer.configure(
+            method: head.method,
+            connectTimeoutMilliseconds: Self.milliseconds(plan.route.connectTimeout),
+            timeoutMilliseconds: Self.milliseconds(plan.route.timeout))
+        transfer.client = client
+        client.transfer = transfer
+        // Runs at the next CURL_SOCKET_TIMEOUT action: adding sets libcurl's timer to zero.
+        if curl_multi_add_handle(multi, transfer.easy) != CURLM_OK {
+            transfer.client = nil
+            client.transfer = nil
+            idleTransfers.append(transfer)
+            failTransfer(client, .internalError("curl_multi_add_handle failed"))
+        }
+    }
+
+    private func failTransfer(_ client: EngineClient, _ error: GatewayError) {
+        guard case .answer(let then) = client.connection.upstreamFailed() else { return }
+        answer(client, error, then: then, shape: shape(of: client))
+        if then == .next { parseRequests(client) }
+    }
+
+    private func shape(of client: EngineClient) -> EngineConnection.RequestShape {
+        EngineConnection.RequestShape(
+            keepAlive: true, isHead: client.request?.isHead ?? false, isHTTP10: client.request?.isHTTP10 ?? false)
+    }
+
+    /// The upstream's head is complete (called from libcurl's header callback). False: refuse it, which aborts the
+    /// transfer.
+    func upstreamHeadEnded(_ transfer: EngineTransfer) -> Bool {
+        guard let client = transfer.client else { return true }
+        let inspection = ClientHeadWriter.inspect(transfer.head)
+        let action = client.connection.upstreamHeadReceived(
+            status: transfer.head.status, hasContentLength: inspection.contentLength != nil,
+            passable: inspection.passable)
+        switch action {
+        case .ignore:
+            return true
+        case .abort:
+            return false
+        case .writeHead(let framing, let closes):
+            ClientHeadWriter.writeHead(
+                transfer.head, contentLength: inspection.contentLength, framing: framing, closes: closes,
+                requestID: client.request?.requestID ?? "", isHTTP10: client.request?.isHTTP10 ?? false,
+                into: &client.output)
+            client.request?.status = transfer.head.status
+            markDirty(client)
+            return true
+        }
+    }
+
+    /// A piece of the body, as libcurl hands it over (at most 16 KiB): queued for the pass's flush, never collected.
+    func upstreamBody(_ transfer: EngineTransfer, _ bytes: UnsafeRawBufferPointer) {
+        guard let client = transfer.client else { return }
+        switch client.connection.upstreamBodyReceived() {
+        case .writeRaw: client.output.append(contentsOf: bytes)
+        case .writeChunk: ClientHeadWriter.writeChunk(bytes, into: &client.output)
+        case .discard: return
+        }
+        client.request?.bytesOut += bytes.count
+        markDirty(client)
+    }
+
+    func drainFinishedTransfers() {
+        var queued: Int32 = 0
+        while let message = curl_multi_info_read(multi, &queued) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            let result = message.pointee.data.result
+            var context: UnsafeMutableRawPointer?
+            _ = gw_easy_getinfo_ptr(easy, CURLINFO_PRIVATE, &context)
+            curl_multi_remove_handle(multi, easy)
+            guard let context else { continue }
+            let transfer = Unmanaged<EngineTransfer>.fromOpaque(context).takeUnretainedValue()
+            let client = transfer.client
+            let refused = transfer.headRefused
+            transfer.client = nil
+            idleTransfers.append(transfer)
+            guard let client, client.isOpen else { continue }
+            client.transfer = nil
+            transferEnded(client, result: result, headRefused: refused)
+        }
+    }
+
+    private func transferEnded(_ client: EngineClient, result: CURLcode, headRefused: Bool) {
+        let action = result == CURLE_OK ? client.connection.upstreamEnded() : client.connection.upstreamFailed()
+        switch action {
+        case .finish(let lastChunk, let then):
+            if lastChunk { ClientHeadWriter.writeLastChunk(into: &client.output) }
+            finish(client, error: nil)
+            markDirty(client)
+            proceed(client, then)
+            if then == .next { parseRequests(client) }
+        case .answer(let then):
+            let error: GatewayError
+            if headRefused || result == CURLE_WRITE_ERROR {
+                error = .upstreamBroken
+            } else if result == CURLE_OPERATION_TIMEDOUT {
+                error = .upstreamTimeout
+            } else {
+                error = .upstreamUnreachable
+            }
+            answer(client, error, then: then, shape: shape(of: client))
+            if then == .next { parseRequests(client) }
+        case .close:
+            finish(client, error: "upstream_failed")
+            markDirty(client)
+        case .ignore:
+            break
+        }
+    }
+
+    func curlEvent(_ fd: Int32, _ flags: UInt32) {
+        var action: Int32 = 0
+        if flags & EpollSet.readable != 0 { action |= gw_cselect_in() }
+        if flags & EpollSet.writable != 0 { action |= gw_cselect_out() }
+        if flags & (EpollSet.error | EpollSet.hangUp) != 0 { action |= gw_cselect_err() }
+        // A parked pooled socket reported something: the upstream closed it. Stop watching it; libcurl finds it dead
+        // when it next looks, and closes it through the close callback.
+        if !epoll[fd].wanted { epoll.drop(fd) }
+        curl_multi_socket_action(multi, fd, action, &running)
+    }
+
+    func runTimeout() {
+        timerChanged = false
+        curl_multi_socket_action(multi, gw_socket_timeout(), 0, &running)
+        if !timerChanged {
+            // libcurl calls the timer callback only when its next deadline moves; ask it.
+            var milliseconds = 0
+            curl_multi_timeout(multi, &milliseconds)
+            deadline = milliseconds < 0 ? nil : Self.now() + UInt64(milliseconds) * 1_000_000
+        }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+
+    static let socketCallback: curl_socket_callback = { _, fd, what, context, _ in
+        let worker = Unmanaged<EngineWorker>.fromOpaque(context!).takeUnretainedValue()
+        if what == gw_poll_remove() {
+            // Kept registered while parked in libcurl's pool (HAProxy's rule): the next transfer on it costs no
+            // epoll_ctl when it wants the same events.
+            worker.epoll.setWanted(fd, false)
+            return 0
+        }
+        worker.epoll.setWanted(fd, true)
+        var events: UInt32 = 0
+        if what & gw_poll_in() != 0 { events |= EpollSet.readable }
+        if what & gw_poll_out() != 0 { events |= EpollSet.writable }
+        worker.epoll.want(fd, events: events)
+        return 0
+    }
+
+    static let timerCallback: curl_multi_timer_callback = { _, milliseconds, context in
+        let worker = Unmanaged<EngineWorker>.fromOpaque(context!).takeUnretainedValue()
+        worker.timerChanged = true
+        worker.deadline = milliseconds < 0 ? nil : EngineWorker.now() + UInt64(milliseconds) * 1_000_000
+        return 0
+    }
+
+    static let openSocketCallback: curl_opensocket_callback = { context, _, address in
+        let worker = Unmanaged<EngineWorker>.fromOpaque(context!).takeUnretainedValue()
+        guard let address else { return -1 }
+        let fd = socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+        if fd >= 0 { worker.epoll.adopt(fd, as: .curl) }
+        return fd
+    }
+
+    static let closeSocketCallback: curl_closesocket_callback = { context, fd in
+        let worker = Unmanaged<EngineWorker>.fromOpaque(context!).takeUnretainedValue()
+        worker.epoll.drop(fd)
+        worker.epoll.forget(fd)
+        return close(fd)
+    }
+}
+#endif

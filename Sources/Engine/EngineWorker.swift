@@ -1,0 +1,332 @@
+#if canImport(Glibc)
+import CCurl
+import Foundation
+import GatewayCore
+import CEpoll
+import Glibc
+
+/// One engine worker (issue 23): a thread with its own `epoll` set, listening socket and libcurl multi handle, owning
+/// its client connections for their whole life. Client sockets and libcurl's sockets are in the one set; libcurl is
+/// driven by `curl_multi_socket_action`. Nothing crosses threads per request.
+///
+/// The worker is the driver only: it reads, feeds events to each connection's `EngineConnection` and performs the
+/// actions that come back. One pass: wait, handle every event (reads, accepts, libcurl's sockets), collect finished
+/// transfers, run libcurl's timer when due, then flush every connection that has output, one `write` each.
+final class EngineWorker {
+    let settings: EngineSettings
+    let epoll: EpollSet
+    let listener: Int32
+    let multi: UnsafeMutableRawPointer
+    /// When libcurl wants `CURL_SOCKET_TIMEOUT` run, in `CLOCK_MONOTONIC` nanoseconds.
+    var deadline: UInt64?
+    var timerChanged = false
+    var clients: [EngineClient?] = Array(repeating: nil, count: 1024)
+    var idleTransfers: [EngineTransfer] = []
+    var dirty: [EngineClient] = []
+    var rules: [RequestFieldRule] = []
+    var running: Int32 = 0
+    /// Counters for the probe's `SIGUSR1` report.
+    var requests = 0
+
+    init(settings: EngineSettings) throws(EngineError) {
+        self.settings = settings
+        epoll = try EpollSet()
+        listener = try EngineListener.open(settings.listen)
+        guard let multi = curl_multi_init() else { throw EngineError.curl("curl_multi_init failed") }
+        self.multi = multi
+        rules.reserveCapacity(64)
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        _ = gw_multi_setopt_socketfn(multi, EngineWorker.socketCallback)
+        _ = gw_multi_setopt_ptr(multi, CURLMOPT_SOCKETDATA, context)
+        _ = gw_multi_setopt_timerfn(multi, EngineWorker.timerCallback)
+        _ = gw_multi_setopt_ptr(multi, CURLMOPT_TIMERDATA, context)
+        // The pool is the multi handle's; its default (4x the handles added) shrinks when traffic drops.
+        _ = gw_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 256)
+        epoll.adopt(listener, as: .listener)
+        epoll.want(listener, events: EpollSet.readable)
+    }
+
+    /// Runs the loop on the calling thread, forever.
+    func run() -> Never {
+        let capacity = 256
+        let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
+        while true {
+            if EngineProbeSignals.takeReport() { report() }
+            let count = epoll_wait(epoll.descriptor, events, Int32(capacity), timeoutMilliseconds())
+            if count < 0 {
+                if errno == EINTR { continue }
+                fatalError("epoll_wait: \(String(cString: strerror(errno)))")
+            }
+            for index in 0..<Int(count) {
+                let fd = events[index].data.fd
+                let flags = events[index].events
+                switch epoll[fd].kind {
+                case .listener: acceptAll()
+                case .client: if let client = clients[Int(fd)] { clientEvent(client, flags) }
+                case .curl: curlEvent(fd, flags)
+                case .unused: epoll_ctl(epoll.descriptor, EPOLL_CTL_DEL, fd, nil)
+                }
+            }
+            drainFinishedTransfers()
+            if let deadline, deadline <= Self.now() {
+                runTimeout()
+                drainFinishedTransfers()
+            }
+            flushDirty()
+        }
+    }
+
+    // MARK: - clients
+
+    private func acceptAll() {
+        while let (fd, peer) = EngineListener.accept(listener) {
+            let client = EngineClient(fd: fd, peer: peer, inputCapacity: settings.maxHeaderBytes + 1024)
+            if Int(fd) >= clients.count {
+                clients.append(contentsOf: repeatElement(nil, count: Int(fd) + 1024 - clients.count))
+            }
+            clients[Int(fd)] = client
+            epoll.adopt(fd, as: .client)
+            epoll.want(fd, events: EpollSet.readable)
+        }
+    }
+
+    private func clientEvent(_ client: EngineClient, _ flags: UInt32) {
+        if flags & EpollSet.writable != 0 && client.pendingOutput > 0 {
+            flush(client)
+            guard client.isOpen else { return }
+        }
+        if flags & (EpollSet.readable | EpollSet.hangUp | EpollSet.error) != 0 && !client.readsHeld {
+            read(client)
+        }
+    }
+
+    private func read(_ client: EngineClient) {
+        if client.filled == client.inputCapacity {
+            // A whole buffer waits behind the request being answered: stop reading until it is parsed.
+            client.readsHeld = true
+            epoll.want(client.fd, events: client.pendingOutput > 0 ? EpollSet.writable : 0)
+            return
+        }
+        let count = Glibc.read(client.fd, client.input + client.filled, client.inputCapacity - client.filled)
+        if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
+            peerClosed(client)
+            return
+        }
+        guard count > 0 else { return }
+        client.filled += count
+        if case .awaitingHead = client.connection.state { parseRequests(client) }
+    }
+
+    /// Takes requests from the read buffer while the connection waits for one: several when they were pipelined and
+    /// answered here, one when it goes upstream (the next waits for its answer).
+    func parseRequests(_ client: EngineClient) {
+        while client.isOpen, case .awaitingHead = client.connection.state, client.filled > client.parsed {
+            switch client.parser.parse(client.input, from: client.parsed, count: client.filled - client.parsed) {
+            case .needMore:
+                client.parsed = client.filled
+                guard client.filled == client.inputCapacity else { return }
+                let shape = EngineConnection.RequestShape(keepAlive: false, isHead: false, isHTTP10: false)
+                beginLocalRequest(client, head: nil, path: "")
+                _ = client.connection.headReceived(shape, forward: false, closes: true)
+                answer(client, .headersTooLarge, then: .close, shape: shape)
+                return
+            case .invalid:
+                beginLocalRequest(client, head: nil, path: "")
+                let shape = EngineConnection.RequestShape(keepAlive: false, isHead: false, isHTTP10: false)
+                if case .answer(let then) = client.connection.parseFailed() {
+                    answer(client, .malformedRequest, then: then, shape: shape)
+                } else {
+                    destroy(client)
+                }
+                return
+            case .request(let consumed):
+                client.parsed += consumed
+                requestHead(client)
+            }
+        }
+        if client.isOpen, client.readsHeld, case .awaitingHead = client.connection.state {
+            client.readsHeld = false
+            epoll.want(client.fd, events: EpollSet.readable | (client.pendingOutput > 0 ? EpollSet.writable : 0))
+        }
+    }
+
+    private func requestHead(_ client: EngineClient) {
+        let head = client.parser.head
+        let shape = EngineConnection.RequestShape(
+            keepAlive: head.keepAlive, isHead: head.method == "HEAD", isHTTP10: head.isHTTP10)
+        requests += 1
+        if head.hasBody {
+            // Request bodies are beyond this measuring slice: refused, and the connection closed.
+            beginLocalRequest(client, head: head, path: "")
+            _ = client.connection.headReceived(shape, forward: false, closes: true)
+            answer(client, .unsupportedTransferCoding, then: .close, shape: shape)
+            return
+        }
+        let now = Date()
+        switch settings.planner.plan(head, in: client.input, rules: &rules, now: now) {
+        case .forward(let plan):
+            client.request = InFlightRequest(
+                requestID: plan.requestID, method: head.method, path: plan.target.path, route: plan.route.prefix,
+                upstream: plan.upstream.description, openid: plan.claims?.subject, isHead: shape.isHead,
+                isHTTP10: shape.isHTTP10, startedAt: now)
+            switch client.connection.headReceived(shape, forward: true) {
+            case .startTransfer: startTransfer(client, plan: plan, head: head)
+            case .answer, .close: destroy(client)
+            }
+        case .answer(let error, let requestID, let path, let route):
+            client.request = InFlightRequest(
+                requestID: requestID, method: head.method, path: path, route: route, upstream: nil, openid: nil,
+                isHead: shape.isHead, isHTTP10: shape.isHTTP10, startedAt: now)
+            switch client.connection.headReceived(shape, forward: false, closes: error.closesConnection) {
+            case .answer(let then): answer(client, error, then: then, shape: shape)
+            case .startTransfer, .close: destroy(client)
+            }
+        }
+    }
+
+    private func beginLocalRequest(_ client: EngineClient, head: RequestHead?, path: Substring) {
+        client.request = InFlightRequest(
+            requestID: RequestID.generate(), method: head?.method ?? "-", path: path, route: nil, upstream: nil,
+            openid: nil, isHead: head?.method == "HEAD", isHTTP10: head?.isHTTP10 ?? false, startedAt: Date())
+    }
+
+    /// The gateway's own answer ends the request: written, logged, then the next request or the close.
+    func answer(
+        _ client: EngineClient, _ error: GatewayError, then: EngineConnection.Then,
+        shape: EngineConnection.RequestShape
+    ) {
+        let requestID = client.request?.requestID ?? RequestID.generate()
+        let (status, bodyBytes) = ClientHeadWriter.writeAnswer(
+            error, requestID: requestID, realm: settings.realm, isHead: shape.isHead, closes: then == .close,
+            isHTTP10: shape.isHTTP10, into: &client.output)
+        client.request?.status = status
+        client.request?.bytesOut = bodyBytes
+        finish(client, error: error.code)
+        markDirty(client)
+        proceed(client, then)
+    }
+
+    /// After a request ended: drop its bytes from the read buffer for the next one, or close once written.
+    func proceed(_ client: EngineClient, _ then: EngineConnection.Then) {
+        if then == .next { client.discardParsedInput() }
+    }
+
+    /// The one exit of every request: its access-log line (`AccessLogEntry`, the gateway's format).
+    func finish(_ client: EngineClient, error: String?) {
+        guard let request = client.request else { return }
+        client.request = nil
+        guard let log = settings.log else { return }
+        var entry = AccessLogEntry(
+            time: request.startedAt, requestID: request.requestID, clientAddress: client.peer,
+            method: request.method, path: request.path)
+        entry.route = request.route
+        entry.status = request.status
+        entry.bytesOut = request.bytesOut
+        entry.durationSeconds = Date().timeIntervalSince(request.startedAt)
+        entry.upstream = request.upstream
+        entry.openid = request.openid
+        entry.error = error
+        log.append { entry.write(into: &$0) }
+    }
+
+    func markDirty(_ client: EngineClient) {
+        guard !client.isDirty else { return }
+        client.isDirty = true
+        dirty.append(client)
+    }
+
+    private func flushDirty() {
+        // By index: resuming a paused transfer may deliver body bytes, and so mark more connections dirty.
+        var index = 0
+        while index < dirty.count {
+            let client = dirty[index]
+            client.isDirty = false
+            if client.isOpen { flush(client) }
+            index += 1
+        }
+        dirty.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes what waits for the client; performs the connection's pause, resume and close decisions.
+    private func flush(_ client: EngineClient) {
+        while client.pendingOutput > 0 {
+            let written = client.output.withUnsafeBytes { bytes in
+                Glibc.write(client.fd, bytes.baseAddress! + client.outputSent, client.pendingOutput)
+            }
+            if written > 0 {
+                client.outputSent += written
+                continue
+            }
+            if written < 0 && errno == EINTR { continue }
+            if written < 0 && errno == EAGAIN {
+                epoll.want(client.fd, events: (client.readsHeld ? 0 : EpollSet.readable) | EpollSet.writable)
+                if client.connection.outputPending(client.pendingOutput, limit: settings.outputLimit),
+                    let transfer = client.transfer
+                {
+                    _ = curl_easy_pause(transfer.easy, gw_pause_recv())
+                }
+                return
+            }
+            peerClosed(client)
+            return
+        }
+        client.output.removeAll(keepingCapacity: true)
+        client.outputSent = 0
+        if epoll[client.fd].registered & EpollSet.writable != 0 {
+            epoll.want(client.fd, events: client.readsHeld ? 0 : EpollSet.readable)
+        }
+        if case .closed = client.connection.state {
+            destroy(client)
+            return
+        }
+        if client.connection.outputDrained(), let transfer = client.transfer {
+            _ = curl_easy_pause(transfer.easy, gw_pause_cont())
+        }
+    }
+
+    func peerClosed(_ client: EngineClient) {
+        switch client.connection.peerClosed() {
+        case .abortTransferAndClose:
+            client.request?.status = 499
+            finish(client, error: "client_closed")
+        case .close: break
+        }
+        destroy(client)
+    }
+
+    /// Closes the connection and aborts its transfer, if any.
+    func destroy(_ client: EngineClient) {
+        guard client.isOpen else { return }
+        if let transfer = client.transfer {
+            curl_multi_remove_handle(multi, transfer.easy)
+            transfer.client = nil
+            idleTransfers.append(transfer)
+            client.transfer = nil
+        }
+        client.isOpen = false
+        epoll.forget(client.fd)
+        clients[Int(client.fd)] = nil
+        close(client.fd)
+    }
+
+    static func now() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    private func timeoutMilliseconds() -> Int32 {
+        guard let deadline else { return -1 }
+        let now = Self.now()
+        guard deadline > now else { return 0 }
+        return Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
+    }
+
+    private func report() {
+        let line =
+            "engine-probe: requests=\(requests) epoll_ctl=\(epoll.controlCalls) "
+            + "connections=\(clients.lazy.filter { $0 != nil }.count) idle_transfers=\(idleTransfers.count)\n"
+        FileHandle.standardError.write(line.data(using: .utf8)!)
+    }
+}
+#endif

@@ -1,0 +1,33 @@
+/// A parsed request head as offsets into the connection's read buffer (`ByteSpan`): no `String` and no `HTTPHeaders`
+/// per field. Valid until the buffer is compacted, which happens only after the request is answered.
+public struct RequestHead: Sendable {
+    public struct Field: Sendable, Equatable {
+        public var name: ByteSpan
+        public var value: ByteSpan
+    }
+
+    /// The method's name (a shared constant for the common ones, so no allocation).
+    public var method: String = "GET"
+    public var target: ByteSpan = .empty
+    public var versionMajor = 1
+    public var versionMinor = 1
+    /// In the order received; kept (with its capacity) from one request to the next.
+    public var fields: [Field] = []
+    public var keepAlive = true
+    /// The request announced a body (a Content-Length above zero, or chunked).
+    public var hasBody = false
+
+    public init() {
+        fields.reserveCapacity(32)
+    }
+
+    mutating func reset() {
+        method = "GET"
+        target = .empty
+        fields.removeAll(keepingCapacity: true)
+        keepAlive = true
+        hasBody = false
+    }
+
+    public var isHTTP10: Bool { versionMajor == 1 && versionMinor == 0 }
+}

@@ -1,0 +1,152 @@
+import CLLHTTP
+
+/// llhttp (our `CLLHTTP` copy) recording a request head as `ByteSpan`s into the caller's buffer. One per connection.
+///
+/// The parser pauses at the end of each request (`on_message_complete` returns `GW_HPE_PAUSED`) and at the head of one
+/// that has a body, so the caller answers requests one at a time and resumes it for the next (pipelining).
+final class RequestHeadParser {
+    enum Outcome: Equatable {
+        /// Everything given was consumed; the head is not complete yet.
+        case needMore
+        /// A whole request (or the head of one with a body) ends `consumed` bytes after the start given.
+        case request(consumed: Int)
+        case invalid
+    }
+
+    private let parser: UnsafeMutablePointer<gw_llhttp_t>
+    private let settings: UnsafeMutablePointer<gw_llhttp_settings_t>
+    private(set) var head = RequestHead()
+    /// The buffer the spans are offsets into, set for the duration of `parse`.
+    private var base: UnsafePointer<CChar>?
+    /// Inside a field name: a second `on_header_field` extends it rather than starting a field.
+    private var inName = false
+    private var paused = false
+
+    init() {
+        parser = .allocate(capacity: 1)
+        settings = .allocate(capacity: 1)
+        gw_llhttp_settings_init(settings)
+        settings.pointee.on_message_begin = { parser in
+            RequestHeadParser.from(parser).messageBegan()
+            return 0
+        }
+        settings.pointee.on_url = { parser, at, length in
+            RequestHeadParser.from(parser).extend(\.target, at, length)
+            return 0
+        }
+        settings.pointee.on_header_field = { parser, at, length in
+            RequestHeadParser.from(parser).headerField(at, length)
+            return 0
+        }
+        settings.pointee.on_header_field_complete = { parser in
+            RequestHeadParser.from(parser).inName = false
+            return 0
+        }
+        settings.pointee.on_header_value = { parser, at, length in
+            RequestHeadParser.from(parser).headerValue(at, length)
+            return 0
+        }
+        settings.pointee.on_headers_complete = { parser in
+            // A body is not carried by this slice: stop at its head, the caller answers and closes.
+            RequestHeadParser.from(parser).headersComplete() ? Int32(GW_HPE_PAUSED.rawValue) : 0
+        }
+        settings.pointee.on_message_complete = { _ in Int32(GW_HPE_PAUSED.rawValue) }
+        gw_llhttp_init(parser, GW_HTTP_REQUEST, settings)
+        parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    deinit {
+        parser.deallocate()
+        settings.deallocate()
+    }
+
+    /// Parses `count` bytes at `buffer + offset`; spans are recorded relative to `buffer`.
+    func parse(_ buffer: UnsafeRawPointer, from offset: Int, count: Int) -> Outcome {
+        if paused {
+            gw_llhttp_resume(parser)
+            paused = false
+        }
+        let base = buffer.assumingMemoryBound(to: CChar.self)
+        self.base = base
+        defer { self.base = nil }
+        let code = gw_llhttp_execute(parser, base + offset, count)
+        switch code {
+        case GW_HPE_OK:
+            return .needMore
+        case GW_HPE_PAUSED, GW_HPE_PAUSED_UPGRADE:
+            paused = true
+            guard let position = gw_llhttp_get_error_pos(parser) else { return .invalid }
+            return .request(consumed: base.distance(to: position) - offset)
+        default:
+            return .invalid
+        }
+    }
+
+    private static func from(_ parser: UnsafeMutablePointer<gw_llhttp_t>?) -> RequestHeadParser {
+        Unmanaged<RequestHeadParser>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    }
+
+    private func messageBegan() {
+        head.reset()
+        inName = false
+    }
+
+    private func offset(_ at: UnsafePointer<CChar>?) -> Int { base!.distance(to: at!) }
+
+    /// A callback may come in pieces when a head spans two reads; the pieces are adjacent in the buffer.
+    private func extend(_ span: WritableKeyPath<RequestHead, ByteSpan>, _ at: UnsafePointer<CChar>?, _ length: Int) {
+        if head[keyPath: span].count == 0 {
+            head[keyPath: span] = ByteSpan(start: offset(at), count: length)
+        } else {
+            head[keyPath: span].count += length
+        }
+    }
+
+    private func headerField(_ at: UnsafePointer<CChar>?, _ length: Int) {
+        if !inName {
+            head.fields.append(.init(name: ByteSpan(start: offset(at), count: length), value: .empty))
+            inName = true
+        } else {
+            head.fields[head.fields.count - 1].name.count += length
+        }
+    }
+
+    private func headerValue(_ at: UnsafePointer<CChar>?, _ length: Int) {
+        let index = head.fields.count - 1
+        if head.fields[index].value.count == 0 {
+            head.fields[index].value = ByteSpan(start: offset(at), count: length)
+        } else {
+            head.fields[index].value.count += length
+        }
+    }
+
+    /// Returns whether the request has a body.
+    private func headersComplete() -> Bool {
+        let state = parser.pointee
+        head.versionMajor = Int(state.http_major)
+        head.versionMinor = Int(state.http_minor)
+        head.keepAlive = gw_llhttp_should_keep_alive(parser) != 0
+        head.method = Self.methodName(state.method)
+        let chunked = state.flags & UInt16(GW_F_CHUNKED.rawValue) != 0
+        head.hasBody = chunked || (state.flags & UInt16(GW_F_CONTENT_LENGTH.rawValue) != 0 && state.content_length > 0)
+        if let base {
+            for index in head.fields.indices {
+                head.fields[index].value = head.fields[index].value.trimmingTrailingWhitespace(in: base)
+            }
+        }
+        return head.hasBody
+    }
+
+    private static func methodName(_ method: UInt8) -> String {
+        switch UInt32(method) {
+        case GW_HTTP_GET.rawValue: return "GET"
+        case GW_HTTP_HEAD.rawValue: return "HEAD"
+        case GW_HTTP_POST.rawValue: return "POST"
+        case GW_HTTP_PUT.rawValue: return "PUT"
+        case GW_HTTP_DELETE.rawValue: return "DELETE"
+        case GW_HTTP_OPTIONS.rawValue: return "OPTIONS"
+        case GW_HTTP_PATCH.rawValue: return "PATCH"
+        default: return String(cString: gw_llhttp_method_name(gw_llhttp_method_t(UInt32(method))))
+        }
+    }
+}

@@ -1,0 +1,160 @@
+import CCurl
+import GatewayCore
+
+/// The upstream request's header list and URL, written straight from the byte view into memory one transfer keeps
+/// from one request to the next (like `CurlHTTP.HeaderLines`): no `String` per field, no `curl_slist_append`.
+///
+/// The rewrite is `HeaderRewriter.upstreamHeaders`'s on the planner's rules: hop-by-hop fields, the fields `Connection`
+/// names, identity headers in any spelling and the gateway's own fields are dropped; `Authorization` only where the
+/// route forwards it; then `X-Forwarded-For`, `-Proto`, `-Host`, `X-Request-Id` and the identity headers are added,
+/// and `Expect:`/`Accept:` (empty) keep libcurl from adding its own.
+struct UpstreamRequestLines {
+    private var bytes: UnsafeMutablePointer<UInt8>
+    private var byteCapacity: Int
+    private var nodes: UnsafeMutablePointer<curl_slist>
+    private var nodeCapacity: Int
+    private var used = 0
+    private var nodeCount = 0
+    /// The URL, NUL-terminated, in `bytes` after the lines.
+    private(set) var url: UnsafePointer<CChar>?
+
+    init() {
+        byteCapacity = 4096
+        nodeCapacity = 64
+        bytes = .allocate(capacity: byteCapacity)
+        nodes = .allocate(capacity: nodeCapacity)
+    }
+
+    func deallocate() {
+        bytes.deallocate()
+        nodes.deallocate()
+    }
+
+    var list: UnsafeMutablePointer<curl_slist>? { nodeCount > 0 ? nodes : nil }
+
+    mutating func build(
+        head: RequestHead, rules: [RequestFieldRule], buffer: UnsafeRawPointer, plan: ForwardPlan,
+        identity: IdentityConfig, peer: String
+    ) {
+        let fields = head.fields
+        var needed = plan.requestID.utf8.count + peer.utf8.count + 512
+        for field in fields { needed += field.name.count + field.value.count + 3 }
+        needed += plan.target.path.utf8.count + plan.target.query.utf8.count + plan.upstream.authority.utf8.count
+        needed += plan.upstream.basePath.utf8.count
+        if let claims = plan.claims {
+            needed += claims.subject.utf8.count + (claims.unionid?.utf8.count ?? 0) + (claims.appid?.utf8.count ?? 0)
+            needed += identity.openidHeader.utf8.count + identity.unionidHeader.utf8.count + 256
+        }
+        reserve(bytes: needed, nodes: fields.count + 12)
+        used = 0
+        nodeCount = 0
+
+        var connectionNamed = ConnectionNames()
+        for (index, field) in fields.enumerated() where rules[index] == .connection {
+            connectionNamed.add(listedIn: field.value.bytes(in: buffer))
+        }
+        var hasAccept = false
+        for (index, field) in fields.enumerated() {
+            let name = field.name.bytes(in: buffer)
+            switch rules[index] {
+            case .drop, .connection, .requestID: continue
+            case .authorization where !plan.route.forwardAuthorization: continue
+            case .authorization, .host, .forward: break
+            }
+            if connectionNamed.contains(name) { continue }
+            if name.count == 6 && ConnectionNames.equalsLowercased(name, "accept") { hasAccept = true }
+            appendLine(name: name, value: field.value.bytes(in: buffer))
+        }
+        appendLine("X-Forwarded-For", peer)
+        appendLine("X-Forwarded-Proto", "http")
+        if let host = plan.host { appendLine(name: Self.raw("X-Forwarded-Host"), value: host.bytes(in: buffer)) }
+        appendLine("X-Request-Id", plan.requestID)
+        if let claims = plan.claims {
+            appendLine(identity.openidHeader, claims.subject)
+            if let unionid = claims.unionid { appendLine(identity.unionidHeader, unionid) }
+            if let appid = claims.appid { appendLine(identity.appidHeader, appid) }
+        }
+        appendLine("Expect", "")
+        if !hasAccept { appendLine("Accept", "") }
+        writeURL(plan)
+    }
+
+    private mutating func writeURL(_ plan: ForwardPlan) {
+        let start = used
+        append(plan.upstream.scheme.rawValue)
+        append("://")
+        append(plan.upstream.authority)
+        append(plan.upstream.basePath)
+        let path = plan.route.stripPrefix ? plan.target.strippingPrefix(plan.route.prefix) : plan.target.path
+        append(path)
+        append(plan.target.query)
+        bytes[used] = 0
+        used += 1
+        url = UnsafeRawPointer(bytes + start).assumingMemoryBound(to: CChar.self)
+    }
+
+    /// `Name: value`, or `Name:` alone for an empty value: libcurl's spelling of "remove this header", which is what
+    /// `Expect:` and `Accept:` are for. A client's empty field is sent as `Name;` (libcurl's empty header).
+    private mutating func appendLine(_ name: String, _ value: String) {
+        let start = used
+        append(name)
+        if value.isEmpty {
+            append(":")
+        } else {
+            append(": ")
+            append(value)
+        }
+        finishLine(from: start)
+    }
+
+    private mutating func appendLine(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        let start = used
+        append(name)
+        if value.isEmpty {
+            append(";")
+        } else {
+            append(": ")
+            append(value)
+        }
+        finishLine(from: start)
+    }
+
+    private mutating func finishLine(from start: Int) {
+        bytes[used] = 0
+        used += 1
+        let line = UnsafeMutableRawPointer(bytes + start).assumingMemoryBound(to: CChar.self)
+        nodes[nodeCount] = curl_slist(data: line, next: nil)
+        if nodeCount > 0 { nodes[nodeCount - 1].next = nodes + nodeCount }
+        nodeCount += 1
+    }
+
+    private mutating func append(_ text: some StringProtocol) {
+        for byte in text.utf8 {
+            bytes[used] = byte
+            used += 1
+        }
+    }
+
+    private mutating func append(_ raw: UnsafeRawBufferPointer) {
+        guard let base = raw.baseAddress, raw.count > 0 else { return }
+        UnsafeMutableRawPointer(bytes + used).copyMemory(from: base, byteCount: raw.count)
+        used += raw.count
+    }
+
+    private static func raw(_ text: StaticString) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+    }
+
+    private mutating func reserve(bytes needed: Int, nodes neededNodes: Int) {
+        if needed > byteCapacity {
+            bytes.deallocate()
+            byteCapacity = needed
+            bytes = .allocate(capacity: byteCapacity)
+        }
+        if neededNodes > nodeCapacity {
+            nodes.deallocate()
+            nodeCapacity = neededNodes
+            nodes = .allocate(capacity: nodeCapacity)
+        }
+    }
+}
