@@ -88,6 +88,27 @@ def gateway_bin():
 
 
 @pytest.fixture(scope="module")
+def upstream(request):
+    """One plain-HTTP test upstream (upstream.py) per test module. A module that wants its answers to carry
+    another name than "echo" sets `UPSTREAM_NAME`."""
+    from upstream import Upstream
+
+    server = Upstream(getattr(request.module, "UPSTREAM_NAME", "echo"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def postgres(tmp_path_factory):
+    """One real PostgreSQL server (postgres_server.py: Debian's package, loopback, no TLS) per test module."""
+    from postgres_server import PostgresServer
+
+    server = PostgresServer(tmp_path_factory.mktemp("postgres")).start()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="module")
 def simulator():
     """One real `gateway mock-wechat` per test module, knowing the default test app."""
     from tokens import APPID

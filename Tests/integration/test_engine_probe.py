@@ -11,7 +11,7 @@ import pytest
 from conftest import GATEWAY_BIN, wait_until_listening
 from gateway_process import Gateway, bearer, unique
 from tokens import mint
-from upstream import CHUNKED_BODY, Upstream, header_values
+from upstream import CHUNKED_BODY, header_values
 
 
 class EngineProbe(Gateway):
@@ -23,13 +23,6 @@ class EngineProbe(Gateway):
                 [GATEWAY_BIN, "engine-probe", "--config", str(self.config)], stdout=out, stderr=err)
         wait_until_listening(self.process, self.port, "engine-probe", details=self.stderr, stop=self.stop)
         return self
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = Upstream("echo")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -18,27 +18,13 @@ import pytest
 
 from conftest import GATEWAY_BIN, free_port, wait_for
 from gateway_process import bearer, unique
-from postgres_server import PostgresServer
-from upstream import Upstream
 from wechat_simulator import AuthGateway, header
+
+UPSTREAM_NAME = "legacy"  # conftest.py's `upstream` fixture puts this name in its answers
 
 # Revocations reach the other instances within one second (the promise). The polls below
 # allow that second plus the time one HTTP request takes on a loaded CI machine.
 ONE_SECOND = 1.5
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    server = PostgresServer(tmp_path_factory.mktemp("postgres")).start()
-    yield server
-    server.destroy()
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = Upstream("legacy")
-    yield server
-    server.stop()
 
 
 class Fleet:

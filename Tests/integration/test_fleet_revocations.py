@@ -19,27 +19,13 @@ import pytest
 
 from conftest import wait_for
 from gateway_process import bearer, parse_prometheus_text, unique
-from postgres_server import PostgresServer
 from test_websocket import HANG, WsUpstream, assert_echoes, auth_gateway, open_ws, run, watch_close
-from upstream import Upstream
 from wechat_simulator import AuthGateway
+
+UPSTREAM_NAME = "legacy"  # conftest.py's `upstream` fixture puts this name in its answers
 
 # The other instance hears a revocation within a second; the polls allow that plus a loaded machine.
 ONE_SECOND = 1.5
-
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    server = PostgresServer(tmp_path_factory.mktemp("postgres")).start()
-    yield server
-    server.destroy()
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = Upstream("legacy")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -9,18 +9,10 @@ import pytest
 from conftest import run_gateway
 from gateway_process import Gateway, bearer, unique
 from tokens import SECRET, b64, mint
-from upstream import Upstream
 
 import hashlib
 import hmac
 import json
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = Upstream("echo")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

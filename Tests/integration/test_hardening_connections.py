@@ -12,16 +12,8 @@ import pytest
 from conftest import wait_for
 from gateway_process import Gateway, bearer, metric, scrape, unique
 from tokens import mint
-from upstream import Upstream
 
 SLOW_CLIENTS = 1000
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = Upstream("echo")
-    yield server
-    server.stop()
 
 
 def start_gateway(directory, upstream, server_keys):

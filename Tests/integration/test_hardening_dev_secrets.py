@@ -12,7 +12,8 @@ import pytest
 from conftest import GATEWAY_BIN, free_port, port_open, stop_process, wait_until_listening
 from gateway_process import Gateway, ThrowawayCA, bearer, reload_and_wait
 from tokens import SECRET, mint
-from upstream import Upstream
+
+UPSTREAM_NAME = "secrets"  # conftest.py's `upstream` fixture puts this name in its answers
 
 DEV_TOKEN_SECRET = "dev-only-change-me-0123456789abcdef"
 REAL_TOKEN_SECRET = "a-real-secret-from-the-environment-0123456789"
@@ -119,13 +120,6 @@ def test_dev_token_secret_on_a_loopback_listener_behind_a_proxy_or_with_tls_refu
     assert process.returncode == 1, stderr
     assert "tokens.secret is the shipped development secret" in stderr
     assert ("trusted_proxies" if kind == "trusted_proxies" else "TLS") in stderr, stderr
-
-
-@pytest.fixture
-def upstream():
-    server = Upstream("secrets")
-    yield server
-    server.stop()
 
 
 def exposed_gateway(tmp_path, upstream, *extra_args):

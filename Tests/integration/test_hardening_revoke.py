@@ -7,23 +7,9 @@ succeeds, and the session is over.
 import pytest
 
 from gateway_process import bearer, unique
-from postgres_server import PostgresServer
-from upstream import Upstream
 from wechat_simulator import AuthGateway, header
 
-
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    server = PostgresServer(tmp_path_factory.mktemp("postgres-revoke")).start()
-    yield server
-    server.destroy()
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = Upstream("legacy")
-    yield server
-    server.stop()
+UPSTREAM_NAME = "legacy"  # conftest.py's `upstream` fixture puts this name in its answers
 
 
 @pytest.fixture

@@ -7,14 +7,8 @@ import pytest
 
 from gateway_process import Gateway, bearer, metric, parse_prometheus_text, scrape, unique
 from tokens import mint
-from upstream import Upstream
 
-
-@pytest.fixture(scope="module")
-def upstream():
-    up = Upstream("main")
-    yield up
-    up.stop()
+UPSTREAM_NAME = "main"  # conftest.py's `upstream` fixture puts this name in its answers
 
 
 def start_gateway(tmp_path_factory, upstream):

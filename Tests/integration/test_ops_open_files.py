@@ -6,17 +6,11 @@ import socket
 import pytest
 
 from gateway_process import Gateway
-from upstream import Upstream
+
+UPSTREAM_NAME = "main"  # conftest.py's `upstream` fixture puts this name in its answers
 
 SOFT_LIMIT = 64
 CLIENTS = 120  # with their upstream connections, far more descriptors than SOFT_LIMIT
-
-
-@pytest.fixture
-def upstream():
-    up = Upstream("main")
-    yield up
-    up.stop()
 
 
 def test_more_clients_than_the_inherited_soft_limit_are_all_served(tmp_path, upstream):

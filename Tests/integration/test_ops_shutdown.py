@@ -6,14 +6,9 @@ import pytest
 
 from conftest import port_open, wait_for
 from gateway_process import Gateway
-from upstream import SSE_FIRST, SSE_SECOND, Upstream
+from upstream import SSE_FIRST, SSE_SECOND
 
-
-@pytest.fixture
-def upstream():
-    up = Upstream("main")
-    yield up
-    up.stop()
+UPSTREAM_NAME = "main"  # conftest.py's `upstream` fixture puts this name in its answers
 
 
 @pytest.fixture

@@ -10,14 +10,7 @@ import pytest
 from conftest import run_gateway, wait_for
 from gateway_process import Gateway, bearer, headers_named, unique
 from tokens import SECRET, alg_none, b64, decode_part, mint
-from upstream import Upstream, header_values
-
-
-@pytest.fixture(scope="module")
-def upstream():
-    server = Upstream("echo")
-    yield server
-    server.stop()
+from upstream import header_values
 
 
 @pytest.fixture(scope="module")

@@ -846,15 +846,6 @@ def test_revoking_the_token_or_its_session_closes_the_tunnel_within_a_second(log
     run(scenario())
 
 
-@pytest.fixture(scope="module")
-def postgres(tmp_path_factory):
-    from postgres_server import PostgresServer
-
-    server = PostgresServer(tmp_path_factory.mktemp("ws-postgres")).start()
-    yield server
-    server.destroy()
-
-
 @pytest.mark.parametrize("store", ["sqlite", "postgres"])
 def test_logout_on_one_instance_closes_the_tunnel_held_by_another_within_a_second(
         tmp_path, simulator, ws_upstream, request, store):
