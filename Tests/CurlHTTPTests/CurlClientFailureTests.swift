@@ -5,27 +5,7 @@ import XCTest
 @testable import CurlHTTP
 
 /// Each way an upstream can fail comes back as the typed error the proxy maps to an answer.
-final class CurlClientFailureTests: XCTestCase {
-    private var client: CurlClient!
-    private let server = TestServer.shared
-
-    override func setUpWithError() throws {
-        client = try CurlClient()
-    }
-
-    override func tearDown() {
-        client.shutdown()
-        client = nil
-    }
-
-    private func run(_ request: CurlRequest) -> RecordingDelegate {
-        let d = RecordingDelegate()
-        _ = client.execute(request, delegate: d)
-        XCTAssertTrue(d.waitForFinish(), "transfer did not finish")
-        XCTAssertEqual(d.violations, [])
-        return d
-    }
-
+final class CurlClientFailureTests: CurlClientTestCase {
     func testConnectionRefusedIsCouldNotConnect() throws {
         let port = try closedPort()
         let d = run(CurlRequest(url: "http://127.0.0.1:\(port)/x"))

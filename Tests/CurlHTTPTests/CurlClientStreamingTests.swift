@@ -5,19 +5,7 @@ import XCTest
 @testable import CurlHTTP
 
 /// Bodies stream in both directions as they are produced, with back-pressure and bounded memory.
-final class CurlClientStreamingTests: XCTestCase {
-    private var client: CurlClient!
-    private let server = TestServer.shared
-
-    override func setUpWithError() throws {
-        client = try CurlClient()
-    }
-
-    override func tearDown() {
-        client.shutdown()
-        client = nil
-    }
-
+final class CurlClientStreamingTests: CurlClientTestCase {
     func testStreamedEventIsDeliveredBeforeTheNextIsSent() {
         let gate = "g\(UInt32.random(in: 0...UInt32.max))"
         let d = RecordingDelegate()

@@ -6,26 +6,7 @@ import XCTest
 @testable import CurlHTTP
 
 /// Requests and responses against the real upstream in Servers/testserver.py.
-final class CurlClientTests: XCTestCase {
-    private var client: CurlClient!
-    private let server = TestServer.shared
-
-    override func setUpWithError() throws {
-        client = try CurlClient()
-    }
-
-    override func tearDown() {
-        client.shutdown()
-        client = nil
-    }
-
-    private func run(_ request: CurlRequest, _ delegate: RecordingDelegate = RecordingDelegate()) -> RecordingDelegate {
-        _ = client.execute(request, delegate: delegate)
-        XCTAssertTrue(delegate.waitForFinish(), "transfer did not finish")
-        XCTAssertEqual(delegate.violations, [])
-        return delegate
-    }
-
+final class CurlClientTests: CurlClientTestCase {
     func testGetDeliversStatusHeadersAndBody() {
         let d = run(CurlRequest(url: server.baseURL + "/some/path?q=1"))
         XCTAssertNil(d.error)
