@@ -27,8 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp(
             "Start (and reload) even though a shipped development secret is set and the listener is exposed.",
             discussion:
-                "Exposed: server.listen is not loopback, trusted_proxies is set, or TLS is configured. Without the flag "
-                + "such a gateway refuses to start or reload: anyone who read gateway.conf could sign tokens."))
+                "Exposed: server.listen is not loopback, trusted_proxies is set, or TLS is configured. Without the "
+                + "flag such a gateway refuses to start or reload: anyone who read gateway.conf could sign tokens."))
     var allowDevSecrets = false
 
     func run() async throws {

@@ -3,7 +3,8 @@ import XCTest
 
 @testable import GatewayCore
 
-/// The login errors of README.md, "HTTP endpoints of the gateway": every WeChat failure maps to one status and OAuth error code.
+/// The login errors of README.md, "HTTP endpoints of the gateway": every WeChat failure maps to one status and
+/// OAuth error code.
 final class AuthEndpointsLoginErrorTests: XCTestCase {
     private func header(_ response: ControlResponse, _ name: String) -> String? {
         response.headers.first { $0.0.lowercased() == name.lowercased() }?.1
