@@ -17,12 +17,14 @@ let package = Package(
         .package(name: "wechat-gateway", path: ".."),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     ],
-    targets: fuzzTargets.map { name in
-        .executableTarget(
-            name: name,
-            dependencies: [
-                .product(name: "GatewayFuzzingSupport", package: "wechat-gateway"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
-            ])
-    }
+    targets: [.target(name: "FuzzDriver")]
+        + fuzzTargets.map { name in
+            .executableTarget(
+                name: name,
+                dependencies: [
+                    "FuzzDriver",
+                    .product(name: "GatewayFuzzingSupport", package: "wechat-gateway"),
+                    .product(name: "NIOHTTP1", package: "swift-nio"),
+                ])
+        }
 )

@@ -1,20 +1,7 @@
-/// SwiftPM links every executable with `--defsym main=FuzzRequestHead_main`, a symbol that `-parse-as-library` never emits
-/// (swiftlang/swift-package-manager#4522). Defining it here makes it the program's `main`, which hands control to
-/// libFuzzer's own driver, so the binary takes libFuzzer's usual flags and corpus directories.
+import FuzzDriver
+
+/// This program's `main` (see `runFuzzDriver` for why each target defines one).
 @_cdecl("FuzzRequestHead_main")
 public func entryPoint(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> CInt {
-    var count = argc
-    var arguments: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = argv
-    return LLVMFuzzerRunDriver(&count, &arguments) { data, size in
-        fuzzRequestHead(data.map(UnsafeRawPointer.init), size)
-    }
+    runFuzzDriver(argc, argv) { data, size in fuzzRequestHead(data.map(UnsafeRawPointer.init), size) }
 }
-
-/// libFuzzer's entry for programs with their own `main` (LLVM 11 and later).
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(
-    _ argc: UnsafeMutablePointer<CInt>,
-    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-    _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
-) -> CInt
-
