@@ -247,6 +247,15 @@ def test_control_endpoints_refuse_other_methods(gateway):
     assert status == 405 and header(headers, "Allow") == "POST"
 
 
+def test_jwks_refuses_other_methods_with_the_ones_it_answers(gateway):
+    # RFC 9110 section 15.5.6: a known path with another method is 405 with Allow, not 404 (issue 26 item 2: one
+    # route table drives matching and the 405 for every control endpoint).
+    status, headers, body = gateway.request("POST", "/.well-known/jwks.json", body=b"{}")
+    assert status == 405 and header(headers, "Allow") == "GET, HEAD", (status, headers)
+    assert json.loads(body)["error"] == "invalid_request"
+    assert header(headers, "X-Gateway-Error") == "invalid_request"
+
+
 def test_jwks_answers_json(gateway):
     status, headers, body = gateway.request("GET", "/.well-known/jwks.json")
     assert status == 200

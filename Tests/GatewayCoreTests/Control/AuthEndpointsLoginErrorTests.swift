@@ -10,6 +10,11 @@ final class AuthEndpointsLoginErrorTests: XCTestCase {
         response.headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
+    /// The answer to a login whose code WeChat refused with `error`.
+    private func loginAnswer(_ error: WeChatError) -> ControlResponse {
+        OAuthError(wechatFailure: error, code: .login).response(requestID: "test", realm: "test")
+    }
+
     private func errorCode(_ response: ControlResponse) throws -> String? {
         let object = try JSONSerialization.jsonObject(with: Data(response.body.utf8)) as? [String: Any]
         XCTAssertNotNil(object?["error_description"] as? String)
@@ -30,7 +35,7 @@ final class AuthEndpointsLoginErrorTests: XCTestCase {
             (.api(errcode: 40002, errmsg: "invalid grant_type"), 502, "temporarily_unavailable"),
         ]
         for (error, status, code) in table {
-            let answer = AuthEndpoints.loginError(error)
+            let answer = loginAnswer(error)
             XCTAssertEqual(answer.status.code, status, "\(error)")
             XCTAssertEqual(try errorCode(answer), code, "\(error)")
             XCTAssertEqual(header(answer, "Cache-Control"), "no-store", "\(error)")
@@ -42,19 +47,19 @@ final class AuthEndpointsLoginErrorTests: XCTestCase {
         for (error, seconds) in [
             (WeChatError.rateLimited, 60), (.systemBusy, 5), (.unavailable(reason: "timed out"), 5),
         ] {
-            let retryAfter = header(AuthEndpoints.loginError(error), "Retry-After").flatMap(Int.init)
+            let retryAfter = header(loginAnswer(error), "Retry-After").flatMap(Int.init)
             XCTAssertEqual(retryAfter, seconds, "\(error)")
         }
     }
 
     func testAnswersDoNotRepeatWeChatsMessage() {
         // WeChat's errmsg is not secret but it is not the client's business either (and may change).
-        let answer = AuthEndpoints.loginError(.api(errcode: 40002, errmsg: "invalid grant_type rid: 1234"))
+        let answer = loginAnswer(.api(errcode: 40002, errmsg: "invalid grant_type rid: 1234"))
         XCTAssertFalse(answer.body.contains("rid: 1234"))
     }
 
     func testOAuthErrorEscapesItsDescription() throws {
-        let answer = AuthEndpoints.oauthError(.badRequest, "invalid_request", "a \"quoted\"\nline")
+        let answer = OAuthError.malformedUserData("a \"quoted\"\nline").response(requestID: "test", realm: "test")
         let object = try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: String]
         XCTAssertEqual(object?["error_description"], "a \"quoted\"\nline")
     }

@@ -1,0 +1,39 @@
+import NIOHTTP1
+
+/// The control plane's routes, matched by method and exact path. One table answers the three questions a request
+/// asks: is the path ours (`contains`), which route takes it (`match`), and, when none takes its method, which
+/// methods would (the 405's `Allow`). Pure: matching reads no clock and does no I/O.
+struct ControlRouteTable<Context>: Sendable {
+    /// What a request matched.
+    enum Match {
+        case route(ControlRoute<Context>)
+        /// The path exists, not with this method: the methods that do, in table order (RFC 9110 section 15.5.6).
+        case methodNotAllowed(allowed: [HTTPMethod])
+        case notFound
+    }
+
+    let routes: [ControlRoute<Context>]
+
+    init(_ routes: [ControlRoute<Context>]) {
+        self.routes = routes
+    }
+
+    func match(_ method: HTTPMethod, _ path: Substring) -> Match {
+        var allowed: [HTTPMethod] = []
+        for route in routes where Self.equal(path, route.path) {
+            if route.methods.contains(method) { return .route(route) }
+            allowed += route.methods.filter { !allowed.contains($0) }
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    /// Whether some route has exactly this path.
+    func contains(path: Substring) -> Bool {
+        routes.contains { Self.equal(path, $0.path) }
+    }
+
+    /// By byte, as the proxy path's routes are matched: `Substring ==` compares Characters, on every request.
+    private static func equal(_ path: Substring, _ routePath: String) -> Bool {
+        path.utf8.elementsEqual(routePath.utf8)
+    }
+}
