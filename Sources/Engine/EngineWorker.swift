@@ -95,8 +95,13 @@ final class EngineWorker {
             flush(client)
             guard client.isOpen else { return }
         }
-        if flags & (EpollSet.readable | EpollSet.hangUp | EpollSet.error) != 0 && !client.readsHeld {
-            read(client)
+        if flags & (EpollSet.readable | EpollSet.hangUp | EpollSet.error) != 0 {
+            if !client.readsHeld {
+                read(client)
+            } else if flags & (EpollSet.hangUp | EpollSet.error) != 0 {
+                // Reported whatever is registered: with reads held it would fire again on every pass.
+                peerClosed(client)
+            }
         }
     }
 
