@@ -9,11 +9,9 @@ public func makeSessionStore(
 ) async throws(SessionStoreError) -> any SessionStore {
     switch url {
     case .sqlite(let path):
-        return try SQLiteSessionStore(
-            path: path, options: .init(revocationPollInterval: options.sqlitePollInterval))
+        return try SQLiteSessionStore(path: path, options: options)
     case .sqliteInMemory:
-        return try SQLiteSessionStore(
-            path: ":memory:", options: .init(revocationPollInterval: options.sqlitePollInterval))
+        return try SQLiteSessionStore(path: ":memory:", options: options)
     case .postgres(let location):
         return try await PostgresSessionStore.open(location, options: options, logger: logger)
     }

@@ -27,9 +27,9 @@ final class SQLiteSessionStoreContractTests: SessionStoreContract {
     override func makeStore(lockWait: LockWait) async throws -> any SessionStore {
         try SQLiteSessionStore(
             path: try path,
-            options: .init(
-                busyTimeout: lockWait == .short ? .milliseconds(200) : .seconds(5),
-                revocationPollInterval: .milliseconds(20)))
+            options: SessionStoreOptions(
+                sqlitePollInterval: .milliseconds(20),
+                sqliteBusyTimeout: lockWait == .short ? .milliseconds(200) : .seconds(5)))
     }
 
     override func whileSessionWritesAreBlocked(_ body: () async throws -> Void) async throws {

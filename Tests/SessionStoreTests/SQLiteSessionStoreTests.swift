@@ -75,6 +75,19 @@ final class SQLiteSessionStoreTests: XCTestCase {
         }
     }
 
+    func testSynchronousIsTheOneTheOptionsName() throws {
+        // PRAGMA synchronous reads back 1 for NORMAL, 2 for FULL.
+        for (synchronous, expected) in [(SQLiteSynchronous.normal, Int64(1)), (.full, 2)] {
+            let store = try SQLiteSessionStore(path: path, options: SessionStoreOptions(sqliteSynchronous: synchronous))
+            try store.connectionForTests { connection in
+                let value = try connection.query("PRAGMA synchronous", [], table: "pragma", operation: "test") {
+                    (row) throws(SessionStoreError) -> Int64 in try row.integer(0)
+                }
+                XCTAssertEqual(value, [expected], "\(synchronous)")
+            }
+        }
+    }
+
     func testInMemoryStoreFromURL() async throws {
         let store = try await makeSessionStore(url: "sqlite::memory:")
         try await store.ping()

@@ -4,7 +4,7 @@ import PostgresNIO
 /// the token only in RefreshRotation's `.rotated` case and store its successor. See
 /// `PostgresSessionStore.rotate` for why this is atomic and what happens in every other case.
 struct FastRotation: PostgresPreparedStatement {
-    typealias Row = (String, String, String?, String, String, Int64, Int64, Int64?)
+    typealias Row = SessionRecord.StoredRow
 
     static let sql = """
         WITH spent AS (
@@ -12,7 +12,7 @@ struct FastRotation: PostgresPreparedStatement {
             FROM refresh_families f
             WHERE t.hash = $1 AND t.spent_at IS NULL AND t.expires_at > $3
                 AND f.id = t.family_id AND f.revoked_at IS NULL AND f.expires_at > $3
-            RETURNING f.id, f.openid, f.unionid, f.appid, f.session_key, f.created_at, f.expires_at, f.revoked_at
+            RETURNING \(SessionRecord.storedColumns)
         ), successor AS (
             INSERT INTO refresh_tokens (hash, family_id, issued_at, expires_at, spent_at)
             SELECT $2, id, $3, LEAST($4, expires_at), NULL FROM spent

@@ -45,7 +45,7 @@ struct RevocationFeedPage: Sendable {
         var page = RevocationFeedPage(revocations: [], mark: mark)
         for row in rows {
             let (seq, jti, expires) = try row.decode((Int64, String, Int64).self)
-            page.revocations.append(RevokedAccessToken(jti: jti, expiresAt: StoreTime.date(expires)))
+            page.revocations.append(RevokedAccessToken(stored: (jti, expires)))
             page.mark = max(page.mark, seq)
         }
         return page

@@ -29,14 +29,10 @@ struct SQLiteRow {
         return sqlite3_column_int64(statement, column)
     }
 
-    func date(_ column: Int32) throws(SessionStoreError) -> Date {
-        StoreTime.date(try integer(column))
-    }
-
-    func optionalDate(_ column: Int32) throws(SessionStoreError) -> Date? {
+    func optionalInteger(_ column: Int32) throws(SessionStoreError) -> Int64? {
         if sqlite3_column_type(statement, column) == SQLITE_NULL {
             return nil
         }
-        return try date(column)
+        return try integer(column)
     }
 }
