@@ -34,10 +34,14 @@ final class PostgresSessionStoreContractTests: SessionStoreContract {
         }
     }
 
-    override func assertLockWaitFailure(_ error: any Error, file: StaticString = #filePath, line: UInt = #line) {
+    override func assertLockWaitFailure(
+        _ error: any Error, of store: any SessionStore, file: StaticString = #filePath, line: UInt = #line
+    ) {
         guard case .unavailable = error as? SessionStoreError else {
             return XCTFail("not a timeout answered as unavailable: \(error)", file: file, line: line)
         }
+        // Login refuses from now on, before it spends a WeChat code, until an operation succeeds again.
+        XCTAssertFalse(store.isAvailable, file: file, line: line)
     }
 
     // MARK: - The contract, every check of it (SessionStoreContractCoverageTests)

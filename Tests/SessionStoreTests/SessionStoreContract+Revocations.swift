@@ -65,10 +65,11 @@ extension SessionStoreContract {
                 _ = try await store.revokeFamily(familyID: session.familyID, now: now)
                 XCTFail("a revoke that changes something must write")
             } catch {
-                assertLockWaitFailure(error)
+                assertLockWaitFailure(error, of: store)
             }
         }
         let first = try await store.revokeFamily(familyID: session.familyID, now: now)
+        XCTAssertTrue(store.isAvailable, "a store that answers again is available again")
         let second = try await store.revokeFamily(familyID: session.familyID, now: now.addingTimeInterval(1))
         XCTAssertTrue(first)
         XCTAssertFalse(second)

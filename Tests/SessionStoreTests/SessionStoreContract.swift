@@ -40,8 +40,11 @@ class SessionStoreContract: XCTestCase {
         throw XCTSkip("the store contract runs in each store's subclass")
     }
 
-    /// Asserts that `error` is how this store reports a write that waited in vain for a lock.
-    func assertLockWaitFailure(_ error: any Error, file: StaticString = #filePath, line: UInt = #line) {
+    /// Asserts that `error` is how this store reports a write that waited in vain for a lock, and what `store`
+    /// says of its availability right after (`isAvailable`, which `/auth/login` checks before it spends a code).
+    func assertLockWaitFailure(
+        _ error: any Error, of store: any SessionStore, file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTFail("the store contract runs in each store's subclass", file: file, line: line)
     }
 
