@@ -31,7 +31,7 @@ enum ClientHeadWriter {
                     contentLength = nil
                     return
                 }
-                switch HeaderRewriter.responseFieldRule(name: name) {
+                switch field.rule {
                 case .contentLength:
                     let digits = !value.isEmpty && value.count <= 18 && value.allSatisfy { $0 >= 48 && $0 <= 57 }
                     if let first = contentLength {
@@ -66,13 +66,12 @@ enum ClientHeadWriter {
         head.bytes.withUnsafeBytes { buffer in
             let base = buffer.baseAddress!
             var named = ConnectionNames()
-            for field in head.fields
-            where HeaderRewriter.responseFieldRule(name: field.name.bytes(in: base)) == .connection {
+            for field in head.fields where field.rule == .connection {
                 named.add(listedIn: field.value.bytes(in: base))
             }
             for field in head.fields {
                 let name = field.name.bytes(in: base)
-                switch HeaderRewriter.responseFieldRule(name: name) {
+                switch field.rule {
                 case .drop, .contentLength, .transferEncoding, .connection: continue
                 case .requestID: sawRequestID = true
                 case .date: hasDate = true

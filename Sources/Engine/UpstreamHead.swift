@@ -1,10 +1,13 @@
+import GatewayCore
+
 /// The upstream's answer head as libcurl's header callback hands it over, one line a call (docs/libcurl.md,
 /// "Responses"): the lines are kept as bytes and the fields as spans into them, reset at every status line (a 1xx head
-/// is followed by the final one). No `String` per field.
+/// is followed by the final one). No `String` per field; each field's rule is decided once, as it arrives.
 struct UpstreamHead {
     struct Field {
         var name: ByteSpan
         var value: ByteSpan
+        var rule: ResponseFieldRule
     }
 
     private(set) var status = 0
@@ -60,10 +63,11 @@ struct UpstreamHead {
         {
             valueEnd -= 1
         }
+        let rule = HeaderRewriter.responseFieldRule(name: UnsafeRawBufferPointer(rebasing: line[0..<colon]))
         fields.append(
             Field(
                 name: ByteSpan(start: start, count: colon),
-                value: ByteSpan(start: start + valueStart, count: valueEnd - valueStart)))
+                value: ByteSpan(start: start + valueStart, count: valueEnd - valueStart), rule: rule))
         return .more
     }
 

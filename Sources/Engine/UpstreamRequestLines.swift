@@ -128,11 +128,14 @@ struct UpstreamRequestLines {
         nodeCount += 1
     }
 
-    private mutating func append(_ text: some StringProtocol) {
-        for byte in text.utf8 {
-            bytes[used] = byte
-            used += 1
-        }
+    private mutating func append(_ text: String) {
+        var text = text
+        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    private mutating func append(_ text: Substring) {
+        var text = text
+        text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
     private mutating func append(_ raw: UnsafeRawBufferPointer) {
