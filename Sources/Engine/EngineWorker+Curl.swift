@@ -22,8 +22,8 @@ extension EngineWorker {
             head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer)
         transfer.configure(
             method: head.method,
-            connectTimeoutMilliseconds: Self.milliseconds(plan.route.connectTimeout),
-            timeoutMilliseconds: Self.milliseconds(plan.route.timeout))
+            connectTimeoutMilliseconds: Self.milliseconds(plan.connectTimeout),
+            timeoutMilliseconds: Self.milliseconds(plan.timeout))
         transfer.client = client
         client.transfer = transfer
         // Runs at the next CURL_SOCKET_TIMEOUT action: adding sets libcurl's timer to zero.

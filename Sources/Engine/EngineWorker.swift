@@ -171,7 +171,7 @@ final class EngineWorker {
         switch settings.planner.plan(head, in: client.input, rules: &rules, now: now) {
         case .forward(let plan):
             client.request = InFlightRequest(
-                requestID: plan.requestID, method: head.method, path: plan.target.path, route: plan.route.prefix,
+                requestID: plan.requestID, method: head.method, path: plan.target.path, route: plan.routePrefix,
                 upstream: plan.upstream.description, openid: plan.claims?.subject, isHead: shape.isHead,
                 isHTTP10: shape.isHTTP10, startedAt: now)
             switch client.connection.headReceived(shape, forward: true) {

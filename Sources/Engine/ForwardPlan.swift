@@ -4,7 +4,12 @@ import Tokens
 /// What the planner decided for a request that goes upstream: the route, the caller, the request id, and what the
 /// header rewrite needs from the head (issue 23's slice of `RequestPlanner`'s `ForwardPlan`).
 struct ForwardPlan {
-    var route: RouteConfig
+    /// The route's prefix (the access log's `route`, and what `strip_prefix` removes).
+    var routePrefix: String
+    var stripPrefix: Bool
+    var forwardAuthorization: Bool
+    var connectTimeout: Duration
+    var timeout: Duration
     var upstream: UpstreamURL
     var target: RequestTarget
     var claims: VerifiedClaims?

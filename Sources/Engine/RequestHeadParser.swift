@@ -31,7 +31,7 @@ final class RequestHeadParser {
             return 0
         }
         settings.pointee.on_url = { parser, at, length in
-            RequestHeadParser.from(parser).extend(\.target, at, length)
+            RequestHeadParser.from(parser).targetPiece(at, length)
             return 0
         }
         settings.pointee.on_header_field = { parser, at, length in
@@ -94,11 +94,11 @@ final class RequestHeadParser {
     private func offset(_ at: UnsafePointer<CChar>?) -> Int { base!.distance(to: at!) }
 
     /// A callback may come in pieces when a head spans two reads; the pieces are adjacent in the buffer.
-    private func extend(_ span: WritableKeyPath<RequestHead, ByteSpan>, _ at: UnsafePointer<CChar>?, _ length: Int) {
-        if head[keyPath: span].count == 0 {
-            head[keyPath: span] = ByteSpan(start: offset(at), count: length)
+    private func targetPiece(_ at: UnsafePointer<CChar>?, _ length: Int) {
+        if head.target.count == 0 {
+            head.target = ByteSpan(start: offset(at), count: length)
         } else {
-            head[keyPath: span].count += length
+            head.target.count += length
         }
     }
 

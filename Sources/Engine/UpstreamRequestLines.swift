@@ -58,7 +58,7 @@ struct UpstreamRequestLines {
             let name = field.name.bytes(in: buffer)
             switch rules[index] {
             case .drop, .connection, .requestID: continue
-            case .authorization where !plan.route.forwardAuthorization: continue
+            case .authorization where !plan.forwardAuthorization: continue
             case .authorization, .host, .forward: break
             }
             if connectionNamed.contains(name) { continue }
@@ -85,7 +85,7 @@ struct UpstreamRequestLines {
         append("://")
         append(plan.upstream.authority)
         append(plan.upstream.basePath)
-        let path = plan.route.stripPrefix ? plan.target.strippingPrefix(plan.route.prefix) : plan.target.path
+        let path = plan.stripPrefix ? plan.target.strippingPrefix(plan.routePrefix) : plan.target.path
         append(path)
         append(plan.target.query)
         bytes[used] = 0
