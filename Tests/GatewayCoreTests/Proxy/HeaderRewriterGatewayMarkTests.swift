@@ -32,10 +32,11 @@ final class HeaderRewriterGatewayMarkTests: XCTestCase {
             var writer = ResponseHeadWriter(version: .http1_1, status: status, allocator: ByteBufferAllocator())
             let fields =
                 [("WWW-Authenticate", "Bearer error=\"invalid_token\"")] + forgedMarks + [("Content-Length", "0")]
-            XCTAssertNotNil(
-                HeaderRewriter.writeClientHead(
-                    status: status, fields: fields.map { (name: $0.0, value: $0.1) }, requestID: "req-1",
-                    version: .http1_1, keepAlive: true, isHeadRequest: false, into: &writer))
+            let written = HeaderRewriter.writeClientHead(
+                status: status, fields: fields.map { (name: $0.0, value: $0.1) }, requestID: "req-1",
+                version: .http1_1, keepAlive: true, isHeadRequest: false, into: &writer)
+            XCTAssertEqual(written?.framing, .contentLength)
+            XCTAssertEqual(written?.closesConnection, false)
             let head = text(&writer)
             XCTAssertFalse(head.lowercased().contains("gateway-error"), head)
             // The rest of the upstream's answer is passed on as it was.
