@@ -44,6 +44,14 @@ public protocol SessionStore: Sendable {
     @discardableResult
     func revokeFamily(familyID: String, now: Date) async throws(SessionStoreError) -> Bool
 
+    /// A user's live sessions (neither revoked nor expired at `now`), oldest first; of one app when `appid` is set.
+    func activeSessions(openid: String, appid: String?, now: Date) async throws(SessionStoreError) -> [SessionSummary]
+
+    /// Ends every live session of a user (of one app when `appid` is set), in one statement. Returns the ids of
+    /// the families it ended: not those ended before.
+    @discardableResult
+    func revokeSessions(openid: String, appid: String?, now: Date) async throws(SessionStoreError) -> [String]
+
     /// RFC 7009 revocation of a refresh token: revokes its whole family.
     /// Returns whether the hash belonged to a known token (the HTTP answer is 200 either way).
     @discardableResult

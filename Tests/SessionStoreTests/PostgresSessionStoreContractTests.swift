@@ -137,4 +137,12 @@ final class PostgresSessionStoreContractTests: SessionStoreContract {
     func testClosedStoreThrowsClosed() async throws {
         try await contractClosedStoreThrowsClosed()
     }
+
+    func testActiveSessionsListsAUsersLiveFamiliesOnly() async throws {
+        try await contractActiveSessionsListsAUsersLiveFamiliesOnly()
+    }
+
+    func testRevokeSessionsEndsEveryLiveSessionOfTheUser() async throws {
+        try await contractRevokeSessionsEndsEveryLiveSessionOfTheUser()
+    }
 }

@@ -144,4 +144,12 @@ final class SQLiteSessionStoreContractTests: SessionStoreContract {
     func testClosedStoreThrowsClosed() async throws {
         try await contractClosedStoreThrowsClosed()
     }
+
+    func testActiveSessionsListsAUsersLiveFamiliesOnly() async throws {
+        try await contractActiveSessionsListsAUsersLiveFamiliesOnly()
+    }
+
+    func testRevokeSessionsEndsEveryLiveSessionOfTheUser() async throws {
+        try await contractRevokeSessionsEndsEveryLiveSessionOfTheUser()
+    }
 }

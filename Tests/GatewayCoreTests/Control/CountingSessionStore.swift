@@ -44,6 +44,16 @@ final class CountingSessionStore: SessionStore, @unchecked Sendable {
         return try await inner.revokeFamily(familyID: familyID, now: now)
     }
 
+    func activeSessions(openid: String, appid: String?, now: Date) async throws(SessionStoreError) -> [SessionSummary] {
+        count { $0.reads += 1 }
+        return try await inner.activeSessions(openid: openid, appid: appid, now: now)
+    }
+
+    func revokeSessions(openid: String, appid: String?, now: Date) async throws(SessionStoreError) -> [String] {
+        count { $0.writes += 1 }
+        return try await inner.revokeSessions(openid: openid, appid: appid, now: now)
+    }
+
     func revokeByRefreshTokenHash(_ hash: String, now: Date) async throws(SessionStoreError) -> Bool {
         count { $0.writes += 1 }
         return try await inner.revokeByRefreshTokenHash(hash, now: now)
