@@ -56,6 +56,13 @@ public struct GatewayConfiguration: Sendable, Equatable {
                     path: "server.admin_listen",
                     message: "must differ from server.listen (admin endpoints are never public)"))
         }
+        if server.adminToken == nil, !ListenerExposure.isLoopback(host: server.adminListen.host) {
+            issues.append(
+                ConfigIssue(
+                    path: "server.admin_token",
+                    message: "is required when server.admin_listen (\(server.adminListen)) is not loopback: "
+                        + "the admin listener can end any user's sessions"))
+        }
         if websocket.maxTunnels > server.maxConnections {
             // Every tunnel holds a client connection: a larger max_tunnels could never be reached.
             issues.append(
@@ -87,6 +94,12 @@ public struct GatewayConfiguration: Sendable, Equatable {
                                 "\"\(route.prefix)\" duplicates routes[\(other.index)] (same prefix, host and methods)")
                     )
                 }
+            }
+            for appid in route.apps ?? [] where !wechat.apps.contains(where: { $0.appid == appid }) {
+                issues.append(
+                    ConfigIssue(
+                        path: "routes[\(route.index)].apps",
+                        message: "\"\(appid)\" is not the appid of any [[wechat.apps]]"))
             }
             if route.insecureSkipVerify && route.upstreams.allSatisfy({ $0.scheme == .http }) {
                 issues.append(

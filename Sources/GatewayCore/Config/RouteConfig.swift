@@ -27,6 +27,9 @@ public struct RouteConfig: Sendable, Equatable {
     /// CA bundle for `https://` upstreams; nil means the system bundle.
     public var caFile: String?
     public var insecureSkipVerify = false
+    /// The `appid`s whose tokens may use the route; nil means every configured app. A token of another app gets 403
+    /// `insufficient_scope` (RFC 6750 section 3.1) before any upstream connection.
+    public var apps: [String]?
     /// Its index in the file, for messages and metrics labels (`routes[2]`).
     public var index: Int
 
@@ -92,6 +95,14 @@ public struct RouteConfig: Sendable, Equatable {
             } else {
                 route.host = host.lowercased()
             }
+        }
+        if let list = reader.stringArray("apps") {
+            if list.isEmpty {
+                reader.report("apps", "must list at least one appid (leave it out to allow every app)")
+            } else if route.auth == .none {
+                reader.report("apps", "needs auth = \"required\" or \"optional\" (auth = \"none\" checks no token)")
+            }
+            route.apps = list.map(\.value)
         }
         route.caFile = reader.string("ca_file")
         if let flag = reader.bool("insecure_skip_verify") { route.insecureSkipVerify = flag }

@@ -19,6 +19,8 @@ public enum GatewayError: Error, Sendable, Equatable {
     case webSocketNotEnabled
     /// An upgrade without `Sec-WebSocket-Version: 13` and a 16-byte `Sec-WebSocket-Key` (RFC 6455 section 4.1).
     case webSocketHandshakeInvalid
+    /// A valid token of an app the route's `apps` does not list (RFC 6750 section 3.1, `insufficient_scope`).
+    case appNotAllowed
     // the gateway's own limits
     /// `[websocket] max_tunnels` tunnels are open.
     case tooManyTunnels
@@ -37,6 +39,7 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .tooManyTunnels: return .serviceUnavailable
         case .tooManyTunnelsForUser: return .tooManyRequests
         case .routeNotFound: return .notFound
+        case .appNotAllowed: return .forbidden
         case .authentication(.malformedAuthorization): return .badRequest
         case .authentication: return .unauthorized
         case .bodyTooLarge: return .payloadTooLarge
@@ -74,6 +77,7 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .clientTimeout: return "request_timeout"
         case .webSocketNotEnabled: return "websocket_not_enabled"
         case .webSocketHandshakeInvalid: return "invalid_websocket_handshake"
+        case .appNotAllowed: return "insufficient_scope"
         case .tooManyTunnels, .tooManyTunnelsForUser: return "too_many_tunnels"
         case .upstreamUnreachable: return "bad_gateway"
         case .upstreamTimeout: return "gateway_timeout"
@@ -99,6 +103,7 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .webSocketNotEnabled: return "this route does not accept WebSocket upgrades"
         case .webSocketHandshakeInvalid:
             return "a WebSocket upgrade needs Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key of 16 bytes in base64"
+        case .appNotAllowed: return "this route does not accept tokens of this mini-program"
         case .tooManyTunnels: return "the gateway has as many WebSocket connections open as it allows; retry later"
         case .tooManyTunnelsForUser:
             return "this user has as many WebSocket connections open as allowed; close one first"
@@ -144,6 +149,8 @@ public enum GatewayError: Error, Sendable, Equatable {
                     "Bearer realm=\"\(realm)\", error=\"invalid_token\", error_description=\"\(description)\""
                 ),
             ]
+        case .appNotAllowed:
+            return [mark, ("WWW-Authenticate", "Bearer realm=\"\(realm)\", error=\"insufficient_scope\"")]
         case .tooManyTunnels, .tooManyTunnelsForUser:
             return [mark, ("Retry-After", "1")]
         default:

@@ -86,6 +86,12 @@ struct RequestPlanner {
         case .rejected(let rejection):
             return RequestPlan(decision: .answer(.authentication(rejection), realm: runtime.realm), route: route.prefix)
         }
+        // Routes per app: a token of an app the route does not list is authentic but not allowed here (RFC 6750
+        // section 3.1, insufficient_scope). An anonymous request on an optional route has no app to check.
+        if let apps = route.apps, let identity, !apps.contains(identity.appid ?? "") {
+            return RequestPlan(
+                decision: .answer(.appNotAllowed, realm: runtime.realm), route: route.prefix, openid: identity.openid)
+        }
 
         // rewrite headers
         let forwarding = ForwardingContext(peerAddress: peerAddress, scheme: scheme, requestID: requestID)

@@ -42,10 +42,10 @@ enum ProxyFixture {
         return GatewayRuntime(config: config, verifier: verifier, control: StubControl())
     }
 
-    static func token(subject: String = "o-alice", now: Date = Date()) throws -> String {
+    static func token(subject: String = "o-alice", appid: String = "wx1", now: Date = Date()) throws -> String {
         let ring = try KeyRing(current: TokenKey.hmac(secret: secret, kid: "k1"))
         return try TokenIssuer(keyRing: ring, issuer: "gateway", audience: "legacy-api")
-            .issue(subject: subject, appid: "wx1", unionid: nil, ttl: 900, now: now).token
+            .issue(subject: subject, appid: appid, unionid: nil, ttl: 900, now: now).token
     }
 }
 
