@@ -50,6 +50,10 @@ struct EngineRequestPlanner {
                 return .answer(
                     .authentication(rejection), requestID: requestID, path: target.path, route: route.prefix)
             }
+            // Routes per app, as RequestPlanner: RFC 6750 section 3.1 insufficient_scope, before any upstream.
+            if let apps = route.apps, let claims, !apps.contains(claims.appid ?? "") {
+                return .answer(.appNotAllowed, requestID: requestID, path: target.path, route: route.prefix)
+            }
         }
         // The slice forwards to the route's first upstream; picking among several (UpstreamPool) is not measured here.
         let plan = ForwardPlan(
