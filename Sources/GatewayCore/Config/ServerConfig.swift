@@ -4,6 +4,8 @@ import NIOCore
 public struct ServerConfig: Sendable, Equatable {
     public var listen = ListenAddress(host: "127.0.0.1", port: 8080)
     public var adminListen = ListenAddress(host: "127.0.0.1", port: 9901)
+    /// Bearer credential for `/metrics` and `/sessions*` on the admin listener; required when that is not loopback.
+    public var adminToken: String?
     /// Both files or neither: the gateway terminates TLS itself when set.
     public var tls: TLSFiles?
     public var maxHeaderBytes = 16_384
@@ -45,6 +47,14 @@ public struct ServerConfig: Sendable, Equatable {
                 } else {
                     reader.report(key, "\"\(text)\" is not a listen address (host:port, [v6]:port)")
                 }
+            }
+        }
+        if let token = reader.string("admin_token") {
+            // An empty value (an unset `${GATEWAY_ADMIN_TOKEN}`) would be a credential anyone can present.
+            if token.utf8.count >= 16 {
+                config.adminToken = token
+            } else {
+                reader.report("admin_token", "must be at least 16 characters (it is a password)")
             }
         }
         let certificate = reader.string("tls_certificate")

@@ -30,11 +30,25 @@ struct SessionRevoker: Sendable {
     /// The access tokens' entry is written before the family: should the second write fail, the family is still
     /// live, so the client's retry (it was answered 503) writes both again rather than finding the session ended
     /// and skipping the entry the fleet never got.
+    /// Returns whether the session was live (this call ended it).
+    @discardableResult
     func endSession(
         _ familyID: String, refusingAccessTokensUntilAtLeast floor: Date? = nil
-    ) async throws(SessionStoreError) {
+    ) async throws(SessionStoreError) -> Bool {
         try await refuseTokens(ofSession: familyID, atLeastUntil: floor)
-        try await store.revokeFamily(familyID: familyID, now: Date())
+        return try await store.revokeFamily(familyID: familyID, now: Date())
+    }
+
+    /// Ends every live session of a user (of one app when `appid` is set), for an operator (`POST /sessions/revoke`).
+    /// As `endSession`, each session's access tokens are refused before the families end; a session that began
+    /// between the read and the write is ended by the store all the same, and its tokens refused after. Returns how
+    /// many sessions this call ended.
+    func endSessions(ofUser openid: String, appid: String?) async throws(SessionStoreError) -> Int {
+        let live = try await store.activeSessions(openid: openid, appid: appid, now: Date())
+        for session in live { try await refuseTokens(ofSession: session.familyID) }
+        let ended = try await store.revokeSessions(openid: openid, appid: appid, now: Date())
+        for familyID in Set(ended).subtracting(live.map(\.familyID)) { try await refuseTokens(ofSession: familyID) }
+        return ended.count
     }
 
     /// Refuses every access token issued in a session, not only the one presented. Alone, for a session the store

@@ -138,26 +138,28 @@ public final class GatewayService: Service, Sendable {
             group: group, holder: holder, curl: curl, accessLogger: accessLogger, tls: tls, metrics: metrics,
             tunnelClient: tunnelClient, tunnelRegistry: tunnelRegistry)
         let draining = NIOLockedValueBox(false)
-        let admin = AdminServer(
-            group: group,
-            probes: AdminServer.Probes(
-                metrics: metrics,
-                readiness: {
-                    if draining.withLockedValue({ $0 }) { return .notReady(reason: "shutting down") }
-                    do {
-                        try await store.ping()
-                        return .ready
-                    } catch {
-                        return .notReady(reason: "store: \(error)")
-                    }
-                },
-                beforeScrape: {
-                    metrics.sample(
-                        openConnections: server.connections.count, upstreamTransfersInFlight: curl.activeTransferCount,
-                        accessLogDroppedLines: writer?.droppedLines, openTunnels: tunnelRegistry.count)
-                    let feed = store.revocationFeedStatistics
-                    metrics.sampleRevocationFeed(reads: feed.reads, rows: feed.rowsRead)
-                }))
+        var probes = AdminServer.Probes(
+            metrics: metrics,
+            readiness: {
+                if draining.withLockedValue({ $0 }) { return .notReady(reason: "shutting down") }
+                do {
+                    try await store.ping()
+                    return .ready
+                } catch {
+                    return .notReady(reason: "store: \(error)")
+                }
+            },
+            beforeScrape: {
+                metrics.sample(
+                    openConnections: server.connections.count, upstreamTransfersInFlight: curl.activeTransferCount,
+                    accessLogDroppedLines: writer?.droppedLines, openTunnels: tunnelRegistry.count)
+                let feed = store.revocationFeedStatistics
+                metrics.sampleRevocationFeed(reads: feed.reads, rows: feed.rowsRead)
+            })
+        probes.credential = AdminCredential(token: config.server.adminToken)
+        probes.sessions = AdminSessions(
+            store: store, revocations: revocations, tokens: { holder.current.config.tokens }, logger: logger)
+        let admin = AdminServer(group: group, probes: probes)
 
         let listener: any Channel
         let adminListener: any Channel

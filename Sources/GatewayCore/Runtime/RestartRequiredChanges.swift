@@ -9,6 +9,7 @@ public struct RestartRequiredChanges: Sendable, Equatable {
         var keys: [String] = []
         if old.server.listen != new.server.listen { keys.append("server.listen") }
         if old.server.adminListen != new.server.adminListen { keys.append("server.admin_listen") }
+        if old.server.adminToken != new.server.adminToken { keys.append("server.admin_token") }
         if (old.server.tls == nil) != (new.server.tls == nil) { keys.append("server.tls_certificate (TLS on/off)") }
         if old.server.eventLoops != new.server.eventLoops { keys.append("server.event_loops") }
         if old.server.curlThreads != new.server.curlThreads { keys.append("server.curl_threads") }
