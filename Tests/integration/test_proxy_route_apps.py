@@ -5,7 +5,7 @@ connection, app B's token forwarded; the same for a WebSocket route; an unknown 
 import pytest
 
 from conftest import run_gateway
-from gateway_process import Gateway, bearer, headers_named, unique
+from gateway_process import Gateway, bearer, headers_named, reload_and_wait, replace_routes, unique
 from test_websocket import WsUpstream, header, upgrade_answer
 from tokens import APPID, ISSUER, mint
 
@@ -100,6 +100,29 @@ def test_websocket_upgrade_of_another_app_is_403_before_any_upstream_connection(
     assert header(headers, "WWW-Authenticate") == CHALLENGE
     assert header(headers, "X-Gateway-Error") == "insufficient_scope"
     assert ws_upstream.contacts() == before, "a refused upgrade must not open an upstream connection"
+
+
+def test_apps_are_applied_on_reload(tmp_path, upstream):
+    gw = Gateway(tmp_path, routes=SECOND_APP + f"""
+        [[routes]]
+        prefix = "/r/"
+        upstreams = ["{upstream.url}"]
+        """).start()
+    try:
+        token_a = bearer(mint(unique(), appid=APPID))
+        assert gw.request("GET", f"/r/{unique()}", token_a)[0] == 200
+        # The head it keeps (everything before the first [[routes]]) already holds the second app.
+        replace_routes(gw, f"""
+        [[routes]]
+        prefix = "/r/"
+        upstreams = ["{upstream.url}"]
+        apps = ["{APP_B}"]
+        """)
+        reload_and_wait(gw, "success")
+        assert gw.request("GET", f"/r/{unique()}", token_a)[0] == 403
+        assert gw.request("GET", f"/r/{unique()}", bearer(mint(unique(), appid=APP_B)))[0] == 200
+    finally:
+        gw.stop()
 
 
 def test_unknown_appid_in_apps_is_a_check_error_naming_the_key(gateway_bin, tmp_path):
