@@ -82,6 +82,16 @@ def test_list_shows_each_session_and_no_token_material(gateway):
     assert gateway.simulator.session_key(openid) not in text
 
 
+def test_a_reason_with_a_line_break_cannot_forge_a_log_line(gateway):
+    openid = unique("forger")
+    gateway.login(f"openid:{openid}")
+    forged = "2026-01-01T00:00:00+0000 notice gateway : forged-line-5521"
+    status, _, body = admin(gateway, "POST", "/sessions/revoke", {"openid": openid, "reason": "x\n" + forged})
+    assert status == 200, body
+    wait_for(lambda: "forged-line-5521" in gateway.stderr(), timeout=10, what="the revocation's log line")
+    assert not any(line.startswith(forged) for line in gateway.stderr().splitlines()), "the reason broke the line"
+
+
 def test_revoke_by_openid_ends_every_session_refresh_and_access(gateway):
     openid = unique("stolen")
     sessions = two_logins(gateway, openid)

@@ -54,13 +54,16 @@ struct AdminSessions: Sendable {
         } catch {
             return Self.storeUnavailable(error)
         }
-        var metadata: Logger.Metadata = ["revoked": "\(count)", "reason": "\(request.reason ?? "none given")"]
+        // The values come from the request body: escaped, so a line break in a reason cannot forge a log line.
+        var metadata: Logger.Metadata = [
+            "revoked": "\(count)", "reason": "\(JSONString.escape(request.reason ?? "none given"))",
+        ]
         switch request.selector {
         case .user(let openid, let appid):
-            metadata["openid"] = "\(openid)"
-            if let appid { metadata["appid"] = "\(appid)" }
+            metadata["openid"] = "\(JSONString.escape(openid))"
+            if let appid { metadata["appid"] = "\(JSONString.escape(appid))" }
         case .session(let sid):
-            metadata["sid"] = "\(sid)"
+            metadata["sid"] = "\(JSONString.escape(sid))"
         }
         logger.notice("sessions revoked by an operator", metadata: metadata)
         var answer = JSONObjectWriter()
