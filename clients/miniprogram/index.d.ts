@@ -11,6 +11,51 @@ export interface MiniProgramPlatform {
   removeStorageSync(key: string): void
 }
 
+/**
+ * The browser (an H5 page, a website): what `createBrowserPlatform` / `createBrowserClient` in `browser.js` take.
+ * `request` via `fetch`, storage in `localStorage` under `storagePrefix`, and `login` through WeChat's web
+ * authorization with a one-use random `state`.
+ */
+export interface BrowserPlatformOptions {
+  /** The web app's appid (an official account's, or a website app's), for WeChat's authorize page. */
+  appid: string
+  /** `'officialaccount'` (default): /connect/oauth2/authorize. `'website'`: /connect/qrconnect (QR login). */
+  kind?: 'officialaccount' | 'website'
+  /** officialaccount: `'snsapi_base'` (default) or `'snsapi_userinfo'`; website: `'snsapi_login'` (the default). */
+  scope?: 'snsapi_base' | 'snsapi_userinfo' | 'snsapi_login'
+  /** Where WeChat's authorize pages are. Default `https://open.weixin.qq.com`; the simulator's URL in tests. */
+  openBase?: string
+  /** Where WeChat sends the browser back. Default: the current page without `code`, `state` and fragment. */
+  redirectURI?: string
+  /** Prefix of every localStorage key (the session, the login state). Default `'wechat-gateway:'`. */
+  storagePrefix?: string
+  /** uni-app's or Taro's H5 `request` (`uni.request`, `Taro.request`) instead of `fetch`. */
+  request?: MiniProgramPlatform['request']
+  /** `fetch`'s credentials mode. Default `'omit'`: the token travels in Authorization, never in a cookie. */
+  credentials?: 'omit' | 'same-origin' | 'include'
+  /** Stand-in for the browser's globals (fetch, localStorage, location, history, crypto); for tests. */
+  window?: any
+}
+
+/** `createBrowserClient`'s options: the client's and the browser platform's, `platform` excepted. */
+export type BrowserClientOptions = Omit<GatewayClientOptions, 'platform' | 'appid'> & BrowserPlatformOptions
+
+/** The wx-shaped platform `createBrowserPlatform` returns, for `createGatewayClient({ platform })`. */
+export interface BrowserPlatform extends MiniProgramPlatform {
+  /** True on the page WeChat sent the browser back to (`code` or `state` in the URL): call `login()` there. */
+  hasLoginCallback(): boolean
+}
+
+/**
+ * The client of `createBrowserClient`. `login()` first sends the browser to WeChat (its promise never settles:
+ * the page goes away); on the page WeChat sends the browser back to, it checks `state` and posts the code. A
+ * missing, forged or reused state rejects with `GatewayLoginError` (`cause.code === 'invalid_state'`) and the
+ * code is never sent; a user who refused rejects with `cause.code === 'access_denied'`.
+ */
+export interface BrowserGatewayClient extends GatewayClient {
+  hasLoginCallback(): boolean
+}
+
 export interface GatewayClientOptions {
   /**
    * The gateway's origin, e.g. `https://gw.example.com` (a path may follow; no userinfo, query or fragment).
@@ -19,7 +64,7 @@ export interface GatewayClientOptions {
   baseURL: string
   /** Sent with `/auth/login`; optional when the gateway serves one app. */
   appid?: string
-  /** `wx`, `uni` or `Taro`. */
+  /** `wx`, `uni` or `Taro`; in a browser, `createBrowserPlatform(...)` (browser.js). */
   platform: MiniProgramPlatform
   /** Storage key of the session. Default `'gateway.session'`. */
   storageKey?: string
