@@ -25,8 +25,8 @@ from openapi_spec_validator import validate as validate_spec
 
 from conftest import ROOT
 from gateway_process import Gateway, bearer, unique
-from openapi_checks import component_response_problems
-from tokens import APPID, mint
+from openapi_checks import component_response_problems, schema_problems
+from tokens import APPID, decode_part, mint
 from wechat_simulator import AuthGateway, header
 
 DOCUMENT = ROOT / "docs" / "openapi.yaml"
@@ -230,6 +230,9 @@ def test_login_answers_match_the_document(gateway, spec):
     _, tokens = expect(post(spec, gateway, "/auth/login", {"code": f"openid:{unique('oa')}+union"},
                             request_too=True), 200)
     assert tokens["unionid"]
+    claims = decode_part(tokens["access_token"], 1)
+    assert schema_problems(loaded_document(), {"$ref": "#/components/schemas/AccessTokenClaims"}, claims) == []
+    assert claims.keys() >= {"appid", "unionid", "sid"}
     expect(post(spec, gateway, "/auth/login", form=f"code=openid:{unique('oa')}&appid={APPID}", request_too=True),
            200)
     expect(post(spec, gateway, "/auth/login", {}), 400, "invalid_request")
