@@ -21,6 +21,10 @@ deps:
 	@python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
 	@python3 -c "import cryptography" 2>/dev/null || python3 -m pip install -q cryptography
 	@python3 -c "import websockets.asyncio.client" 2>/dev/null || python3 -m pip install -q "websockets>=14"
+# docs/openapi.yaml is validated, and real answers checked against it (Tests/integration/test_openapi.py).
+	@python3 -c "import yaml" 2>/dev/null || python3 -m pip install -q pyyaml
+	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q openapi-spec-validator
+	@python3 -c "import openapi_core" 2>/dev/null || python3 -m pip install -q openapi-core
 	@python3 -c "import uvloop" 2>/dev/null || python3 -m pip install -q uvloop 2>/dev/null || echo "uvloop missing (optional)"
 
 build: deps
