@@ -30,6 +30,12 @@ enum SimulatorIdentity {
         return "138" + digits
     }
 
+    /// The nickname of a simulated web user: its name without `openid:` and `+union`.
+    static func nickname(user: String) -> String {
+        let base = stripUnion(user)
+        return base.hasPrefix("openid:") ? String(base.dropFirst("openid:".count)) : base
+    }
+
     /// 28 characters like WeChat's ids: "o" + base64url(sha256(seed)), cut to 27.
     static func derive(_ seed: String) -> String {
         "o" + String(Base64URL.encode(Array(SHA256.hash(data: Data(seed.utf8)))).prefix(27))

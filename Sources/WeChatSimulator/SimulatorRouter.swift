@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import WeChat
 
 /// Turns one request into the simulator's answer. No I/O: the NIO handler feeds it complete
@@ -16,9 +17,30 @@ struct SimulatorRouter: Sendable {
             return stableToken(request.body)
         case ("POST", "/wxa/business/getuserphonenumber"):
             return phoneNumber(accessToken: request.query["access_token"], body: request.body)
+        case ("GET", "/connect/oauth2/authorize"):
+            return authorize(request.query, scopes: Self.officialAccountScopes)
+        case ("GET", "/connect/qrconnect"):
+            return authorize(request.query, scopes: Self.websiteScopes)
+        case ("GET", "/sns/oauth2/access_token"):
+            return webAccessToken(request.query)
+        case ("GET", "/sns/oauth2/refresh_token"):
+            return webRefreshToken(request.query)
+        case ("GET", "/sns/userinfo"):
+            return webUserInfo(request.query)
         case ("GET", "/__sim/session_key"):
             return simulatorSessionKey(openID: request.query["openid"])
-        case (_, "/sns/jscode2session"), (_, "/cgi-bin/stable_token"), (_, "/wxa/business/getuserphonenumber"):
+        case ("GET", "/__sim/calls"):
+            let path = request.query["path"] ?? ""
+            return SimulatorResponse(
+                body: .object(["path": .string(path), "count": .int(state.requestCount(path: path))]))
+        case ("GET", "/__sim/expire_web_tokens"):
+            let openID = request.query["openid"] ?? ""
+            let expired = state.web.expireAccessTokens(openID: openID)
+            return SimulatorResponse(body: .object(["openid": .string(openID), "expired": .int(expired)]))
+        case (_, "/connect/oauth2/authorize"), (_, "/connect/qrconnect"):
+            return .errorPage("method not allowed", status: 405)
+        case (_, "/sns/jscode2session"), (_, "/cgi-bin/stable_token"), (_, "/wxa/business/getuserphonenumber"),
+            (_, "/sns/oauth2/access_token"), (_, "/sns/oauth2/refresh_token"), (_, "/sns/userinfo"):
             return .error(43001, "require \(request.method == "GET" ? "POST" : "GET") method", status: 405)
         default:
             // WeChat answers unknown URLs with 40066; the 404 status lets humans spot typos quickly.

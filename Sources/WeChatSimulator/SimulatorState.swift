@@ -27,6 +27,8 @@ final class SimulatorState: Sendable {
     }
 
     private let storage = NIOLockedValueBox(Storage())
+    /// The web login's codes and tokens (`/connect/…`, `/sns/oauth2/…`, `/sns/userinfo`).
+    let web = SimulatorWebState()
 
     /// Counts requests per path so tests can prove what a client sent (e.g. a code only once).
     func countRequest(path: String) {

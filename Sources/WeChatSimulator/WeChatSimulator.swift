@@ -13,7 +13,8 @@ import WeChat
 /// single-use codes, stable per-app openids, and no crash on malformed input. Codes choose the
 /// outcome: `invalid…` 40029, `busy…` -1, `limit…` 45011, `blocked…` 40226, `slow[:MS]…` held
 /// before answering, `openid:X` gives openid X, a `+union` suffix adds a unionid,
-/// `phone:NUMBER` (phone codes) gives that number.
+/// `phone:NUMBER` (phone codes) gives that number. The web login (`/connect/oauth2/authorize`, `/connect/qrconnect`,
+/// `/sns/oauth2/…`, `/sns/userinfo`) is described in docs/wechat.md, "The simulator's web login".
 public final class WeChatSimulator: Sendable {
     public let configuration: WeChatSimulatorConfiguration
     private let group: any EventLoopGroup
@@ -38,10 +39,17 @@ public final class WeChatSimulator: Sendable {
                     method: request.method.rawValue, uri: request.uri, body: Data(request.body.readableBytesView)))
             // A held answer is a sleep in this request's own task: other connections are not held up.
             if let delay = response.delay { try? await Task.sleep(for: delay) }
+            guard let page = response.page else {
+                return SmallResponse(
+                    status: HTTPResponseStatus(statusCode: response.status),
+                    headers: [("Content-Type", "application/json; charset=utf-8")],
+                    body: ByteBuffer(bytes: response.body.serialized()))
+            }
+            var headers = [("Content-Type", "text/html; charset=utf-8"), ("Cache-Control", "no-store")]
+            if let location = response.location { headers.append(("Location", location)) }
             return SmallResponse(
-                status: HTTPResponseStatus(statusCode: response.status),
-                headers: [("Content-Type", "application/json; charset=utf-8")],
-                body: ByteBuffer(bytes: response.body.serialized()))
+                status: HTTPResponseStatus(statusCode: response.status), headers: headers,
+                body: ByteBuffer(string: page))
         }
         let channel = try await server.bind(host: configuration.host, port: configuration.port)
         self.server.withLockedValue { $0 = (server, channel) }
@@ -68,6 +76,12 @@ public final class WeChatSimulator: Sendable {
 
     public func requestCount(path: String) -> Int {
         state.requestCount(path: path)
+    }
+
+    /// Test aid: the web access tokens of `openID` expire now, so the next `/sns/userinfo` answers 42001.
+    @discardableResult
+    public func expireWebAccessTokens(openID: String) -> Int {
+        state.web.expireAccessTokens(openID: openID)
     }
 
     public func invalidateAccessTokens(appID: String) {

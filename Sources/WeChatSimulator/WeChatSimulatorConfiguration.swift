@@ -11,14 +11,18 @@ public struct WeChatSimulatorConfiguration: Sendable {
     public var accessTokenLifetime: Duration
     /// How long a code starting with `slow` (without `:MS`) is held before the answer.
     public var slowCodeDelay: Duration
+    /// Hosts besides loopback ones an authorize page may redirect to (WeChat's registered callback domains).
+    public var redirectHosts: [String]
 
     public init(
         apps: [String: String],
         host: String = "127.0.0.1",
         port: Int = 9100,
         accessTokenLifetime: Duration = .seconds(7200),
-        slowCodeDelay: Duration = .seconds(10)
+        slowCodeDelay: Duration = .seconds(10),
+        redirectHosts: [String] = []
     ) {
+        self.redirectHosts = redirectHosts
         self.apps = apps
         self.host = host
         self.port = port

@@ -11,7 +11,9 @@ struct MockWeChatCommand: AsyncParsableCommand {
         commandName: "mock-wechat",
         abstract: "Run the WeChat API simulator for development and tests.",
         discussion: """
-            Speaks WeChat's real paths and JSON (jscode2session, stable_token, getuserphonenumber).
+            Speaks WeChat's real paths and JSON (jscode2session, stable_token, getuserphonenumber) and the web
+            login (/connect/oauth2/authorize, /connect/qrconnect, /sns/oauth2/access_token, /sns/userinfo;
+            see docs/wechat.md). Authorize pages redirect only to loopback hosts and --redirect-host ones.
             Codes: 'invalid…' → 40029, 'busy…' → -1, 'limit…' → 45011, 'blocked…' → 40226, a second use → 40163,
             'openid:X' → openid X, '…+union' → with a unionid, 'slow…' → answers after a delay.
             Apps come from --appid/--secret, or from [[wechat.apps]] of --config when that file exists.
@@ -26,6 +28,9 @@ struct MockWeChatCommand: AsyncParsableCommand {
 
     @Option(help: "The secret of --appid.")
     var secret: String?
+
+    @Option(help: "A host (besides loopback ones) the authorize pages may redirect to; repeatable.")
+    var redirectHost: [String] = []
 
     @Option(help: "Read the apps from this gateway.conf when --appid is not given.")
     var config: String = "./gateway.conf"
@@ -45,7 +50,8 @@ struct MockWeChatCommand: AsyncParsableCommand {
         }
         let logger = bootstrapLogging(level: .info)
         let simulator = WeChatSimulator(
-            configuration: WeChatSimulatorConfiguration(apps: apps, host: address.host, port: address.port))
+            configuration: WeChatSimulatorConfiguration(
+                apps: apps, host: address.host, port: address.port, redirectHosts: redirectHost))
         let service = SimulatorService(simulator: simulator, logger: logger)
         try await ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }
