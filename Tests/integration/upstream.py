@@ -19,6 +19,7 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../upload            reads the request body in pieces; answers its length and sha256
     .../hop               a response carrying hop-by-hop header fields
     .../redirect          302 with a Location (must not be followed)
+    .../legacy-cors       200 with the wide CORS fields of a legacy service (`*`, credentials, its own Vary)
     .../gzip              a gzip-encoded body with Content-Encoding: gzip (must not be decoded)
     .../status/NNN        that status; empty for 204/304, else the body "upstream said NNN"
     .../close-delimited   a body framed only by closing the connection (no length, not chunked)
@@ -252,6 +253,19 @@ class _Handler(BaseHTTPRequestHandler):
                     ("Keep-Alive", "timeout=5"),
                     ("Proxy-Connection", "keep-alive"),
                     ("X-End-To-End", "kept"),
+                ],
+            )
+        if last == "legacy-cors":
+            return self._send(
+                200,
+                b"{}",
+                headers=[
+                    ("Access-Control-Allow-Origin", "*"),
+                    ("access-control-allow-credentials", "true"),
+                    ("Access-Control-Expose-Headers", "X-Legacy"),
+                    ("Access-Control-Max-Age", "86400"),
+                    ("Vary", "Accept-Encoding"),
+                    ("X-Legacy", "kept"),
                 ],
             )
         if last == "redirect":

@@ -21,16 +21,23 @@ struct ClientResponseWriter {
     }
 
     /// The upstream's head, checked and rewritten (`HeaderRewriter.writeClientHead`); nil when a field
-    /// cannot be passed on (then nothing was written and the answer becomes a 502).
+    /// cannot be passed on (then nothing was written and the answer becomes a 502). With CORS on, the upstream's
+    /// `Access-Control-*` fields give way to the gateway's (`CorsPolicy`).
     func writeUpstreamHead(
-        _ head: CurlResponseHead, requestID: String, version: HTTPVersion, keepAlive: Bool, isHeadRequest: Bool
+        _ head: CurlResponseHead, requestID: String, version: HTTPVersion, keepAlive: Bool, isHeadRequest: Bool,
+        cors: CorsPolicy.AnswerFields = .none
     ) -> (framing: ResponseFraming, closesConnection: Bool)? {
         var writer = ResponseHeadWriter(version: version, status: head.status, allocator: context.channel.allocator)
+        var fields = head.headers
+        if cors.isActive, fields.contains(where: { CorsPolicy.ownsField($0.name) }) {
+            fields.removeAll { CorsPolicy.ownsField($0.name) }
+        }
         guard
             let result = HeaderRewriter.writeClientHead(
-                status: head.status, fields: head.headers, requestID: requestID, version: version,
+                status: head.status, fields: fields, requestID: requestID, version: version,
                 keepAlive: keepAlive, isHeadRequest: isHeadRequest, into: &writer)
         else { return nil }
+        for field in cors.lines(after: fields) { writer.add(name: field.name, value: field.value) }
         write(writer.finish())
         return result
     }
@@ -70,7 +77,7 @@ struct ClientResponseWriter {
     @discardableResult
     func writeError(
         _ error: GatewayError, version: HTTPVersion, isHeadRequest: Bool, closes: Bool, requestID: String?,
-        realm: String
+        realm: String, cors: CorsPolicy.AnswerFields = .none
     ) -> Int {
         let body = error.jsonBody(requestID: requestID ?? "-")
         var head = ResponseHeadWriter(
@@ -79,13 +86,15 @@ struct ClientResponseWriter {
         head.add(name: "Content-Length", value: String(body.utf8.count))
         if let requestID { head.add(name: "X-Request-Id", value: requestID) }
         for (name, value) in error.headers(realm: realm) { head.add(name: name, value: value) }
+        for field in cors.lines(after: []) { head.add(name: field.name, value: field.value) }
         HeaderRewriter.writeConnectionField(closes: closes, version: version, into: &head)
         return writeAnswer(&head, body: body, isHeadRequest: isHeadRequest)
     }
 
     /// A control-plane answer. Returns the body bytes sent.
     func writeControlAnswer(
-        _ response: ControlResponse, version: HTTPVersion, isHeadRequest: Bool, closes: Bool, requestID: String
+        _ response: ControlResponse, version: HTTPVersion, isHeadRequest: Bool, closes: Bool, requestID: String,
+        cors: CorsPolicy.AnswerFields = .none
     ) -> Int {
         var headers = HTTPHeaders(response.headers)
         if response.status.mayHaveResponseBody {
@@ -95,9 +104,24 @@ struct ClientResponseWriter {
         var head = ResponseHeadWriter(
             version: version, status: Int(response.status.code), allocator: context.channel.allocator)
         head.add(headers)
+        for field in cors.lines(after: response.headers.map { (name: $0.0, value: $0.1) }) {
+            head.add(name: field.name, value: field.value)
+        }
         HeaderRewriter.writeConnectionField(closes: closes, version: version, into: &head)
         return writeAnswer(
             &head, body: response.status.mayHaveResponseBody ? response.body : "", isHeadRequest: isHeadRequest)
+    }
+
+    /// The gateway's answer to a CORS preflight it accepted (`CorsPolicy`): 204 with the policy's fields. Returns the
+    /// body bytes sent (none).
+    func writePreflightAnswer(
+        _ fields: [CorsPolicy.Field], version: HTTPVersion, closes: Bool, requestID: String
+    ) -> Int {
+        var head = ResponseHeadWriter(version: version, status: 204, allocator: context.channel.allocator)
+        for field in fields { head.add(name: field.name, value: field.value) }
+        head.add(name: "X-Request-Id", value: requestID)
+        HeaderRewriter.writeConnectionField(closes: closes, version: version, into: &head)
+        return writeAnswer(&head, body: "", isHeadRequest: false)
     }
 
     /// Head and body in one buffer, flushed. The answer to a HEAD request has the head only: it announces

@@ -21,6 +21,9 @@ public enum GatewayError: Error, Sendable, Equatable {
     case webSocketHandshakeInvalid
     /// A valid token of an app the route's `apps` does not list (RFC 6750 section 3.1, `insufficient_scope`).
     case appNotAllowed
+    /// A CORS preflight, or with `[cors] check_websocket_origin` a WebSocket upgrade, from an origin `[cors]
+    /// allow_origins` does not list: answered without CORS fields, so the browser blocks the request.
+    case originNotAllowed
     // the gateway's own limits
     /// `[websocket] max_tunnels` tunnels are open.
     case tooManyTunnels
@@ -39,7 +42,7 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .tooManyTunnels: return .serviceUnavailable
         case .tooManyTunnelsForUser: return .tooManyRequests
         case .routeNotFound: return .notFound
-        case .appNotAllowed: return .forbidden
+        case .appNotAllowed, .originNotAllowed: return .forbidden
         case .authentication(.malformedAuthorization): return .badRequest
         case .authentication: return .unauthorized
         case .bodyTooLarge: return .payloadTooLarge
@@ -78,6 +81,7 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .webSocketNotEnabled: return "websocket_not_enabled"
         case .webSocketHandshakeInvalid: return "invalid_websocket_handshake"
         case .appNotAllowed: return "insufficient_scope"
+        case .originNotAllowed: return "origin_not_allowed"
         case .tooManyTunnels, .tooManyTunnelsForUser: return "too_many_tunnels"
         case .upstreamUnreachable: return "bad_gateway"
         case .upstreamTimeout: return "gateway_timeout"
@@ -104,6 +108,7 @@ public enum GatewayError: Error, Sendable, Equatable {
         case .webSocketHandshakeInvalid:
             return "a WebSocket upgrade needs Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key of 16 bytes in base64"
         case .appNotAllowed: return "this route does not accept tokens of this mini-program"
+        case .originNotAllowed: return "this origin is not allowed to call the gateway ([cors] allow_origins)"
         case .tooManyTunnels: return "the gateway has as many WebSocket connections open as it allows; retry later"
         case .tooManyTunnelsForUser:
             return "this user has as many WebSocket connections open as allowed; close one first"

@@ -25,7 +25,7 @@ extension ProxyHandler {
         let closes = !control.keepAlive || draining
         let sent = writer.writeControlAnswer(
             response, version: control.version, isHeadRequest: control.request.method == .HEAD, closes: closes,
-            requestID: control.request.requestID)
+            requestID: control.request.requestID, cors: control.record.cors)
         var record = control.record
         record.log.openid = response.openid
         finish(record, .answered(status: Int(response.status.code), bodyBytes: sent, error: nil))
@@ -44,7 +44,7 @@ extension ProxyHandler {
         let keepsOpen = keepAlive && !draining
         let sent = writer.writeError(
             error, version: version, isHeadRequest: isHeadRequest, closes: !keepsOpen, requestID: record.log.requestID,
-            realm: realm)
+            realm: realm, cors: record.cors)
         finish(
             record, .answered(status: Int(error.status.code), bodyBytes: sent, error: record.log.error ?? error.code))
         if keepsOpen {

@@ -67,7 +67,8 @@ extension ProxyHandler {
             record.log.status = head.status
             guard
                 let (framing, _) = writer.writeUpstreamHead(
-                    head, requestID: record.log.requestID, version: .http1_1, keepAlive: false, isHeadRequest: false)
+                    head, requestID: record.log.requestID, version: .http1_1, keepAlive: false, isHeadRequest: false,
+                    cors: record.cors)
             else {
                 record.log.error = "upstream_broken: invalid response header"
                 answer(

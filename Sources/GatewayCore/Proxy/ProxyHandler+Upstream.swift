@@ -37,7 +37,8 @@ extension ProxyHandler {
         guard
             let (framing, closes) = writer.writeUpstreamHead(
                 head, requestID: exchange.record.log.requestID, version: exchange.requestVersion,
-                keepAlive: exchange.keepAlive && !draining, isHeadRequest: exchange.isHeadRequest)
+                keepAlive: exchange.keepAlive && !draining, isHeadRequest: exchange.isHeadRequest,
+                cors: exchange.record.cors)
         else {
             exchange.transfer?.cancel()
             exchange.record.log.status = head.status

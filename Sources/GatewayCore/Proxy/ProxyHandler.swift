@@ -283,6 +283,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             head, fields: fields, target: target, peerAddress: peerAddress, requestID: requestID, now: Date())
         record.log.route = plan.route
         record.log.openid = plan.openid
+        record.cors = plan.cors
         // After a request that asks to switch protocols NIO's parser reads nothing more (as llhttp): whatever the
         // answer, the connection ends with it.
         let keepAlive = head.isKeepAlive && !fields.isUpgrade
@@ -308,6 +309,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
             exchange.transfer = upstreams.start(forward.request, for: exchange, affinity: inbox.index)
         case .tunnel(let plan):
             openTunnel(plan, record: record)
+        case .preflight(let corsFields):
+            let hasBody = fields.hasBody
+            answerPreflight(
+                corsFields, record: record, version: head.version, keepAlive: keepAlive && !hasBody,
+                bodyUnread: hasBody)
         }
     }
 

@@ -13,6 +13,8 @@ struct RequestPlan {
         case forward(ForwardPlan)
         /// Open a WebSocket tunnel for it.
         case tunnel(TunnelPlan)
+        /// A CORS preflight from an allowed origin: answer 204 with these fields (`CorsPolicy`), never forward it.
+        case preflight([CorsPolicy.Field])
     }
 
     var decision: Decision
@@ -20,6 +22,8 @@ struct RequestPlan {
     var route: String?
     /// The caller's openid, when a token was verified.
     var openid: String?
+    /// What CORS adds to the answer, whichever way the decision went (`CorsPolicy`).
+    var cors = CorsPolicy.AnswerFields.none
 }
 
 /// Everything needed to send a request upstream, and to send it again elsewhere (`RequestPlanner.retry`).

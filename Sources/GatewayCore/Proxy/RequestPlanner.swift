@@ -16,6 +16,26 @@ struct RequestPlanner {
         _ head: HTTPRequestHead, fields: RequestHeadFields, target: RequestTarget?, peerAddress: String?,
         requestID: String, now: Date
     ) -> RequestPlan {
+        // CORS is decided from the head once, before anything else, so every answer below, the gateway's own
+        // and the upstream's, carries what `[cors]` says.
+        let cors = runtime.cors?.decide(
+            CorsRequest(method: head.method, headers: head.headers, isWebSocketUpgrade: fields.isWebSocketUpgrade))
+        var plan = planPhases(
+            head, fields: fields, target: target, peerAddress: peerAddress, requestID: requestID, now: now, cors: cors)
+        if let cors {
+            if case .decorate(let answerFields) = cors {
+                plan.cors = answerFields
+            } else {
+                plan.cors = CorsPolicy.AnswerFields(fields: [], isActive: true)
+            }
+        }
+        return plan
+    }
+
+    private func planPhases(
+        _ head: HTTPRequestHead, fields: RequestHeadFields, target: RequestTarget?, peerAddress: String?,
+        requestID: String, now: Date, cors: CorsPolicy.Decision?
+    ) -> RequestPlan {
         let config = runtime.config
         func answer(_ error: GatewayError) -> RequestPlan {
             RequestPlan(decision: .answer(error, realm: runtime.realm))
@@ -45,6 +65,19 @@ struct RequestPlanner {
         }
         guard let target else {
             return answer(.badRequestTarget)
+        }
+
+        // A preflight carries no credentials (Fetch standard, "CORS-preflight request"), so it is answered here, for
+        // any path, before the control plane, routing and authentication; it never reaches an upstream.
+        switch cors {
+        case .answerPreflight(let corsFields):
+            return RequestPlan(decision: .preflight(corsFields), route: "preflight")
+        case .refusePreflight:
+            return RequestPlan(decision: .answer(.originNotAllowed, realm: runtime.realm), route: "preflight")
+        case .refuseWebSocket:
+            return answer(.originNotAllowed)
+        case .decorate, nil:
+            break
         }
 
         if let control = runtime.control, control.handles(path: target.path) {

@@ -5,6 +5,8 @@ import NIOCore
 struct RequestRecord {
     var log: AccessLogEntry
     let startedAt: NIODeadline
+    /// What CORS adds to this request's answer, whoever makes it: decided from its head (`CorsPolicy`).
+    var cors = CorsPolicy.AnswerFields.none
 }
 
 /// How a request ended, as `ProxyHandler.finish` records it.

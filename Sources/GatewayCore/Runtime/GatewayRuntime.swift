@@ -15,6 +15,8 @@ public final class GatewayRuntime: Sendable {
     public let control: (any ControlEndpoints)?
     /// The realm in `WWW-Authenticate` challenges.
     public let realm: String
+    /// `[cors]` as decisions; nil without the section (CORS off).
+    public let cors: CorsPolicy?
 
     public init(config: GatewayConfiguration, verifier: any TokenVerifier, control: (any ControlEndpoints)?) {
         self.config = config
@@ -28,6 +30,7 @@ public final class GatewayRuntime: Sendable {
         self.rewriter = HeaderRewriter(identity: config.identity, trustedProxies: config.server.trustedProxies)
         self.control = control
         self.realm = config.tokens.issuer
+        self.cors = config.cors.map(CorsPolicy.init)
     }
 
     /// The verifier used on the hot path: signature and claims checks against the ring, the revocation
