@@ -2,11 +2,12 @@
 SWIFT ?= swift
 BUILD_DIR ?= .build
 # postgresql: the real PostgreSQL server the fleet tests start (as an unprivileged user, on loopback).
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config curl openssl postgresql
+# chromium: the browser tests' headless browser (Tests/integration/test_browser_h5.py), driven by Playwright.
+APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config curl openssl postgresql chromium
 GATEWAY := $(BUILD_DIR)/debug/gateway
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test lint format unit-test integration-test client-test demo release bench fuzz soak clean
+.PHONY: all deps build test lint format unit-test integration-test client-test browser-test demo release bench fuzz soak clean
 
 all: build
 
@@ -25,6 +26,8 @@ deps:
 	@python3 -c "import yaml" 2>/dev/null || python3 -m pip install -q pyyaml
 	@python3 -c "import openapi_spec_validator" 2>/dev/null || python3 -m pip install -q openapi-spec-validator
 	@python3 -c "import openapi_core" 2>/dev/null || python3 -m pip install -q openapi-core
+# Playwright only drives Debian's /usr/bin/chromium: never `playwright install`, no browser is downloaded.
+	@python3 -c "import playwright.sync_api" 2>/dev/null || python3 -m pip install -q "playwright>=1.49"
 	@python3 -c "import uvloop" 2>/dev/null || python3 -m pip install -q uvloop 2>/dev/null || echo "uvloop missing (optional)"
 
 build: deps
@@ -53,6 +56,10 @@ integration-test:
 # The mini-program client library (clients/miniprogram), against the real gateway and simulator.
 client-test:
 	GATEWAY_BIN=$(abspath $(GATEWAY)) node --test clients/miniprogram/test
+
+# The client library in headless Chromium against the real gateway (also part of integration-test).
+browser-test:
+	GATEWAY_BIN=$(abspath $(GATEWAY)) python3 -m pytest -q Tests/integration/test_browser_h5.py
 
 demo: build
 	$(GATEWAY) demo

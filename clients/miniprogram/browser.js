@@ -46,13 +46,17 @@ function authorizeURL({ openBase = DEFAULT_OPEN_BASE, kind = 'officialaccount', 
 }
 
 // The callback's `code` and `state` from a URL, and the same URL without them (what the address bar
-// shows afterwards, and the default redirect_uri: WeChat adds them again on the way back).
+// shows afterwards, and the default redirect_uri: WeChat adds them again on the way back). Without them
+// goes `#wechat_redirect` too: a redirect whose Location has no fragment keeps the fragment of the URL
+// it answered (Fetch standard, "HTTP-redirect fetch"), so the browser comes back from the authorize URL
+// with it.
 function readCallback(href) {
   const url = new URL(href)
   const code = url.searchParams.get('code')
   const state = url.searchParams.get('state')
   url.searchParams.delete('code')
   url.searchParams.delete('state')
+  if (url.hash === '#wechat_redirect') url.hash = ''
   return { present: code !== null || state !== null, code, state, cleanURL: url.href }
 }
 

@@ -70,6 +70,9 @@ test('readCallback finds code and state and the URL without them, other paramete
   assert.deepEqual(readCallback('https://h5.example.com/app?x=1&code=c1&state=s1#/home'),
     { present: true, code: 'c1', state: 's1', cleanURL: 'https://h5.example.com/app?x=1#/home' })
   assert.equal(readCallback('https://h5.example.com/app?x=1').present, false)
+  // A redirect keeps the authorize URL's fragment when its Location has none: a real browser comes back so.
+  assert.equal(readCallback('https://h5.example.com/app?code=c1&state=s1#wechat_redirect').cleanURL,
+    'https://h5.example.com/app')
   assert.equal(readCallback('https://h5.example.com/app?state=s1').present, true)
 })
 
