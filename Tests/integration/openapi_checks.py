@@ -23,15 +23,19 @@ def schema_problems(document, schema, value) -> list[str]:
     return [error.message for error in validator.iter_errors(value)]
 
 
-def component_response_problems(document, name, status, headers, body) -> list[str]:
-    """What is wrong with an answer (status, [(name, value)...], body bytes) as the response `name`; [] when
-    nothing. `status` is the caller's to check: a response object does not name one."""
-    response = resolve(document, document["components"]["responses"][name])
+def _fields(headers) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for field, value in headers:
         fields.setdefault(field.lower(), []).append(value)
+    return fields
+
+
+def headers_problems(document, described: dict, headers) -> list[str]:
+    """What is wrong with an answer's [(name, value)...] as the header objects `described` ({field: object or
+    `$ref`}) say: a required one missing, one repeated, a value its schema refuses."""
+    fields = _fields(headers)
     problems = []
-    for field, header in response.get("headers", {}).items():
+    for field, header in described.items():
         header = resolve(document, header)
         values = fields.get(field.lower(), [])
         if not values:
@@ -44,6 +48,15 @@ def component_response_problems(document, name, status, headers, body) -> list[s
         if header["schema"].get("type") == "integer" and value.isdigit():
             value = int(value)
         problems += [f"header {field}: {p}" for p in schema_problems(document, header["schema"], value)]
+    return problems
+
+
+def component_response_problems(document, name, status, headers, body) -> list[str]:
+    """What is wrong with an answer (status, [(name, value)...], body bytes) as the response `name`; [] when
+    nothing. `status` is the caller's to check: a response object does not name one."""
+    response = resolve(document, document["components"]["responses"][name])
+    fields = _fields(headers)
+    problems = headers_problems(document, response.get("headers", {}), headers)
     content = response.get("content", {})
     if not content:
         return problems + (["a body where none is described"] if body else [])

@@ -25,7 +25,7 @@ from openapi_spec_validator import validate as validate_spec
 
 from conftest import ROOT
 from gateway_process import Gateway, bearer, unique
-from openapi_checks import component_response_problems, schema_problems
+from openapi_checks import component_response_problems, headers_problems, schema_problems
 from tokens import APPID, decode_part, mint
 from wechat_simulator import AuthGateway, header
 
@@ -111,7 +111,7 @@ def test_the_document_is_valid_openapi_3_1(document):
 
 def control_routes() -> dict[str, dict]:
     """The control route table as the Swift sources spell it: `ControlRoute([.POST], "/auth/login", rateLimit: ...,
-    .form(...))`, by path: {methods, rate_limited, handler}."""
+    .form(...))`, by path: {methods, rate_limited, handlers}."""
     pattern = re.compile(
         r'ControlRoute\(\s*\[([^\]]*)\]\s*,\s*"([^"]+)"\s*,(?:\s*rateLimit:\s*\.(\w+)\s*,)?\s*\.(\w+)\(')
     routes: dict[str, dict] = {}
@@ -195,7 +195,7 @@ def checked(spec, gw, method, target, headers=None, body=None, *, request_too=Fa
         f"http://127.0.0.1:{gw.port}", method.lower(), target.split("?")[0], headers=headers, data=body or b"",
         content_type=headers.get("Content-Type"))
     response = MockResponse(
-        data, status_code=status, headers=dict(response_headers), content_type=header(response_headers, "Content-Type"))
+        data, status_code=status, headers=list(response_headers), content_type=header(response_headers, "Content-Type"))
     spec.validate_response(request, response)
     if request_too:
         spec.validate_request(request)
@@ -370,6 +370,56 @@ def test_the_gateways_own_answers_on_other_paths_match_the_document(gateway, doc
     answer = gateway.request("GET", target, headers)
     assert answer[0] == status, answer
     assert component_response_problems(document, component, *answer) == []
+
+
+ALLOWED_ORIGIN = "https://h5.example.com"
+
+
+@pytest.fixture(scope="module")
+def cors_gateway(tmp_path_factory, simulator, upstream):
+    gw = AuthGateway(tmp_path_factory.mktemp("openapi-cors"), simulator, upstream_url=upstream.url)
+    gw.config.write_text(gw.config.read_text() + f'\n[cors]\nallow_origins = ["{ALLOWED_ORIGIN}"]\n')
+    gw.start()
+    yield gw
+    gw.stop()
+
+
+def cors_fields(headers):
+    return [name for name, _ in headers if name.lower().startswith("access-control-")]
+
+
+@pytest.mark.parametrize("target", ["/auth/login", "/auth/logout", "/.well-known/jwks.json", "/api/x"])
+def test_cors_preflights_match_the_document(cors_gateway, document, target):
+    ask = {"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type"}
+    answer = cors_gateway.request("OPTIONS", target, {"Origin": ALLOWED_ORIGIN, **ask})
+    assert answer[0] == 204, answer
+    assert component_response_problems(document, "CorsPreflight", *answer) == []
+    answer = cors_gateway.request("OPTIONS", target, {"Origin": "https://other.example.net", **ask})
+    assert answer[0] == 403, answer
+    assert component_response_problems(document, "ProxyOriginNotAllowed", *answer) == []
+    assert cors_fields(answer[1]) == []
+
+
+def test_cors_fields_on_answers_match_the_document(cors_gateway, spec, document):
+    headers = document["components"]["headers"]
+    allowed = {"Access-Control-Allow-Origin": headers["Access-Control-Allow-Origin"],
+               "Access-Control-Expose-Headers": {**headers["Access-Control-Expose-Headers"], "required": True},
+               "Vary": headers["Vary-Origin"]}
+    answer = post(spec, cors_gateway, "/auth/login", {"code": f"openid:{unique('oa')}"},
+                  extra={"Origin": ALLOWED_ORIGIN}, request_too=True)
+    expect(answer, 200)
+    assert headers_problems(document, allowed, answer[1]) == []
+    assert header(answer[1], "Access-Control-Allow-Origin") == ALLOWED_ORIGIN
+    answer = post(spec, cors_gateway, "/auth/token", {}, extra={"Origin": ALLOWED_ORIGIN})
+    expect(answer, 400, "invalid_request")
+    assert headers_problems(document, allowed, answer[1]) == []
+    answer = post(spec, cors_gateway, "/auth/login", {}, extra={"Origin": "https://other.example.net"})
+    expect(answer, 400, "invalid_request")
+    assert cors_fields(answer[1]) == []
+    assert headers_problems(document, {"Vary": headers["Vary-Origin"]}, answer[1]) == []
+    answer = cors_gateway.request("GET", "/api/x", {"Origin": ALLOWED_ORIGIN})
+    assert answer[0] == 401 and component_response_problems(document, "ProxyUnauthorized", *answer) == []
+    assert headers_problems(document, allowed, answer[1]) == []
 
 
 def test_a_document_that_says_otherwise_is_caught(gateway, document):
