@@ -96,6 +96,18 @@ final class ConfigReader {
         return flag
     }
 
+    /// A number, written as an integer (`0`, `1`) or with a fraction (`0.01`).
+    func number(_ key: String) -> Double? {
+        guard let found = value(key) else { return nil }
+        switch found {
+        case .integer(let number): return Double(number)
+        case .double(let number): return number
+        default:
+            typeMismatch(key, expected: "a number", found: found)
+            return nil
+        }
+    }
+
     /// A duration string (`"30s"`); the integer 0 is accepted too, as "none".
     func duration(_ key: String) -> Duration? {
         guard let found = value(key) else { return nil }

@@ -10,6 +10,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
     public var identity = IdentityConfig()
     public var rateLimit = RateLimitConfig()
     public var websocket = WebSocketConfig()
+    public var tracing = TracingConfig()
     /// nil without a `[cors]` section: the gateway then does nothing about CORS.
     public var cors: CorsConfig?
     public var routes: [RouteConfig] = []
@@ -35,6 +36,7 @@ public struct GatewayConfiguration: Sendable, Equatable {
         if websocket?.has("max_tunnels") != true {
             config.websocket.maxTunnels = min(config.websocket.maxTunnels, config.server.maxConnections)
         }
+        config.tracing = TracingConfig.decode(root.table("tracing"))
         config.cors = CorsConfig.decode(root.table("cors"))
         for (index, reader) in (root.tableArray("routes") ?? []).enumerated() {
             if let route = RouteConfig.decode(reader, index: index) {

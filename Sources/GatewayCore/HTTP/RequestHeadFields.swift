@@ -25,6 +25,11 @@ struct RequestHeadFields: Equatable {
     /// protocol switch (as llhttp does) and reads nothing after its head.
     var connectionUpgrade = false
     var upgrade: String?
+    /// The `traceparent` lines (W3C Trace Context): the first one and how many; the `tracestate` lines joined with
+    /// commas, as one list (section 3.3.1.1).
+    var traceparent: String?
+    var traceparentCount = 0
+    var tracestate: String?
     /// Name and value bytes of every line, plus 4 per line for `: ` and CRLF (the `max_header_bytes` measure).
     var byteCount = 0
 
@@ -42,6 +47,11 @@ struct RequestHeadFields: Equatable {
                 if upgrade == nil { upgrade = value }
             case 10 where ASCIICase.equals(name, "connection"):
                 if !connectionUpgrade { connectionUpgrade = FieldValueList.contains(value, "upgrade") }
+            case 10 where ASCIICase.equals(name, "tracestate"):
+                tracestate = tracestate.map { "\($0),\(value)" } ?? value
+            case 11 where ASCIICase.equals(name, "traceparent"):
+                if traceparentCount == 0 { traceparent = value }
+                traceparentCount += 1
             case 12 where ASCIICase.equals(name, "x-request-id"):
                 if requestIDCount == 0 { requestID = value }
                 requestIDCount += 1

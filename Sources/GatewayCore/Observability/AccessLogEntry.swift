@@ -6,6 +6,9 @@ import JSON
 public struct AccessLogEntry: Sendable {
     public var time: Date
     public var requestID: String
+    /// The W3C trace id (32 hex digits) of the request's span: the caller's trace or a new one, whether or not
+    /// `[tracing]` exports spans, so a log line finds the upstream's trace.
+    public var traceID: String?
     public var clientAddress: String?
     public var method: String
     /// Without the query string: queries may carry personal data or codes.
@@ -49,6 +52,7 @@ public struct AccessLogEntry: Sendable {
         Self.appendTimestamp(time, to: &buffer)
         JSON.appendRaw("\",\"request_id\":", to: &buffer)
         JSON.appendString(requestID, to: &buffer)
+        JSON.appendMember(",\"trace_id\":", traceID, to: &buffer)
         JSON.appendMember(",\"client\":", clientAddress, to: &buffer)
         JSON.appendMember(",\"method\":", method, to: &buffer)
         JSON.appendMember(",\"path\":", path, to: &buffer)

@@ -6,10 +6,18 @@ public struct ForwardingContext: Sendable {
     public var scheme: String
     /// The request id: the client's `X-Request-Id` when acceptable, otherwise a generated one.
     public var requestID: String
+    /// The `traceparent` to send (the gateway's span as parent) and the caller's `tracestate`; when set, the
+    /// client's own copies are replaced, not forwarded beside them.
+    public var traceparent: String?
+    public var tracestate: String?
 
-    public init(peerAddress: String?, scheme: String, requestID: String) {
+    public init(
+        peerAddress: String?, scheme: String, requestID: String, traceparent: String? = nil, tracestate: String? = nil
+    ) {
         self.peerAddress = peerAddress
         self.scheme = scheme
         self.requestID = requestID
+        self.traceparent = traceparent
+        self.tracestate = tracestate
     }
 }

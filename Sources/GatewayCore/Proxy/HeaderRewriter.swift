@@ -109,7 +109,9 @@ public struct HeaderRewriter: Sendable {
                 continue
             case .host:
                 host = host ?? value
-            case .hopByHop, .gatewayMark, .other:
+            case .other:
+                if context.traceparent != nil, Self.isTraceContextField(name) { continue }
+            case .hopByHop, .gatewayMark:
                 break
             }
             result.append((name, value))
@@ -126,12 +128,25 @@ public struct HeaderRewriter: Sendable {
             result.append(("X-Forwarded-Host", forwardedHost))
         }
         result.append(("X-Request-Id", context.requestID))
+        if let traceparent = context.traceparent {
+            result.append(("traceparent", traceparent))
+            if let tracestate = context.tracestate { result.append(("tracestate", tracestate)) }
+        }
         if let caller {
             result.append((identity.openidHeader, caller.openid))
             if let unionid = caller.unionid { result.append((identity.unionidHeader, unionid)) }
             if let appid = caller.appid { result.append((identity.appidHeader, appid)) }
         }
         return result
+    }
+
+    /// `traceparent` or `tracestate` (W3C Trace Context section 3): replaced by the gateway's when it sends its own.
+    static func isTraceContextField(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 10: ASCIICase.equals(name, "tracestate")
+        case 11: ASCIICase.equals(name, "traceparent")
+        default: false
+        }
     }
 
     /// Writes the client's head for an upstream answer with `status` and `upstream` fields into `head`: hop-by-hop

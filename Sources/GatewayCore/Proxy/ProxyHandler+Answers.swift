@@ -13,8 +13,10 @@ extension ProxyHandler {
         let loop = context.eventLoop
         let handler = NIOLoopBound(self, eventLoop: loop)
         let request = control.request
+        // An /auth/* request's WeChat call and store operations become child spans of its span.
+        let scope = control.record.trace.flatMap { runtime.tracer.scope(for: $0) }
         Task {
-            let response = await endpoints.respond(to: request)
+            let response = await TraceScope.$current.withValue(scope) { await endpoints.respond(to: request) }
             loop.execute { handler.value.finishControl(response: response) }
         }
     }
@@ -122,6 +124,7 @@ extension ProxyHandler {
         }
         entry.durationSeconds = Double((NIODeadline.now() - record.startedAt).nanoseconds) / 1e9
         accessLogger.record(entry)
+        record.trace?.end(entry)
     }
 
     /// Called by the inbox after a batch: one flush (one writev) for everything written to this connection.

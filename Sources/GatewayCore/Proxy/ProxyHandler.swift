@@ -278,8 +278,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 path: target?.path ?? Substring(head.uri.prefix(while: { $0 != "?" }))),
             startedAt: .now())
         if case .client = timer {} else { armClientTimer(runtime.config.server.clientTimeout) }
+        // W3C Trace Context: a malformed or repeated traceparent is ignored and a trace started, never refused.
+        let trace = runtime.tracer.start(
+            head.method.rawValue,
+            incoming: fields.traceparentCount == 1 ? fields.traceparent.flatMap { TraceParent($0) } : nil,
+            tracestate: fields.tracestate)
+        record.trace = trace
+        record.log.traceID = trace.traceID
 
-        let plan = RequestPlanner(runtime: runtime, scheme: scheme).plan(
+        let plan = RequestPlanner(runtime: runtime, scheme: scheme, trace: trace).plan(
             head, fields: fields, target: target, peerAddress: peerAddress, requestID: requestID, now: Date())
         record.log.route = plan.route
         record.log.openid = plan.openid

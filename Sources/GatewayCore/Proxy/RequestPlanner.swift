@@ -11,6 +11,8 @@ struct RequestPlanner {
     let runtime: GatewayRuntime
     /// `http` or `https`: what the client spoke to us (`X-Forwarded-Proto`).
     let scheme: String
+    /// The request's trace: its `traceparent` (and the caller's `tracestate`) go upstream in place of the client's.
+    var trace: RequestSpan? = nil
 
     func plan(
         _ head: HTTPRequestHead, fields: RequestHeadFields, target: RequestTarget?, peerAddress: String?,
@@ -127,7 +129,9 @@ struct RequestPlanner {
         }
 
         // rewrite headers
-        let forwarding = ForwardingContext(peerAddress: peerAddress, scheme: scheme, requestID: requestID)
+        let forwarding = ForwardingContext(
+            peerAddress: peerAddress, scheme: scheme, requestID: requestID, traceparent: trace?.forwarded.headerValue,
+            tracestate: trace?.tracestate)
         let headers = runtime.rewriter.upstreamHeaders(
             for: head.headers, identity: identity, forwardAuthorization: route.forwardAuthorization,
             context: forwarding)

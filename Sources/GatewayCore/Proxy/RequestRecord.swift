@@ -5,6 +5,8 @@ import NIOCore
 struct RequestRecord {
     var log: AccessLogEntry
     let startedAt: NIODeadline
+    /// The request's place in its trace (`RequestTracer`); nil only for bytes that never made a request.
+    var trace: RequestSpan?
     /// What CORS adds to this request's answer, whoever makes it: decided from its head (`CorsPolicy`).
     var cors = CorsPolicy.AnswerFields.none
 }

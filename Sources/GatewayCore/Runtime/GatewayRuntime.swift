@@ -18,7 +18,14 @@ public final class GatewayRuntime: Sendable {
     /// `[cors]` as decisions; nil without the section (CORS off).
     public let cors: CorsPolicy?
 
-    public init(config: GatewayConfiguration, verifier: any TokenVerifier, control: (any ControlEndpoints)?) {
+    /// Starts each request's span; built once at start (`TracingExport`) and shared by every snapshot.
+    public let tracer: RequestTracer
+
+    public init(
+        config: GatewayConfiguration, verifier: any TokenVerifier, control: (any ControlEndpoints)?,
+        tracer: RequestTracer = .off
+    ) {
+        self.tracer = tracer
         self.config = config
         self.routes = RouteTable(config.routes)
         var pools: [UpstreamPool] = []

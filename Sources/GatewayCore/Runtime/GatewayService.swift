@@ -45,6 +45,8 @@ public final class GatewayService: Service, Sendable {
         let phoneRateLimiter: RateLimiter
         let metrics: GatewayMetrics
         let logger: Logger
+        /// `[tracing]`: built once at start, so a reload keeps it (a change needs a restart).
+        var tracer = RequestTracer.off
     }
 
     /// Builds what a configuration snapshot needs that can fail (keys), then the runtime with its
@@ -58,15 +60,23 @@ public final class GatewayService: Service, Sendable {
                 apiBase: config.wechat.apiBase, timeout: config.wechat.timeout, curl: shared.wechatCurl,
                 onCall: { api, errcode, seconds in
                     metrics.recordWeChatCall(api: api, errcode: errcode, seconds: seconds)
+                    // A child span of the /auth/* request that made the call, when one is being recorded.
+                    TraceScope.record(
+                        "wechat \(api)", seconds: seconds,
+                        attributes: ["wechat.api": .string(api), "wechat.errcode": .int64(Int64(errcode))],
+                        failed: errcode != 0)
                 })
+            // With export on, each store operation of an /auth/* request is a child span of it.
+            let store: any SessionStore =
+                shared.tracer.tracer == nil ? shared.store : TracingSessionStore(base: shared.store)
             let endpoints = AuthEndpoints(
-                config: config, wechat: wechat, store: shared.store, keyRing: ring, verifier: verifier,
+                config: config, wechat: wechat, store: store, keyRing: ring, verifier: verifier,
                 revocations: shared.revocations, rateLimiter: shared.rateLimiter,
                 phoneRateLimiter: shared.phoneRateLimiter, logger: shared.logger)
             // Only the proxy path's verifier is counted: `/auth/revoke` verifies whatever it is given (refresh
             // tokens too), and those are not failed authentications.
             let counted = CountingTokenVerifier(wrapping: verifier, metrics: shared.metrics)
-            return GatewayRuntime(config: config, verifier: counted, control: endpoints)
+            return GatewayRuntime(config: config, verifier: counted, control: endpoints, tracer: shared.tracer)
         }
     }
 
@@ -106,13 +116,21 @@ public final class GatewayService: Service, Sendable {
         let wechatCurl = try CurlClient(configuration: CurlClientConfiguration())
         let metrics = GatewayMetrics()
         Self.bootstrapMetricsSystem(metrics)
-        let shared = Shared(
+        let tracing: TracingExport?
+        do {
+            tracing = try TracingExport(config.tracing, logger: logger)
+        } catch {
+            throw GatewayStartupError("tracing.endpoint: cannot export spans: \(error)")
+        }
+        tracing?.start()
+        var shared = Shared(
             revocations: revocations, store: store, wechatCurl: wechatCurl,
             rateLimiter: RateLimiter(
                 requestsPerMinute: config.rateLimit.authPerMinute, burst: config.rateLimit.authBurst),
             phoneRateLimiter: RateLimiter(
                 requestsPerMinute: config.rateLimit.phonePerMinute, burst: config.rateLimit.phoneBurst),
             metrics: metrics, logger: logger)
+        if let tracing { shared.tracer = tracing.tracer }
         let runtime: GatewayRuntime
         switch Self.makeRuntime(config, shared: shared) {
         case .success(let built): runtime = built
@@ -243,6 +261,8 @@ public final class GatewayService: Service, Sendable {
         tunnelClient.shutdown()
         wechatCurl.shutdown()
         await follower.value
+        // Spans of the drained requests go out before the process ends (bounded: a dead collector costs them).
+        await tracing?.stop()
         await store.close()
         try? await group.shutdownGracefully()
         writer?.stop()

@@ -20,6 +20,8 @@ public struct RestartRequiredChanges: Sendable, Equatable {
         if old.store.caFile != new.store.caFile { keys.append("store.ca_file") }
         if old.rateLimit != new.rateLimit { keys.append("rate_limit") }
         if old.log != new.log { keys.append("log") }
+        // The exporter, its batch processor and the sampler are built once at start (Observability/Tracing).
+        if old.tracing != new.tracing { keys.append("tracing") }
         self.keys = keys
     }
 

@@ -151,6 +151,7 @@ final class TunnelRelay: ChannelDuplexHandler, RemovableChannelHandler {
         }
         entry.durationSeconds = Double((NIODeadline.now() - session.record.startedAt).nanoseconds) / 1e9
         session.services.accessLogger.record(entry)
+        session.record.trace?.end(entry, kind: "websocket")
         session.services.metrics?.recordTunnelEnd(
             outcome: outcome, bytesToUpstream: bytesToUpstream, bytesToClient: bytesToClient)
     }

@@ -1,0 +1,65 @@
+import Logging
+import XCTest
+
+@testable import GatewayCore
+
+/// Export off: the trace is continued or started without a tracer, and what goes upstream replaces the client's.
+final class RequestTracerTests: XCTestCase {
+    private let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+    func testWithExportOffACallersTraceIsContinuedUnderANewSpan() throws {
+        let span = RequestTracer.off.start("GET", incoming: TraceParent(incoming), tracestate: "vendor=1")
+        XCTAssertNil(span.span)
+        XCTAssertEqual(span.traceID, "4bf92f3577b34da6a3ce929d0e0e4736")
+        XCTAssertNotEqual(span.forwarded.parentID, 0x00f0_67aa_0ba9_02b7, "the gateway's span is the parent")
+        XCTAssertTrue(span.forwarded.isSampled, "the caller's flag is passed on")
+        XCTAssertEqual(span.tracestate, "vendor=1")
+    }
+
+    func testWithoutAValidParentANewTraceStartsAndTracestateIsDropped() {
+        let span = RequestTracer.off.start("GET", incoming: nil, tracestate: "vendor=1")
+        XCTAssertNotEqual(span.traceID, "4bf92f3577b34da6a3ce929d0e0e4736")
+        XCTAssertEqual(span.traceID.utf8.count, 32)
+        XCTAssertFalse(span.forwarded.isSampled, "nothing records it here")
+        XCTAssertNil(span.tracestate, "section 3.3: tracestate is not used without its traceparent")
+    }
+
+    func testTheUpstreamGetsTheGatewaysTraceparentInsteadOfTheClients() {
+        let rewriter = HeaderRewriter(identity: IdentityConfig(), trustedProxies: [])
+        let context = ForwardingContext(
+            peerAddress: "127.0.0.1", scheme: "http", requestID: "r",
+            traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000abcd-01", tracestate: "vendor=1")
+        let headers = rewriter.upstreamHeaders(
+            for: ["TraceParent": incoming, "tracestate": "vendor=1", "Accept": "*/*"], identity: nil,
+            forwardAuthorization: false, context: context)
+        XCTAssertEqual(
+            headers.filter { $0.name.lowercased() == "traceparent" }.map(\.value),
+            ["00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000abcd-01"])
+        XCTAssertEqual(headers.filter { $0.name.lowercased() == "tracestate" }.map(\.value), ["vendor=1"])
+        XCTAssertTrue(headers.contains { $0.name == "Accept" })
+    }
+
+    func testTheAccessLogLineCarriesTheTraceID() {
+        var entry = AccessLogEntry(time: Date(), requestID: "r", clientAddress: nil, method: "GET", path: "/")
+        entry.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+        XCTAssertTrue(entry.jsonLine().contains("\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\""), entry.jsonLine())
+    }
+
+    func testTheDroppedCountIsReadFromSwiftOtelsDiagnostics() {
+        XCTAssertEqual(
+            DroppedSpanCounter.droppedSpans(message: DroppedSpanCounter.failedExport, metadata: ["batch_size": "7"]), 7)
+        XCTAssertEqual(
+            DroppedSpanCounter.droppedSpans(message: DroppedSpanCounter.queueFull, metadata: ["dropped_count": "3"]), 3)
+        XCTAssertEqual(DroppedSpanCounter.droppedSpans(message: "Exported batch.", metadata: ["batch_size": "7"]), 0)
+    }
+
+    func testAnUpstreamAddressIsSplitIntoHostAndPort() throws {
+        func split(_ text: String) throws -> (String, Int?) {
+            RequestSpan.split(try XCTUnwrap(UpstreamURL(configText: text)))
+        }
+        XCTAssertEqual(try split("http://127.0.0.1:8081").0, "127.0.0.1")
+        XCTAssertEqual(try split("http://127.0.0.1:8081").1, 8081)
+        XCTAssertEqual(try split("http://[::1]:9000/base").0, "[::1]")
+        XCTAssertEqual(try split("https://api.example").1, 443)
+    }
+}
