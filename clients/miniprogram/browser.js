@@ -147,8 +147,11 @@ function checkOptions(options, win) {
   if (!win.crypto || typeof win.crypto.getRandomValues !== 'function') {
     throw new TypeError('createBrowserPlatform: crypto.getRandomValues is required for the login state')
   }
+  // `in`, not a read: reading localStorage throws where the user blocked site data, and the session
+  // store copes with storage that throws (memory only); the login state then cannot be stored, and the
+  // login refuses to start rather than come back unverifiable.
   for (const name of ['localStorage', 'location', 'history']) {
-    if (!win[name]) throw new TypeError(`createBrowserPlatform: the browser lacks ${name}`)
+    if (!(name in win)) throw new TypeError(`createBrowserPlatform: the browser lacks ${name}`)
   }
   if (typeof options.request !== 'function' && typeof win.fetch !== 'function') {
     throw new TypeError('createBrowserPlatform: fetch, or a request function, is required')
@@ -162,18 +165,17 @@ function createBrowserPlatform(options) {
   checkOptions(options, win)
   const kind = options.kind || 'officialaccount'
   const prefix = options.storagePrefix === undefined ? DEFAULT_PREFIX : String(options.storagePrefix)
-  const storage = win.localStorage
   const request = typeof options.request === 'function'
     ? options.request
     : fetchRequest(win, options.credentials || 'omit')
 
   function getStorageSync(key) {
-    const text = storage.getItem(prefix + key)
+    const text = win.localStorage.getItem(prefix + key)
     if (text === null) return ''
     try { return JSON.parse(text) } catch (_) { return '' }
   }
-  function setStorageSync(key, value) { storage.setItem(prefix + key, JSON.stringify(value)) }
-  function removeStorageSync(key) { storage.removeItem(prefix + key) }
+  function setStorageSync(key, value) { win.localStorage.setItem(prefix + key, JSON.stringify(value)) }
+  function removeStorageSync(key) { win.localStorage.removeItem(prefix + key) }
 
   // The callback, checked: its state must be the one this browser stored before leaving, and that
   // stored state is spent here whatever the outcome, so a callback works at most once. The address

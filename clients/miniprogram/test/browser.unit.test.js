@@ -272,3 +272,16 @@ test('storage is namespaced, unreadable values count as absent, logout clears th
   win.items.set('shop:gateway.session', '{not json')
   assert.equal(gw.session(), null)
 })
+
+test('storage that throws (site data blocked): requests still work from memory, a login cannot start', async () => {
+  const win = loggedIn(() => ({ status: 200, json: {} }))
+  const gw = client(win)
+  await gw.login()
+  Object.defineProperty(win, 'localStorage', { get() { throw new Error('SecurityError') } })
+  assert.equal((await gw.request({ url: '/api/x' })).statusCode, 200)
+  win.location.href = 'https://h5.example.com/app'
+  const fresh = client(win)
+  const error = await fresh.login().then(() => null, (e) => e)
+  assert.ok(error instanceof GatewayLoginError, String(error))
+  assert.equal(win.assigned.length, 0) // never sent to WeChat without a state to check on return
+})
