@@ -28,6 +28,7 @@ deps:
 	@python3 -c "import openapi_core" 2>/dev/null || python3 -m pip install -q openapi-core
 # Playwright only drives Debian's /usr/bin/chromium: never `playwright install`, no browser is downloaded.
 	@python3 -c "import playwright.sync_api" 2>/dev/null || python3 -m pip install -q "playwright>=1.49"
+	@python3 -c "import opentelemetry.proto.collector.trace.v1.trace_service_pb2" 2>/dev/null || python3 -m pip install -q opentelemetry-proto
 	@python3 -c "import uvloop" 2>/dev/null || python3 -m pip install -q uvloop 2>/dev/null || echo "uvloop missing (optional)"
 
 build: deps
