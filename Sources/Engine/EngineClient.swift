@@ -23,6 +23,18 @@ final class EngineClient {
     var isDirty = false
     /// The read buffer is full while a request is answered: not read until it is parsed again.
     var readsHeld = false
+    /// A request body's content waiting for libcurl, de-chunked in place by the parser: `input[bodyStart..<bodyEnd]`.
+    /// Between `bodyEnd` and `parsed` lie bytes already used (the head, chunk framing); after `parsed`, bytes not yet
+    /// parsed (a pipelined request after the body).
+    var bodyStart = 0
+    var bodyEnd = 0
+    /// Lingering: the answer is written and the connection's sending side shut (`shutdown(SHUT_WR)`).
+    var halfClosed = false
+    /// Lingering ends at `lingerEnd` at the latest, or at `lingerIdleEnd` without a byte from the client
+    /// (`CLOCK_MONOTONIC` nanoseconds), or after `lingerBytesLeft` more bytes.
+    var lingerEnd: UInt64 = 0
+    var lingerIdleEnd: UInt64 = 0
+    var lingerBytesLeft = 0
 
     init(fd: Int32, peer: String, inputCapacity: Int) {
         self.fd = fd
@@ -38,6 +50,23 @@ final class EngineClient {
 
     var pendingOutput: Int { output.count - outputSent }
 
+    /// What holds room in the read buffer: body for libcurl and bytes not yet parsed.
+    var waitingInput: Int { bodyEnd - bodyStart + filled - parsed }
+
+    /// Gives the read buffer back to reading: the waiting body moves to the start, the bytes not yet parsed follow
+    /// it, and what was used (the head, chunk framing, body libcurl took) is dropped. The parser keeps no pointer
+    /// into the buffer between two calls, so moving its bytes is safe.
+    func compactBody() {
+        let pending = bodyEnd - bodyStart
+        let rest = filled - parsed
+        if pending > 0 && bodyStart > 0 { input.copyMemory(from: input + bodyStart, byteCount: pending) }
+        if rest > 0 && parsed != pending { (input + pending).copyMemory(from: input + parsed, byteCount: rest) }
+        bodyStart = 0
+        bodyEnd = pending
+        parsed = pending
+        filled = pending + rest
+    }
+
     /// The answered request's bytes leave the buffer; what follows (a pipelined request) moves to its start, so the
     /// next head's spans are offsets from zero.
     func discardParsedInput() {
@@ -45,6 +74,8 @@ final class EngineClient {
         if rest > 0 && parsed > 0 { input.copyMemory(from: input + parsed, byteCount: rest) }
         filled = rest
         parsed = 0
+        bodyStart = 0
+        bodyEnd = 0
     }
 }
 #endif

@@ -32,15 +32,21 @@ public struct EngineConnection: Sendable, Equatable {
         public var framing: BodyFraming
         public var closesAfter: Bool
         public var upstreamPaused: Bool
+        /// The request's body while it still streams up beside the answer; nil for a bodiless request.
+        public var upload: Upload?
     }
 
     public enum State: Sendable, Equatable {
         /// Waiting for (the rest of) a request head.
         case awaitingHead
-        /// A transfer runs for the request; nothing has been written for it yet.
-        case awaitingUpstream(RequestShape)
+        /// A transfer runs for the request (and takes its body, if any); nothing has been written for it yet.
+        case awaitingUpstream(RequestShape, Upload?)
         /// The upstream's head went out; its body follows.
         case relaying(Relay)
+        /// Answered before the request's body was read: the rest of the body is read and dropped, then the connection
+        /// closes (nginx's lingering close; `ProxyHandler.linger`). Closing at once would make the kernel answer the
+        /// unread bytes with a reset, and a client that writes its whole body first would see that, not the answer.
+        case lingering
         /// Nothing more is read; the connection closes once what is queued is written.
         case closed
     }
@@ -51,10 +57,14 @@ public struct EngineConnection: Sendable, Equatable {
         case next
         /// Close once the answer is written.
         case close
+        /// Stop writing once the answer is written, read and drop the rest of the request's body, then close.
+        case linger
     }
 
     public enum HeadAction: Sendable, Equatable {
         case startTransfer
+        /// `100 Continue` first (the client waits for it before sending its body), then start the transfer.
+        case continueAndStartTransfer
         /// A local answer (the planner's status) that ends the request.
         case answer(Then)
         /// The head came while another request was being answered: a bug of the driver, closed rather than mixed.
@@ -91,20 +101,35 @@ public struct EngineConnection: Sendable, Equatable {
         case close
     }
 
-    public private(set) var state: State = .awaitingHead
+    /// Set only by this type's methods (here and in `EngineConnection+RequestBody`).
+    public internal(set) var state: State = .awaitingHead
 
     public init() {}
 
     /// A request head was parsed; `forward` is the planner's verdict (false: it answers locally, and `closes` says
     /// whether that answer must end the connection, as after a malformed request).
-    public mutating func headReceived(_ shape: RequestShape, forward: Bool, closes: Bool = false) -> HeadAction {
+    ///
+    /// `body` is what the head announced. A body goes up with the transfer; a local answer leaves it unread, and the
+    /// connection lingers. `100 Continue` goes only to a forwarded request, never to an HTTP/1.0 client (RFC 9110
+    /// section 10.1.1: it could not read an interim answer, and its expectation is ignored).
+    public mutating func headReceived(
+        _ shape: RequestShape, forward: Bool, closes: Bool = false, body: RequestBody = .none
+    ) -> HeadAction {
         guard case .awaitingHead = state else {
             state = .closed
             return .close
         }
         if forward {
-            state = .awaitingUpstream(shape)
-            return .startTransfer
+            guard body.announced else {
+                state = .awaitingUpstream(shape, nil)
+                return .startTransfer
+            }
+            state = .awaitingUpstream(shape, Upload(maxBytes: body.maxBytes))
+            return body.expectsContinue && !shape.isHTTP10 ? .continueAndStartTransfer : .startTransfer
+        }
+        if body.announced {
+            state = .lingering
+            return .answer(.linger)
         }
         return .answer(endRequest(keepAlive: shape.keepAlive && !closes))
     }
@@ -125,7 +150,7 @@ public struct EngineConnection: Sendable, Equatable {
     )
         -> UpstreamHeadAction
     {
-        guard case .awaitingUpstream(let shape) = state else { return .ignore }
+        guard case .awaitingUpstream(let shape, let upload) = state else { return .ignore }
         // libcurl hands 1xx heads to the header callback too; the final head follows (docs/libcurl.md, "Responses").
         if (100..<200).contains(status) { return .ignore }
         guard passable else { return .abort }
@@ -138,7 +163,8 @@ public struct EngineConnection: Sendable, Equatable {
             framing = shape.isHTTP10 ? .untilClose : .chunked
         }
         let closes = !shape.keepAlive || framing == .untilClose
-        state = .relaying(Relay(shape: shape, framing: framing, closesAfter: closes, upstreamPaused: false))
+        state = .relaying(
+            Relay(shape: shape, framing: framing, closesAfter: closes, upstreamPaused: false, upload: upload))
         return .writeHead(framing, closes: closes)
     }
 
@@ -153,14 +179,17 @@ public struct EngineConnection: Sendable, Equatable {
     }
 
     /// The transfer ended well.
+    ///
+    /// An upstream may answer before it has read the whole body: the rest of it is still coming, so the connection
+    /// lingers after the answer rather than parse that rest as the next request.
     public mutating func upstreamEnded() -> EndAction {
         switch state {
         case .relaying(let relay):
-            let then = endRequest(keepAlive: !relay.closesAfter)
+            let then = endRequest(keepAlive: !relay.closesAfter, upload: relay.upload)
             return .finish(lastChunk: relay.framing == .chunked, then)
-        case .awaitingUpstream(let shape):
-            return .answer(endRequest(keepAlive: shape.keepAlive))
-        case .awaitingHead, .closed:
+        case .awaitingUpstream(let shape, let upload):
+            return .answer(endRequest(keepAlive: shape.keepAlive, upload: upload))
+        case .awaitingHead, .lingering, .closed:
             return .ignore
         }
     }
@@ -168,12 +197,12 @@ public struct EngineConnection: Sendable, Equatable {
     /// The transfer failed (could not connect, timed out, broken answer).
     public mutating func upstreamFailed() -> EndAction {
         switch state {
-        case .awaitingUpstream(let shape):
-            return .answer(endRequest(keepAlive: shape.keepAlive))
+        case .awaitingUpstream(let shape, let upload):
+            return .answer(endRequest(keepAlive: shape.keepAlive, upload: upload))
         case .relaying:
             state = .closed
             return .close
-        case .awaitingHead, .closed:
+        case .awaitingHead, .lingering, .closed:
             return .ignore
         }
     }
@@ -183,7 +212,7 @@ public struct EngineConnection: Sendable, Equatable {
         let inFlight: Bool
         switch state {
         case .awaitingUpstream, .relaying: inFlight = true
-        case .awaitingHead, .closed: inFlight = false
+        case .awaitingHead, .lingering, .closed: inFlight = false
         }
         state = .closed
         return inFlight ? .abortTransferAndClose : .close
@@ -206,7 +235,11 @@ public struct EngineConnection: Sendable, Equatable {
         return true
     }
 
-    private mutating func endRequest(keepAlive: Bool) -> Then {
+    mutating func endRequest(keepAlive: Bool, upload: Upload? = nil) -> Then {
+        if let upload, !upload.ended {
+            state = .lingering
+            return .linger
+        }
         state = keepAlive ? .awaitingHead : .closed
         return keepAlive ? .next : .close
     }

@@ -11,6 +11,12 @@ struct EngineSettings {
     var maxHeaderBytes: Int
     /// Bytes waiting for a slow client before its upstream transfer is paused.
     var outputLimit = 256 * 1024
+    /// `[server] max_body_bytes`: 413 for a longer Content-Length at once, and for a chunked body growing past it.
+    var maxBodyBytes = Int.max
+    /// An early answer's connection reads and drops the rest of the body for at most `lingering_time`, and at most
+    /// `lingering_timeout` without a byte (nginx's names, `ProxyHandler.linger`).
+    var lingeringTime = Duration.seconds(30)
+    var lingeringTimeout = Duration.seconds(5)
     /// nil when `[log] access_log = false`.
     var log: LineWriter?
 }

@@ -32,6 +32,9 @@ final class EngineTransfer {
         _ = gw_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, context)
         _ = gw_easy_setopt_write(easy, CURLOPT_WRITEFUNCTION, EngineTransfer.writeCallback)
         _ = gw_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, context)
+        // Called only for uploads (CURLOPT_UPLOAD), which set it to the request's body.
+        _ = gw_easy_setopt_read(easy, CURLOPT_READFUNCTION, EngineTransfer.readCallback)
+        _ = gw_easy_setopt_ptr(easy, CURLOPT_READDATA, context)
         // libcurl's sockets are opened and closed through the worker, which keeps its epoll registry right.
         _ = gw_easy_setopt_opensocket(easy, EngineWorker.openSocketCallback)
         _ = gw_easy_setopt_ptr(easy, CURLOPT_OPENSOCKETDATA, workerContext)
@@ -44,10 +47,24 @@ final class EngineTransfer {
         lines.deallocate()
     }
 
-    /// Sets what varies per request: URL, headers, method, timeouts.
-    func configure(method: String, connectTimeoutMilliseconds: Int, timeoutMilliseconds: Int) {
+    /// What the upstream request carries as its body.
+    enum Body: Equatable {
+        case none
+        /// Streamed from the client's connection: with `Content-Length` when the client gave one, else chunked.
+        case streamed(length: Int?)
+        /// An explicit empty body (a POST, PUT or PATCH without one), so the upstream sees `Content-Length: 0`, as
+        /// `RequestPlanner` sends it.
+        case empty
+    }
+
+    /// The body of the transfer in flight.
+    private(set) var body = Body.none
+
+    /// Sets what varies per request: URL, headers, method, body, timeouts.
+    func configure(method: String, body: Body, connectTimeoutMilliseconds: Int, timeoutMilliseconds: Int) {
         head.reset()
         headRefused = false
+        self.body = body
         _ = gw_easy_setopt_string(easy, CURLOPT_URL, lines.url)
         _ = gw_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, lines.list)
         _ = gw_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, connectTimeoutMilliseconds)
@@ -63,6 +80,18 @@ final class EngineTransfer {
         } else {
             _ = gw_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method)
         }
+        if body != .none {
+            // UPLOAD rather than POST, which would add a form Content-Type (docs/libcurl.md, "Requests"). Without a
+            // size libcurl sends chunked; the request lines' empty `Expect:` keeps it from asking for 100-continue.
+            _ = gw_easy_setopt_long(easy, CURLOPT_UPLOAD, 1)
+            _ = gw_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method)
+            let length: Int
+            switch body {
+            case .streamed(let declared): length = declared ?? -1
+            case .empty, .none: length = 0
+            }
+            _ = gw_easy_setopt_off(easy, CURLOPT_INFILESIZE_LARGE, curl_off_t(length))
+        }
     }
 
     private static let headerCallback: curl_write_callback = { data, size, count, context in
@@ -74,6 +103,17 @@ final class EngineTransfer {
             return 0  // not what libcurl gave: it aborts the transfer (CURLE_WRITE_ERROR)
         }
         return length
+    }
+
+    /// libcurl asks for request body: the worker copies what waits in the client's read buffer, or pauses the upload.
+    private static let readCallback: curl_read_callback = { data, size, count, context in
+        let transfer = Unmanaged<EngineTransfer>.fromOpaque(context!).takeUnretainedValue()
+        guard let data else { return gw_readfunc_abort() }
+        switch transfer.body {
+        case .empty: return 0
+        case .none: return gw_readfunc_abort()
+        case .streamed: return transfer.worker.uploadRead(transfer, into: data, capacity: size * count)
+        }
     }
 
     private static let writeCallback: curl_write_callback = { data, size, count, context in

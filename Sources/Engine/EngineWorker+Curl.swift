@@ -21,7 +21,7 @@ extension EngineWorker {
         transfer.lines.build(
             head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer)
         transfer.configure(
-            method: head.method,
+            method: head.method, body: Self.uploadBody(of: head),
             connectTimeoutMilliseconds: Self.milliseconds(plan.connectTimeout),
             timeoutMilliseconds: Self.milliseconds(plan.timeout))
         transfer.client = client

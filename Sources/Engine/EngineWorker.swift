@@ -25,8 +25,13 @@ final class EngineWorker {
     var dirty: [EngineClient] = []
     var rules: [RequestFieldRule] = []
     var running: Int32 = 0
+    /// Connections lingering after an early answer, checked against their deadlines on every pass.
+    var lingering: [EngineClient] = []
     /// Counters for the probe's `SIGUSR1` report.
     var requests = 0
+    /// The most bytes a connection's read buffer held for a request body (body for libcurl and bytes after it): the
+    /// back-pressure bound, observable from outside.
+    var bodyWaitingMax = 0
 
     init(settings: EngineSettings) throws(EngineError) {
         self.settings = settings
@@ -73,6 +78,7 @@ final class EngineWorker {
                 drainFinishedTransfers()
             }
             flushDirty()
+            if !lingering.isEmpty { expireLingering() }
         }
     }
 
@@ -106,6 +112,7 @@ final class EngineWorker {
     }
 
     private func read(_ client: EngineClient) {
+        if client.filled == client.inputCapacity && client.readsBody { client.compactBody() }
         if client.filled == client.inputCapacity {
             // A whole buffer waits behind the request being answered: stop reading until it is parsed.
             client.readsHeld = true
@@ -119,7 +126,11 @@ final class EngineWorker {
         }
         guard count > 0 else { return }
         client.filled += count
-        if case .awaitingHead = client.connection.state { parseRequests(client) }
+        if case .awaitingHead = client.connection.state {
+            parseRequests(client)
+        } else if client.readsBody {
+            parseBody(client)
+        }
     }
 
     /// Takes requests from the read buffer while the connection waits for one: several when they were pipelined and
@@ -146,6 +157,9 @@ final class EngineWorker {
                 return
             case .request(let consumed):
                 client.parsed += consumed
+                // A body (if any) starts here, and its content is gathered from here on (`parseBody`).
+                client.bodyStart = client.parsed
+                client.bodyEnd = client.parsed
                 requestHead(client)
             }
         }
@@ -160,11 +174,14 @@ final class EngineWorker {
         let shape = EngineConnection.RequestShape(
             keepAlive: head.keepAlive, isHead: head.method == "HEAD", isHTTP10: head.isHTTP10)
         requests += 1
-        if head.hasBody {
-            // Request bodies are beyond this measuring slice: refused, and the connection closed.
+        let body = EngineConnection.RequestBody(
+            announced: head.hasBody, expectsContinue: head.expectsContinue, maxBytes: settings.maxBodyBytes)
+        if head.hasBody, let refusal = Self.refusal(of: head, maxBodyBytes: settings.maxBodyBytes) {
+            // Framing and limits first, as RequestPlanner: nothing else is worth doing for a body we will not take.
             beginLocalRequest(client, head: head, path: "")
-            _ = client.connection.headReceived(shape, forward: false, closes: true)
-            answer(client, .unsupportedTransferCoding, then: .close, shape: shape)
+            if case .answer(let then) = client.connection.headReceived(shape, forward: false, body: body) {
+                answer(client, refusal, then: then, shape: shape)
+            }
             return
         }
         let now = Date()
@@ -174,20 +191,28 @@ final class EngineWorker {
                 requestID: plan.requestID, method: head.method, path: plan.target.path, route: plan.routePrefix,
                 upstream: plan.upstream.description, openid: plan.claims?.subject, isHead: shape.isHead,
                 isHTTP10: shape.isHTTP10, startedAt: now)
-            switch client.connection.headReceived(shape, forward: true) {
+            switch client.connection.headReceived(shape, forward: true, body: body) {
             case .startTransfer: startTransfer(client, plan: plan, head: head)
+            case .continueAndStartTransfer:
+                // RFC 9110 section 10.1.1: the request is accepted, so the client may send its body now.
+                client.output.append(contentsOf: Self.continueLine)
+                markDirty(client)
+                startTransfer(client, plan: plan, head: head)
             case .answer, .close: destroy(client)
             }
+            if client.isOpen && head.hasBody { parseBody(client) }
         case .answer(let error, let requestID, let path, let route):
             client.request = InFlightRequest(
                 requestID: requestID, method: head.method, path: path, route: route, upstream: nil, openid: nil,
                 isHead: shape.isHead, isHTTP10: shape.isHTTP10, startedAt: now)
-            switch client.connection.headReceived(shape, forward: false, closes: error.closesConnection) {
+            switch client.connection.headReceived(shape, forward: false, closes: error.closesConnection, body: body) {
             case .answer(let then): answer(client, error, then: then, shape: shape)
-            case .startTransfer, .close: destroy(client)
+            case .startTransfer, .continueAndStartTransfer, .close: destroy(client)
             }
         }
     }
+
+    private static let continueLine = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     private func beginLocalRequest(_ client: EngineClient, head: RequestHead?, path: Substring) {
         client.request = InFlightRequest(
@@ -202,7 +227,7 @@ final class EngineWorker {
     ) {
         let requestID = client.request?.requestID ?? RequestID.generate()
         let (status, bodyBytes) = ClientHeadWriter.writeAnswer(
-            error, requestID: requestID, realm: settings.realm, isHead: shape.isHead, closes: then == .close,
+            error, requestID: requestID, realm: settings.realm, isHead: shape.isHead, closes: then != .next,
             isHTTP10: shape.isHTTP10, into: &client.output)
         client.request?.status = status
         client.request?.bytesOut = bodyBytes
@@ -213,7 +238,11 @@ final class EngineWorker {
 
     /// After a request ended: drop its bytes from the read buffer for the next one, or close once written.
     func proceed(_ client: EngineClient, _ then: EngineConnection.Then) {
-        if then == .next { client.discardParsedInput() }
+        switch then {
+        case .next: client.discardParsedInput()
+        case .linger: startLingering(client)
+        case .close: break
+        }
     }
 
     /// The one exit of every request: its access-log line (`AccessLogEntry`, the gateway's format).
@@ -226,6 +255,7 @@ final class EngineWorker {
             method: request.method, path: request.path)
         entry.route = request.route
         entry.status = request.status
+        entry.bytesIn = request.bytesIn
         entry.bytesOut = request.bytesOut
         entry.durationSeconds = Date().timeIntervalSince(request.startedAt)
         entry.upstream = request.upstream
@@ -265,10 +295,8 @@ final class EngineWorker {
             if written < 0 && errno == EINTR { continue }
             if written < 0 && errno == EAGAIN {
                 epoll.want(client.fd, events: (client.readsHeld ? 0 : EpollSet.readable) | EpollSet.writable)
-                if client.connection.outputPending(client.pendingOutput, limit: settings.outputLimit),
-                    let transfer = client.transfer
-                {
-                    _ = curl_easy_pause(transfer.easy, gw_pause_recv())
+                if client.connection.outputPending(client.pendingOutput, limit: settings.outputLimit) {
+                    applyPause(client)
                 }
                 return
             }
@@ -280,13 +308,17 @@ final class EngineWorker {
         if epoll[client.fd].registered & EpollSet.writable != 0 {
             epoll.want(client.fd, events: client.readsHeld ? 0 : EpollSet.readable)
         }
-        if case .closed = client.connection.state {
+        switch client.connection.state {
+        case .closed:
             destroy(client)
             return
+        case .lingering where !client.halfClosed:
+            // The answer is out: the client sees its end, and the rest of its body is still read.
+            client.halfClosed = true
+            shutdown(client.fd, Int32(SHUT_WR))
+        default: break
         }
-        if client.connection.outputDrained(), let transfer = client.transfer {
-            _ = curl_easy_pause(transfer.easy, gw_pause_cont())
-        }
+        if client.connection.outputDrained() { applyPause(client) }
     }
 
     func peerClosed(_ client: EngineClient) {
@@ -302,12 +334,7 @@ final class EngineWorker {
     /// Closes the connection and aborts its transfer, if any.
     func destroy(_ client: EngineClient) {
         guard client.isOpen else { return }
-        if let transfer = client.transfer {
-            curl_multi_remove_handle(multi, transfer.easy)
-            transfer.client = nil
-            idleTransfers.append(transfer)
-            client.transfer = nil
-        }
+        abortTransfer(client)
         client.isOpen = false
         epoll.forget(client.fd)
         clients[Int(client.fd)] = nil
@@ -321,16 +348,19 @@ final class EngineWorker {
     }
 
     private func timeoutMilliseconds() -> Int32 {
-        guard let deadline else { return -1 }
+        // Lingering connections are few and short-lived: their deadlines are looked at at least once a second.
+        let cap: UInt64 = lingering.isEmpty ? 60_000 : 1000
+        guard let deadline else { return lingering.isEmpty ? -1 : Int32(cap) }
         let now = Self.now()
         guard deadline > now else { return 0 }
-        return Int32(min((deadline - now + 999_999) / 1_000_000, 60_000))
+        return Int32(min((deadline - now + 999_999) / 1_000_000, cap))
     }
 
     private func report() {
         let line =
             "engine-probe: requests=\(requests) epoll_ctl=\(epoll.controlCalls) "
-            + "connections=\(clients.lazy.filter { $0 != nil }.count) idle_transfers=\(idleTransfers.count)\n"
+            + "connections=\(clients.lazy.filter { $0 != nil }.count) idle_transfers=\(idleTransfers.count) "
+            + "body_waiting_max=\(bodyWaitingMax)\n"
         FileHandle.standardError.write(line.data(using: .utf8)!)
     }
 }

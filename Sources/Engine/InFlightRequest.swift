@@ -13,5 +13,6 @@ struct InFlightRequest {
     var isHTTP10: Bool
     var startedAt: Date
     var status = 0
+    var bytesIn = 0
     var bytesOut = 0
 }

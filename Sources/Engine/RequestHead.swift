@@ -16,6 +16,14 @@ public struct RequestHead: Sendable {
     public var keepAlive = true
     /// The request announced a body (a Content-Length above zero, or chunked).
     public var hasBody = false
+    /// The Content-Length of a body that is not chunked (RFC 9112 section 6.3); nil for a chunked one.
+    public var bodyLength: Int?
+    /// The following three are read only for a request with a body or a Transfer-Encoding.
+    /// `Expect: 100-continue` (RFC 9110 section 10.1.1).
+    public var expectsContinue = false
+    public var hasTransferEncoding = false
+    /// A Transfer-Encoding other than one `chunked`: answered 501, as `RequestPlanner` does.
+    public var transferCodingRefused = false
 
     public init() {
         fields.reserveCapacity(32)
@@ -27,6 +35,10 @@ public struct RequestHead: Sendable {
         fields.removeAll(keepingCapacity: true)
         keepAlive = true
         hasBody = false
+        bodyLength = nil
+        expectsContinue = false
+        hasTransferEncoding = false
+        transferCodingRefused = false
     }
 
     public var isHTTP10: Bool { versionMajor == 1 && versionMinor == 0 }

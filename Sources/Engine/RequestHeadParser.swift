@@ -3,13 +3,23 @@ import CLLHTTP
 /// llhttp (our `CLLHTTP` copy) recording a request head as `ByteSpan`s into the caller's buffer. One per connection.
 ///
 /// The parser pauses at the end of each request (`on_message_complete` returns `GW_HPE_PAUSED`) and at the head of one
-/// that has a body, so the caller answers requests one at a time and resumes it for the next (pipelining).
+/// that has a body, so the caller answers requests one at a time and resumes it for the next (pipelining). A body is
+/// then taken with `parseBody`: llhttp removes the chunk framing, and each piece of content is moved down in the
+/// caller's buffer to follow the previous one, so the body waits there contiguous, never copied elsewhere.
 final class RequestHeadParser {
     enum Outcome: Equatable {
         /// Everything given was consumed; the head is not complete yet.
         case needMore
         /// A whole request (or the head of one with a body) ends `consumed` bytes after the start given.
         case request(consumed: Int)
+        case invalid
+    }
+
+    enum BodyOutcome: Equatable {
+        /// Everything given was consumed; the body goes on.
+        case needMore
+        /// The body (and with it the request) ends `consumed` bytes after the start given.
+        case ended(consumed: Int)
         case invalid
     }
 
@@ -21,6 +31,10 @@ final class RequestHeadParser {
     /// Inside a field name: a second `on_header_field` extends it rather than starting a field.
     private var inName = false
     private var paused = false
+    /// Between a head and the end of its message: field callbacks are a chunked body's trailers, not the head's.
+    private var inBody = false
+    /// Where the next piece of body content goes in `base` (`parseBody`).
+    private var bodyEnd = 0
 
     init() {
         parser = .allocate(capacity: 1)
@@ -50,7 +64,14 @@ final class RequestHeadParser {
             // A body is not carried by this slice: stop at its head, the caller answers and closes.
             RequestHeadParser.from(parser).headersComplete() ? Int32(GW_HPE_PAUSED.rawValue) : 0
         }
-        settings.pointee.on_message_complete = { _ in Int32(GW_HPE_PAUSED.rawValue) }
+        settings.pointee.on_body = { parser, at, length in
+            RequestHeadParser.from(parser).bodyPiece(at, length)
+            return 0
+        }
+        settings.pointee.on_message_complete = { parser in
+            RequestHeadParser.from(parser).inBody = false
+            return Int32(GW_HPE_PAUSED.rawValue)
+        }
         gw_llhttp_init(parser, GW_HTTP_REQUEST, settings)
         parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
     }
@@ -82,6 +103,19 @@ final class RequestHeadParser {
         }
     }
 
+    /// Parses `count` bytes of body at `buffer + offset` (the head was returned by `parse`); the content is moved to
+    /// `buffer + bodyEnd` on, and `bodyEnd` is advanced past it. The content never moves up: it is at most as long as
+    /// the bytes it came in, so `bodyEnd` stays at or below where the parser reads.
+    func parseBody(_ buffer: UnsafeMutableRawPointer, from offset: Int, count: Int, bodyEnd: inout Int) -> BodyOutcome {
+        self.bodyEnd = bodyEnd
+        defer { bodyEnd = self.bodyEnd }
+        switch parse(buffer, from: offset, count: count) {
+        case .needMore: return .needMore
+        case .request(let consumed): return .ended(consumed: consumed)
+        case .invalid: return .invalid
+        }
+    }
+
     private static func from(_ parser: UnsafeMutablePointer<gw_llhttp_t>?) -> RequestHeadParser {
         Unmanaged<RequestHeadParser>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
     }
@@ -89,6 +123,15 @@ final class RequestHeadParser {
     private func messageBegan() {
         head.reset()
         inName = false
+        inBody = false
+    }
+
+    private func bodyPiece(_ at: UnsafePointer<CChar>?, _ length: Int) {
+        guard let base, let at else { return }
+        let from = base.distance(to: at)
+        let target = UnsafeMutableRawPointer(mutating: base) + bodyEnd
+        if from != bodyEnd { target.copyMemory(from: at, byteCount: length) }
+        bodyEnd += length
     }
 
     private func offset(_ at: UnsafePointer<CChar>?) -> Int { base!.distance(to: at!) }
@@ -103,6 +146,8 @@ final class RequestHeadParser {
     }
 
     private func headerField(_ at: UnsafePointer<CChar>?, _ length: Int) {
+        // Trailer fields of a chunked body are dropped: libcurl frames the upstream's body itself.
+        if inBody { return }
         if !inName {
             head.fields.append(.init(name: ByteSpan(start: offset(at), count: length), value: .empty))
             inName = true
@@ -112,6 +157,7 @@ final class RequestHeadParser {
     }
 
     private func headerValue(_ at: UnsafePointer<CChar>?, _ length: Int) {
+        if inBody { return }
         let index = head.fields.count - 1
         if head.fields[index].value.count == 0 {
             head.fields[index].value = ByteSpan(start: offset(at), count: length)
@@ -129,12 +175,37 @@ final class RequestHeadParser {
         head.method = Self.methodName(state.method)
         let chunked = state.flags & UInt16(GW_F_CHUNKED.rawValue) != 0
         head.hasBody = chunked || (state.flags & UInt16(GW_F_CONTENT_LENGTH.rawValue) != 0 && state.content_length > 0)
+        head.bodyLength = chunked ? nil : Int(clamping: state.content_length)
         if let base {
             for index in head.fields.indices {
                 head.fields[index].value = head.fields[index].value.trimmingTrailingWhitespace(in: base)
             }
+            if head.hasBody || state.flags & UInt16(GW_F_TRANSFER_ENCODING.rawValue) != 0 {
+                inspectBodyFields(in: base)
+            }
         }
+        inBody = head.hasBody
         return head.hasBody
+    }
+
+    /// For a request with a body only (a bodiless GET pays nothing): `Expect: 100-continue`, and a `Transfer-Encoding`
+    /// other than one `chunked` (llhttp takes `gzip, chunked` as chunked, but the gzip coding would be lost).
+    private func inspectBodyFields(in base: UnsafePointer<CChar>) {
+        let buffer = UnsafeRawPointer(base)
+        var codings = 0
+        for field in head.fields {
+            let name = field.name.bytes(in: buffer)
+            let value = field.value.bytes(in: buffer)
+            if name.count == 6 && ConnectionNames.equalsLowercased(name, "expect") {
+                // RFC 9110 section 10.1.1: the expectation's value is case-insensitive.
+                if ConnectionNames.equalsLowercased(value, "100-continue") { head.expectsContinue = true }
+            } else if name.count == 17 && ConnectionNames.equalsLowercased(name, "transfer-encoding") {
+                codings += 1
+                if !ConnectionNames.equalsLowercased(value, "chunked") { head.transferCodingRefused = true }
+            }
+        }
+        if codings > 1 { head.transferCodingRefused = true }
+        head.hasTransferEncoding = codings > 0
     }
 
     private static func methodName(_ method: UInt8) -> String {

@@ -44,8 +44,9 @@ struct UpstreamRequestLines {
         if let claims = plan.claims {
             needed += claims.subject.utf8.count + (claims.unionid?.utf8.count ?? 0) + (claims.appid?.utf8.count ?? 0)
             needed += identity.openidHeader.utf8.count + identity.unionidHeader.utf8.count + 256
+            needed += identity.appKindHeader.utf8.count + 32
         }
-        reserve(bytes: needed, nodes: fields.count + 12)
+        reserve(bytes: needed, nodes: fields.count + 13)
         used = 0
         nodeCount = 0
 
@@ -73,6 +74,7 @@ struct UpstreamRequestLines {
             appendLine(identity.openidHeader, claims.subject)
             if let unionid = claims.unionid { appendLine(identity.unionidHeader, unionid) }
             if let appid = claims.appid { appendLine(identity.appidHeader, appid) }
+            appendLine(identity.appKindHeader, claims.appKind.rawValue)
         }
         appendLine("Expect", "")
         if !hasAccept { appendLine("Accept", "") }

@@ -1,14 +1,19 @@
 """`gateway engine-probe`, issue 23's measuring slice of the engine (one epoll worker, llhttp, libcurl's
 socket_action): the behaviour it must keep to be worth measuring, against the real binary and an echo upstream.
 """
+import hashlib
 import http.client
 import json
+import re
+import signal
 import socket
 import subprocess
+import threading
+import time
 
 import pytest
 
-from conftest import GATEWAY_BIN, wait_until_listening
+from conftest import GATEWAY_BIN, free_port, wait_for, wait_until_listening
 from gateway_process import Gateway, bearer, unique
 from tokens import mint
 from upstream import CHUNKED_BODY, header_values
@@ -25,8 +30,75 @@ class EngineProbe(Gateway):
         return self
 
 
+class SlowEchoUpstream:
+    """An upstream that reads a request body slowly (small reads, a pause between them) and then sends it back whole
+    with a Content-Length: the engine must hold the client back meanwhile rather than take the body in."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        self.listener.settimeout(0.2)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self):
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn):
+        with conn:
+            conn.settimeout(60)
+            reader = conn.makefile("rb")
+            head = {}
+            reader.readline()
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                name, _, value = line.decode().partition(":")
+                head[name.strip().lower()] = value.strip()
+            body = bytearray()
+            if head.get("transfer-encoding") == "chunked":
+                while (size := int(reader.readline().split(b";")[0], 16)) != 0:
+                    body += self._slowly(reader, size)
+                    reader.readline()
+                reader.readline()
+            else:
+                body += self._slowly(reader, int(head.get("content-length", "0")))
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                         + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode() + bytes(body))
+
+    @staticmethod
+    def _slowly(reader, size):
+        taken = bytearray()
+        while len(taken) < size:
+            piece = reader.read(min(16 * 1024, size - len(taken)))
+            if not piece:
+                raise ConnectionError("body ended early")
+            taken += piece
+            time.sleep(0.002)
+        return taken
+
+    def stop(self):
+        self.stopping.set()
+        self.listener.close()
+
+
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory, upstream):
+def slow_upstream():
+    slow = SlowEchoUpstream()
+    yield slow
+    slow.stop()
+
+
+@pytest.fixture(scope="module")
+def probe(tmp_path_factory, upstream, slow_upstream):
     gw = EngineProbe(
         tmp_path_factory.mktemp("engine-probe"),
         routes=f"""
@@ -34,7 +106,30 @@ def probe(tmp_path_factory, upstream):
         prefix = "/api/"
         upstreams = ["{upstream.url}"]
         auth = "required"
+
+        [[routes]]
+        prefix = "/slow/"
+        upstreams = ["{slow_upstream.url}"]
+        auth = "none"
         """,
+        server='max_body_bytes = "16MiB"\n',
+    ).start()
+    yield gw
+    gw.stop()
+
+
+@pytest.fixture(scope="module")
+def tight_probe(tmp_path_factory, upstream):
+    """A probe with small limits: max_body_bytes 1 MiB, lingering bounded at one second."""
+    gw = EngineProbe(
+        tmp_path_factory.mktemp("engine-probe-tight"),
+        routes=f"""
+        [[routes]]
+        prefix = "/open/"
+        upstreams = ["{upstream.url}"]
+        auth = "none"
+        """,
+        server='max_body_bytes = "1MiB"\nlingering_time = "1s"\nlingering_timeout = "1s"\n',
     ).start()
     yield gw
     gw.stop()
@@ -164,3 +259,202 @@ def test_access_log_line_per_request(probe):
     lines = wait_for(logged, what="the access-log line")
     assert len(lines) == 1
     assert lines[0]["status"] == 200 and lines[0]["openid"] == openid and lines[0]["route"] == "/api/"
+
+
+# -- request bodies, streamed through libcurl's read callback -----------------------------------------
+
+
+def raw_post(port, path, body: bytes, token=None, chunked=False, extra=""):
+    auth = f"Authorization: Bearer {token}\r\n" if token else ""
+    if chunked:
+        # A chunk extension and a trailer field: framing of this hop, gone upstream (libcurl frames its own).
+        framed = b"".join(f"{len(p):x};ext=1\r\n".encode() + p + b"\r\n" for p in (body[:7], body[7:]) if p)
+        return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Transfer-Encoding: chunked\r\n{extra}\r\n"
+                .encode() + framed + b"0\r\nX-Trailer: t\r\n\r\n")
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Content-Length: {len(body)}\r\n{extra}\r\n"
+            .encode() + body)
+
+
+def test_post_with_content_length_goes_upstream_with_that_length(probe):
+    body = b"hello \x00 world"
+    status, _, raw = probe.request("POST", "/api/echo", bearer(mint(unique())), body=body)
+    assert status == 200, raw[:300]
+    echo = json.loads(raw)
+    assert echo["method"] == "POST" and echo["body"] == body.decode("latin-1")
+    assert header_values(echo, "Content-Length") == [str(len(body))]
+    assert header_values(echo, "Transfer-Encoding") == []
+    assert header_values(echo, "Expect") == []
+
+
+def test_chunked_post_goes_upstream_chunked_without_the_clients_framing(probe):
+    body = b"first piece, then the second"
+    with socket.create_connection(("127.0.0.1", probe.port), timeout=10) as sock:
+        sock.sendall(raw_post(probe.port, "/api/chunked-echo", body, token=mint(unique()), chunked=True))
+        status, _, raw = read_response(sock.makefile("rb"))
+    assert status == 200, raw[:300]
+    echo = json.loads(raw)
+    assert echo["body"] == body.decode()
+    assert header_values(echo, "Transfer-Encoding") == ["chunked"]
+    assert header_values(echo, "Content-Length") == []
+    assert header_values(echo, "X-Trailer") == []
+
+
+def test_bodiless_post_goes_upstream_with_content_length_zero(probe):
+    status, _, raw = probe.request("POST", "/api/empty", bearer(mint(unique())))
+    assert status == 200
+    assert header_values(json.loads(raw), "Content-Length") == ["0"]
+
+
+def probe_report(gw):
+    """The probe's SIGUSR1 counters (a line on standard error), as a dict of integers."""
+    before = gw.stderr().count("engine-probe:")
+    gw.process.send_signal(signal.SIGUSR1)
+    # The signal may land on another thread than the worker's: a request wakes the worker's loop, which reports.
+    gw.request("GET", "/nowhere")
+    wait_for(lambda: gw.stderr().count("engine-probe:") > before, what="the probe's report")
+    line = gw.stderr().strip().splitlines()[-1]
+    return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_large_body_through_a_slow_upstream_is_echoed_exactly_and_never_held_whole(probe, chunked):
+    total = 6 * (1 << 20) + 11
+    body = hashlib.sha256(b"engine-body").digest() * (total // 32) + b"x" * (total % 32)
+    conn = probe.connection(timeout=120)
+    try:
+        conn.putrequest("POST", "/slow/echo")
+        if chunked:
+            conn.putheader("Transfer-Encoding", "chunked")
+            conn.endheaders()
+            for start in range(0, total, 100_000):
+                piece = body[start:start + 100_000]
+                conn.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            conn.send(b"0\r\n\r\n")
+        else:
+            conn.putheader("Content-Length", str(total))
+            conn.endheaders()
+            conn.send(body)
+        response = conn.getresponse()
+        assert response.status == 200
+        echoed = response.read()
+    finally:
+        conn.close()
+    assert len(echoed) == total and echoed == body
+    # Back-pressure: the client is not read while its connection's read buffer is full of body libcurl has not taken
+    # (docs/performance.md, the engine's request bodies): never more than that buffer, far from the whole body.
+    assert 0 < probe_report(probe)["body_waiting_max"] <= 64 * 1024
+
+
+def test_expect_100_continue_is_answered_once_the_request_is_accepted(probe):
+    body = b"e" * 5000
+    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+        sock.sendall(f"POST /api/continued HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {mint(unique())}\r\n"
+                     f"Expect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n".encode())
+        reader = sock.makefile("rb")
+        assert reader.readline().startswith(b"HTTP/1.1 100 ")
+        assert reader.readline() == b"\r\n"
+        sock.sendall(body)
+        status, _, raw = read_response(reader)
+    assert status == 200
+    echo = json.loads(raw)
+    assert echo["body_sha256"] == hashlib.sha256(body).hexdigest()
+    assert header_values(echo, "Expect") == []
+
+
+def test_expect_100_continue_refused_is_answered_without_reading_the_body(probe, upstream):
+    marker = unique("refused")
+    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+        sock.sendall(f"POST /api/{marker} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                     "Content-Length: 5000\r\n\r\n".encode())
+        reader = sock.makefile("rb")
+        status, headers, raw = read_response(reader)
+        # No 100 Continue: the final answer, then the end of the gateway's side (the body is never sent).
+        assert status == 401 and json.loads(raw)["error"] == "unauthorized"
+        assert headers.get("connection") == ["close"]
+        assert reader.read() == b""
+    assert upstream.requests_to(marker) == []
+
+
+def test_content_length_over_max_body_bytes_is_413_before_the_upstream(tight_probe, upstream):
+    marker = unique("cl413")
+    with socket.create_connection(("127.0.0.1", tight_probe.port), timeout=30) as sock:
+        sock.sendall(f"POST /open/{marker} HTTP/1.1\r\nHost: x\r\nContent-Length: {4 << 20}\r\n\r\n".encode())
+        status, _, raw = read_response(sock.makefile("rb"))
+    assert status == 413 and json.loads(raw)["error"] == "request_entity_too_large"
+    assert upstream.requests_to(marker) == []
+
+
+def send_while_reading(port, head: bytes, pieces):
+    """Sends the head, then the body from a thread while the answer is read: an early answer is seen even though
+    the gateway stops taking the body."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.sendall(head)
+
+    def sender():
+        try:
+            for piece in pieces:
+                sock.sendall(piece)
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=sender, daemon=True)
+    thread.start()
+    try:
+        return read_response(sock.makefile("rb"))
+    finally:
+        sock.close()
+        thread.join(timeout=30)
+
+
+def test_chunked_body_growing_past_max_body_bytes_is_413(tight_probe):
+    piece = b"c" * (64 * 1024)
+    framed = (f"{len(piece):x}\r\n".encode() + piece + b"\r\n" for _ in range(64))
+    head = b"POST /open/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    status, _, raw = send_while_reading(tight_probe.port, head, framed)
+    assert status == 413 and json.loads(raw)["error"] == "request_entity_too_large"
+
+
+def test_body_exactly_at_max_body_bytes_is_taken(tight_probe):
+    status, _, raw = tight_probe.request("POST", "/open/upload", body=b"m" * (1 << 20))
+    assert status == 200 and json.loads(raw)["length"] == 1 << 20
+
+
+def test_early_answer_reaches_a_client_that_writes_its_whole_body_first(tight_probe):
+    # The gateway lingers (reads and drops the body) rather than close under a client that writes before reading.
+    total = 12 << 20
+    with socket.create_connection(("127.0.0.1", tight_probe.port), timeout=60) as sock:
+        sock.sendall(f"POST /open/upload HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode()
+                     + b"x" * total)
+        status, _, raw = read_response(sock.makefile("rb"))
+    assert status == 413
+
+
+def test_lingering_ends_for_a_client_that_never_stops_sending(tight_probe):
+    with socket.create_connection(("127.0.0.1", tight_probe.port), timeout=30) as sock:
+        sock.sendall(b"POST /open/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
+        assert read_response(sock.makefile("rb"))[0] == 413
+        deadline = time.monotonic() + 30  # far past lingering_time (1 s): only the test's own bound
+        closed = False
+        while time.monotonic() < deadline and not closed:
+            try:
+                sock.sendall(b"z" * 4096)
+            except OSError:
+                closed = True
+        assert closed, "the probe kept reading a never-ending body"
+    assert tight_probe.request("GET", "/open/still-here")[0] == 200
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_pipelined_post_then_get_are_answered_in_order(probe, chunked):
+    token = mint(unique())
+    body = b"posted body"
+    with socket.create_connection(("127.0.0.1", probe.port), timeout=10) as sock:
+        sock.sendall(raw_post(probe.port, "/api/posted", body, token=token, chunked=chunked)
+                     + raw_get(probe.port, "/api/after-post", token))
+        reader = sock.makefile("rb")
+        status, _, raw = read_response(reader)
+        assert status == 200 and json.loads(raw)["body"] == body.decode()
+        status, _, raw = read_response(reader)
+        assert status == 200
+        echo = json.loads(raw)
+        assert echo["method"] == "GET" and echo["target"] == "/api/after-post" and echo["body_length"] == 0
