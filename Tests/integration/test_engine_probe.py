@@ -458,3 +458,26 @@ def test_pipelined_post_then_get_are_answered_in_order(probe, chunked):
         assert status == 200
         echo = json.loads(raw)
         assert echo["method"] == "GET" and echo["target"] == "/api/after-post" and echo["body_length"] == 0
+
+
+def test_expect_100_continue_from_an_http_1_0_client_is_ignored(probe):
+    # RFC 9110 section 10.1.1: an HTTP/1.0 client cannot read an interim answer; its one answer is the real one.
+    body = b"e" * 3000
+    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+        sock.sendall(f"POST /api/old HTTP/1.0\r\nAuthorization: Bearer {mint(unique())}\r\nExpect: 100-continue\r\n"
+                     f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        received = b""
+        while piece := sock.recv(65536):
+            received += piece
+    assert received.startswith(b"HTTP/1.1 200 "), received[:200]
+    assert json.loads(received.split(b"\r\n\r\n", 1)[1])["body_sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_chunked_body_from_an_http_1_0_client_is_refused(probe, upstream):
+    # RFC 9112 section 6.1: HTTP/1.0 has no chunked coding; faulty framing, 400 as RequestPlanner answers it.
+    marker = unique("old-chunked")
+    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+        sock.sendall(f"POST /api/{marker} HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n".encode())
+        status, _, _ = read_response(sock.makefile("rb"))
+    assert status == 400
+    assert upstream.requests_to(marker) == []
