@@ -142,11 +142,7 @@ def test_the_login_span_has_the_wechat_call_and_the_store_operation_as_children(
             store = [s for s in children if s["name"] == "store createSession"]
             return (login, wechat, store) if wechat and store else None
 
-        try:
-            login, wechat, store = receiver.wait_for(family, what="the login span and its children")
-        except AssertionError:
-            print([(s["name"], s["span_id"], s["parent_span_id"]) for s in receiver.snapshot()])
-            raise
+        login, wechat, store = receiver.wait_for(family, what="the login span and its children")
     finally:
         gw.stop()
 
@@ -243,3 +239,43 @@ def test_spans_the_collector_cannot_take_are_dropped_and_counted_and_requests_st
         gw.stop()
     # The login, its WeChat call and store operation, and five proxied requests.
     assert dropped >= 6
+
+
+def test_a_websocket_tunnel_is_one_span_from_upgrade_to_close(tmp_path, simulator, upstream, receiver):
+    import asyncio
+
+    from test_websocket import HANG, WsUpstream, open_ws
+
+    ws_upstream = WsUpstream(tmp_path)
+    gw = AuthGateway(tmp_path, simulator)
+    text = gw.config.read_text().replace(
+        "[rate_limit]", f'[tracing]\nendpoint = "{receiver.endpoint}"\n\n[rate_limit]', 1)
+    gw.config.write_text(text + f"""
+[[routes]]
+prefix = "/ws/"
+upstreams = ["{ws_upstream.url}"]
+auth = "required"
+websocket = true
+""")
+    gw.env = {**os.environ, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    gw.start()
+    try:
+        token = gw.login("openid:trace-tunnel")["access_token"]
+
+        async def scenario():
+            async with open_ws(gw, "/ws/echo", token,
+                               headers=[("traceparent", f"00-{CLIENT_TRACE}-{CLIENT_PARENT}-01")]) as ws:
+                await ws.send("through the tunnel")
+                assert await asyncio.wait_for(ws.recv(), HANG) == "through the tunnel"
+
+        asyncio.run(asyncio.wait_for(scenario(), HANG))
+        span = receiver.wait_for(lambda spans: span_named(spans, "GET websocket /ws/", CLIENT_TRACE),
+                                 what="the tunnel's span")
+    finally:
+        gw.stop()
+        ws_upstream.stop()
+
+    assert span["parent_span_id"] == CLIENT_PARENT and span["kind"] == "server"
+    assert span["attributes"]["http.response.status_code"] == 101
+    assert span["attributes"]["http.route"] == "/ws/"
+    assert span["attributes"]["server.port"] == ws_upstream.port
