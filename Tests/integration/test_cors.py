@@ -9,7 +9,7 @@ gateway's; `[cors]` is applied on reload; its mistakes are config errors naming 
 """
 import pytest
 
-from conftest import free_port, run_gateway
+from conftest import free_port, run_gateway, wait_for
 from gateway_process import Gateway, bearer, headers_named, reload_and_wait, unique
 from test_websocket import RawTunnel, WsUpstream, upgrade_answer
 from tokens import mint
@@ -133,6 +133,28 @@ def test_preflight_from_allowed_origin_is_answered_by_the_gateway_and_never_forw
     assert fields["access-control-max-age"] == "3600"
     assert {"origin", "access-control-request-method", "access-control-request-headers"} <= set(vary(headers))
     assert upstream.requests_to(marker) == [], "a preflight must never reach the upstream"
+
+
+def test_preflight_keeps_the_connection_and_is_logged_once(gateway, upstream):
+    conn = gateway.connection()
+    try:
+        conn.request("OPTIONS", "/api/orders", headers={"Host": "h", "Origin": ALLOWED,
+                                                          "Access-Control-Request-Method": "DELETE"})
+        response = conn.getresponse()
+        assert response.status == 204
+        request_id = response.getheader("X-Request-Id")
+        assert response.read() == b""
+        marker = unique("cors-after")
+        conn.request("GET", f"/open/{marker}", headers={"Host": "h", "Origin": ALLOWED})
+        response = conn.getresponse()
+        assert response.status == 200
+        response.read()
+        assert len(upstream.requests_to(marker)) == 1
+    finally:
+        conn.close()
+    lines = wait_for(lambda: [line for line in gateway.access_log() if line.get("request_id") == request_id],
+                     what="the preflight's log line")
+    assert [(line["status"], line["route"], line["method"]) for line in lines] == [(204, "preflight", "OPTIONS")]
 
 
 def test_preflight_from_disallowed_origin_is_refused_without_cors_fields_and_not_forwarded(gateway, upstream):
