@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import CCurl
 import GatewayCore
+import Glibc
 import Tokens
 
 /// The measuring slice of issue 23, for `gateway engine-probe`: one worker on `[server] listen`, the configuration's
@@ -8,8 +9,12 @@ import Tokens
 /// `curl_multi_socket_action` in the worker's `epoll` set, the answer relayed, the access log. Not for production:
 /// no admin listener, TLS, control endpoints, reload or drain.
 public enum EngineProbe {
-    /// Runs the worker on the calling thread until the process is killed.
-    public static func run(config: GatewayConfiguration) throws -> Never {
+    /// Runs `workers` workers, each on a thread of its own (never one of Swift concurrency's cooperative threads, which
+    /// a loop blocked in `epoll_wait` would take from every task), until the process is killed. Each has its own
+    /// `SO_REUSEPORT` listener, `epoll` set and libcurl multi handle; they share only the verifier and the log writer.
+    /// One worker by default: the probe is measured against floor.c's one thread. The issue's `[server] workers`
+    /// will set the count when the configuration has it.
+    public static func run(config: GatewayConfiguration, workers: Int = 1) throws -> Never {
         let ring: KeyRing
         switch config.tokens.makeKeyRing() {
         case .success(let built): ring = built
@@ -27,8 +32,11 @@ public enum EngineProbe {
         settings.lingeringTimeout = config.server.lingeringTimeout
         EngineProbeSignals.install()
         guard curl_global_init(gw_global_default()) == CURLE_OK else { throw EngineError.curl("curl_global_init") }
-        let worker = try EngineWorker(settings: settings)
-        worker.run()
+        // Every worker is made here, so a listener that cannot bind fails the command before any thread starts.
+        var made: [EngineWorker] = []
+        for _ in 0..<max(1, workers) { made.append(try EngineWorker(settings: settings)) }
+        for worker in made { try EngineWorkerThread.start(worker) }
+        while true { pause() }
     }
 }
 #endif

@@ -27,8 +27,9 @@ final class EngineWorker {
     var running: Int32 = 0
     /// Connections lingering after an early answer, checked against their deadlines on every pass.
     var lingering: [EngineClient] = []
-    /// Counters for the probe's `SIGUSR1` report.
+    /// Counters for the probe's `SIGUSR1` report, and the reports asked for so far.
     var requests = 0
+    var reportsSeen = 0
     /// The most bytes a connection's read buffer held for a request body (body for libcurl and bytes after it): the
     /// back-pressure bound, observable from outside.
     var bodyWaitingMax = 0
@@ -56,7 +57,7 @@ final class EngineWorker {
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         while true {
-            if EngineProbeSignals.takeReport() { report() }
+            if EngineProbeSignals.takeReport(seen: &reportsSeen) { report() }
             let count = epoll_wait(epoll.descriptor, events, Int32(capacity), timeoutMilliseconds())
             if count < 0 {
                 if errno == EINTR { continue }
