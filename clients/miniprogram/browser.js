@@ -110,7 +110,8 @@ function fetchRequest(win, credentials) {
     let data
     try {
       // `omit`: the token travels in Authorization, never in a cookie, so no credentialed CORS is needed.
-      response = await win.fetch(url, { method, headers: header, body, credentials, signal: controller && controller.signal })
+      const signal = controller ? controller.signal : undefined
+      response = await win.fetch(url, { method, headers: header, body, credentials, signal })
       if (options.responseType === 'arraybuffer') {
         data = await response.arrayBuffer()
       } else {

@@ -117,8 +117,8 @@ test('a website logs in with qrconnect and snsapi_login', async () => {
 })
 
 function returning(state, stored, handler) {
-  const query = [state === null ? null : `state=${state}`].filter(Boolean)
-  const win = fakeWindow(`https://h5.example.com/app?from=menu&code=CODE1${query.length ? '&' + query[0] : ''}`, handler)
+  const query = state === null ? '' : `&state=${state}`
+  const win = fakeWindow(`https://h5.example.com/app?from=menu&code=CODE1${query}`, handler)
   if (stored !== null) win.localStorage.setItem('wechat-gateway:oauth.state', JSON.stringify(stored))
   return win
 }
@@ -224,7 +224,7 @@ test('one refresh for many requests when the gateway refuses the token (X-Gatewa
   assert.deepEqual(new Set(answers.map((a) => a.data.token)), new Set(['Bearer a2']))
 })
 
-test('a fetch that fails (network, or an answer CORS withheld) is a GatewayNetworkError, the session kept', async () => {
+test('a fetch that fails (no answer, or one CORS withheld) is a GatewayNetworkError, the session kept', async () => {
   const win = loggedIn(() => new TypeError('Failed to fetch'))
   const gw = client(win)
   await gw.login()
