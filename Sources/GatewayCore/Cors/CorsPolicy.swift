@@ -89,7 +89,8 @@ public struct CorsPolicy: Sendable {
             if config.allowCredentials { fields.append(Field("Access-Control-Allow-Credentials", "true")) }
             // The lists are the configured ones whatever the preflight asked for: the browser compares them with
             // its request and names what is missing in its console, which a refusal without fields would not.
-            fields.append(Field("Access-Control-Allow-Methods", allowMethods))
+            // `allow_methods = []`: only the CORS-safelisted methods (GET, HEAD, POST), which need no field.
+            if !allowMethods.isEmpty { fields.append(Field("Access-Control-Allow-Methods", allowMethods)) }
             fields.append(Field("Access-Control-Allow-Headers", allowHeaders))
             fields.append(Field("Access-Control-Max-Age", maxAge))
             fields.append(Field("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"))

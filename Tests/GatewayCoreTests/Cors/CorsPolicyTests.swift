@@ -34,6 +34,13 @@ final class CorsPolicyTests: XCTestCase {
             ])
     }
 
+    func testEmptyMethodListSendsNoAllowMethodsField() {
+        let decision = policy { $0.allowMethods = [] }.decide(
+            CorsRequest(method: "OPTIONS", origin: h5, requestMethod: "POST"))
+        XCTAssertNil(fields(decision)["Access-Control-Allow-Methods"])
+        XCTAssertEqual(fields(decision)["Access-Control-Allow-Origin"], h5)
+    }
+
     func testPreflightFromAnotherOriginIsRefused() {
         let decision = policy().decide(
             CorsRequest(method: "OPTIONS", origin: "https://evil.example.net", requestMethod: "GET"))
