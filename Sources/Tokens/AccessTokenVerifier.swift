@@ -12,7 +12,8 @@ import JSON
 /// - the claims set is decoded once, and only after the signature verified;
 /// - `exp` (required), `nbf` and `iat` must be finite dates between 1970 and 9999 and are checked with ``leeway``;
 ///   `iss` and `aud` must match; `sub` is required; `sub`, `appid` and `unionid` must be usable header values
-///   (``IdentityClaim``); a `jti` is looked up in the revocation hook.
+///   (``IdentityClaim``); `app_kind`, when present, must name an ``AppKind``; a `jti` is looked up in the
+///   revocation hook.
 public struct AccessTokenVerifier: TokenVerifier {
     /// 8 KiB: far above any token the gateway issues, small enough to bound the work an attacker causes.
     public static let defaultMaximumTokenLength = 8192
@@ -175,8 +176,13 @@ public struct AccessTokenVerifier: TokenVerifier {
         }
 
         guard let jti = optionalString(claims["jti"]), let appid = optionalString(claims["appid"]),
-            let unionid = optionalString(claims["unionid"]), let sessionID = optionalString(claims["sid"])
+            let unionid = optionalString(claims["unionid"]), let sessionID = optionalString(claims["sid"]),
+            let kindText = optionalString(claims[AppKind.claim])
         else { return .invalid(.malformed) }
+        // Absent: a token from before app kinds, when every app was a mini-program. Any other text is no kind the
+        // gateway issues, and would reach the upstream as X-App-Kind.
+        let appKind = kindText.map { AppKind(rawValue: $0) } ?? .miniprogram
+        guard let appKind else { return .invalid(.invalidClaim(AppKind.claim)) }
         // These three become header lines upstream: a signature proves who wrote a value, not that it is safe to
         // write into a request (a key can sign what an operator minted by mistake, or leak).
         let identities: [(name: String, value: String?)] = [("sub", subject), ("appid", appid), ("unionid", unionid)]
@@ -191,7 +197,7 @@ public struct AccessTokenVerifier: TokenVerifier {
             VerifiedClaims(
                 subject: subject, appid: appid, unionid: unionid, jti: jti, issuer: issuer, audience: audience,
                 expiresAt: Date(timeIntervalSince1970: exp), issuedAt: iat.map(Date.init(timeIntervalSince1970:)),
-                keyID: keyID, sessionID: sessionID))
+                keyID: keyID, sessionID: sessionID, appKind: appKind))
     }
 
     /// NumericDates (RFC 7519 section 2) the gateway acts on: 1970-01-01 to 9999-12-31T23:59:59Z. `1e400` parses

@@ -2,7 +2,7 @@ import Foundation
 import JSON
 
 /// Signs access tokens with the ring's current key (docs/architecture.md, "The control plane": `iss`, `aud`, `sub`,
-/// `exp`, `iat`, `jti`, `appid`, `sid`, and `unionid` when known; header `alg`, `kid`, `typ`).
+/// `exp`, `iat`, `jti`, `appid`, `sid`, `app_kind`, and `unionid` when known; header `alg`, `kid`, `typ`).
 ///
 /// Synchronous and signed with swift-crypto directly, the same primitives the verifier checks with;
 /// `exp` and `iat` are whole seconds (RFC 7519 NumericDate).
@@ -30,8 +30,8 @@ public struct TokenIssuer: Sendable {
 
     /// Signs a token for `subject` (the openid) valid for `ttl` seconds from `now`.
     public func issue(
-        subject: String, appid: String? = nil, unionid: String? = nil, sessionID: String? = nil, ttl: TimeInterval,
-        now: Date
+        subject: String, appid: String? = nil, unionid: String? = nil, sessionID: String? = nil,
+        appKind: AppKind? = nil, ttl: TimeInterval, now: Date
     ) throws(TokenIssueError) -> IssuedToken {
         guard !subject.isEmpty else { throw .emptySubject }
         // The verifier refuses these values anyway; refusing them here says so where the mistake is made.
@@ -62,6 +62,7 @@ public struct TokenIssuer: Sendable {
         if let appid { claims += ",\"appid\":\(JSONString.quoted(appid))" }
         if let unionid { claims += ",\"unionid\":\(JSONString.quoted(unionid))" }
         if let sessionID { claims += ",\"sid\":\(JSONString.quoted(sessionID))" }
+        if let appKind { claims += ",\"\(AppKind.claim)\":\(JSONString.quoted(appKind.rawValue))" }
         claims += "}"
 
         let signingInput = Base64URL.encode(header.utf8) + "." + Base64URL.encode(claims.utf8)

@@ -24,11 +24,15 @@ public struct VerifiedClaims: Sendable, Hashable {
     /// `sid`: the login session (refresh-token family) the token was issued for, so logout can end it
     /// (the claim name of OpenID Connect Front-Channel Logout, section 3).
     public var sessionID: String?
+    /// `app_kind`: the kind of app the user logged in through; `.miniprogram` for a token without the claim.
+    public var appKind: AppKind
 
     public init(
         subject: String, appid: String? = nil, unionid: String? = nil, jti: String? = nil, issuer: String,
-        audience: String, expiresAt: Date, issuedAt: Date? = nil, keyID: String, sessionID: String? = nil
+        audience: String, expiresAt: Date, issuedAt: Date? = nil, keyID: String, sessionID: String? = nil,
+        appKind: AppKind = .miniprogram
     ) {
+        self.appKind = appKind
         self.sessionID = sessionID
         self.subject = subject
         self.appid = appid

@@ -12,7 +12,10 @@ struct SimulatorRequest: Sendable {
     init(method: String, uri: String, body: Data = Data()) {
         self.method = method
         self.body = body
-        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        // A fragment is never part of a request target (RFC 9112 section 3.2); WeChat's authorize URLs end in
+        // `#wechat_redirect`, which a browser keeps to itself but a hand-written client may send.
+        let target = uri.prefix { $0 != "#" }
+        let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         self.path = parts.first.map(String.init) ?? "/"
         self.query = parts.count > 1 ? Self.parseQuery(String(parts[1])) : [:]
     }

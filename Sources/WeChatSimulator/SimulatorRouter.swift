@@ -33,6 +33,9 @@ struct SimulatorRouter: Sendable {
             let path = request.query["path"] ?? ""
             return SimulatorResponse(
                 body: .object(["path": .string(path), "count": .int(state.requestCount(path: path))]))
+        case ("GET", "/__sim/web_tokens"):
+            let tokens = state.web.tokens(openID: request.query["openid"] ?? "").map { JSONValue.string($0) }
+            return SimulatorResponse(body: .object(["tokens": .array(tokens)]))
         case ("GET", "/__sim/expire_web_tokens"):
             let openID = request.query["openid"] ?? ""
             let expired = state.web.expireAccessTokens(openID: openID)

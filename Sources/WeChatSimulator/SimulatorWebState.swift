@@ -106,6 +106,14 @@ final class SimulatorWebState: Sendable {
         }
     }
 
+    /// Test aid: every web access and refresh token issued for `openID`, for scans that prove none leaked.
+    func tokens(openID: String) -> [String] {
+        storage.withLockedValue { storage in
+            storage.accessTokens.filter { $0.value.openID == openID }.map(\.key)
+                + storage.refreshTokens.filter { $0.value.openID == openID }.map(\.key)
+        }
+    }
+
     /// Test aid: every web access token of `openID` expires now (WeChat then answers 42001); returns how many.
     func expireAccessTokens(openID: String, now: ContinuousClock.Instant = .now) -> Int {
         storage.withLockedValue { storage in

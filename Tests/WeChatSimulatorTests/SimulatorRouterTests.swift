@@ -147,5 +147,6 @@ final class SimulatorRouterTests: XCTestCase {
         XCTAssertEqual(request.query["a"], "x+y")
         XCTAssertEqual(request.query["b"], "x y")
         XCTAssertEqual(request.query["c"], "")
+        XCTAssertEqual(SimulatorRequest(method: "GET", uri: "/p?state=s#wechat_redirect").query["state"], "s")
     }
 }

@@ -20,7 +20,7 @@ public struct Authenticator: Sendable {
             return .authenticated(
                 Identity(
                     openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti,
-                    sessionID: claims.sessionID))
+                    sessionID: claims.sessionID, appKind: claims.appKind))
         case .failure(.missingToken):
             return mode == .required ? .rejected(.missingToken) : .anonymous
         case .failure(let rejection):

@@ -3,6 +3,8 @@ public struct IdentityConfig: Sendable, Equatable {
     public var openidHeader = "X-OpenId"
     public var unionidHeader = "X-UnionId"
     public var appidHeader = "X-AppId"
+    /// The app's kind (`miniprogram`, `officialaccount`, `website`), so one upstream can serve every front end.
+    public var appKindHeader = "X-App-Kind"
 
     public init() {}
 
@@ -11,7 +13,7 @@ public struct IdentityConfig: Sendable, Equatable {
         guard let reader else { return config }
         for (key, keyPath) in [
             ("openid_header", \IdentityConfig.openidHeader), ("unionid_header", \IdentityConfig.unionidHeader),
-            ("appid_header", \IdentityConfig.appidHeader),
+            ("appid_header", \IdentityConfig.appidHeader), ("app_kind_header", \IdentityConfig.appKindHeader),
         ] {
             if let name = reader.string(key) {
                 if HeaderName.isValid(name) {
@@ -21,9 +23,12 @@ public struct IdentityConfig: Sendable, Equatable {
                 }
             }
         }
-        let names = [config.openidHeader, config.unionidHeader, config.appidHeader].map { HeaderName.canonical($0) }
+        let names = [config.openidHeader, config.unionidHeader, config.appidHeader, config.appKindHeader].map {
+            HeaderName.canonical($0)
+        }
         if Set(names).count != names.count {
-            reader.report(nil, "openid_header, unionid_header and appid_header must be three different headers")
+            reader.report(
+                nil, "openid_header, unionid_header, appid_header and app_kind_header must be four different headers")
         }
         reader.rejectUnknownKeys()
         return config

@@ -1,4 +1,7 @@
-/// `[wechat]` and its `[[wechat.apps]]`: where the WeChat API is and which mini-programs log in here.
+import Tokens
+
+/// `[wechat]` and its `[[wechat.apps]]`: where the WeChat API is and which apps (mini-programs, official account
+/// pages, websites) log in here.
 public struct WeChatConfig: Sendable, Equatable {
     /// Without a trailing slash. The default is WeChat's own API: an omitted `api_base` must never send the AppSecret
     /// (in the `jscode2session` query) in clear text to whatever listens on a loopback port, nor take that
@@ -10,17 +13,26 @@ public struct WeChatConfig: Sendable, Equatable {
 
     public init() {}
 
-    /// One mini-program. The secret is redacted from `description` so it never reaches a log.
+    /// One app. The secret is redacted from `description` so it never reaches a log.
     public struct App: Sendable, Equatable, CustomStringConvertible {
         public var appid: String
         public var secret: String
+        /// Which WeChat login its codes come from: `jscode2session` for a mini-program, the web authorization
+        /// (`/sns/oauth2/access_token`) for an official account page or a website.
+        public var kind: AppKind
 
-        public init(appid: String, secret: String) {
+        public init(appid: String, secret: String, kind: AppKind = .miniprogram) {
             self.appid = appid
             self.secret = secret
+            self.kind = kind
         }
 
-        public var description: String { "App(appid: \(appid), secret: <redacted>)" }
+        public var description: String { "App(appid: \(appid), kind: \(kind.rawValue), secret: <redacted>)" }
+    }
+
+    /// The kind of the app `appid`; a mini-program when it is not configured (tokens from before app kinds).
+    public func kind(ofApp appid: String?) -> AppKind {
+        apps.first { $0.appid == appid }?.kind ?? .miniprogram
     }
 
     static func decode(_ reader: ConfigReader?) -> WeChatConfig {
@@ -62,8 +74,18 @@ public struct WeChatConfig: Sendable, Equatable {
             if let secret, secret.isEmpty {
                 app.report("secret", "must not be empty")
             }
+            var kind = AppKind.miniprogram
+            if let text = app.string("kind") {
+                if let known = AppKind(rawValue: text) {
+                    kind = known
+                } else {
+                    app.report(
+                        "kind",
+                        "\"\(text)\" is not an app kind: use \"miniprogram\", \"officialaccount\" or \"website\"")
+                }
+            }
             if let appid, let secret {
-                config.apps.append(App(appid: appid, secret: secret))
+                config.apps.append(App(appid: appid, secret: secret, kind: kind))
             }
             app.rejectUnknownKeys()
         }

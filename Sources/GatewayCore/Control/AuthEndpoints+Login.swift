@@ -4,7 +4,8 @@ import SessionStore
 import Tokens
 import WeChat
 
-/// `/auth/login` and `/auth/phone`: the two endpoints that spend a single-use WeChat code.
+/// `/auth/login` and `/auth/phone`: the two endpoints that spend a single-use WeChat code. A login for an official
+/// account page or a website exchanges its code with the web authorization instead (`+Web`).
 extension AuthEndpoints {
     func login(_ request: ControlRequest, _ form: FormBody) async throws(OAuthError) -> ControlResponse {
         guard let code = form["code"], !code.isEmpty else { throw .missingParameter("code") }
@@ -15,6 +16,7 @@ extension AuthEndpoints {
         if !store.isAvailable {
             try await fromStore { () async throws(SessionStoreError) in try await store.ping() }
         }
+        if app.kind.isWeb { return try await webLogin(request, app: app, code: code) }
         // A login code is used once: it is never retried, whatever the failure (docs/wechat.md).
         let session: Code2SessionResult
         do {
@@ -23,12 +25,21 @@ extension AuthEndpoints {
             logWeChatRefusal(error, "login refused by WeChat", request)
             throw OAuthError(wechatFailure: error, code: .login)
         }
+        return try await startSession(
+            openid: session.openID, unionid: session.unionID, appid: app.appid, sessionKey: session.sessionKey)
+    }
+
+    /// A new refresh family for a user WeChat vouched for, and its first tokens. `sessionKey` is the WeChat secret
+    /// kept for the user (a mini-program's session_key, or a web login's `WebCredentials`), never answered.
+    func startSession(
+        openid: String, unionid: String?, appid: String, sessionKey: String
+    ) async throws(OAuthError) -> ControlResponse {
         let now = Date()
         let refreshToken = refreshTokens.makeToken()
         let refreshExpiresAt = now.addingTimeInterval(config.tokens.refreshTTL.seconds)
         let record = try await fromStore { () async throws(SessionStoreError) in
             try await store.createSession(
-                openid: session.openID, unionid: session.unionID, appid: app.appid, sessionKey: session.sessionKey,
+                openid: openid, unionid: unionid, appid: appid, sessionKey: sessionKey,
                 refreshTokenHash: RefreshTokenHash.of(refreshToken), refreshExpiresAt: refreshExpiresAt, now: now)
         }
         return try tokenResponse(for: record, refreshToken: refreshToken, refreshExpiresAt: refreshExpiresAt, now: now)
@@ -49,6 +60,9 @@ extension AuthEndpoints {
     func phone(
         _ request: ControlRequest, _ claims: VerifiedClaims, _ form: FormBody
     ) async throws(OAuthError) -> ControlResponse {
+        guard claims.appKind == .miniprogram else {
+            throw .endpointNotForAppKind(endpoint: "/auth/phone", kind: claims.appKind)
+        }
         guard let code = form["code"], !code.isEmpty, code.utf8.count <= 512 else { throw .missingParameter("code") }
         // A phone code belongs to the mini-program that issued it; resolving it with another app's
         // credentials would be refused by WeChat at best and answer for the wrong app at worst.

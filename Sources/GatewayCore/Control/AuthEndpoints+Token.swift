@@ -50,7 +50,7 @@ extension AuthEndpoints {
         do {
             access = try issuer.issue(
                 subject: session.openid, appid: session.appid, unionid: session.unionid, sessionID: session.familyID,
-                ttl: config.tokens.accessTTL.seconds, now: now)
+                appKind: config.wechat.kind(ofApp: session.appid), ttl: config.tokens.accessTTL.seconds, now: now)
         } catch {
             logger.error("could not sign an access token", metadata: ["error": "\(error)"])
             throw .tokenNotIssued

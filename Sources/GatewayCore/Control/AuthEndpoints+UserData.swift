@@ -9,6 +9,10 @@ extension AuthEndpoints {
     func userInfo(
         _ request: ControlRequest, _ claims: VerifiedClaims, _ form: FormBody
     ) async throws(OAuthError) -> ControlResponse {
+        // Web kinds have no session_key: their user data comes from GET /auth/profile.
+        guard claims.appKind == .miniprogram else {
+            throw .endpointNotForAppKind(endpoint: "/auth/userinfo", kind: claims.appKind)
+        }
         guard let encryptedData = form["encryptedData"], let iv = form["iv"] else {
             throw .missingEncryptedData
         }

@@ -12,7 +12,7 @@ import WeChat
 ///
 /// `routes` is the whole surface: matching, the 405 with `Allow`, rate limiting and dispatch all read it. The
 /// handlers live beside it by family: `+Login` (login, phone), `+Token` (token, JWKS), `+Revocation` (revoke,
-/// logout), `+UserData` (userinfo).
+/// logout), `+UserData` (userinfo), `+Web` (the web kinds' login and profile).
 ///
 /// Secrets stay here: the session_key is stored and used for decryption, never returned or logged;
 /// refresh tokens are stored only as hashes.
@@ -25,6 +25,7 @@ public final class AuthEndpoints: ControlEndpoints {
         ControlRoute([.POST], "/auth/logout", rateLimit: .authPerClientAddress, .bearer(AuthEndpoints.logout)),
         ControlRoute([.POST], "/auth/userinfo", .bearerForm(AuthEndpoints.userInfo)),
         ControlRoute([.POST], "/auth/phone", rateLimit: .phonePerUser, .bearerForm(AuthEndpoints.phone)),
+        ControlRoute([.GET], "/auth/profile", .bearer(AuthEndpoints.profile)),
         ControlRoute([.GET, .HEAD], "/.well-known/jwks.json", .plain(AuthEndpoints.jwks)),
     ])
 

@@ -1,6 +1,7 @@
 import JSON
 import NIOHTTP1
 import SessionStore
+import Tokens
 import WeChat
 
 /// Every refusal of the control plane in one table: its status, its `error` code and `error_description`
@@ -14,6 +15,8 @@ public enum OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case login
         /// `/auth/phone`'s code, from the phone-number button.
         case phoneNumber
+        /// `/auth/login`'s code for an official account page or a website, from WeChat's authorization page.
+        case webLogin
     }
 
     // The request: 400 `invalid_request` unless said otherwise.
@@ -41,6 +44,9 @@ public enum OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
     /// 404 `not_found`: a path under `/auth/` that no route has.
     case noSuchEndpoint
     case unsupportedGrantType
+    /// 400 `unauthorized_client` (RFC 6749 section 5.2): the token's kind of app cannot use this endpoint
+    /// (`/auth/userinfo` and `/auth/phone` are the mini-program's, `/auth/profile` the web kinds').
+    case endpointNotForAppKind(endpoint: String, kind: AppKind)
 
     // The grant: 400 `invalid_grant`.
     /// WeChat refused the code: invalid, expired or already used.
@@ -63,6 +69,12 @@ public enum OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
     case wechatRateLimited
     /// 403 `access_denied`: WeChat refused the user (errcode 40226).
     case wechatRefusedUser
+    /// 403 `access_denied`: a snapshot-mode virtual user (`is_snapshotuser = 1`), whose openid is no real user's.
+    case snapshotUser
+    /// 403 `insufficient_scope` (RFC 6750 section 3.1): the user's web login did not grant what the endpoint reads.
+    case insufficientScope(String)
+    /// 400 `invalid_grant`: WeChat no longer accepts the user's web authorization (its refresh token expired).
+    case webAuthorizationExpired
 
     // What the gateway depends on: `temporarily_unavailable`, 503 unless said otherwise.
     case wechatUnavailable(WeChatCode)
@@ -82,7 +94,7 @@ public enum OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noSuchEndpoint: return .notFound
         case .unauthenticated(let rejection): return GatewayError.authentication(rejection).status
         case .tooManyRequests, .wechatRateLimited: return .tooManyRequests
-        case .wechatRefusedUser: return .forbidden
+        case .wechatRefusedUser, .snapshotUser, .insufficientScope: return .forbidden
         case .wechatUnavailable, .wechatMisconfigured, .storeUnavailable: return .serviceUnavailable
         case .wechatAnsweredUnexpectedly: return .badGateway
         case .tokenNotIssued: return .internalServerError
@@ -96,8 +108,11 @@ public enum OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case .noSuchEndpoint: return "not_found"
         case .unsupportedGrantType: return "unsupported_grant_type"
         case .codeRefused, .refreshTokenReused, .refreshTokenExpired, .sessionEnded, .refreshTokenNotValid,
-            .noWeChatSession:
+            .noWeChatSession, .webAuthorizationExpired:
             return "invalid_grant"
+        case .endpointNotForAppKind: return "unauthorized_client"
+        case .insufficientScope: return "insufficient_scope"
+        case .snapshotUser: return "access_denied"
         case .unauthenticated(let rejection): return GatewayError.authentication(rejection).code
         case .tooManyRequests, .wechatRateLimited: return "slow_down"
         case .wechatRefusedUser: return "access_denied"
@@ -136,6 +151,18 @@ public enum OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tooManyRequests: return "too many requests; retry later"
         case .wechatRateLimited: return "WeChat rate limit reached; retry later"
         case .wechatRefusedUser: return "WeChat refused this user"
+        case .snapshotUser:
+            return "a snapshot-mode virtual user (is_snapshotuser=1) cannot log in: the page was opened in a Moments "
+                + "snapshot; open it in WeChat itself to log in"
+        case .insufficientScope(let reason): return reason
+        case .webAuthorizationExpired:
+            return "WeChat's authorization for this user has expired; send the user through WeChat's authorization "
+                + "page and log in again"
+        case .endpointNotForAppKind(let endpoint, let kind):
+            let article = kind == .officialaccount ? "an" : "a"
+            return kind == .miniprogram
+                ? "\(endpoint) is for officialaccount and website apps; this token was issued for a miniprogram app"
+                : "\(endpoint) is for mini-programs only; this token was issued for \(article) \(kind.rawValue) app"
         case .wechatUnavailable(let code): return "WeChat is unavailable; \(code.renewal) and retry"
         case .wechatMisconfigured: return "the gateway's WeChat app is misconfigured"
         case .wechatAnsweredUnexpectedly: return "WeChat answered unexpectedly"
@@ -181,6 +208,7 @@ extension OAuthError.WeChatCode {
         switch self {
         case .login: return "call wx.login"
         case .phoneNumber: return "ask for the phone number"
+        case .webLogin: return "send the user through WeChat's authorization page"
         }
     }
 }

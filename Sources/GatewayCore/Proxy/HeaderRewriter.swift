@@ -16,8 +16,8 @@ public struct HeaderRewriter: Sendable {
     public init(identity: IdentityConfig, trustedProxies: [IPAddressRange]) {
         self.identity = identity
         self.trustedProxies = trustedProxies
-        self.identityNames = [identity.openidHeader, identity.unionidHeader, identity.appidHeader]
-            .reduce(into: []) { $0.insert(HeaderName.canonical($1)) }
+        let names = [identity.openidHeader, identity.unionidHeader, identity.appidHeader, identity.appKindHeader]
+        self.identityNames = names.reduce(into: []) { $0.insert(HeaderName.canonical($1)) }
     }
 
     /// Headers the gateway sets itself; client copies are replaced, not forwarded.
@@ -136,6 +136,7 @@ public struct HeaderRewriter: Sendable {
             result.append((identity.openidHeader, caller.openid))
             if let unionid = caller.unionid { result.append((identity.unionidHeader, unionid)) }
             if let appid = caller.appid { result.append((identity.appidHeader, appid)) }
+            result.append((identity.appKindHeader, caller.appKind.rawValue))
         }
         return result
     }

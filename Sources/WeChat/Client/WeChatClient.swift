@@ -99,7 +99,7 @@ public final class WeChatClient: Sendable {
     }
 
     /// One exchange, never retried. Returns the answer object once its errcode is 0 or absent.
-    private func call(method: String, path: String, json: JSONValue?) async throws(WeChatError) -> JSONValue {
+    func call(method: String, path: String, json: JSONValue?) async throws(WeChatError) -> JSONValue {
         var headers: [(name: String, value: String)] = [("Accept", "application/json")]
         var body = CurlRequestBody.none
         if let json {

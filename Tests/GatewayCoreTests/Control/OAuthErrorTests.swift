@@ -43,6 +43,11 @@ final class OAuthErrorTests: XCTestCase {
         (.wechatAnsweredUnexpectedly, 502, "temporarily_unavailable"),
         (.storeUnavailable(storeDown), 503, "temporarily_unavailable"),
         (.tokenNotIssued, 500, "server_error"),
+        (.endpointNotForAppKind(endpoint: "/auth/phone", kind: .website), 400, "unauthorized_client"),
+        (.snapshotUser, 403, "access_denied"),
+        (.insufficientScope("snsapi_base only"), 403, "insufficient_scope"),
+        (.webAuthorizationExpired, 400, "invalid_grant"),
+        (.codeRefused(.webLogin), 400, "invalid_grant"),
     ]
 
     private func covered(_ error: OAuthError) {
@@ -52,7 +57,8 @@ final class OAuthErrorTests: XCTestCase {
             .methodNotAllowed, .noSuchEndpoint, .unsupportedGrantType, .codeRefused, .refreshTokenReused,
             .refreshTokenExpired, .sessionEnded, .refreshTokenNotValid, .noWeChatSession, .unauthenticated,
             .tooManyRequests, .wechatRateLimited, .wechatRefusedUser, .wechatUnavailable, .wechatMisconfigured,
-            .wechatAnsweredUnexpectedly, .storeUnavailable, .tokenNotIssued:
+            .wechatAnsweredUnexpectedly, .storeUnavailable, .tokenNotIssued, .endpointNotForAppKind, .snapshotUser,
+            .insufficientScope, .webAuthorizationExpired:
             break
         }
     }
