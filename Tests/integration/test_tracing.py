@@ -222,6 +222,26 @@ def test_sample_ratio_zero_exports_no_new_trace_but_follows_a_sampled_parent(
     assert [s["name"] for s in spans if s["name"].startswith("POST /auth/login")] == [], "the login was not sampled"
 
 
+def test_an_unsampled_parent_is_followed_even_when_every_new_trace_is_sampled(
+        tmp_path, simulator, upstream, receiver):
+    gw = traced_gateway(tmp_path, simulator, upstream, f'endpoint = "{receiver.endpoint}"\nsample_ratio = 1')
+    unsampled_trace = "0af7651916cd43dd8448eb211c80319c"
+    try:
+        token = gw.login("openid:trace-henry")["access_token"]
+        assert gw.request("GET", "/api/echo?m=parent-unsampled", {
+            **bearer(token), "traceparent": f"00-{unsampled_trace}-b7ad6b7169203331-00"})[0] == 200
+        forwarded, _ = upstream_trace_headers(upstream, "m=parent-unsampled")
+        assert gw.request("GET", "/api/echo?m=root", {**bearer(token), "X-Request-Id": "root"})[0] == 200
+        root_trace = access_line(gw, "root")["trace_id"]
+        receiver.wait_for(lambda spans: span_named(spans, "GET /api/", root_trace), what="the new trace's span")
+    finally:
+        gw.stop()
+
+    trace_id, _ = TRACEPARENT_RE.match(forwarded[0]).groups()
+    assert trace_id == unsampled_trace and forwarded[0].endswith("-00")
+    assert [s for s in receiver.snapshot() if s["trace_id"] == unsampled_trace] == []
+
+
 def test_spans_the_collector_cannot_take_are_dropped_and_counted_and_requests_still_succeed(
         tmp_path, simulator, upstream):
     nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens there

@@ -24,6 +24,16 @@ final class RequestTracerTests: XCTestCase {
         XCTAssertNil(span.tracestate, "section 3.3: tracestate is not used without its traceparent")
     }
 
+    func testNewTracesAreSampledByTheRatioOfTheIdRange() {
+        XCTAssertNil(RequestTracer.threshold(1), "all")
+        XCTAssertEqual(RequestTracer.threshold(0), 0, "none: no id is below 0")
+        XCTAssertEqual(RequestTracer.threshold(0.5), 1 << 63)
+        let threshold = try? XCTUnwrap(RequestTracer.threshold(0.01))
+        var sampled = 0
+        for _ in 0..<100_000 where TraceIDSource.traceID().low < threshold ?? 0 { sampled += 1 }
+        XCTAssertTrue((500...1500).contains(sampled), "about 1% of new ids: \(sampled)")
+    }
+
     func testTheUpstreamGetsTheGatewaysTraceparentInsteadOfTheClients() {
         let rewriter = HeaderRewriter(identity: IdentityConfig(), trustedProxies: [])
         let context = ForwardingContext(

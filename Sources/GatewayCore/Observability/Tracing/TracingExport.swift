@@ -30,8 +30,9 @@ public final class TracingExport: Sendable {
         otel.traces.otlpExporter.endpoint = url
         otel.traces.otlpExporter.timeout = .seconds(5)
         otel.traces.batchSpanProcessor.exportTimeout = .seconds(10)
-        // Parent-based: a caller's sampled flag is followed (sampled or not), new traces by the ratio.
-        otel.traces.sampler = .parentBasedTraceIDRatio(ratio: config.sampleRatio) ?? .parentBasedAlwaysOn
+        // RequestTracer decides (parent-based, new traces by the ratio) and hands swift-otel sampled requests only;
+        // their children follow them.
+        otel.traces.sampler = .parentBasedAlwaysOn
         let counter = Counter(label: Self.droppedMetric)
         var diagnostics = Logger(label: "gateway.tracing") { _ in
             DroppedSpanCounter(counter: counter, forward: logger)
@@ -40,7 +41,8 @@ public final class TracingExport: Sendable {
         otel.diagnosticLogger = .custom(diagnostics)
         otel.diagnosticLogLevel = .warning
         let backend = try OTel.makeTracingBackend(configuration: otel)
-        tracer = RequestTracer(tracer: backend.factory, includesOpenid: config.includeOpenid)
+        tracer = RequestTracer(
+            tracer: backend.factory, includesOpenid: config.includeOpenid, sampleRatio: config.sampleRatio)
         group = ServiceGroup(
             configuration: .init(services: [.init(service: backend.service)], logger: diagnostics))
     }
