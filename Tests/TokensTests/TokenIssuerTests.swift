@@ -139,4 +139,28 @@ final class TokenIssuerTests: XCTestCase {
         let ring = try KeyRing(current: TokenKey(signingKey: ec, kid: "ec"))
         XCTAssertEqual(F.verifier(ring).verify(token, now: F.now).claims?.subject, "o-from-kit")
     }
+
+    func testAppKindIsIssuedAndVerifiedAndAbsentMeansMiniprogram() throws {
+        let ring = try KeyRing(current: F.hmacKey())
+        let verifier = F.verifier(ring)
+        let issued = try F.issuer(ring).issue(subject: "o", appid: "wx", appKind: .website, ttl: 900, now: F.now)
+        guard case .valid(let claims) = verifier.verify(Substring(issued.token), now: F.now) else {
+            return XCTFail("not valid")
+        }
+        XCTAssertEqual(claims.appKind, .website)
+        let old = try F.issuer(ring).issue(subject: "o", appid: "wx", ttl: 900, now: F.now)
+        guard case .valid(let oldClaims) = verifier.verify(Substring(old.token), now: F.now) else {
+            return XCTFail("not valid")
+        }
+        XCTAssertEqual(oldClaims.appKind, .miniprogram)
+        let sign = F.hmacSigner(Array(F.secret.utf8))
+        let refused: [(String, TokenVerification)] = [
+            ("\"applet\"", .invalid(.invalidClaim("app_kind"))), ("7", .invalid(.malformed)),
+        ]
+        for (kind, expected) in refused {
+            let payload = F.claims().dropLast() + ",\"app_kind\":" + kind + "}"
+            let token = F.token(header: F.header(alg: "HS256", kid: "hs-1"), payload: String(payload), sign: sign)
+            XCTAssertEqual(verifier.verify(Substring(token), now: F.now), expected, kind)
+        }
+    }
 }

@@ -24,7 +24,7 @@ final class HeaderRewriterByteViewTests: XCTestCase {
 
     func testIdentityHeadersAreDroppedInEverySpelling() {
         let rewriter = HeaderRewriter(identity: IdentityConfig(), trustedProxies: [])
-        for name in ["X-OpenId", "x_openid", "X-OPENID", "X-UnionId", "x-appid"] {
+        for name in ["X-OpenId", "x_openid", "X-OPENID", "X-UnionId", "x-appid", "X-App-Kind", "x_app_kind"] {
             XCTAssertEqual(bytes(name) { rewriter.requestFieldRule(name: $0) }, .drop, name)
         }
         XCTAssertEqual(bytes("X-OpenIds") { rewriter.requestFieldRule(name: $0) }, .forward)

@@ -30,6 +30,16 @@ final class HeaderRewriterTests: XCTestCase {
 
     // MARK: identity headers
 
+    func testAppKindReachesTheUpstreamAndClientCopiesAreStripped() {
+        let forged = [("X-App-Kind", "website"), ("x_app_kind", "website"), ("X-APP-KIND", "officialaccount")]
+        let web = Identity(openid: "o", appid: "wx-oa", appKind: .officialaccount)
+        let result = rewrite(forged, identity: web)
+        XCTAssertEqual(values(result, "X-App-Kind"), ["officialaccount"])
+        XCTAssertTrue(values(result, "x_app_kind").isEmpty)
+        XCTAssertEqual(values(rewrite(forged, identity: caller), "X-App-Kind"), ["miniprogram"])
+        XCTAssertTrue(values(rewrite(forged, identity: nil), "X-App-Kind").isEmpty)
+    }
+
     func testClientIdentityHeadersAreStrippedInEveryCaseAndCount() {
         let result = rewrite([
             ("X-OpenId", "forged1"), ("x-openid", "forged2"), ("X-OPENID", "forged3"),
