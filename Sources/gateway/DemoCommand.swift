@@ -22,7 +22,11 @@ struct DemoCommand: AsyncParsableCommand {
     var once = false
 
     func run() async throws {
-        let config = try loadOrExit(options.config)
+        var config = try loadOrExit(options.config)
+        // The web login is part of the tour: without a web app in the config, the demo brings its own.
+        if !config.wechat.apps.contains(where: { $0.kind.isWeb }) {
+            config.wechat.apps.append(DemoWalkthrough.demoOfficialAccount(besides: config.wechat.apps))
+        }
         let logger = bootstrapLogging(level: .warning)
         guard let api = UpstreamURL(configText: config.wechat.apiBase), api.unixSocketPath == nil,
             let apiAddress = ListenAddress(configText: api.authority)
@@ -104,7 +108,8 @@ struct DemoPeers: Service {
     }
 }
 
-/// Calls the running gateway like a mini-program would, printing each step and the command behind it.
+/// Calls the running gateway like a mini-program would, printing each step and the command behind it; then logs in
+/// like an official account's H5 page (`DemoWalkthrough+Web`).
 struct DemoWalkthrough: Sendable {
     let config: GatewayConfiguration
     let keepsRunning: Bool
@@ -117,17 +122,21 @@ struct DemoWalkthrough: Sendable {
         guard let curl = try? CurlClient() else { return }
         defer { curl.shutdown() }
         let code = "demo-\(UInt32.random(in: 0...UInt32.max))"
+        // Several apps are configured (the demo's web app at least): a login names its app.
+        let appid = config.wechat.apps.first { $0.kind == .miniprogram }?.appid ?? config.wechat.apps[0].appid
+        let loginBody = "{\"code\":\"\(code)\",\"appid\":\"\(appid)\"}"
         show(
             """
 
             WeChat gateway demo: simulator on \(config.wechat.apiBase), gateway on \(base), \
             echo upstream behind \(apiPath).
-            Walking through login → API call → refresh → logout (run the same commands yourself):
+            Walking through login → API call → refresh → logout, then the web login of an H5 page
+            (run the same commands yourself):
 
             """)
         show("1. Log in with a wx.login() code (the simulator takes any code, once):")
-        show("   curl -s -X POST \(base)/auth/login -H 'Content-Type: application/json' -d '{\"code\":\"\(code)\"}'")
-        let login = await call(curl, "POST", base + "/auth/login", body: "{\"code\":\"\(code)\"}")
+        show("   curl -s -X POST \(base)/auth/login -H 'Content-Type: application/json' -d '\(loginBody)'")
+        let login = await call(curl, "POST", base + "/auth/login", body: loginBody)
         show(indent(login.body))
         guard let access = field("access_token", in: login.body), let refresh = field("refresh_token", in: login.body)
         else {
@@ -152,10 +161,11 @@ struct DemoWalkthrough: Sendable {
         let after = await call(curl, "GET", base + apiPath, bearer: newAccess)
         show(
             "   the same API call now → \(after.status) \(after.body.trimmingCharacters(in: .whitespacesAndNewlines))")
+        await runWebLogin(curl, base: base, apiPath: apiPath)
         show(keepsRunning ? "\nThe demo keeps running; press Ctrl-C to stop it.\n" : "\nDone; stopping the demo.\n")
     }
 
-    private func call(
+    func call(
         _ curl: CurlClient, _ method: String, _ url: String, body: String? = nil, bearer: String? = nil,
         contentType: String = "application/json"
     ) async -> (status: Int, body: String) {
@@ -176,20 +186,20 @@ struct DemoWalkthrough: Sendable {
 
     /// Prints `text` and flushes it at once. Piped into `tee` or a CI log, stdout is block-buffered: without the
     /// flush the whole walk-through would appear only when the demo exits.
-    private func show(_ text: String) {
+    func show(_ text: String) {
         print(text)
         // nil: every output stream, which is stdout here (the global `stdout` is not concurrency-safe to name).
         fflush(nil)
     }
 
-    private func field(_ name: String, in json: String) -> String? {
+    func field(_ name: String, in json: String) -> String? {
         guard let data = json.data(using: .utf8),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
         return object[name] as? String
     }
 
-    private func indent(_ text: String) -> String {
+    func indent(_ text: String) -> String {
         text.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").map { "   " + $0 }.joined(
             separator: "\n")
     }

@@ -262,3 +262,25 @@ def test_a_bad_kind_is_refused_naming_its_key_path(tmp_path):
     assert result.returncode == 1
     output = result.stdout + result.stderr
     assert "wechat.apps[1].kind" in output and '"h5" is not an app kind' in output, output
+
+
+def test_demo_walks_through_the_web_login(tmp_path):
+    """`gateway demo` adds an official account when the config has no web app, and logs in through it."""
+    from conftest import free_port
+    from tokens import APPID, AUDIENCE, ISSUER, SECRET
+
+    config = tmp_path / "gateway.conf"
+    config.write_text(
+        f'[server]\nlisten = "127.0.0.1:{free_port()}"\nadmin_listen = "127.0.0.1:{free_port()}"\n'
+        f'[log]\naccess_log = false\n[wechat]\napi_base = "http://127.0.0.1:{free_port()}"\n'
+        f'[[wechat.apps]]\nappid = "{APPID}"\nsecret = "s"\n'
+        f'[tokens]\nissuer = "{ISSUER}"\naudience = "{AUDIENCE}"\nalgorithm = "HS256"\nsecret = "{SECRET}"\n'
+        f'[store]\nurl = "sqlite://{tmp_path}/demo.db"\n'
+        f'[[routes]]\nprefix = "/api/"\nupstreams = ["http://127.0.0.1:{free_port()}"]\n')
+    result = run_gateway("demo", "--once", "--config", str(config), cwd=tmp_path, timeout=60)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "kind = officialaccount" in out and "/connect/oauth2/authorize?" in out, out
+    assert "302 Location: http://127.0.0.1:8080/h5/callback?code=" in out, out
+    profile_line = next(line for line in out.splitlines() if '"nickname"' in line)
+    assert json.loads(profile_line)["headimgurl"].startswith("https://"), out
