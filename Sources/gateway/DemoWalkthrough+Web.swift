@@ -30,7 +30,7 @@ extension DemoWalkthrough {
         let authorize =
             config.wechat.apiBase + page + "?"
             + (query.percentEncodedQuery ?? "").replacingOccurrences(of: "/", with: "%2F")
-                .replacingOccurrences(of: ":", with: "%3A")
+            .replacingOccurrences(of: ":", with: "%3A")
         show(
             """
 
