@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import re
-import socket
 
 import pytest
 import yaml
@@ -23,7 +22,7 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_spec_validator import validate as validate_spec
 
-from conftest import ROOT
+from conftest import ROOT, free_port
 from gateway_process import Gateway, bearer, unique
 from openapi_checks import component_response_problems, headers_problems, schema_problems
 from tokens import APPID, decode_part, mint
@@ -56,18 +55,12 @@ def gateway(tmp_path_factory, simulator, upstream):
     gw.stop()
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def strict_gateway(tmp_path_factory, simulator):
     """A wrong app secret, a one-request auth bucket and an upstream nobody listens on."""
     gw = AuthGateway(
         tmp_path_factory.mktemp("openapi-strict"), simulator, apps={APPID: "not-the-app-secret"},
-        auth_per_minute=1, auth_burst=1, upstream_url=f"http://127.0.0.1:{closed_port()}",
+        auth_per_minute=1, auth_burst=1, upstream_url=f"http://127.0.0.1:{free_port()}",
     ).start()
     yield gw
     gw.stop()
