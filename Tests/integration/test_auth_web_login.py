@@ -284,3 +284,23 @@ def test_demo_walks_through_the_web_login(tmp_path):
     assert "302 Location: http://127.0.0.1:8080/h5/callback?code=" in out, out
     profile_line = next(line for line in out.splitlines() if '"nickname"' in line)
     assert json.loads(profile_line)["headimgurl"].startswith("https://"), out
+
+
+def test_web_credentials_are_kept_by_a_postgresql_store(tmp_path, upstream, postgres):
+    """The web tokens live where the session_key does, so a PostgreSQL fleet serves /auth/profile from any
+    instance: one gateway logs the user in, another (same database) reads the profile."""
+    sim = WeChatSimulator(SECRETS, workdir=tmp_path).start()
+    url = postgres.create_database()
+    first = AuthGateway(tmp_path, sim, kinds=KINDS, upstream_url=upstream.url, store_url=url, name="pg-a").start()
+    second = AuthGateway(tmp_path, sim, kinds=KINDS, upstream_url=upstream.url, store_url=url, name="pg-b").start()
+    try:
+        body = first.login(authorize(sim, WEBSITE, "snsapi_login", "openid:pg-user", "/connect/qrconnect"), WEBSITE)
+        status, answer = profile(second, body["access_token"])
+        assert (status, answer["nickname"]) == (200, "pg-user"), answer
+        db = url.rsplit("/", 1)[1].split("?")[0]
+        stored = postgres.psql("SELECT session_key FROM wechat_users WHERE openid = 'pg-user'", db)
+        assert '"access_token"' in stored and "snsapi_login" in stored
+    finally:
+        second.stop()
+        first.stop()
+        sim.stop()
