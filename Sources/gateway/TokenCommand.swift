@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GatewayCore
+import Tokens
 
 /// `gateway token`: work with access tokens from the command line.
 struct TokenCommand: ParsableCommand {
@@ -11,7 +12,7 @@ struct TokenCommand: ParsableCommand {
     )
 }
 
-/// `gateway token mint --openid X [--appid A] [--unionid U] [--ttl 1h]`: prints a signed access token.
+/// `gateway token mint --openid X [--appid A] [--unionid U] [--app-kind K] [--ttl 1h]`: prints a signed access token.
 struct MintTokenCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mint",
@@ -28,6 +29,9 @@ struct MintTokenCommand: ParsableCommand {
 
     @Option(help: "The unionid claim, when the user has one.")
     var unionid: String?
+
+    @Option(help: "The app_kind claim (miniprogram, officialaccount, website); defaults to the app's configured kind.")
+    var appKind: String?
 
     @Option(help: "Lifetime, such as 15m, 1h or 30d; defaults to [tokens] access_ttl.")
     var ttl: String?
@@ -54,10 +58,18 @@ struct MintTokenCommand: ParsableCommand {
             }
             lifetime = parsed
         }
+        let app = appid ?? config.wechat.apps.first?.appid
+        var kind = config.wechat.kind(ofApp: app)
+        if let appKind {
+            guard let named = AppKind(rawValue: appKind) else {
+                throw ValidationError("--app-kind \"\(appKind)\" is not miniprogram, officialaccount or website")
+            }
+            kind = named
+        }
         let token: String
         do {
             token = try config.tokens.mintAccessToken(
-                subject: openid, appid: appid ?? config.wechat.apps.first?.appid, unionid: unionid, ttl: lifetime)
+                subject: openid, appid: app, unionid: unionid, appKind: kind, ttl: lifetime)
         } catch let error as ConfigError {
             printError(error.description)
             throw ExitCode(1)

@@ -304,3 +304,15 @@ def test_web_credentials_are_kept_by_a_postgresql_store(tmp_path, upstream, post
         second.stop()
         first.stop()
         sim.stop()
+
+
+def test_token_mint_names_the_app_kind(web):
+    _, gw = web
+    minted = run_gateway("token", "mint", "--openid", "ops", "--appid", WEBSITE, "--config", str(gw.config))
+    assert minted.returncode == 0, minted.stderr
+    assert claims(minted.stdout.strip())["app_kind"] == "website"
+    named = run_gateway("token", "mint", "--openid", "ops", "--app-kind", "officialaccount", "--config", str(gw.config))
+    assert claims(named.stdout.strip())["app_kind"] == "officialaccount"
+    assert header_values(call_api(gw, named.stdout.strip()), "X-App-Kind") == ["officialaccount"]
+    bad = run_gateway("token", "mint", "--openid", "ops", "--app-kind", "h5", "--config", str(gw.config))
+    assert bad.returncode != 0 and "--app-kind" in bad.stderr, bad.stderr

@@ -64,11 +64,12 @@ extension TokensConfig {
     /// An access token signed with the configured key, as `/auth/login` would issue it (`gateway token mint`:
     /// ops and benchmarks). Throws the key-loading `ConfigError` or the issuer's refusal.
     public func mintAccessToken(
-        subject: String, appid: String?, unionid: String?, ttl: Duration, now: Date = Date()
+        subject: String, appid: String?, unionid: String?, appKind: AppKind? = nil, ttl: Duration, now: Date = Date()
     ) throws -> String {
         let ring = try makeKeyRing().get()
         return try TokenIssuer(keyRing: ring, issuer: issuer, audience: audience)
-            .issue(subject: subject, appid: appid, unionid: unionid, ttl: ttl.seconds, now: now).token
+            .issue(subject: subject, appid: appid, unionid: unionid, appKind: appKind, ttl: ttl.seconds, now: now)
+            .token
     }
 }
 
