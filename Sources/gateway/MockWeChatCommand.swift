@@ -15,7 +15,8 @@ struct MockWeChatCommand: AsyncParsableCommand {
             login (/connect/oauth2/authorize, /connect/qrconnect, /sns/oauth2/access_token, /sns/userinfo;
             see docs/wechat.md). Authorize pages redirect only to loopback hosts and --redirect-host ones.
             Codes: 'invalid…' → 40029, 'busy…' → -1, 'limit…' → 45011, 'blocked…' → 40226, a second use → 40163,
-            'openid:X' → openid X, '…+union' → with a unionid, 'slow…' → answers after a delay.
+            'openid:X' → openid X, '…+union' → with a unionid, 'slow…' → answers after a delay,
+            'snapshot…' → a snapshot-mode virtual user (web login; sim_user=snapshot on the authorize pages).
             Apps come from --appid/--secret, or from [[wechat.apps]] of --config when that file exists.
             """
     )

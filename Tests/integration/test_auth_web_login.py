@@ -11,12 +11,13 @@ import base64
 import http.client
 import json
 import secrets
+import subprocess
 import urllib.parse
 
 import pytest
 
-from conftest import run_gateway
-from tokens import mint
+from conftest import GATEWAY_BIN, free_port, run_gateway, stop_process, wait_until_listening
+from tokens import APPID, AUDIENCE, ISSUER, SECRET, mint
 from upstream import header_values
 from wechat_simulator import AuthGateway, WeChatSimulator
 
@@ -266,8 +267,6 @@ def test_a_bad_kind_is_refused_naming_its_key_path(tmp_path):
 
 def test_demo_walks_through_the_web_login(tmp_path):
     """`gateway demo` adds an official account when the config has no web app, and logs in through it."""
-    from conftest import free_port
-    from tokens import APPID, AUDIENCE, ISSUER, SECRET
 
     config = tmp_path / "gateway.conf"
     config.write_text(
@@ -316,3 +315,39 @@ def test_token_mint_names_the_app_kind(web):
     assert header_values(call_api(gw, named.stdout.strip()), "X-App-Kind") == ["officialaccount"]
     bad = run_gateway("token", "mint", "--openid", "ops", "--app-kind", "h5", "--config", str(gw.config))
     assert bad.returncode != 0 and "--app-kind" in bad.stderr, bad.stderr
+
+
+def test_simulator_authorize_pages_never_redirect_to_an_unvalidated_place(tmp_path):
+    """`gateway mock-wechat` as a process: loopback callbacks and --redirect-host ones get the 302 with code and
+    state; an unknown appid, a foreign host, userinfo tricks or a missing redirect_uri get a 400 page."""
+    port = free_port()
+    process = subprocess.Popen(
+        [GATEWAY_BIN, "mock-wechat", "--listen", f"127.0.0.1:{port}", "--appid", WEBSITE,
+         "--secret", "s", "--redirect-host", "h5.example.com"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until_listening(process, port, "mock-wechat")
+
+    def get(params):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            conn.request("GET", "/connect/qrconnect?" + urllib.parse.urlencode(params))
+            response = conn.getresponse()
+            return response.status, response.getheader("Location"), response.read().decode()
+        finally:
+            conn.close()
+
+    base = {"appid": WEBSITE, "response_type": "code", "scope": "snsapi_login", "state": "s-1_~x"}
+    try:
+        for allowed in ("http://127.0.0.1:3000/cb#/route", "https://h5.example.com/login"):
+            status, location, _ = get({**base, "redirect_uri": allowed})
+            assert status == 302 and "state=s-1_~x" in location, (allowed, status, location)
+            assert location.startswith(allowed.split("#")[0] + "?code=")
+        for refused in ({**base, "redirect_uri": "https://evil.example/cb"},
+                        {**base, "redirect_uri": "http://127.0.0.1@evil.example/"},
+                        {**base, "redirect_uri": "https://h5.example.com.evil.example/"},
+                        {**base, "appid": "wxUNKNOWN", "redirect_uri": "http://127.0.0.1/"},
+                        {k: v for k, v in base.items()}):
+            status, location, page = get(refused)
+            assert (status, location) == (400, None), (refused, status, location)
+            assert page.startswith("<!doctype html>") and "<h1>" in page
+    finally:
+        stop_process(process)
