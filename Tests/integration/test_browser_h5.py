@@ -15,7 +15,7 @@ from playwright.sync_api import sync_playwright
 from conftest import wait_for
 from gateway_process import bearer
 from h5_harness import StaticSite, launch_chromium
-from tokens import APPID
+from tokens import APPID, mint
 from wechat_simulator import APP_SECRET, AuthGateway, WeChatSimulator
 
 ACCESS_TTL_SECONDS = 4
@@ -331,3 +331,28 @@ def test_website_logs_in_through_the_qr_login_page_and_calls_the_api(page, websi
     assert upstream_header(echo, "X-OpenId") == [login["value"]["openid"]]
     assert upstream_header(echo, "X-AppId") == [WEBSITE_APPID]
     assert upstream_header(echo, "X-App-Kind") == ["website"]
+
+
+def test_gateway_401_is_read_across_origins_and_concurrent_requests_share_one_refresh(page, sites, gateway, upstream):
+    allowed, _ = sites
+    login = log_in_through_wechat(page, allowed)
+    assert login["ok"], login
+    # The page's access token is one the gateway refuses (signed with another key), its refresh token still good:
+    # only the gateway's X-Gateway-Error mark, exposed to the page by CORS, lets the library tell that 401 apart
+    # from an upstream's and renew.
+    session = stored_session(page)
+    session["accessToken"] = mint(login["value"]["openid"], secret="not-the-gateway-key-0123456789abcdef")
+    page.evaluate("([key, value]) => localStorage.setItem(key, value)", [SESSION_KEY, json.dumps(session)])
+    refreshes = len(log_lines(gateway, "/auth/token", "POST"))
+
+    answers = run(page, "Promise.all([0, 1, 2, 3, 4].map((i) => gw.request({ url: '/api/together-' + i })))")
+    assert answers["ok"], answers
+    assert [answer["statusCode"] for answer in answers["value"]] == [200] * 5
+    # One refresh for the five (the library's single flight, in the browser), then each request replayed once.
+    assert statuses_after(gateway, "/auth/token", "POST", refreshes, 1) == [200]
+    barrier(gateway, "after-the-concurrent-requests")
+    assert len(log_lines(gateway, "/auth/token", "POST")) == refreshes + 1
+    for i in range(5):
+        assert [line["status"] for line in log_lines(gateway, f"/api/together-{i}", "GET")] == [401, 200]
+        reached = [r for r in upstream.requests if r["target"] == f"/api/together-{i}"]
+        assert len(reached) == 1 and upstream_header(reached[0], "X-OpenId") == [login["value"]["openid"]]
