@@ -80,5 +80,7 @@ def launch_chromium(playwright):
     """Debian's Chromium, headless (no display needed). Missing: say how to get it rather than skip."""
     assert shutil.which(CHROMIUM) or os.path.exists(CHROMIUM), (
         f"{CHROMIUM} is missing: `make deps` installs Debian's chromium (apt-get install chromium)")
-    # --no-sandbox: the tests run as root in CI, where Chromium refuses its sandbox.
-    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+    # --no-sandbox: the tests run as root in CI, where Chromium refuses its sandbox. --disable-dev-shm-usage:
+    # a container's small /dev/shm must not crash the renderer.
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                      args=["--no-sandbox", "--disable-dev-shm-usage"])
