@@ -54,6 +54,11 @@ extension EngineWorker {
             if holdReads {
                 client.readsHeld = true
                 epoll.want(client.fd, events: client.pendingOutput > 0 ? EpollSet.writable : 0)
+            } else if client.readsHeld && client.readsBody {
+                // Held while the request before was answered (its pipelined successor filled the buffer): this
+                // request's body is still to come, so the client is read again.
+                client.readsHeld = false
+                epoll.want(client.fd, events: EpollSet.readable | (client.pendingOutput > 0 ? EpollSet.writable : 0))
             }
         case .refuseTooLarge:
             abortTransfer(client)

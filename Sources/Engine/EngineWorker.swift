@@ -137,11 +137,12 @@ final class EngineWorker {
     /// Takes requests from the read buffer while the connection waits for one: several when they were pipelined and
     /// answered here, one when it goes upstream (the next waits for its answer).
     func parseRequests(_ client: EngineClient) {
-        while client.isOpen, case .awaitingHead = client.connection.state, client.filled > client.parsed {
+        parsing: while client.isOpen, case .awaitingHead = client.connection.state, client.filled > client.parsed {
             switch client.parser.parse(client.input, from: client.parsed, count: client.filled - client.parsed) {
             case .needMore:
                 client.parsed = client.filled
-                guard client.filled == client.inputCapacity else { return }
+                // Not `return`: reads held while the request before was answered must resume for the rest of this head.
+                guard client.filled == client.inputCapacity else { break parsing }
                 let shape = EngineConnection.RequestShape(keepAlive: false, isHead: false, isHTTP10: false)
                 beginLocalRequest(client, head: nil, path: "")
                 _ = client.connection.headReceived(shape, forward: false, closes: true)
