@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CEpoll
 import Glibc
 
 /// The dedicated thread an engine worker runs on (issue 23, "Workers": one thread per worker, owning its connections
@@ -17,7 +18,12 @@ enum EngineWorkerThread {
         pthread_detach(thread)
     }
 
+    /// The thread's name in `/proc/<pid>/task/*/comm`, `top -H` and profiles (otherwise it would inherit its creator's,
+    /// a cooperative thread's `com.apple.root.default-qos`).
+    static let name = "gw-engine"
+
     private static let body: @convention(c) (UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? = { context in
+        _ = gw_set_thread_name(EngineWorkerThread.name)
         Unmanaged<EngineWorker>.fromOpaque(context!).takeRetainedValue().run()
     }
 }

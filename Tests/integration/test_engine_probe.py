@@ -573,3 +573,10 @@ def test_pipelined_mix_of_bodies_cut_anywhere_is_answered_in_order(probe, seed):
         echo = json.loads(answer)
         assert status == 200 and echo["target"] == target
         assert echo["body_length"] == len(body) and echo["body_sha256"] == hashlib.sha256(body).hexdigest()
+
+
+def test_the_worker_runs_on_a_thread_of_its_own(probe):
+    # Not on one of Swift concurrency's cooperative threads (`com.apple.root.*`), which its epoll_wait would hold.
+    names = [open(f"/proc/{probe.process.pid}/task/{task}/comm").read().strip()
+             for task in os.listdir(f"/proc/{probe.process.pid}/task")]
+    assert names.count("gw-engine") == 1, names
