@@ -97,6 +97,41 @@ class SlowEchoUpstream:
         self.listener.close()
 
 
+class EarlyAnswerUpstream:
+    """An upstream that answers 413 as soon as it has a request head, without reading the body, and closes."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            with conn:
+                reader = conn.makefile("rb")
+                while reader.readline() not in (b"\r\n", b""):
+                    pass
+                conn.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\nConnection: close\r\n\r\nnope")
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self):
+        self.listener.close()
+
+
+@pytest.fixture(scope="module")
+def early_upstream():
+    early = EarlyAnswerUpstream()
+    yield early
+    early.stop()
+
+
 @pytest.fixture(scope="module")
 def slow_upstream():
     slow = SlowEchoUpstream()
@@ -105,7 +140,7 @@ def slow_upstream():
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory, upstream, slow_upstream):
+def probe(tmp_path_factory, upstream, slow_upstream, early_upstream):
     gw = EngineProbe(
         tmp_path_factory.mktemp("engine-probe"),
         routes=f"""
@@ -117,6 +152,11 @@ def probe(tmp_path_factory, upstream, slow_upstream):
         [[routes]]
         prefix = "/slow/"
         upstreams = ["{slow_upstream.url}"]
+        auth = "none"
+
+        [[routes]]
+        prefix = "/early/"
+        upstreams = ["{early_upstream.url}"]
         auth = "none"
 
         [[routes]]
@@ -580,3 +620,26 @@ def test_the_worker_runs_on_a_thread_of_its_own(probe):
     names = [open(f"/proc/{probe.process.pid}/task/{task}/comm").read().strip()
              for task in os.listdir(f"/proc/{probe.process.pid}/task")]
     assert names.count("gw-engine") == 1, names
+
+
+def test_upstream_answering_before_the_body_is_relayed_and_the_rest_of_the_body_drained(probe):
+    # The upstream's early answer reaches the client; the body still coming is read and dropped (lingering), so a
+    # client that writes all of it first is not reset, and the connection then ends.
+    total = 8 << 20
+    with socket.create_connection(("127.0.0.1", probe.port), timeout=60) as sock:
+        sock.sendall(f"POST /early/x HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode())
+        sent = []
+
+        def sender():
+            for _ in range(total // 65536):
+                sock.sendall(b"b" * 65536)
+            sent.append(True)
+
+        thread = threading.Thread(target=sender, daemon=True)
+        thread.start()
+        reader = sock.makefile("rb")
+        status, _, body = read_response(reader)
+        assert status == 413 and body == b"nope"
+        assert reader.read() == b""
+        thread.join(timeout=60)
+    assert sent == [True], "the client's body was not all taken"
