@@ -13,7 +13,14 @@ import Glibc
 /// actions that come back. One pass: wait, handle every event (reads, accepts, libcurl's sockets), collect finished
 /// transfers, run libcurl's timer when due, then flush every connection that has output, one `write` each.
 final class EngineWorker {
-    let settings: EngineSettings
+    var settings: EngineSettings
+    /// `serve --engine`: the service's snapshot, looked at per request head (reloads); nil for the probe.
+    var source: EngineRuntimeSource?
+    /// `serve --engine`: what the workers share (open connections); nil for the probe.
+    var pool: EngineWorkerPool?
+    /// Work from other threads (`EngineWorker+Mailbox`), and whether a drain began.
+    let mailbox: EngineMailbox<EngineWorkerMail>
+    var draining = false
     let epoll: EpollSet
     let listener: Int32
     let multi: UnsafeMutableRawPointer
@@ -27,12 +34,20 @@ final class EngineWorker {
     var running: Int32 = 0
     /// Connections lingering after an early answer, checked against their deadlines on every pass.
     var lingering: [EngineClient] = []
+    /// The earliest client-timer deadline a connection armed, or later (`EngineWorker+Timers`); `.max`: none.
+    var timerSweepAt = UInt64.max
     /// Counters for the probe's `SIGUSR1` report, and the reports asked for so far.
     var requests = 0
     var reportsSeen = 0
     /// The most bytes a connection's read buffer held for a request body (body for libcurl and bytes after it): the
     /// back-pressure bound, observable from outside.
     var bodyWaitingMax = 0
+    /// WebSocket tunnels (`EngineWorker+Tunnel`).
+    let tunnels = EngineTunnelTable()
+    /// `[server] tls_certificate`: connections speak TLS (`EngineWorker+TLS`); nil for plain HTTP.
+    var tls: EngineTLSContextBox?
+    /// TLS connections with decrypted bytes waiting inside OpenSSL, read again before the next wait.
+    var tlsPendingReads: [EngineClient] = []
 
     init(settings: EngineSettings) throws(EngineError) {
         self.settings = settings
@@ -40,6 +55,7 @@ final class EngineWorker {
         listener = try EngineListener.open(settings.listen)
         guard let multi = curl_multi_init() else { throw EngineError.curl("curl_multi_init failed") }
         self.multi = multi
+        mailbox = try EngineMailbox()
         rules.reserveCapacity(64)
         let context = Unmanaged.passUnretained(self).toOpaque()
         _ = gw_multi_setopt_socketfn(multi, EngineWorker.socketCallback)
@@ -50,6 +66,8 @@ final class EngineWorker {
         _ = gw_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 256)
         epoll.adopt(listener, as: .listener)
         epoll.want(listener, events: EpollSet.readable)
+        epoll.adopt(mailbox.descriptor, as: .mailbox)
+        epoll.want(mailbox.descriptor, events: EpollSet.readable)
     }
 
     /// Runs the loop on the calling thread, forever.
@@ -68,8 +86,10 @@ final class EngineWorker {
                 let flags = events[index].events
                 switch epoll[fd].kind {
                 case .listener: acceptAll()
+                case .mailbox: takeMail()
                 case .client: if let client = clients[Int(fd)] { clientEvent(client, flags) }
                 case .curl: curlEvent(fd, flags)
+                case .tunnel: tunnelUpstreamEvent(fd, flags)
                 case .unused: epoll_ctl(epoll.descriptor, EPOLL_CTL_DEL, fd, nil)
                 }
             }
@@ -78,8 +98,11 @@ final class EngineWorker {
                 runTimeout()
                 drainFinishedTransfers()
             }
+            if timerSweepAt != .max, case let now = Self.now(), timerSweepAt <= now { sweepTimers(now: now) }
+            if !tlsPendingReads.isEmpty { readTLSPending() }
             flushDirty()
             if !lingering.isEmpty { expireLingering() }
+            if !tunnels.isEmpty { sweepTunnels() }
         }
     }
 
@@ -88,16 +111,25 @@ final class EngineWorker {
     private func acceptAll() {
         while let (fd, peer) = EngineListener.accept(listener) {
             let client = EngineClient(fd: fd, peer: peer, inputCapacity: settings.maxHeaderBytes + 1024)
+            if let tls, !startTLS(client, tls) { continue }
             if Int(fd) >= clients.count {
                 clients.append(contentsOf: repeatElement(nil, count: Int(fd) + 1024 - clients.count))
             }
             clients[Int(fd)] = client
+            pool?.opened()
             epoll.adopt(fd, as: .client)
             epoll.want(fd, events: EpollSet.readable)
+            armIdleTimer(client)
         }
     }
 
     private func clientEvent(_ client: EngineClient, _ flags: UInt32) {
+        // A TLS read waiting for the socket to be writable (a handshake message to send) goes on when it is.
+        let flags = client.transport.waitsForWritable ? flags | EpollSet.readable : flags
+        if let link = client.tunnel {
+            tunnelClientEvent(link, flags)
+            return
+        }
         if flags & EpollSet.writable != 0 && client.pendingOutput > 0 {
             flush(client)
             guard client.isOpen else { return }
@@ -112,7 +144,7 @@ final class EngineWorker {
         }
     }
 
-    private func read(_ client: EngineClient) {
+    func read(_ client: EngineClient) {
         if client.filled == client.inputCapacity && client.readsBody { client.compactBody() }
         if client.filled == client.inputCapacity {
             // A whole buffer waits behind the request being answered: stop reading until it is parsed.
@@ -120,18 +152,23 @@ final class EngineWorker {
             epoll.want(client.fd, events: client.pendingOutput > 0 ? EpollSet.writable : 0)
             return
         }
-        let count = Glibc.read(client.fd, client.input + client.filled, client.inputCapacity - client.filled)
+        let count = client.transport.read(client.fd, client.input + client.filled, client.inputCapacity - client.filled)
         if count == 0 || (count < 0 && errno != EAGAIN && errno != EINTR) {
             peerClosed(client)
             return
         }
-        guard count > 0 else { return }
+        guard count > 0 else {
+            if case .tls = client.transport { tlsReadWaits(client) }
+            return
+        }
         client.filled += count
         if case .awaitingHead = client.connection.state {
+            requestBytesArrived(client)
             parseRequests(client)
         } else if client.readsBody {
             parseBody(client)
         }
+        if case .tls = client.transport { tlsReadDone(client) }
     }
 
     /// Takes requests from the read buffer while the connection waits for one: several when they were pipelined and
@@ -172,10 +209,14 @@ final class EngineWorker {
     }
 
     private func requestHead(_ client: EngineClient) {
+        source?.refresh(&settings)
         let head = client.parser.head
+        // Draining: this request is answered with `Connection: close` and is the connection's last.
         let shape = EngineConnection.RequestShape(
-            keepAlive: head.keepAlive, isHead: head.method == "HEAD", isHTTP10: head.isHTTP10)
+            keepAlive: head.keepAlive && !head.isUpgrade && !draining, isHead: head.method == "HEAD",
+            isHTTP10: head.isHTTP10)
         requests += 1
+        requestBytesArrived(client)
         let body = EngineConnection.RequestBody(
             announced: head.hasBody, expectsContinue: head.expectsContinue, maxBytes: settings.maxBodyBytes)
         if head.hasBody, let refusal = Self.refusal(of: head, maxBodyBytes: settings.maxBodyBytes) {
@@ -186,6 +227,10 @@ final class EngineWorker {
             }
             return
         }
+        // CORS is decided from the head before anything else (RequestPlanner); a preflight is answered here.
+        let cors = settings.planner.corsDecision(head, in: client.input)
+        if let cors, answerCors(cors, client, head: head, shape: shape, body: body) { return }
+        if head.isUpgrade, upgradeHead(client, head: head, shape: shape, body: body) { return }
         let now = Date()
         switch settings.planner.plan(head, in: client.input, rules: &rules, now: now) {
         case .forward(let plan):
@@ -193,6 +238,8 @@ final class EngineWorker {
                 requestID: plan.requestID, method: head.method, path: plan.target.path, route: plan.routePrefix,
                 upstream: plan.upstream.description, openid: plan.claims?.subject, isHead: shape.isHead,
                 isHTTP10: shape.isHTTP10, startedAt: now)
+            if cors != nil { client.request?.cors = EngineRequestPlanner.answerFields(cors) }
+            if let pool = plan.pool, pool.upstreams.count > 1 { rememberPool(client, plan) }
             switch client.connection.headReceived(shape, forward: true, body: body) {
             case .startTransfer: startTransfer(client, plan: plan, head: head)
             case .continueAndStartTransfer:
@@ -207,6 +254,7 @@ final class EngineWorker {
             client.request = InFlightRequest(
                 requestID: requestID, method: head.method, path: path, route: route, upstream: nil, openid: nil,
                 isHead: shape.isHead, isHTTP10: shape.isHTTP10, startedAt: now)
+            if cors != nil { client.request?.cors = EngineRequestPlanner.answerFields(cors) }
             switch client.connection.headReceived(shape, forward: false, closes: error.closesConnection, body: body) {
             case .answer(let then): answer(client, error, then: then, shape: shape)
             case .startTransfer, .continueAndStartTransfer, .close: destroy(client)
@@ -230,7 +278,7 @@ final class EngineWorker {
         let requestID = client.request?.requestID ?? RequestID.generate()
         let (status, bodyBytes) = ClientHeadWriter.writeAnswer(
             error, requestID: requestID, realm: settings.realm, isHead: shape.isHead, closes: then != .next,
-            isHTTP10: shape.isHTTP10, into: &client.output)
+            isHTTP10: shape.isHTTP10, cors: client.request?.cors ?? .none, into: &client.output)
         client.request?.status = status
         client.request?.bytesOut = bodyBytes
         finish(client, error: error.code)
@@ -241,7 +289,9 @@ final class EngineWorker {
     /// After a request ended: drop its bytes from the read buffer for the next one, or close once written.
     func proceed(_ client: EngineClient, _ then: EngineConnection.Then) {
         switch then {
-        case .next: client.discardParsedInput()
+        case .next:
+            client.discardParsedInput()
+            armIdleTimer(client)
         case .linger: startLingering(client)
         case .close: break
         }
@@ -251,7 +301,7 @@ final class EngineWorker {
     func finish(_ client: EngineClient, error: String?) {
         guard let request = client.request else { return }
         client.request = nil
-        guard let log = settings.log else { return }
+        guard settings.log != nil || settings.accessLogger != nil else { return }
         var entry = AccessLogEntry(
             time: request.startedAt, requestID: request.requestID, clientAddress: client.peer,
             method: request.method, path: request.path)
@@ -262,8 +312,12 @@ final class EngineWorker {
         entry.durationSeconds = Date().timeIntervalSince(request.startedAt)
         entry.upstream = request.upstream
         entry.openid = request.openid
-        entry.error = error
-        log.append { entry.write(into: &$0) }
+        entry.error = request.error ?? error
+        if let recorder = settings.accessLogger {
+            recorder.record(entry)
+        } else {
+            settings.log?.append { entry.write(into: &$0) }
+        }
     }
 
     func markDirty(_ client: EngineClient) {
@@ -288,7 +342,7 @@ final class EngineWorker {
     private func flush(_ client: EngineClient) {
         while client.pendingOutput > 0 {
             let written = client.output.withUnsafeBytes { bytes in
-                Glibc.write(client.fd, bytes.baseAddress! + client.outputSent, client.pendingOutput)
+                client.transport.write(client.fd, bytes.baseAddress! + client.outputSent, client.pendingOutput)
             }
             if written > 0 {
                 client.outputSent += written
@@ -317,6 +371,7 @@ final class EngineWorker {
         case .lingering where !client.halfClosed:
             // The answer is out: the client sees its end, and the rest of its body is still read.
             client.halfClosed = true
+            client.transport.endOutput()
             shutdown(client.fd, Int32(SHUT_WR))
         default: break
         }
@@ -336,11 +391,14 @@ final class EngineWorker {
     /// Closes the connection and aborts its transfer, if any.
     func destroy(_ client: EngineClient) {
         guard client.isOpen else { return }
+        if let link = client.tunnel { releaseTunnel(link) }
         abortTransfer(client)
         client.isOpen = false
         epoll.forget(client.fd)
         clients[Int(client.fd)] = nil
+        client.transport.endOutput()
         close(client.fd)
+        pool?.closed()
     }
 
     static func now() -> UInt64 {
@@ -350,9 +408,12 @@ final class EngineWorker {
     }
 
     private func timeoutMilliseconds() -> Int32 {
+        if hasTLSPendingReads { return 0 }
         // Lingering connections are few and short-lived: their deadlines are looked at at least once a second.
-        let cap: UInt64 = lingering.isEmpty ? 60_000 : 1000
-        guard let deadline else { return lingering.isEmpty ? -1 : Int32(cap) }
+        let cap: UInt64 = lingering.isEmpty && tunnels.isEmpty ? 60_000 : 1000
+        // The earlier of libcurl's deadline and the client timers' (`EngineWorker+Timers`).
+        let deadline = min(self.deadline ?? .max, timerSweepAt)
+        guard deadline != .max else { return lingering.isEmpty ? -1 : Int32(cap) }
         let now = Self.now()
         guard deadline > now else { return 0 }
         return Int32(min((deadline - now + 999_999) / 1_000_000, cap))

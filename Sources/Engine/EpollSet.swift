@@ -12,6 +12,10 @@ import Glibc
 final class EpollSet {
     enum Kind: UInt8 {
         case unused, listener, client, curl
+        /// The worker's `EngineMailbox` (an `eventfd`).
+        case mailbox
+        /// A WebSocket tunnel's upstream socket, made by libcurl and relayed by the worker (`EngineWorker+Tunnel`).
+        case tunnel
     }
 
     struct Entry {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import GatewayCore
 import Logging
 import ServiceLifecycle
@@ -31,6 +32,13 @@ struct ServeCommand: AsyncParsableCommand {
                 + "flag such a gateway refuses to start or reload: anyone who read gateway.conf could sign tokens."))
     var allowDevSecrets = false
 
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Experimental (issue 23): serve the public listener with the engine's epoll workers ([server] workers).",
+            visibility: .hidden))
+    var engine = false
+
     func run() async throws {
         let config = try loadOrExit(options.config)
         let exposed = DevelopmentSecrets.problems(in: config)
@@ -48,7 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = bootstrapLogging(level: logLevel ?? config.log.level)
         OpenFileLimit.raise(logger: logger)
         let service = GatewayService(
-            config: config, configPath: options.config, logger: logger, allowsDevelopmentSecrets: allowDevSecrets)
+            config: config, configPath: options.config, logger: logger, allowsDevelopmentSecrets: allowDevSecrets,
+            engine: engine ? EngineWorkerPool() : nil)
         let group = ServiceGroup(
             services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

@@ -7,7 +7,7 @@ import subprocess
 import textwrap
 import uuid
 
-from conftest import GATEWAY_BIN, free_port, stop_process, wait_for, wait_until_listening
+from conftest import GATEWAY_BIN, SERVE_ARGS, free_port, stop_process, wait_for, wait_until_listening
 from tokens import APPID, AUDIENCE, ISSUER, SECRET
 
 
@@ -56,7 +56,7 @@ class Gateway:
         assert os.path.exists(GATEWAY_BIN), f"build the gateway first: {GATEWAY_BIN} is missing"
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.process = subprocess.Popen(
-                [GATEWAY_BIN, "serve", "--config", str(self.config), *getattr(self, "extra_args", [])],
+                [GATEWAY_BIN, *SERVE_ARGS, "--config", str(self.config), *getattr(self, "extra_args", [])],
                 stdout=out, stderr=err, env=getattr(self, "env", None), preexec_fn=getattr(self, "preexec", None))
 
         wait_until_listening(self.process, self.port, "gateway", details=self.stderr, stop=self.stop)

@@ -28,6 +28,9 @@ public struct ServerConfig: Sendable, Equatable {
     /// libcurl event threads, each with its own multi handle and connection pool; defaults to one per
     /// core, so each event loop hands its transfers to a curl thread of its own.
     public var curlThreads = System.coreCount
+    /// Engine workers serving the public listener under `serve --engine` (issue 23), each a thread with its own
+    /// `SO_REUSEPORT` listener, `epoll` set and libcurl multi handle; defaults to one per core. Engine only for now.
+    public var workers = System.coreCount
 
     public init() {}
 
@@ -106,7 +109,10 @@ public struct ServerConfig: Sendable, Equatable {
                 }
             }
         }
-        for (key, keyPath) in [("event_loops", \ServerConfig.eventLoops), ("curl_threads", \ServerConfig.curlThreads)] {
+        for (key, keyPath) in [
+            ("event_loops", \ServerConfig.eventLoops), ("curl_threads", \ServerConfig.curlThreads),
+            ("workers", \ServerConfig.workers),
+        ] {
             if let count = reader.integer(key) {
                 if (1...64).contains(count) {
                     config[keyPath: keyPath] = count

@@ -24,11 +24,14 @@ public final class GatewayService: Service, Sendable {
     /// `serve --allow-dev-secrets`: a reload with a development secret on an exposed listener is applied (with a
     /// warning) instead of refused, as the start was.
     private let allowsDevelopmentSecrets: Bool
+    /// `serve --engine` (issue 23, experimental): the public listener is the engine's, not `GatewayServer`'s.
+    private let engine: (any PublicEngine)?
 
     public init(
         config: GatewayConfiguration, configPath: String, logger: Logger, allowsDevelopmentSecrets: Bool = false,
-        onReady: (@Sendable (SocketAddress) -> Void)? = nil
+        engine: (any PublicEngine)? = nil, onReady: (@Sendable (SocketAddress) -> Void)? = nil
     ) {
+        self.engine = engine
         self.initial = config
         self.configPath = configPath
         self.logger = logger
@@ -156,6 +159,7 @@ public final class GatewayService: Service, Sendable {
             group: group, holder: holder, curl: curl, accessLogger: accessLogger, tls: tls, metrics: metrics,
             tunnelClient: tunnelClient, tunnelRegistry: tunnelRegistry)
         let draining = NIOLockedValueBox(false)
+        let engine = self.engine
         var probes = AdminServer.Probes(
             metrics: metrics,
             readiness: {
@@ -169,7 +173,8 @@ public final class GatewayService: Service, Sendable {
             },
             beforeScrape: {
                 metrics.sample(
-                    openConnections: server.connections.count, upstreamTransfersInFlight: curl.activeTransferCount,
+                    openConnections: engine?.openConnections ?? server.connections.count,
+                    upstreamTransfersInFlight: curl.activeTransferCount,
                     accessLogDroppedLines: writer?.droppedLines, openTunnels: tunnelRegistry.count)
                 let feed = store.revocationFeedStatistics
                 metrics.sampleRevocationFeed(reads: feed.reads, rows: feed.rowsRead)
@@ -179,10 +184,16 @@ public final class GatewayService: Service, Sendable {
             store: store, revocations: revocations, tokens: { holder.current.config.tokens }, logger: logger)
         let admin = AdminServer(group: group, probes: probes)
 
-        let listener: any Channel
+        let listener: (any Channel)?
         let adminListener: any Channel
         do {
-            listener = try await server.bind(host: config.server.listen.host, port: config.server.listen.port)
+            if let engine {
+                try engine.start(
+                    PublicEngineContext(holder: holder, accessLogger: accessLogger, metrics: metrics, logger: logger))
+                listener = nil
+            } else {
+                listener = try await server.bind(host: config.server.listen.host, port: config.server.listen.port)
+            }
         } catch {
             curl.shutdown()
             try? await group.shutdownGracefully()
@@ -194,20 +205,22 @@ public final class GatewayService: Service, Sendable {
             adminListener = try await admin.bind(
                 host: config.server.adminListen.host, port: config.server.adminListen.port)
         } catch {
-            try? await listener.close()
+            try? await listener?.close()
+            engine?.closeAll()
             curl.shutdown()
             try? await group.shutdownGracefully()
             follower.cancel()
             await store.close()
             throw GatewayStartupError("cannot listen on server.admin_listen \(config.server.adminListen): \(error)")
         }
-        let address = listener.localAddress
+        let address = listener?.localAddress
         logger.info(
             "gateway listening",
             metadata: [
                 "listen": "\(address.map { "\($0)" } ?? "\(config.server.listen)")",
                 "admin_listen": "\(adminListener.localAddress.map { "\($0)" } ?? "\(config.server.adminListen)")",
                 "routes": "\(config.routes.count)", "tls": "\(tls != nil)",
+                "engine": "\(engine != nil)",
             ])
         if let address { onReady?(address) }
 
@@ -233,10 +246,12 @@ public final class GatewayService: Service, Sendable {
         reloads.cancel()
         purge.cancel()
         follower.cancel()
-        try? await listener.close()
+        try? await listener?.close()
         server.connections.drainAll()
+        engine?.drain()
+        let open = { engine?.openConnections ?? server.connections.count }
         let deadline = ContinuousClock.now + holder.current.config.server.drainTimeout
-        while server.connections.count > 0 && ContinuousClock.now < deadline {
+        while open() > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
         }
         if tunnelRegistry.count > 0 {
@@ -250,11 +265,11 @@ public final class GatewayService: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(10))
             }
         }
-        if server.connections.count > 0 {
+        if open() > 0 {
             logger.warning(
-                "drain timeout reached; closing remaining connections",
-                metadata: ["connections": "\(server.connections.count)"])
+                "drain timeout reached; closing remaining connections", metadata: ["connections": "\(open())"])
             server.connections.closeAll()
+            engine?.closeAll()
         }
         try? await adminListener.close()
         curl.shutdown()

@@ -1,0 +1,28 @@
+import GatewayCore
+
+/// Where a worker of `serve --engine` takes the current configuration snapshot from: the service's `RuntimeHolder`.
+/// Read once per request head: one atomic load of the holder's generation, and the lock and the rebuild of the
+/// settings only after a reload (SIGHUP), so every request after a reload sees its routes, keys and limits.
+final class EngineRuntimeSource {
+    let holder: RuntimeHolder
+    let accessLogger: AccessLogger?
+    private var seen: Int
+
+    init(holder: RuntimeHolder, accessLogger: AccessLogger?) {
+        self.holder = holder
+        self.accessLogger = accessLogger
+        seen = holder.generation
+    }
+
+    /// The settings of the snapshot current now.
+    func settings() -> EngineSettings {
+        seen = holder.generation
+        return EngineSettings(runtime: holder.current, accessLogger: accessLogger)
+    }
+
+    /// Replaces `settings` when a reload happened since the last look.
+    func refresh(_ settings: inout EngineSettings) {
+        guard holder.generation != seen else { return }
+        settings = self.settings()
+    }
+}

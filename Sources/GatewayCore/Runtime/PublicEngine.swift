@@ -1,0 +1,30 @@
+import Logging
+
+/// The engine (issue 23) serving the public listener in place of `GatewayServer` under the experimental
+/// `serve --engine`. Declared here because GatewayService runs it but the engine's module depends on this one; the
+/// command line hands the implementation in.
+public protocol PublicEngine: AnyObject, Sendable {
+    /// Binds every worker's listener (a listener that cannot bind throws before any worker starts) and starts them.
+    func start(_ context: PublicEngineContext) throws
+    /// SIGTERM: stop accepting, close idle connections, `Connection: close` on answers in flight.
+    func drain()
+    /// Client connections open on every worker.
+    var openConnections: Int { get }
+    /// The drain deadline passed: close every connection still open.
+    func closeAll()
+}
+
+/// What the service shares with the engine's workers: the snapshot they read per request, and the service's sinks.
+public struct PublicEngineContext: Sendable {
+    public let holder: RuntimeHolder
+    public let accessLogger: AccessLogger
+    public let metrics: GatewayMetrics
+    public let logger: Logger
+
+    public init(holder: RuntimeHolder, accessLogger: AccessLogger, metrics: GatewayMetrics, logger: Logger) {
+        self.holder = holder
+        self.accessLogger = accessLogger
+        self.metrics = metrics
+        self.logger = logger
+    }
+}
