@@ -3,7 +3,7 @@ extension CurlError {
     ///
     /// `requestWasSent` separates a connection that died before the request went out (retryable like a refusal)
     /// from one that broke during the exchange.
-    init(curlCode code: Int, message: String, requestWasSent: Bool) {
+    public init(curlCode code: Int, message: String, requestWasSent: Bool) {
         switch code {
         case 5, 6, 7, 35, 53, 54, 58, 59, 60, 64, 66, 77, 82, 83, 90, 91:
             // COULDNT_RESOLVE_PROXY/HOST, COULDNT_CONNECT, SSL_CONNECT_ERROR, SSL_ENGINE_*, SSL_CERTPROBLEM,

@@ -58,9 +58,10 @@ enum ClientHeadWriter {
 
     static func writeHead(
         _ head: UpstreamHead, contentLength: ByteSpan?, framing: EngineConnection.BodyFraming, closes: Bool,
-        requestID: String, isHTTP10: Bool, into out: inout [UInt8]
+        requestID: String, isHTTP10: Bool, cors: CorsPolicy.AnswerFields = .none, into out: inout [UInt8]
     ) {
         writeStatusLine(head.status, into: &out)
+        var corsVary: [(name: String, value: String)] = []
         var sawRequestID = false
         var hasDate = false
         head.bytes.withUnsafeBytes { buffer in
@@ -78,6 +79,10 @@ enum ClientHeadWriter {
                 case .pass: break
                 }
                 if named.contains(name) { continue }
+                // CORS on: the upstream's Access-Control-* give way to the gateway's (ClientResponseWriter).
+                if cors.isActive && Self.isCorsField(name, value: field.value.bytes(in: base), vary: &corsVary) {
+                    continue
+                }
                 out.append(contentsOf: name)
                 append(": ", to: &out)
                 out.append(contentsOf: field.value.bytes(in: base))
@@ -89,6 +94,7 @@ enum ClientHeadWriter {
                 append("\r\n", to: &out)
             }
         }
+        for line in cors.lines(after: corsVary) { field(line.name, line.value, into: &out) }
         if !sawRequestID { field("X-Request-Id", requestID, into: &out) }
         // RFC 9110 section 6.6.1: a proxy adds the Date an upstream without a clock left out, as nginx does.
         if !hasDate { field("Date", HTTPDate.now(), into: &out) }
@@ -118,7 +124,7 @@ enum ClientHeadWriter {
     /// status and the body bytes written.
     static func writeAnswer(
         _ error: GatewayError, requestID: String, realm: String, isHead: Bool, closes: Bool, isHTTP10: Bool,
-        into out: inout [UInt8]
+        cors: CorsPolicy.AnswerFields = .none, into out: inout [UInt8]
     ) -> (status: Int, bodyBytes: Int) {
         let status = Int(error.status.code)
         let body = error.jsonBody(requestID: requestID)
@@ -127,6 +133,7 @@ enum ClientHeadWriter {
         field("Content-Length", String(body.utf8.count), into: &out)
         field("X-Request-Id", requestID, into: &out)
         for (name, value) in error.headers(realm: realm) { field(name, value, into: &out) }
+        for line in cors.lines(after: []) { field(line.name, line.value, into: &out) }
         field("Date", HTTPDate.now(), into: &out)
         if closes {
             append("Connection: close\r\n", to: &out)
@@ -139,7 +146,7 @@ enum ClientHeadWriter {
         return (status, body.utf8.count)
     }
 
-    private static func writeStatusLine(_ status: Int, into out: inout [UInt8]) {
+    static func writeStatusLine(_ status: Int, into out: inout [UInt8]) {
         append("HTTP/1.1 ", to: &out)
         out.append(contentsOf: String(status).utf8)
         out.append(UInt8(ascii: " "))
@@ -147,14 +154,14 @@ enum ClientHeadWriter {
         append("\r\n", to: &out)
     }
 
-    private static func field(_ name: String, _ value: String, into out: inout [UInt8]) {
+    static func field(_ name: String, _ value: String, into out: inout [UInt8]) {
         out.append(contentsOf: name.utf8)
         append(": ", to: &out)
         out.append(contentsOf: value.utf8)
         append("\r\n", to: &out)
     }
 
-    private static func append(_ text: StaticString, to out: inout [UInt8]) {
+    static func append(_ text: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 }

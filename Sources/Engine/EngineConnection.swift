@@ -103,6 +103,8 @@ public struct EngineConnection: Sendable, Equatable {
 
     /// Set only by this type's methods (here and in `EngineConnection+RequestBody`).
     public internal(set) var state: State = .awaitingHead
+    /// The client-side timer (`EngineConnection+Timers`).
+    public internal(set) var timer: ClientTimer = .none
 
     public init() {}
 

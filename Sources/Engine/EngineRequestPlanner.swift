@@ -9,6 +9,10 @@ struct EngineRequestPlanner {
     let routes: RouteTable
     let verifier: any TokenVerifier
     let rewriter: HeaderRewriter
+    /// The snapshot's pools, by `RouteConfig.index` (`serve --engine`); empty: each route's first upstream (the probe).
+    var pools: [UpstreamPool] = []
+    /// `[cors]` as decisions (`EngineRequestPlanner+Cors`); nil: CORS off.
+    var cors: CorsPolicy?
 
     /// Decides for `head`, whose spans point into `buffer`; `rules` receives each field's rule, in order, for the
     /// rewrite to reuse (kept by the caller, so no array per request).
@@ -55,11 +59,20 @@ struct EngineRequestPlanner {
                 return .answer(.appNotAllowed, requestID: requestID, path: target.path, route: route.prefix)
             }
         }
-        // The slice forwards to the route's first upstream; picking among several (UpstreamPool) is not measured here.
+        // Pick upstream, as RequestPlanner: round robin over the route's pool, skipping ejected ones.
+        var upstreamIndex = 0
+        let pool = route.index < pools.count ? pools[route.index] : nil
+        if let pool {
+            guard let picked = pool.pick() else {
+                return .answer(.upstreamUnreachable, requestID: requestID, path: target.path, route: route.prefix)
+            }
+            upstreamIndex = picked
+        }
         let plan = ForwardPlan(
             routePrefix: route.prefix, stripPrefix: route.stripPrefix, forwardAuthorization: route.forwardAuthorization,
-            connectTimeout: route.connectTimeout, timeout: route.timeout, upstream: route.upstreams[0], target: target,
-            claims: claims, requestID: requestID, host: host)
+            connectTimeout: route.connectTimeout, timeout: route.timeout,
+            upstream: pool?.upstreams[upstreamIndex] ?? route.upstreams[0], target: target, claims: claims,
+            requestID: requestID, host: host, pool: pool, upstreamIndex: upstreamIndex)
         return .forward(plan)
     }
 

@@ -63,8 +63,9 @@ extension EngineWorker {
             ClientHeadWriter.writeHead(
                 transfer.head, contentLength: inspection.contentLength, framing: framing, closes: closes,
                 requestID: client.request?.requestID ?? "", isHTTP10: client.request?.isHTTP10 ?? false,
-                into: &client.output)
+                cors: client.request?.cors ?? .none, into: &client.output)
             client.request?.status = transfer.head.status
+            if let request = client.request, let pool = request.pool { pool.recordSuccess(request.upstreamIndex) }
             markDirty(client)
             return true
         }
@@ -86,6 +87,10 @@ extension EngineWorker {
         var queued: Int32 = 0
         while let message = curl_multi_info_read(multi, &queued) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
+            if let link = tunnels.connecting[easy] {
+                tunnelConnected(link, result: message.pointee.data.result)
+                continue
+            }
             let result = message.pointee.data.result
             var context: UnsafeMutableRawPointer?
             _ = gw_easy_getinfo_ptr(easy, CURLINFO_PRIVATE, &context)
@@ -94,6 +99,11 @@ extension EngineWorker {
             let transfer = Unmanaged<EngineTransfer>.fromOpaque(context).takeUnretainedValue()
             let client = transfer.client
             let refused = transfer.headRefused
+            if result != CURLE_OK, result != CURLE_WRITE_ERROR, !refused, let client, client.isOpen,
+                retryElsewhere(client, transfer, result: result)
+            {
+                continue
+            }
             transfer.client = nil
             idleTransfers.append(transfer)
             guard let client, client.isOpen else { continue }
@@ -113,7 +123,10 @@ extension EngineWorker {
             if then == .next { parseRequests(client) }
         case .answer(let then):
             let error: GatewayError
-            if headRefused || result == CURLE_WRITE_ERROR {
+            if let failure = client.request?.failure, !headRefused {
+                error = failure.answer
+                client.request?.error = failure.logText
+            } else if headRefused || result == CURLE_WRITE_ERROR {
                 error = .upstreamBroken
             } else if result == CURLE_OPERATION_TIMEDOUT {
                 error = .upstreamTimeout

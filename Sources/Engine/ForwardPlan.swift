@@ -16,4 +16,7 @@ struct ForwardPlan {
     var requestID: String
     /// The client's Host value, for `X-Forwarded-Host`.
     var host: ByteSpan?
+    /// The route's upstreams and the index of `upstream` among them; nil without a pool (the probe).
+    var pool: UpstreamPool?
+    var upstreamIndex = 0
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GatewayCore
 
 /// What the access-log line of the request being answered needs, gathered at its head and completed at its end;
 /// written once, by `EngineWorker.finish`, whatever ended the request.
@@ -15,4 +16,16 @@ struct InFlightRequest {
     var status = 0
     var bytesIn = 0
     var bytesOut = 0
+    /// The access log's `error` when it is not the answer's code (a 408 logged as `client_timeout`, as ProxyHandler).
+    var error: String?
+    /// The route's upstreams and the one picked, the attempts made, and the path and query a retry elsewhere is
+    /// sent to (`EngineWorker+Upstreams`); the failure of the last attempt, for its answer and log line.
+    var pool: UpstreamPool?
+    var upstreamIndex = 0
+    var attempts = 1
+    var forwardedPath: Substring = ""
+    var forwardedQuery: Substring = ""
+    var failure: UpstreamFailure?
+    /// What `[cors]` adds to this request's answer, whoever makes it.
+    var cors = CorsPolicy.AnswerFields.none
 }

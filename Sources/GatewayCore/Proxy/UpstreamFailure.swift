@@ -1,0 +1,26 @@
+import CurlHTTP
+
+/// A failed upstream transfer as the NIO path classifies it (`CurlError(curlCode:)`, `GatewayError(_:)`,
+/// `ProxyHandler.describe`), for a driver that sees libcurl's result code directly (the engine, issue 23): the
+/// answer, whether a retry elsewhere may follow (docs/configuration.md, "Forwarding"), and the access log's `error`.
+public struct UpstreamFailure: Sendable, Equatable {
+    public var answer: GatewayError
+    /// The connection could not be made, or died before the request went out: the upstream is ejected for a while
+    /// and an idempotent bodiless request may be tried once on another.
+    public var couldNotConnect: Bool
+    /// The access log's `error`, e.g. `upstream_unreachable: Couldn't connect to server`.
+    public var logText: String
+
+    public init(curlCode: Int, message: String, requestWasSent: Bool) {
+        let error = CurlError(curlCode: curlCode, message: message, requestWasSent: requestWasSent)
+        answer = GatewayError(error)
+        if case .couldNotConnect = error { couldNotConnect = true } else { couldNotConnect = false }
+        logText = ProxyHandler.describe(error)
+    }
+
+    /// `RequestPlanner.retry`'s rule: the second attempt of an idempotent request without a body whose first never
+    /// reached its upstream.
+    public static func mayRetry(method: String, hasBody: Bool, attempts: Int, couldNotConnect: Bool) -> Bool {
+        couldNotConnect && attempts == 1 && !hasBody && RequestPlanner.isIdempotent(method)
+    }
+}
