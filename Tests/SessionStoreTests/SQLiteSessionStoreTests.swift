@@ -88,6 +88,18 @@ final class SQLiteSessionStoreTests: XCTestCase {
         }
     }
 
+    func testAUsersSessionsAreFoundThroughTheOpenidIndexNotAScan() throws {
+        let store = try openStore()
+        try store.connectionForTests { connection in
+            // EXPLAIN QUERY PLAN's fourth column is the plan step, e.g. "SEARCH f USING INDEX ...".
+            let plan = try connection.query(
+                "EXPLAIN QUERY PLAN SELECT id FROM refresh_families WHERE openid = ? AND appid = ?",
+                [.text("o"), .text("a")], table: "refresh_families", operation: "test"
+            ) { (row) throws(SessionStoreError) -> String in try row.text(3) }
+            XCTAssertTrue(plan.contains { $0.contains("refresh_families_openid") }, "\(plan)")
+        }
+    }
+
     func testInMemoryStoreFromURL() async throws {
         let store = try await makeSessionStore(url: "sqlite::memory:")
         try await store.ping()

@@ -56,7 +56,9 @@ enum PostgresMigrations {
             )
             """,
             "CREATE INDEX revoked_access_tokens_expires_at ON revoked_access_tokens (expires_at)",
-        ]
+        ],
+        // 2: ending a user's sessions (admin `/sessions`) finds their families by openid, not by a full scan.
+        ["CREATE INDEX refresh_families_openid ON refresh_families (openid, appid)"],
     ]
 
     /// Keys of PostgreSQL advisory locks this store takes (one 64-bit space per database).

@@ -50,6 +50,8 @@ enum SQLiteMigrations {
         );
         CREATE INDEX revocation_feed_expires_at ON revocation_feed (expires_at);
         """,
+        // 3: ending a user's sessions (admin `/sessions`) finds their families by openid, not by a full scan.
+        "CREATE INDEX refresh_families_openid ON refresh_families (openid, appid);",
     ]
 
     /// Brings the database to the newest schema; returns how many migrations this call applied.
