@@ -7,6 +7,10 @@ final class EngineClient {
     let fd: Int32
     let peer: String
     var connection = EngineConnection()
+    /// The socket itself, or TLS over it.
+    var transport = EngineTransport.plain
+    /// In the worker's list of TLS connections to read again (`EngineWorker+TLS`).
+    var isTLSPendingRead = false
     let parser = RequestHeadParser()
     /// Bytes read: `parsed` of them belong to requests taken from it; the rest wait for the parser.
     let input: UnsafeMutableRawPointer
@@ -17,8 +21,12 @@ final class EngineClient {
     var output: [UInt8] = []
     var outputSent = 0
     var transfer: EngineTransfer?
+    /// The WebSocket tunnel this connection became (`EngineWorker+Tunnel`).
+    var tunnel: EngineTunnelLink?
     var isOpen = true
     var request: InFlightRequest?
+    /// A control-plane request being collected or answered (`EngineWorker+Control`).
+    var control: EngineControlExchange?
     /// In the worker's list of connections to flush after this pass.
     var isDirty = false
     /// The read buffer is full while a request is answered: not read until it is parsed again.

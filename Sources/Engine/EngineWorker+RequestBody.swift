@@ -60,6 +60,7 @@ extension EngineWorker {
                 client.readsHeld = false
                 epoll.want(client.fd, events: EpollSet.readable | (client.pendingOutput > 0 ? EpollSet.writable : 0))
             }
+            if client.control != nil { collectControlBody(client) }
         case .refuseTooLarge:
             abortTransfer(client)
             answer(client, .bodyTooLarge, then: .linger, shape: requestShape(of: client))

@@ -232,6 +232,7 @@ final class EngineWorker {
         if let cors, answerCors(cors, client, head: head, shape: shape, body: body) { return }
         if head.isUpgrade, upgradeHead(client, head: head, shape: shape, body: body) { return }
         let now = Date()
+        if startControlIfHandled(client, head: head, shape: shape, now: now) { return }
         switch settings.planner.plan(head, in: client.input, rules: &rules, now: now) {
         case .forward(let plan):
             client.request = InFlightRequest(
