@@ -23,6 +23,8 @@ final class EngineClient {
     var transfer: EngineTransfer?
     /// The WebSocket tunnel this connection became (`EngineWorker+Tunnel`).
     var tunnel: EngineTunnelLink?
+    /// The WebSocket tunnel this connection became (`EngineWorker+Tunnel`).
+    var tunnel: EngineTunnelLink?
     var isOpen = true
     var request: InFlightRequest?
     /// A control-plane request being collected or answered (`EngineWorker+Control`).

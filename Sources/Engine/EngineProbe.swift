@@ -30,6 +30,7 @@ public enum EngineProbe {
         settings.maxBodyBytes = config.server.maxBodyBytes.bytes
         settings.lingeringTime = config.server.lingeringTime
         settings.lingeringTimeout = config.server.lingeringTimeout
+        settings.websocket = config.websocket
         EngineProbeSignals.install()
         guard curl_global_init(gw_global_default()) == CURLE_OK else { throw EngineError.curl("curl_global_init") }
         // Every worker is made here, so a listener that cannot bind fails the command before any thread starts.

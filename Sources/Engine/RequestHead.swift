@@ -24,6 +24,9 @@ public struct RequestHead: Sendable {
     public var hasTransferEncoding = false
     /// A Transfer-Encoding other than one `chunked`: answered 501, as `RequestPlanner` does.
     public var transferCodingRefused = false
+    /// The request asks to switch protocols (`Connection: upgrade` and `Upgrade`): a WebSocket tunnel, or a plain
+    /// request whose connection then closes, as the parser cannot go on after it.
+    public var isUpgrade = false
 
     public init() {
         fields.reserveCapacity(32)
@@ -39,6 +42,7 @@ public struct RequestHead: Sendable {
         expectsContinue = false
         hasTransferEncoding = false
         transferCodingRefused = false
+        isUpgrade = false
     }
 
     public var isHTTP10: Bool { versionMajor == 1 && versionMinor == 0 }

@@ -173,6 +173,8 @@ final class RequestHeadParser {
         head.versionMinor = Int(state.http_minor)
         head.keepAlive = gw_llhttp_should_keep_alive(parser) != 0
         head.method = Self.methodName(state.method)
+        // llhttp's upgrade: `Connection: upgrade` with an `Upgrade` field (RFC 9110 section 7.8), or CONNECT.
+        head.isUpgrade = state.upgrade != 0
         let chunked = state.flags & UInt16(GW_F_CHUNKED.rawValue) != 0
         head.hasBody = chunked || (state.flags & UInt16(GW_F_CONTENT_LENGTH.rawValue) != 0 && state.content_length > 0)
         head.bodyLength = chunked ? nil : Int(clamping: state.content_length)

@@ -8,9 +8,9 @@ import NIOHTTP1
 /// Checking both ends keeps the tunnel a WebSocket: a request that is not a real handshake never reaches the
 /// upstream, and an upstream 101 that does not prove it read the key (an h2c switch, a bare 101 from a path that
 /// answers anything) never becomes a raw socket behind the gateway's route and identity rules.
-struct WebSocketHandshake: Equatable {
+public struct WebSocketHandshake: Equatable, Sendable {
     /// The client's `Sec-WebSocket-Key`, as sent.
-    let key: String
+    public let key: String
 
     /// RFC 6455 section 1.3.
     static let guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -18,7 +18,7 @@ struct WebSocketHandshake: Equatable {
     /// The handshake of `headers`, or nil unless it carries exactly one `Sec-WebSocket-Version: 13` and exactly one
     /// `Sec-WebSocket-Key` that is 16 bytes in base64 (section 4.1, items 7 and 9; section 11.3.1 and 11.3.5: neither
     /// field may appear more than once in a request).
-    init?(_ headers: HTTPHeaders) {
+    public init?(_ headers: HTTPHeaders) {
         let versions = headers["Sec-WebSocket-Version"]
         let keys = headers["Sec-WebSocket-Key"]
         guard versions.count == 1, versions[0].trimmingCharacters(in: .whitespaces) == "13", keys.count == 1 else {
@@ -31,7 +31,7 @@ struct WebSocketHandshake: Equatable {
     }
 
     /// base64(SHA-1(key + GUID)): the only `Sec-WebSocket-Accept` that proves the upstream read this handshake.
-    var expectedAccept: String {
+    public var expectedAccept: String {
         Data(Insecure.SHA1.hash(data: Data((key + Self.guid).utf8))).base64EncodedString()
     }
 }

@@ -1,0 +1,41 @@
+/// One WebSocket tunnel's I/O side in a worker: the libcurl connect-only handle and its socket, and what waits for a
+/// side that took less than it was given. Every decision is its `EngineTunnel` value's.
+///
+/// Idle, a tunnel holds no buffer: `toUpstream` and `toClient` are empty arrays (no storage) until a side is slow, and
+/// are released again once drained; the upgrade request and the answer's bytes are released once the tunnel opens.
+final class EngineTunnelLink {
+    unowned let client: EngineClient
+    let easy: UnsafeMutableRawPointer
+    var state: EngineTunnel
+    /// The upstream's socket once connected (`CURLINFO_ACTIVESOCKET`); -1 before.
+    var socket: Int32 = -1
+    /// The upgrade request, until it is sent.
+    var head: [UInt8]
+    /// The answer as it is read, until the switch.
+    var answer: TunnelAnswer?
+    /// The upstream answered with something else than a switch: its answer is passed on, then the tunnel closes.
+    var refused = false
+    /// Bytes read from one side that the other has not taken yet, from `…Sent` on.
+    var toUpstream: [UInt8] = []
+    var toUpstreamSent = 0
+    var toClient: [UInt8] = []
+    var toClientSent = 0
+    /// How long the upstream has to answer the upgrade once connected, and until when (`CLOCK_MONOTONIC` ns).
+    var answerTimeout: UInt64 = 0
+    var answerDeadline: UInt64 = 0
+    /// The caller, for `[websocket] max_tunnels_per_user`.
+    var openid: String?
+    /// A side reported a hang-up or an error while it was not read: not watched until it is read again.
+    var upstreamHungUp = false
+    var clientHungUp = false
+    /// Bytes this tunnel counts in the worker's budget.
+    var budgeted = 0
+
+    init(client: EngineClient, easy: UnsafeMutableRawPointer, state: EngineTunnel, head: [UInt8], accept: String) {
+        self.client = client
+        self.easy = easy
+        self.state = state
+        self.head = head
+        self.answer = TunnelAnswer(expectedAccept: accept)
+    }
+}

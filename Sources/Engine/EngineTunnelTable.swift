@@ -1,0 +1,23 @@
+/// A worker's WebSocket tunnels (issue 23): by libcurl handle while connecting, by upstream socket once open, and the
+/// one scratch buffer every relay reads into, so no tunnel has a read buffer of its own.
+final class EngineTunnelTable {
+    var connecting: [UnsafeMutableRawPointer: EngineTunnelLink] = [:]
+    var bySocket: [Int32: EngineTunnelLink] = [:]
+    /// Every tunnel of the worker, connecting or open.
+    var all: [ObjectIdentifier: EngineTunnelLink] = [:]
+    /// Tunnels per openid (`[websocket] max_tunnels_per_user`).
+    var perUser: [String: Int] = [:]
+    /// A read was refused for the budget: the next release of room looks at every tunnel again.
+    var budgetHeld = false
+    /// Bytes held for slow sides over the worker's tunnels (`[websocket] max_buffered`).
+    var buffered = 0
+    /// When the idle and answer deadlines were last looked at (`CLOCK_MONOTONIC` ns).
+    var lastSweep: UInt64 = 0
+    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
+
+    deinit {
+        scratch.deallocate()
+    }
+
+    var isEmpty: Bool { all.isEmpty }
+}

@@ -1,0 +1,269 @@
+#if canImport(Glibc)
+import CCurl
+import GatewayCore
+import Glibc
+
+/// The relay of an open tunnel and its end (issue 23).
+extension EngineWorker {
+    private var budgetLimit: Int { websocketConfig.maxBuffered.bytes }
+
+    /// Reads the upstream while the client takes all of it; stops at EAGAIN, at the upstream's end, or when the client
+    /// is slow (then what it did not take waits, and the upstream is not read until it has).
+    func pumpFromUpstream(_ link: EngineTunnelLink) {
+        let scratch = tunnels.scratch
+        while link.state.mayRead(.upstream, budgetRoom: noteBudget()) {
+            var count = 0
+            let code = curl_easy_recv(link.easy, scratch.baseAddress, scratch.count, &count)
+            if code == CURLE_AGAIN { break }
+            guard code == CURLE_OK else {
+                endTunnel(link, error: "upstream_broken: " + String(cString: curl_easy_strerror(code)))
+                return
+            }
+            guard perform(link, link.state.read(count, from: .upstream, now: Self.now())) else { return }
+            if count == 0 { break }
+            link.client.request?.bytesOut += count
+            guard let taken = writeClient(link, scratch.baseAddress!, count) else { return }
+            if taken < count {
+                link.toClient = Array(UnsafeRawBufferPointer(rebasing: scratch[taken..<count]))
+                link.toClientSent = 0
+                rebudget(link)
+            }
+            guard perform(link, link.state.wrote(from: .upstream, remaining: count - taken, now: Self.now())) else {
+                return
+            }
+        }
+        updateTunnelInterest(link)
+    }
+
+    /// Reads the client while the upstream takes all of it.
+    func pumpFromClient(_ link: EngineTunnelLink) {
+        let scratch = tunnels.scratch
+        let client = link.client
+        while !link.refused, link.state.mayRead(.client, budgetRoom: noteBudget()) {
+            let count = client.transport.read(client.fd, scratch.baseAddress!, scratch.count)
+            if count < 0 {
+                if errno == EAGAIN || errno == EINTR { break }
+                endTunnel(link, error: "client_closed")
+                return
+            }
+            guard perform(link, link.state.read(count, from: .client, now: Self.now())) else { return }
+            if count == 0 { break }
+            client.request?.bytesIn += count
+            guard let taken = sendUpstream(link, scratch.baseAddress!, count) else { return }
+            if taken < count {
+                link.toUpstream = Array(UnsafeRawBufferPointer(rebasing: scratch[taken..<count]))
+                link.toUpstreamSent = 0
+                rebudget(link)
+            }
+            guard perform(link, link.state.wrote(from: .client, remaining: count - taken, now: Self.now())) else {
+                return
+            }
+        }
+        updateTunnelInterest(link)
+    }
+
+    /// Writes what waits for the client. False: the tunnel ended.
+    @discardableResult
+    func flushToClient(_ link: EngineTunnelLink) -> Bool {
+        let left = link.toClient.count - link.toClientSent
+        guard left > 0 else { return true }
+        let taken = link.toClient.withUnsafeBytes { bytes in
+            writeClient(link, bytes.baseAddress! + link.toClientSent, left)
+        }
+        guard let taken else { return false }
+        link.toClientSent += taken
+        let remaining = left - taken
+        if remaining == 0 {
+            link.toClient = []
+            link.toClientSent = 0
+        }
+        rebudget(link)
+        guard perform(link, link.state.wrote(from: .upstream, remaining: remaining, now: Self.now())) else {
+            return false
+        }
+        if remaining == 0 && link.state.mayRead(.upstream, budgetRoom: noteBudget()) { pumpFromUpstream(link) }
+        updateTunnelInterest(link)
+        return link.state.phase != .ended
+    }
+
+    /// Sends what waits for the upstream. False: the tunnel ended.
+    @discardableResult
+    func flushToUpstream(_ link: EngineTunnelLink) -> Bool {
+        let left = link.toUpstream.count - link.toUpstreamSent
+        guard left > 0 else { return true }
+        let taken = link.toUpstream.withUnsafeBytes { bytes in
+            sendUpstream(link, bytes.baseAddress! + link.toUpstreamSent, left)
+        }
+        guard let taken else { return false }
+        link.toUpstreamSent += taken
+        let remaining = left - taken
+        if remaining == 0 {
+            link.toUpstream = []
+            link.toUpstreamSent = 0
+        }
+        rebudget(link)
+        guard perform(link, link.state.wrote(from: .client, remaining: remaining, now: Self.now())) else {
+            return false
+        }
+        if remaining == 0 && !link.refused && link.state.mayRead(.client, budgetRoom: noteBudget()) {
+            pumpFromClient(link)
+        }
+        updateTunnelInterest(link)
+        return link.state.phase != .ended
+    }
+
+    /// Bytes the client took (0 when it takes no more now); nil when the tunnel ended.
+    private func writeClient(_ link: EngineTunnelLink, _ bytes: UnsafeRawPointer, _ count: Int) -> Int? {
+        var taken = 0
+        while taken < count {
+            let written = link.client.transport.write(link.client.fd, bytes + taken, count - taken)
+            if written > 0 {
+                taken += written
+                continue
+            }
+            if written < 0 && errno == EINTR { continue }
+            if written < 0 && errno == EAGAIN { break }
+            endTunnel(link, error: "client_closed")
+            return nil
+        }
+        return taken
+    }
+
+    /// Bytes the upstream took; nil when the tunnel ended.
+    private func sendUpstream(_ link: EngineTunnelLink, _ bytes: UnsafeRawPointer, _ count: Int) -> Int? {
+        var taken = 0
+        while taken < count {
+            var sent = 0
+            let code = curl_easy_send(link.easy, bytes + taken, count - taken, &sent)
+            if code == CURLE_AGAIN { break }
+            guard code == CURLE_OK else {
+                endTunnel(link, error: "upstream_broken: " + String(cString: curl_easy_strerror(code)))
+                return nil
+            }
+            taken += sent
+        }
+        return taken
+    }
+
+    /// Performs a step of the state machine. False: the tunnel ended.
+    private func perform(_ link: EngineTunnelLink, _ step: EngineTunnel.Step) -> Bool {
+        switch step {
+        case .none:
+            return true
+        case .shutWrite(.client):
+            if link.refused {
+                endTunnel(link, error: nil)
+                return false
+            }
+            link.client.transport.endOutput()
+            shutdown(link.client.fd, Int32(SHUT_WR))
+            return true
+        case .shutWrite(.upstream):
+            shutdown(link.socket, Int32(SHUT_WR))
+            return true
+        case .close:
+            endTunnel(link, error: nil)
+            return false
+        }
+    }
+
+    /// Whether the budget has room; a refusal is remembered, so room released later wakes the held tunnels.
+    private func noteBudget() -> Bool {
+        let room = tunnels.buffered < budgetLimit
+        if !room { tunnels.budgetHeld = true }
+        return room
+    }
+
+    /// The tunnel's bytes waiting for a side, counted in the worker's budget.
+    func rebudget(_ link: EngineTunnelLink) {
+        let held = link.toClient.count - link.toClientSent + link.toUpstream.count - link.toUpstreamSent
+        tunnels.buffered += held - link.budgeted
+        link.budgeted = held
+        if tunnels.budgetHeld && tunnels.buffered < budgetLimit {
+            tunnels.budgetHeld = false
+            for other in tunnels.all.values where other !== link && other.state.phase == .open {
+                updateTunnelInterest(other)
+            }
+        }
+    }
+
+    /// Watches each side for what the state machine wants of it (level-triggered: a side not to be read is not
+    /// watched for reading, so it does not wake the loop).
+    func updateTunnelInterest(_ link: EngineTunnelLink) {
+        let room = tunnels.buffered < budgetLimit
+        if link.socket >= 0 {
+            var events: UInt32 = 0
+            if link.state.mayRead(.upstream, budgetRoom: room) { events |= EpollSet.readable }
+            if link.state.wantsWrite(.upstream) { events |= EpollSet.writable }
+            if !(link.upstreamHungUp && events == 0) { epoll.want(link.socket, events: events) }
+        }
+        guard link.state.phase == .open else { return }
+        var events: UInt32 = 0
+        if !link.refused && link.state.mayRead(.client, budgetRoom: room) { events |= EpollSet.readable }
+        if link.state.wantsWrite(.client) { events |= EpollSet.writable }
+        if !(link.clientHungUp && events == 0) { epoll.want(link.client.fd, events: events) }
+    }
+
+    // MARK: - the end
+
+    /// The upstream could not be reached or answered badly: the client gets the gateway's answer (502 or 504).
+    func failOpening(_ link: EngineTunnelLink, _ error: GatewayError, reason: String?) {
+        let client = link.client
+        releaseTunnel(link)
+        if let reason { client.request?.error = reason }
+        guard client.isOpen, case .answer(let then) = client.connection.upstreamFailed() else { return }
+        let shape = EngineConnection.RequestShape(keepAlive: false, isHead: false, isHTTP10: false)
+        answer(client, error, then: then, shape: shape)
+        markDirty(client)
+    }
+
+    /// The tunnel ended: its access-log line, then both connections close.
+    func endTunnel(_ link: EngineTunnelLink, error: String?) {
+        let client = link.client
+        guard tunnels.all[ObjectIdentifier(link)] != nil else { return }
+        releaseTunnel(link)
+        finish(client, error: error)
+        _ = client.connection.peerClosed()
+        destroy(client)
+    }
+
+    /// Forgets the tunnel and closes its upstream connection (removing a connect-only handle closes it).
+    func releaseTunnel(_ link: EngineTunnelLink) {
+        guard tunnels.all.removeValue(forKey: ObjectIdentifier(link)) != nil else { return }
+        link.state.end()
+        tunnels.connecting[link.easy] = nil
+        if link.socket >= 0 { tunnels.bySocket[link.socket] = nil }
+        if let openid = link.openid {
+            tunnels.perUser[openid, default: 1] -= 1
+            if tunnels.perUser[openid] == 0 { tunnels.perUser[openid] = nil }
+        }
+        link.toClient = []
+        link.toUpstream = []
+        link.toClientSent = 0
+        link.toUpstreamSent = 0
+        rebudget(link)
+        link.client.tunnel = nil
+        curl_multi_remove_handle(multi, link.easy)
+        curl_easy_cleanup(link.easy)
+    }
+
+    /// Once a second: tunnels idle for `[websocket] idle_timeout`, and upgrades not answered in time.
+    func sweepTunnels() {
+        let now = Self.now()
+        guard now &- tunnels.lastSweep >= 1_000_000_000 else { return }
+        tunnels.lastSweep = now
+        for link in Array(tunnels.all.values) {
+            switch link.state.phase {
+            case .sendingHead, .readingAnswer:
+                if link.answerDeadline != 0 && now >= link.answerDeadline {
+                    failOpening(link, .upstreamTimeout, reason: "upstream_timeout: the upgrade was not answered")
+                }
+            case .open:
+                if link.state.idleExpired(now: now) { endTunnel(link, error: "idle_timeout") }
+            case .connecting, .ended:
+                break
+            }
+        }
+    }
+}
+#endif

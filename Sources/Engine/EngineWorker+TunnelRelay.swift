@@ -1,0 +1,169 @@
+#if canImport(Glibc)
+import CCurl
+import GatewayCore
+import Glibc
+
+/// A tunnel's bytes (issue 23): the upgrade request out and its answer in, then the relay both ways. A read goes into
+/// the worker's scratch buffer and straight to the other side; only what that side does not take is kept, and the side
+/// it came from is not read until it is taken (`EngineTunnel.mayRead`).
+extension EngineWorker {
+    private var tunnelBudgetRoom: Bool { tunnels.buffered < websocketConfig.maxBuffered.bytes }
+
+    /// libcurl finished connecting (or failed to): the handle stays in the multi handle, since removing a
+    /// connect-only handle closes its connection.
+    func tunnelConnected(_ link: EngineTunnelLink, result: CURLcode) {
+        tunnels.connecting[link.easy] = nil
+        guard result == CURLE_OK else {
+            let error: GatewayError = result == CURLE_OPERATION_TIMEDOUT ? .upstreamTimeout : .upstreamUnreachable
+            failOpening(link, error, reason: "upstream_unreachable: " + String(cString: curl_easy_strerror(result)))
+            return
+        }
+        var socket: curl_socket_t = -1
+        _ = gw_easy_getinfo_socket(link.easy, CURLINFO_ACTIVESOCKET, &socket)
+        guard socket >= 0 else {
+            failOpening(link, .upstreamUnreachable, reason: "upstream_unreachable: no socket after connecting")
+            return
+        }
+        link.socket = socket
+        var entry = epoll[socket]
+        entry.kind = .tunnel
+        epoll[socket] = entry
+        tunnels.bySocket[socket] = link
+        let now = Self.now()
+        link.state.connected(now: now)
+        link.answerDeadline = link.answerTimeout > 0 ? now + link.answerTimeout : 0
+        sendUpgrade(link)
+    }
+
+    /// The upstream's socket reported `flags`.
+    func tunnelUpstreamEvent(_ fd: Int32, _ flags: UInt32) {
+        guard let link = tunnels.bySocket[fd] else {
+            epoll.drop(fd)
+            return
+        }
+        switch link.state.phase {
+        case .sendingHead: sendUpgrade(link)
+        case .readingAnswer: readAnswer(link)
+        case .open:
+            if flags & EpollSet.writable != 0 && link.state.wantsWrite(.upstream) {
+                guard flushToUpstream(link) else { return }
+            }
+            if link.state.mayRead(.upstream, budgetRoom: tunnelBudgetRoom) {
+                pumpFromUpstream(link)
+            } else if flags & (EpollSet.hangUp | EpollSet.error) != 0 {
+                link.upstreamHungUp = true
+                epoll.drop(fd)
+            }
+        case .connecting, .ended: break
+        }
+    }
+
+    /// The client's socket reported `flags`.
+    func tunnelClientEvent(_ link: EngineTunnelLink, _ flags: UInt32) {
+        let client = link.client
+        guard link.state.phase == .open else {
+            // Opening: the client is not read; its hang-up ends the request as any other's.
+            if flags & (EpollSet.hangUp | EpollSet.error) != 0 { peerClosed(client) }
+            return
+        }
+        if flags & EpollSet.writable != 0 && link.state.wantsWrite(.client) {
+            guard flushToClient(link) else { return }
+        }
+        if !link.refused && link.state.mayRead(.client, budgetRoom: tunnelBudgetRoom) {
+            pumpFromClient(link)
+        } else if flags & (EpollSet.hangUp | EpollSet.error) != 0 {
+            if link.refused {
+                endTunnel(link, error: nil)
+                return
+            }
+            link.clientHungUp = true
+            epoll.drop(client.fd)
+        }
+    }
+
+    // MARK: - opening
+
+    private func sendUpgrade(_ link: EngineTunnelLink) {
+        while case .sendingHead(let sent) = link.state.phase {
+            var count = 0
+            let code = link.head.withUnsafeBytes { bytes in
+                curl_easy_send(link.easy, bytes.baseAddress! + sent, bytes.count - sent, &count)
+            }
+            if code == CURLE_AGAIN { break }
+            guard code == CURLE_OK else {
+                let text = String(cString: curl_easy_strerror(code))
+                failOpening(link, .upstreamUnreachable, reason: "upstream_unreachable: sending the upgrade: \(text)")
+                return
+            }
+            if link.state.headSent(count) {
+                link.head = []
+                readAnswer(link)
+                return
+            }
+        }
+        updateTunnelInterest(link)
+    }
+
+    private func readAnswer(_ link: EngineTunnelLink) {
+        while link.state.phase == .readingAnswer, var answer = link.answer {
+            var count = 0
+            // Small reads: what follows the 101 in the same read is held before any limit applies.
+            let code = curl_easy_recv(link.easy, tunnels.scratch.baseAddress, 4096, &count)
+            if code == CURLE_AGAIN { break }
+            guard code == CURLE_OK else {
+                let text = String(cString: curl_easy_strerror(code))
+                failOpening(link, .upstreamBroken, reason: "upstream_broken: reading the upgrade answer: \(text)")
+                return
+            }
+            let outcome =
+                count == 0
+                ? answer.finish() : answer.feed(UnsafeRawBufferPointer(rebasing: tunnels.scratch[..<count]))
+            link.answer = answer
+            switch outcome {
+            case .needMore:
+                continue
+            case .invalid(let reason):
+                failOpening(link, .upstreamBroken, reason: "upstream_broken: \(reason)")
+                return
+            case .switched(let headLength):
+                let requestID = link.client.request?.requestID ?? ""
+                link.toClient = TunnelAnswer.switchingHead(answer.bytes[..<headLength], requestID: requestID)
+                link.toClient += answer.bytes[headLength...]
+                link.client.request?.status = 101
+                link.client.request?.bytesOut = answer.bytes.count - headLength
+                opened(link)
+                return
+            case .refused(let status):
+                // Passed on as it came; the client is not read, and the tunnel ends with the upstream's answer.
+                link.refused = true
+                link.toClient = answer.bytes
+                link.client.request?.status = status
+                opened(link)
+                return
+            }
+        }
+        updateTunnelInterest(link)
+    }
+
+    /// The answer is in: the relay starts with it, and with what the client sent after its request head.
+    private func opened(_ link: EngineTunnelLink) {
+        let client = link.client
+        link.answer = nil
+        link.state.switched(leftover: link.toClient.count, now: Self.now())
+        rebudget(link)
+        client.readsHeld = false
+        if !link.refused && client.filled > client.parsed {
+            let count = client.filled - client.parsed
+            link.toUpstream = Array(UnsafeRawBufferPointer(start: client.input + client.parsed, count: count))
+            client.parsed = client.filled
+            client.request?.bytesIn += count
+            _ = link.state.read(count, from: .client, now: Self.now())
+            _ = link.state.wrote(from: .client, remaining: count, now: Self.now())
+            rebudget(link)
+            guard flushToUpstream(link) else { return }
+        }
+        guard flushToClient(link) else { return }
+        updateTunnelInterest(link)
+    }
+}
+#endif

@@ -1,0 +1,60 @@
+import XCTest
+
+@testable import Engine
+
+/// The check of the upstream's answer to a tunnel's upgrade (RFC 6455 section 4.1; issue 22's hardening).
+final class TunnelAnswerTests: XCTestCase {
+    // RFC 6455 section 1.3's example key and accept.
+    private let accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+    private func outcome(_ text: String, in pieces: Int = 1) -> TunnelAnswer.Outcome {
+        var answer = TunnelAnswer(expectedAccept: accept)
+        let bytes = Array(text.utf8)
+        let size = max(1, bytes.count / pieces)
+        var result = TunnelAnswer.Outcome.needMore
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + size)
+            result = bytes[start..<end].withUnsafeBytes { answer.feed($0) }
+            if result != .needMore { break }
+            start = end
+        }
+        return result
+    }
+
+    func testARealSwitchOpensAndItsLengthLeavesTheFollowingBytesForTheClient() {
+        let head =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Accept: \(accept)\r\n\r\n"
+        XCTAssertEqual(outcome(head + "\u{81}\u{02}hi", in: 7), .switched(headLength: head.utf8.count))
+    }
+
+    func testA101WithoutTheExpectedAcceptIsInvalid() {
+        let head =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
+            + "Sec-WebSocket-Accept: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        XCTAssertEqual(outcome(head), .invalid("the 101 answer's Sec-WebSocket-Accept is not the expected one"))
+    }
+
+    func testA101ToAnotherProtocolOrWithoutConnectionUpgradeIsInvalid() {
+        XCTAssertEqual(
+            outcome("HTTP/1.1 101 Switching\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"),
+            .invalid("the 101 answer does not switch to websocket alone"))
+        XCTAssertEqual(
+            outcome("HTTP/1.1 101 Switching\r\nUpgrade: websocket, h2c\r\nConnection: Upgrade\r\n\r\n"),
+            .invalid("the 101 answer does not switch to websocket alone"))
+        XCTAssertEqual(
+            outcome("HTTP/1.1 101 Switching\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: \(accept)\r\n\r\n"),
+            .invalid("the 101 answer does not list upgrade in Connection"))
+    }
+
+    func testAnotherFinalAnswerIsRefusedAndPassedOn() {
+        XCTAssertEqual(outcome("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"), .refused(status: 403))
+    }
+
+    func testGarbageAndAnOversizedHeadAreInvalid() {
+        XCTAssertEqual(outcome("SSH-2.0-OpenSSH\r\n\r\n"), .invalid("the upgrade answer's status line is malformed"))
+        let huge = "HTTP/1.1 101 X\r\n" + String(repeating: "X-A: b\r\n", count: 3000)
+        XCTAssertEqual(outcome(huge), .invalid("the upgrade answer's head is too large"))
+    }
+}
