@@ -3,7 +3,7 @@ SWIFT ?= swift
 BUILD_DIR ?= .build
 # postgresql: the real PostgreSQL server the fleet tests start (as an unprivileged user, on loopback).
 # chromium: the browser tests' headless browser (Tests/integration/test_browser_h5.py), driven by Playwright.
-APT_PACKAGES := libcurl4-openssl-dev libsqlite3-dev pkg-config curl openssl postgresql chromium
+APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config curl openssl postgresql chromium
 GATEWAY := $(BUILD_DIR)/debug/gateway
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

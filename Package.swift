@@ -137,6 +137,13 @@ let package = Package(
         .target(name: "CLLHTTP", exclude: ["LICENSE", "README.md"]),
         // epoll and accept4 for the engine, which Swift's Glibc module does not export.
         .target(name: "CEpoll"),
+        // The system's OpenSSL for the engine's TLS listener (issue 23); swift-nio-ssl's BoringSSL has prefixed
+        // symbols, so both link into one binary (Sources/COpenSSL/shim.h).
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // The engine's measuring slice (issue 23): one epoll worker owning client and libcurl sockets. Depends on
         // GatewayCore for the configuration, routes, token check and header rules it reuses.
         .target(
@@ -145,6 +152,7 @@ let package = Package(
                 "CCurl",
                 "CEpoll",
                 "CLLHTTP",
+                "COpenSSL",
                 "GatewayCore",
                 "Tokens",
                 "SmallHTTP",
@@ -187,6 +195,6 @@ let package = Package(
         .executableTarget(
             name: "SessionStoreCrashChild", dependencies: ["SessionStore"], path: "Tests/SessionStoreCrashChild"),
         .testTarget(name: "GatewayCoreTests", dependencies: ["GatewayCore", "SmallHTTP", "JSON"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "GatewayCore"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "GatewayCore", "COpenSSL"]),
     ]
 )
