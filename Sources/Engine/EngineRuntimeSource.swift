@@ -6,11 +6,14 @@ import GatewayCore
 final class EngineRuntimeSource {
     let holder: RuntimeHolder
     let accessLogger: AccessLogger?
+    /// The service's metrics (refused connections; requests are counted through `accessLogger`).
+    let metrics: GatewayMetrics?
     private var seen: Int
 
-    init(holder: RuntimeHolder, accessLogger: AccessLogger?) {
+    init(holder: RuntimeHolder, accessLogger: AccessLogger?, metrics: GatewayMetrics? = nil) {
         self.holder = holder
         self.accessLogger = accessLogger
+        self.metrics = metrics
         seen = holder.generation
     }
 

@@ -110,6 +110,7 @@ final class EngineWorker {
 
     private func acceptAll() {
         while let (fd, peer) = EngineListener.accept(listener) {
+            guard admit(fd) else { continue }
             let client = EngineClient(fd: fd, peer: peer, inputCapacity: settings.maxHeaderBytes + 1024)
             if let tls, !startTLS(client, tls) { continue }
             if Int(fd) >= clients.count {
@@ -231,6 +232,7 @@ final class EngineWorker {
         let cors = settings.planner.corsDecision(head, in: client.input)
         if let cors, answerCors(cors, client, head: head, shape: shape, body: body) { return }
         if head.isUpgrade, upgradeHead(client, head: head, shape: shape, body: body) { return }
+        let trace = settings.runtime.map { EngineRequestPlanner.startTrace($0.tracer, head, in: client.input) }
         let now = Date()
         if startControlIfHandled(client, head: head, shape: shape, now: now) { return }
         switch settings.planner.plan(head, in: client.input, rules: &rules, now: now) {
@@ -240,6 +242,7 @@ final class EngineWorker {
                 upstream: plan.upstream.description, openid: plan.claims?.subject, isHead: shape.isHead,
                 isHTTP10: shape.isHTTP10, startedAt: now)
             if cors != nil { client.request?.cors = EngineRequestPlanner.answerFields(cors) }
+            client.request?.trace = trace
             if let pool = plan.pool, pool.upstreams.count > 1 { rememberPool(client, plan) }
             switch client.connection.headReceived(shape, forward: true, body: body) {
             case .startTransfer: startTransfer(client, plan: plan, head: head)
@@ -256,6 +259,7 @@ final class EngineWorker {
                 requestID: requestID, method: head.method, path: path, route: route, upstream: nil, openid: nil,
                 isHead: shape.isHead, isHTTP10: shape.isHTTP10, startedAt: now)
             if cors != nil { client.request?.cors = EngineRequestPlanner.answerFields(cors) }
+            client.request?.trace = trace
             switch client.connection.headReceived(shape, forward: false, closes: error.closesConnection, body: body) {
             case .answer(let then): answer(client, error, then: then, shape: shape)
             case .startTransfer, .continueAndStartTransfer, .close: destroy(client)
@@ -302,7 +306,7 @@ final class EngineWorker {
     func finish(_ client: EngineClient, error: String?) {
         guard let request = client.request else { return }
         client.request = nil
-        guard settings.log != nil || settings.accessLogger != nil else { return }
+        guard settings.log != nil || settings.accessLogger != nil || request.trace != nil else { return }
         var entry = AccessLogEntry(
             time: request.startedAt, requestID: request.requestID, clientAddress: client.peer,
             method: request.method, path: request.path)
@@ -314,11 +318,14 @@ final class EngineWorker {
         entry.upstream = request.upstream
         entry.openid = request.openid
         entry.error = request.error ?? error
+        entry.upstreamSeconds = request.upstreamSeconds
+        entry.traceID = request.trace?.traceID
         if let recorder = settings.accessLogger {
             recorder.record(entry)
         } else {
             settings.log?.append { entry.write(into: &$0) }
         }
+        request.trace?.end(entry)
     }
 
     func markDirty(_ client: EngineClient) {

@@ -2,6 +2,7 @@
 import CCurl
 import GatewayCore
 import Glibc
+import Logging
 import Synchronization
 
 /// The engine serving the public listener of `serve --engine` (issue 23): `[server] workers` workers, each on a
@@ -19,12 +20,19 @@ public final class EngineWorkerPool: PublicEngine {
         guard curl_global_init(gw_global_default()) == CURLE_OK else { throw EngineError.curl("curl_global_init") }
         let count = max(1, context.holder.current.config.server.workers)
         // Every worker is made first, so a listener that cannot bind fails the start before any thread runs.
+        // One TLS context for every worker, renewed from the files of the snapshot a reload installs.
+        let logger = context.logger
+        let tls = try context.holder.current.config.server.tls.map { files throws(EngineError) in
+            try EngineTLSContextBox(files, holder: context.holder) { logger.error("\($0)") }
+        }
         var made: [EngineWorker] = []
         for _ in 0..<count {
-            let source = EngineRuntimeSource(holder: context.holder, accessLogger: context.accessLogger)
+            let source = EngineRuntimeSource(
+                holder: context.holder, accessLogger: context.accessLogger, metrics: context.metrics)
             let worker = try EngineWorker(settings: source.settings())
             worker.source = source
             worker.pool = self
+            worker.tls = tls
             made.append(worker)
         }
         let boxes = made.map(\.mailbox)
