@@ -68,3 +68,26 @@ def test_sigterm_during_a_stream_lets_it_complete_then_exits_zero(gateway, upstr
 def test_sigint_with_nothing_in_flight_exits_zero(gateway):
     gateway.process.send_signal(2)
     assert gateway.process.wait(timeout=20) == 0
+
+
+def test_sigterm_while_an_answer_is_awaited_closes_the_connection_after_it(gateway, upstream):
+    # The upstream has the request but not its whole body, so no answer head has gone out yet when SIGTERM comes:
+    # the answer still arrives, announces `Connection: close` (RFC 9112 section 9.6) and is the connection's last.
+    sock = socket.create_connection(("127.0.0.1", gateway.port), timeout=30)
+    try:
+        sock.sendall(b"POST /s/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
+        wait_for(lambda: upstream.requests_to("/upload"), timeout=20, what="the upload to reach the upstream")
+
+        gateway.process.send_signal(15)
+        wait_for(lambda: not port_open(gateway.port), timeout=20, what="the public listener to close")
+        sock.sendall(b"67890")
+
+        received = read_until(sock, b"}")
+        head = received.split(b"\r\n\r\n", 1)[0].lower()
+        assert head.startswith(b"http/1.1 200"), received
+        assert b"\r\nconnection: close" in head, received
+        assert b'"length": 10' in received
+        assert sock.recv(65536) == b""
+        assert gateway.process.wait(timeout=20) == 0
+    finally:
+        sock.close()
