@@ -157,6 +157,8 @@ let package = Package(
                 "Tokens",
                 "SmallHTTP",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                // The TLS context's reload report goes to the service's logger.
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The command line: GatewayCore serves; the simulator and SmallHTTP (the demo's echo upstream) are

@@ -68,11 +68,13 @@ struct EngineRequestPlanner {
             }
             upstreamIndex = picked
         }
-        let plan = ForwardPlan(
+        var plan = ForwardPlan(
             routePrefix: route.prefix, stripPrefix: route.stripPrefix, forwardAuthorization: route.forwardAuthorization,
             connectTimeout: route.connectTimeout, timeout: route.timeout,
             upstream: pool?.upstreams[upstreamIndex] ?? route.upstreams[0], target: target, claims: claims,
             requestID: requestID, host: host, pool: pool, upstreamIndex: upstreamIndex)
+        plan.caFile = route.caFile
+        plan.insecureSkipVerify = route.insecureSkipVerify
         return .forward(plan)
     }
 

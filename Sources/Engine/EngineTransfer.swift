@@ -12,6 +12,8 @@ final class EngineTransfer {
     var client: EngineClient?
     /// The upstream's head could not be passed on: the transfer was aborted, and its failure answers 502.
     var headRefused = false
+    /// The last transfer changed how the upstream's certificate is verified (`EngineTransfer+UpstreamTLS`).
+    var verificationChanged = false
 
     init(worker: EngineWorker) throws(EngineError) {
         guard let easy = curl_easy_init() else { throw EngineError.curl("curl_easy_init failed") }

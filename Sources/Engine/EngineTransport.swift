@@ -32,6 +32,12 @@ enum EngineTransport {
         if case .tls(let session) = self { session.sendCloseNotify() }
     }
 
+    /// The client speaks TLS: the scheme the upstream is told (`X-Forwarded-Proto: https`).
+    var isTLS: Bool {
+        if case .tls = self { return true }
+        return false
+    }
+
     /// Bytes wait inside the transport, where epoll cannot see them.
     var hasPendingInput: Bool {
         if case .tls(let session) = self { return session.hasPending }

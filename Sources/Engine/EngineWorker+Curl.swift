@@ -19,11 +19,13 @@ extension EngineWorker {
             }
         }
         transfer.lines.build(
-            head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer)
+            head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer,
+            overTLS: client.transport.isTLS)
         transfer.configure(
             method: head.method, body: Self.uploadBody(of: head),
             connectTimeoutMilliseconds: Self.milliseconds(plan.connectTimeout),
             timeoutMilliseconds: Self.milliseconds(plan.timeout))
+        transfer.verifyUpstream(caFile: plan.caFile, insecure: plan.insecureSkipVerify)
         transfer.client = client
         client.transfer = transfer
         // Runs at the next CURL_SOCKET_TIMEOUT action: adding sets libcurl's timer to zero.

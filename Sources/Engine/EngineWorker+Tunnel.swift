@@ -181,7 +181,8 @@ extension EngineWorker {
         var lines = UpstreamRequestLines()
         defer { lines.deallocate() }
         lines.build(
-            head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer)
+            head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer,
+            overTLS: client.transport.isTLS)
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         func append(_ text: some StringProtocol) { out.append(contentsOf: text.utf8) }

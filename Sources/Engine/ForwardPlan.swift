@@ -19,4 +19,7 @@ struct ForwardPlan {
     /// The route's upstreams and the index of `upstream` among them; nil without a pool (the probe).
     var pool: UpstreamPool?
     var upstreamIndex = 0
+    /// The route's `ca_file` and `insecure_skip_verify`, for an HTTPS upstream (`EngineTransfer+UpstreamTLS`).
+    var caFile: String?
+    var insecureSkipVerify = false
 }

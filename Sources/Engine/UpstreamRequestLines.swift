@@ -34,7 +34,7 @@ struct UpstreamRequestLines {
 
     mutating func build(
         head: RequestHead, rules: [RequestFieldRule], buffer: UnsafeRawPointer, plan: ForwardPlan,
-        identity: IdentityConfig, peer: String
+        identity: IdentityConfig, peer: String, overTLS: Bool = false
     ) {
         let fields = head.fields
         var needed = plan.requestID.utf8.count + peer.utf8.count + 512
@@ -67,7 +67,8 @@ struct UpstreamRequestLines {
             appendLine(name: name, value: field.value.bytes(in: buffer))
         }
         appendLine("X-Forwarded-For", peer)
-        appendLine("X-Forwarded-Proto", "http")
+        // The client's own scheme: https on the TLS listener (HeaderRewriter's `context.scheme`).
+        appendLine("X-Forwarded-Proto", overTLS ? "https" : "http")
         if let host = plan.host { appendLine(name: Self.raw("X-Forwarded-Host"), value: host.bytes(in: buffer)) }
         appendLine("X-Request-Id", plan.requestID)
         if let claims = plan.claims {
