@@ -189,3 +189,31 @@ def test_bytes_left_decrypted_inside_openssl_are_read_without_a_new_socket_event
             answer = json.loads(response.read())
     assert response.status == 200
     assert answer["length"] == len(body) and answer["sha256"] == hashlib.sha256(body).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def quick_idle_probe(tmp_path_factory, pki, upstream):
+    cert, key, _ = pki.issue("engine-idle")
+    gw = EngineProbe(
+        tmp_path_factory.mktemp("engine-tls-idle"),
+        server=f'tls_certificate = "{cert}"\ntls_private_key = "{key}"\nidle_timeout = "1s"\n',
+        routes=f"""
+        [[routes]]
+        prefix = "/open/"
+        upstreams = ["{upstream.url}"]
+        auth = "none"
+        """,
+    ).start()
+    yield gw
+    gw.stop()
+
+
+def test_a_handshake_that_stalls_is_closed_by_the_idle_timer(quick_idle_probe, pki):
+    """Half a ClientHello and then silence: the connection is closed (idle_timeout), not held forever."""
+    with socket.create_connection(("127.0.0.1", quick_idle_probe.port), timeout=30) as raw:
+        raw.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+        assert raw.recv(4096) == b""  # the gateway's close (recv would time out after 30 s otherwise)
+    conn = https(quick_idle_probe, pki)
+    conn.request("GET", "/open/echo")
+    assert conn.getresponse().status == 200
+    conn.close()
