@@ -8,7 +8,7 @@ extension ClientHeadWriter {
     static func writePreflight(
         _ fields: [CorsPolicy.Field], requestID: String, closes: Bool, isHTTP10: Bool, into out: inout [UInt8]
     ) {
-        writeStatusLine(204, into: &out)
+        writeStatusLine(204, http10: isHTTP10, into: &out)
         for line in fields { field(line.name, line.value, into: &out) }
         field("X-Request-Id", requestID, into: &out)
         if closes {

@@ -60,7 +60,7 @@ enum ClientHeadWriter {
         _ head: UpstreamHead, contentLength: ByteSpan?, framing: EngineConnection.BodyFraming, closes: Bool,
         requestID: String, isHTTP10: Bool, cors: CorsPolicy.AnswerFields = .none, into out: inout [UInt8]
     ) {
-        writeStatusLine(head.status, into: &out)
+        writeStatusLine(head.status, http10: isHTTP10, into: &out)
         var corsVary: [(name: String, value: String)] = []
         var sawRequestID = false
         var hasDate = false
@@ -128,7 +128,7 @@ enum ClientHeadWriter {
     ) -> (status: Int, bodyBytes: Int) {
         let status = Int(error.status.code)
         let body = error.jsonBody(requestID: requestID)
-        writeStatusLine(status, into: &out)
+        writeStatusLine(status, http10: isHTTP10, into: &out)
         field("Content-Type", "application/json", into: &out)
         field("Content-Length", String(body.utf8.count), into: &out)
         field("X-Request-Id", requestID, into: &out)
@@ -146,8 +146,10 @@ enum ClientHeadWriter {
         return (status, body.utf8.count)
     }
 
-    static func writeStatusLine(_ status: Int, into out: inout [UInt8]) {
-        append("HTTP/1.1 ", to: &out)
+    /// An HTTP/1.0 client is answered in its version, as NIO's encoder answers it (RFC 9110 section 6.2 lets a
+    /// server send its own; clients written against HTTP/1.0 read their own best).
+    static func writeStatusLine(_ status: Int, http10: Bool = false, into out: inout [UInt8]) {
+        append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ", to: &out)
         out.append(contentsOf: String(status).utf8)
         out.append(UInt8(ascii: " "))
         out.append(contentsOf: HTTPResponseStatus(statusCode: status).reasonPhrase.utf8)

@@ -13,6 +13,9 @@ struct EngineRequestPlanner {
     var pools: [UpstreamPool] = []
     /// `[cors]` as decisions (`EngineRequestPlanner+Cors`); nil: CORS off.
     var cors: CorsPolicy?
+    /// `[server] max_header_bytes`, counted as RequestPlanner counts it (target, names and values, 4 bytes a line);
+    /// the read buffer has room beyond it, so a head just over the limit is parsed, then answered 431.
+    var maxHeaderBytes = Int.max
 
     /// Decides for `head`, whose spans point into `buffer`; `rules` receives each field's rule, in order, for the
     /// rewrite to reuse (kept by the caller, so no array per request).
@@ -23,21 +26,36 @@ struct EngineRequestPlanner {
         var authorization: ByteSpan?
         var authorizationCount = 0
         var host: ByteSpan?
+        var hostCount = 0
+        var headBytes = head.target.count
         var clientRequestID: ByteSpan?
         for field in head.fields {
             let rule = rewriter.requestFieldRule(name: field.name.bytes(in: buffer))
+            headBytes += field.name.count + field.value.count + 4
             rules.append(rule)
             switch rule {
             case .authorization:
                 authorization = authorization ?? field.value
                 authorizationCount += 1
-            case .host: host = host ?? field.value
+            case .host:
+                host = host ?? field.value
+                hostCount += 1
             case .requestID: clientRequestID = clientRequestID ?? field.value
             case .forward, .drop, .connection: break
             }
         }
         let requestID =
             clientRequestID.flatMap { RequestID.accept(Self.substring($0, in: buffer)) } ?? RequestID.generate()
+        // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host, and one no URI could carry is refused,
+        // as RequestPlanner: route matching and the upstream could otherwise disagree about which host was meant.
+        if (head.versionMinor >= 1 && hostCount != 1)
+            || (host.map { !HostField.isValid(bytes: $0.bytes(in: buffer)) } ?? false)
+        {
+            return .answer(.malformedRequest, requestID: requestID, path: "", route: nil)
+        }
+        if headBytes > maxHeaderBytes {
+            return .answer(.headersTooLarge, requestID: requestID, path: "", route: nil)
+        }
         guard let target = RequestTarget(String(decoding: head.target.bytes(in: buffer), as: UTF8.self)) else {
             return .answer(.badRequestTarget, requestID: requestID, path: "", route: nil)
         }

@@ -8,7 +8,7 @@ extension EngineSettings {
         let config = runtime.config
         let planner = EngineRequestPlanner(
             routes: runtime.routes, verifier: runtime.authenticator.verifier, rewriter: runtime.rewriter,
-            pools: runtime.pools, cors: runtime.cors)
+            pools: runtime.pools, cors: runtime.cors, maxHeaderBytes: config.server.maxHeaderBytes)
         self.init(
             listen: config.server.listen, planner: planner, identity: config.identity, realm: runtime.realm,
             maxHeaderBytes: config.server.maxHeaderBytes, log: nil)

@@ -20,7 +20,7 @@ extension EngineWorker {
         }
         transfer.lines.build(
             head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer,
-            overTLS: client.transport.isTLS)
+            trustedPeer: isTrusted(client), trace: client.request?.trace, overTLS: client.transport.isTLS)
         transfer.configure(
             method: head.method, body: Self.uploadBody(of: head),
             connectTimeoutMilliseconds: Self.milliseconds(plan.connectTimeout),
@@ -110,6 +110,7 @@ extension EngineWorker {
             idleTransfers.append(transfer)
             guard let client, client.isOpen else { continue }
             client.transfer = nil
+            noteUpstreamTime(client, easy)
             transferEnded(client, result: result, headRefused: refused)
         }
     }

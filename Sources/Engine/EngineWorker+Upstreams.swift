@@ -38,6 +38,20 @@ extension EngineWorker {
         return true
     }
 
+    /// libcurl's total time of the transfer so far, for the log's `upstream_ms`.
+    func noteUpstreamTime(_ client: EngineClient, _ easy: UnsafeMutableRawPointer) {
+        var seconds = 0.0
+        _ = gw_easy_getinfo_double(easy, CURLINFO_TOTAL_TIME, &seconds)
+        client.request?.upstreamSeconds = seconds
+    }
+
+    /// Whether the client is one of `[server] trusted_proxies`, whose X-Forwarded-* are kept (`HeaderRewriter`).
+    func isTrusted(_ client: EngineClient) -> Bool {
+        let ranges = settings.planner.rewriter.trustedProxies
+        guard !ranges.isEmpty else { return false }
+        return ranges.contains { $0.contains(client.peer) }
+    }
+
     /// What a retry elsewhere needs, kept for a route with several upstreams only.
     func rememberPool(_ client: EngineClient, _ plan: ForwardPlan) {
         client.request?.pool = plan.pool

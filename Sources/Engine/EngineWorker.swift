@@ -234,7 +234,12 @@ final class EngineWorker {
         if head.isUpgrade, upgradeHead(client, head: head, shape: shape, body: body) { return }
         let trace = settings.runtime.map { EngineRequestPlanner.startTrace($0.tracer, head, in: client.input) }
         let now = Date()
-        if startControlIfHandled(client, head: head, shape: shape, now: now) { return }
+        if startControlIfHandled(client, head: head, shape: shape, now: now) {
+            // Its answer comes later, through the mailbox: what it needs from here waits in the request.
+            if cors != nil { client.request?.cors = EngineRequestPlanner.answerFields(cors) }
+            client.request?.trace = trace
+            return
+        }
         switch settings.planner.plan(head, in: client.input, rules: &rules, now: now) {
         case .forward(let plan):
             client.request = InFlightRequest(
@@ -389,7 +394,9 @@ final class EngineWorker {
     func peerClosed(_ client: EngineClient) {
         switch client.connection.peerClosed() {
         case .abortTransferAndClose:
-            client.request?.status = 499
+            // As ProxyHandler: 499 before the answer started; after, the upstream's status, cut off.
+            if client.request?.status == 0 { client.request?.status = 499 }
+            if let transfer = client.transfer { noteUpstreamTime(client, transfer.easy) }
             finish(client, error: "client_closed")
         case .close: break
         }

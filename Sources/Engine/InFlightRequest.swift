@@ -28,4 +28,8 @@ struct InFlightRequest {
     var failure: UpstreamFailure?
     /// What `[cors]` adds to this request's answer, whoever makes it.
     var cors = CorsPolicy.AnswerFields.none
+    /// The request's trace (`serve --engine`; nil for the probe): its id in the log line, its span ended with it.
+    var trace: RequestSpan?
+    /// libcurl's total time of the transfer (the log's `upstream_ms`).
+    var upstreamSeconds: Double?
 }

@@ -34,7 +34,8 @@ struct UpstreamRequestLines {
 
     mutating func build(
         head: RequestHead, rules: [RequestFieldRule], buffer: UnsafeRawPointer, plan: ForwardPlan,
-        identity: IdentityConfig, peer: String, overTLS: Bool = false
+        identity: IdentityConfig, peer: String, trustedPeer: Bool = false, trace: RequestSpan? = nil,
+        overTLS: Bool = false
     ) {
         let fields = head.fields
         var needed = plan.requestID.utf8.count + peer.utf8.count + 512
@@ -46,7 +47,8 @@ struct UpstreamRequestLines {
             needed += identity.openidHeader.utf8.count + identity.unionidHeader.utf8.count + 256
             needed += identity.appKindHeader.utf8.count + 32
         }
-        reserve(bytes: needed, nodes: fields.count + 13)
+        if let trace { needed += 96 + (trace.tracestate?.utf8.count ?? 0) }
+        reserve(bytes: needed, nodes: fields.count + 15)
         used = 0
         nodeCount = 0
 
@@ -55,8 +57,23 @@ struct UpstreamRequestLines {
             connectionNamed.add(listedIn: field.value.bytes(in: buffer))
         }
         var hasAccept = false
+        // A trusted proxy's X-Forwarded-* are kept (HeaderRewriter): its list is appended to, its proto and host used.
+        var forwardedFor: [ByteSpan] = []
+        var forwardedProto: ByteSpan?
+        var forwardedHost: ByteSpan?
         for (index, field) in fields.enumerated() {
             let name = field.name.bytes(in: buffer)
+            if trustedPeer && rules[index] == .drop && name.count >= 15 && name.count <= 17 {
+                if ConnectionNames.equalsLowercased(name, "x-forwarded-for") {
+                    forwardedFor.append(field.value)
+                } else if ConnectionNames.equalsLowercased(name, "x-forwarded-proto") {
+                    forwardedProto = forwardedProto ?? field.value
+                } else if ConnectionNames.equalsLowercased(name, "x-forwarded-host") {
+                    forwardedHost = forwardedHost ?? field.value
+                }
+                continue
+            }
+            if trace != nil && rules[index] == .forward && EngineRequestPlanner.isTraceContextField(name) { continue }
             switch rules[index] {
             case .drop, .connection, .requestID: continue
             case .authorization where !plan.forwardAuthorization: continue
@@ -66,11 +83,32 @@ struct UpstreamRequestLines {
             if name.count == 6 && ConnectionNames.equalsLowercased(name, "accept") { hasAccept = true }
             appendLine(name: name, value: field.value.bytes(in: buffer))
         }
-        appendLine("X-Forwarded-For", peer)
-        // The client's own scheme: https on the TLS listener (HeaderRewriter's `context.scheme`).
-        appendLine("X-Forwarded-Proto", overTLS ? "https" : "http")
-        if let host = plan.host { appendLine(name: Self.raw("X-Forwarded-Host"), value: host.bytes(in: buffer)) }
+        if forwardedFor.isEmpty {
+            appendLine("X-Forwarded-For", peer)
+        } else {
+            let start = used
+            append("X-Forwarded-For: ")
+            for value in forwardedFor {
+                append(value.bytes(in: buffer))
+                append(", ")
+            }
+            append(peer)
+            finishLine(from: start)
+        }
+        if let forwardedProto {
+            appendLine(name: Self.raw("X-Forwarded-Proto"), value: forwardedProto.bytes(in: buffer))
+        } else {
+            // The client's own scheme: https on the TLS listener (HeaderRewriter's `context.scheme`).
+            appendLine("X-Forwarded-Proto", overTLS ? "https" : "http")
+        }
+        if let host = forwardedHost ?? plan.host {
+            appendLine(name: Self.raw("X-Forwarded-Host"), value: host.bytes(in: buffer))
+        }
         appendLine("X-Request-Id", plan.requestID)
+        if let trace {
+            appendLine("traceparent", trace.forwarded.headerValue)
+            if let tracestate = trace.tracestate { appendLine("tracestate", tracestate) }
+        }
         if let claims = plan.claims {
             appendLine(identity.openidHeader, claims.subject)
             if let unionid = claims.unionid { appendLine(identity.unionidHeader, unionid) }

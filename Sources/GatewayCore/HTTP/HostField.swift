@@ -5,9 +5,14 @@
 /// could carry (a space, a slash, `@`, a non-ASCII byte) is refused instead of being passed on for an upstream to
 /// make its own sense of. An empty value is allowed: RFC 9112 section 3.2 has clients send it when there is no
 /// authority.
-enum HostField {
+public enum HostField {
     static func isValid(_ value: String) -> Bool {
         value.utf8.allSatisfy { allowed[Int($0)] }
+    }
+
+    /// The same check on bytes (the engine's byte view, issue 23).
+    public static func isValid(bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.allSatisfy { allowed[Int($0)] }
     }
 
     /// ALPHA, DIGIT and `!$%&'()*+,-.:;=[]_~`: RFC 3986's reg-name, IP-literal and port bytes.

@@ -3,22 +3,22 @@ import Tracing
 /// One request's place in a trace: what the next hop is told (`traceparent` with this request's span as parent,
 /// the caller's `tracestate` unchanged), and the exported span when `[tracing]` export is on and the request is
 /// sampled or its span is otherwise being recorded. Made by `RequestTracer.start`.
-struct RequestSpan {
+public struct RequestSpan {
     /// The `traceparent` for the upstream: the trace id, this request's span id as the parent, the sampled flag.
-    let forwarded: TraceParent
+    public let forwarded: TraceParent
     /// The caller's `tracestate` (W3C Trace Context section 3.3), passed on only under its valid `traceparent`.
-    let tracestate: String?
+    public let tracestate: String?
     /// The span, when a tracer is exporting; nil with export off.
     let span: (any Span)?
     let includesOpenid: Bool
 
     /// The trace id as the access log writes it.
-    var traceID: String { forwarded.traceIDHex }
+    public var traceID: String { forwarded.traceIDHex }
 
     /// Ends the span, named and described as the OpenTelemetry HTTP server conventions ask (semantic conventions
     /// 1.26, "HTTP Server"): `{method} {route}`, the method, the route, the status (an error at 5xx), and where
     /// the request went. Nothing to do without a span.
-    func end(_ entry: AccessLogEntry, kind: String? = nil) {
+    public func end(_ entry: AccessLogEntry, kind: String? = nil) {
         guard let span, span.isRecording else {
             span?.end()
             return

@@ -31,7 +31,9 @@ public final class RequestTracer: Sendable {
 
     /// A request's span, under `incoming` (the caller's valid `traceparent`, nil to start a trace) and its
     /// `tracestate`, which is dropped with an invalid or missing `traceparent` (W3C Trace Context section 3.3).
-    func start(_ name: String, kind: SpanKind = .server, incoming: TraceParent?, tracestate: String?) -> RequestSpan {
+    public func start(
+        _ name: String, kind: SpanKind = .server, incoming: TraceParent?, tracestate: String?
+    ) -> RequestSpan {
         let state = incoming == nil ? nil : tracestate
         let cheap = RequestSpan(
             forwarded: Self.forwarded(incoming), tracestate: state, span: nil, includesOpenid: false)
