@@ -106,7 +106,12 @@ struct UpstreamRequestLines {
         }
         appendLine("X-Request-Id", plan.requestID)
         if let trace {
-            appendLine("traceparent", trace.forwarded.headerValue)
+            let start = used
+            append("traceparent: ")
+            trace.forwarded.write(
+                into: UnsafeMutableBufferPointer(start: bytes + used, count: TraceParent.headerValueCount))
+            used += TraceParent.headerValueCount
+            finishLine(from: start)
             if let tracestate = trace.tracestate { appendLine("tracestate", tracestate) }
         }
         if let claims = plan.claims {

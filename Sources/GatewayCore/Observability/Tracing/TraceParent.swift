@@ -77,19 +77,26 @@ public struct TraceParent: Sendable, Hashable {
     /// `parentID` as the parent: the caller of the next hop. Only the sampled flag is passed on, the one flag version
     /// 00 defines (section 3.2.2.5: other bits are not set by a version-00 sender).
     public var headerValue: String {
-        String(unsafeUninitializedCapacity: 55) { buffer in
-            buffer[0] = UInt8(ascii: "0")
-            buffer[1] = UInt8(ascii: "0")
-            buffer[2] = UInt8(ascii: "-")
-            Hex.write(traceIDHigh, into: UnsafeMutableBufferPointer(rebasing: buffer[3..<19]))
-            Hex.write(traceIDLow, into: UnsafeMutableBufferPointer(rebasing: buffer[19..<35]))
-            buffer[35] = UInt8(ascii: "-")
-            Hex.write(parentID, into: UnsafeMutableBufferPointer(rebasing: buffer[36..<52]))
-            buffer[52] = UInt8(ascii: "-")
-            buffer[53] = UInt8(ascii: "0")
-            buffer[54] = isSampled ? UInt8(ascii: "1") : UInt8(ascii: "0")
-            return 55
+        String(unsafeUninitializedCapacity: Self.headerValueCount) { buffer in
+            write(into: buffer)
+            return Self.headerValueCount
         }
+    }
+
+    public static let headerValueCount = 55
+
+    /// `headerValue` written into `buffer` (at least `headerValueCount` bytes): no `String` on the engine's path.
+    public func write(into buffer: UnsafeMutableBufferPointer<UInt8>) {
+        buffer[0] = UInt8(ascii: "0")
+        buffer[1] = UInt8(ascii: "0")
+        buffer[2] = UInt8(ascii: "-")
+        Hex.write(traceIDHigh, into: UnsafeMutableBufferPointer(rebasing: buffer[3..<19]))
+        Hex.write(traceIDLow, into: UnsafeMutableBufferPointer(rebasing: buffer[19..<35]))
+        buffer[35] = UInt8(ascii: "-")
+        Hex.write(parentID, into: UnsafeMutableBufferPointer(rebasing: buffer[36..<52]))
+        buffer[52] = UInt8(ascii: "-")
+        buffer[53] = UInt8(ascii: "0")
+        buffer[54] = isSampled ? UInt8(ascii: "1") : UInt8(ascii: "0")
     }
 
     /// This trace with `spanID` as the parent, as the next hop sees it.
