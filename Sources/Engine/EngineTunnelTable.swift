@@ -1,6 +1,15 @@
+import GatewayCore
+
 /// A worker's WebSocket tunnels (issue 23): by libcurl handle while connecting, by upstream socket once open, and the
 /// one scratch buffer every relay reads into, so no tunnel has a read buffer of its own.
 final class EngineTunnelTable {
+    /// `serve --engine`: the service's registry (limits across workers, revocations) and metrics; nil for the probe,
+    /// whose limits are per worker.
+    var registry: TunnelRegistry?
+    var metrics: GatewayMetrics?
+    /// Numbers the tunnels' handles, which name them in mail from other threads.
+    var nextSerial: UInt64 = 0
+    var bySerial: [UInt64: EngineTunnelLink] = [:]
     var connecting: [UnsafeMutableRawPointer: EngineTunnelLink] = [:]
     var bySocket: [Int32: EngineTunnelLink] = [:]
     /// Every tunnel of the worker, connecting or open.

@@ -111,13 +111,28 @@ extension EngineWorker {
         let limits = websocketConfig
         let openid = plan.claims?.subject
         var refusal: GatewayError?
-        if tunnels.all.count >= limits.maxTunnels {
+        let serial = tunnels.nextSerial
+        tunnels.nextSerial += 1
+        let handle = EngineTunnelHandle(serial: serial, mailbox: mailbox)
+        if let registry = tunnels.registry {
+            // Recorded first, checked after (`TunnelRegistry.admit`): a logout landing meanwhile still closes it.
+            switch registry.admit(
+                handle, openid: openid, jti: plan.claims?.jti, sessionID: plan.claims?.sessionID,
+                limit: limits.maxTunnels, perUserLimit: limits.maxTunnelsPerUser)
+            {
+            case .admitted: break
+            case .full: refusal = .tooManyTunnels
+            case .userFull: refusal = .tooManyTunnelsForUser
+            case .revoked: refusal = .authentication(.invalidToken(.revoked))
+            }
+        } else if tunnels.all.count >= limits.maxTunnels {
             refusal = .tooManyTunnels
         } else if let openid, tunnels.perUser[openid, default: 0] >= limits.maxTunnelsPerUser {
             refusal = .tooManyTunnelsForUser
         }
         let easy = refusal == nil ? curl_easy_init() : nil
         guard let easy else {
+            if refusal == nil { tunnels.registry?.remove(handle) }
             let error = refusal ?? .internalError("curl_easy_init failed")
             if case .answer(let then) = client.connection.headReceived(shape, forward: false, closes: true) {
                 answer(client, error, then: then, shape: shape)
@@ -133,6 +148,9 @@ extension EngineWorker {
         let link = EngineTunnelLink(
             client: client, easy: easy, state: state, head: upgrade, accept: handshake.expectedAccept)
         link.openid = openid
+        link.serial = serial
+        link.handle = tunnels.registry == nil ? nil : handle
+        tunnels.bySerial[serial] = link
         // A route without a timeout of its own still bounds the wait for the answer, by the idle timeout.
         let answerTimeout = route.timeout > .zero ? route.timeout : limits.idleTimeout
         link.answerTimeout = Self.nanoseconds(answerTimeout)

@@ -19,6 +19,7 @@ extension EngineWorker {
                 endTunnel(link, error: "upstream_broken: " + String(cString: curl_easy_strerror(code)))
                 return
             }
+            if count == 0 && link.firstEnd == nil { link.firstEnd = "upstream_closed" }
             guard perform(link, link.state.read(count, from: .upstream, now: Self.now())) else { return }
             if count == 0 { break }
             link.client.request?.bytesOut += count
@@ -46,6 +47,7 @@ extension EngineWorker {
                 endTunnel(link, error: "client_closed")
                 return
             }
+            if count == 0 && link.firstEnd == nil { link.firstEnd = "client_closed" }
             guard perform(link, link.state.read(count, from: .client, now: Self.now())) else { return }
             if count == 0 { break }
             client.request?.bytesIn += count
@@ -221,8 +223,21 @@ extension EngineWorker {
     func endTunnel(_ link: EngineTunnelLink, error: String?) {
         let client = link.client
         guard tunnels.all[ObjectIdentifier(link)] != nil else { return }
+        // Switched (an ended phase too: the state machine ends itself on the last side's end).
+        let opened = !link.refused && client.request?.status == 101
         releaseTunnel(link)
-        finish(client, error: error)
+        if opened, let metrics = tunnels.metrics {
+            let outcome: String
+            if let error, error.hasPrefix("upstream_") {
+                outcome = "upstream_error"
+            } else {
+                outcome = error ?? link.firstEnd ?? "client_closed"
+            }
+            metrics.recordTunnelEnd(
+                outcome: outcome, bytesToUpstream: client.request?.bytesIn ?? 0,
+                bytesToClient: client.request?.bytesOut ?? 0)
+        }
+        finish(client, error: error == "client_closed" ? nil : error)
         _ = client.connection.peerClosed()
         destroy(client)
     }
@@ -231,6 +246,8 @@ extension EngineWorker {
     func releaseTunnel(_ link: EngineTunnelLink) {
         guard tunnels.all.removeValue(forKey: ObjectIdentifier(link)) != nil else { return }
         link.state.end()
+        tunnels.bySerial[link.serial] = nil
+        if let handle = link.handle { tunnels.registry?.remove(handle) }
         tunnels.connecting[link.easy] = nil
         if link.socket >= 0 { tunnels.bySocket[link.socket] = nil }
         if let openid = link.openid {
@@ -245,6 +262,21 @@ extension EngineWorker {
         link.client.tunnel = nil
         curl_multi_remove_handle(multi, link.easy)
         curl_easy_cleanup(link.easy)
+    }
+
+    /// The registry closes the tunnel (its session was revoked; the drain ended), by mail from another thread.
+    func closeTunnel(serial: UInt64, reason: String) {
+        guard let link = tunnels.bySerial[serial] else { return }
+        switch link.state.phase {
+        case .open:
+            endTunnel(link, error: reason)
+        case .connecting, .sendingHead, .readingAnswer:
+            let error: GatewayError =
+                reason == "revoked" ? .authentication(.invalidToken(.revoked)) : .upstreamUnreachable
+            failOpening(link, error, reason: reason == "revoked" ? nil : reason)
+        case .ended:
+            break
+        }
     }
 
     /// Once a second: tunnels idle for `[websocket] idle_timeout`, and upgrades not answered in time.

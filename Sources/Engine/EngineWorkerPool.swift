@@ -33,6 +33,8 @@ public final class EngineWorkerPool: PublicEngine {
             worker.source = source
             worker.pool = self
             worker.tls = tls
+            worker.tunnels.registry = context.tunnelRegistry
+            worker.tunnels.metrics = context.metrics
             made.append(worker)
         }
         let boxes = made.map(\.mailbox)

@@ -189,7 +189,9 @@ public final class GatewayService: Service, Sendable {
         do {
             if let engine {
                 try engine.start(
-                    PublicEngineContext(holder: holder, accessLogger: accessLogger, metrics: metrics, logger: logger))
+                    PublicEngineContext(
+                        holder: holder, accessLogger: accessLogger, metrics: metrics, logger: logger,
+                        tunnelRegistry: tunnelRegistry))
                 listener = nil
             } else {
                 listener = try await server.bind(host: config.server.listen.host, port: config.server.listen.port)

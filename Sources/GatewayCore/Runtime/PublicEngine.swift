@@ -20,11 +20,17 @@ public struct PublicEngineContext: Sendable {
     public let accessLogger: AccessLogger
     public let metrics: GatewayMetrics
     public let logger: Logger
+    /// The service's WebSocket tunnels: admission under `[websocket]` limits across workers, and revocations.
+    public let tunnelRegistry: TunnelRegistry
 
-    public init(holder: RuntimeHolder, accessLogger: AccessLogger, metrics: GatewayMetrics, logger: Logger) {
+    public init(
+        holder: RuntimeHolder, accessLogger: AccessLogger, metrics: GatewayMetrics, logger: Logger,
+        tunnelRegistry: TunnelRegistry = TunnelRegistry()
+    ) {
         self.holder = holder
         self.accessLogger = accessLogger
         self.metrics = metrics
         self.logger = logger
+        self.tunnelRegistry = tunnelRegistry
     }
 }

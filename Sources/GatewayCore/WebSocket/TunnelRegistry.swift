@@ -9,7 +9,7 @@ import Tokens
 /// drain.
 public final class TunnelRegistry: Sendable {
     /// What `admit` decided.
-    enum Admission: Equatable {
+    public enum Admission: Equatable, Sendable {
         case admitted
         /// `[websocket] max_tunnels` tunnels are open or opening.
         case full
@@ -22,7 +22,7 @@ public final class TunnelRegistry: Sendable {
     private struct State {
         /// Admitted tunnels, opening ones included.
         var count = 0
-        var tunnels: [ObjectIdentifier: CurlTunnel] = [:]
+        var tunnels: [ObjectIdentifier: any ClosableTunnel] = [:]
         /// Revocation key (`jti`, or `AccessTokenVerifier.sessionRevocationKey`) → tunnels opened under it.
         var byKey: [String: Set<ObjectIdentifier>] = [:]
         var keysOf: [ObjectIdentifier: [String]] = [:]
@@ -51,15 +51,25 @@ public final class TunnelRegistry: Sendable {
     /// otherwise find nothing to close and leave the tunnel outliving its session. Either the revocation is in the
     /// list by the check here, or its observer runs after the tunnel was recorded and closes it.
     func admit(
-        _ tunnel: CurlTunnel, identity: Identity?, limit: Int, perUserLimit: Int, now: Date = Date()
+        _ tunnel: any ClosableTunnel, identity: Identity?, limit: Int, perUserLimit: Int, now: Date = Date()
+    ) -> Admission {
+        admit(
+            tunnel, openid: identity?.openid, jti: identity?.jti, sessionID: identity?.sessionID, limit: limit,
+            perUserLimit: perUserLimit, now: now)
+    }
+
+    /// `admit` for a caller known by its token's claims (the engine's planner has no `Identity`).
+    public func admit(
+        _ tunnel: any ClosableTunnel, openid: String?, jti: String?, sessionID: String?, limit: Int,
+        perUserLimit: Int, now: Date = Date()
     ) -> Admission {
         var keys: [String] = []
-        if let jti = identity?.jti { keys.append(jti) }
-        if let sid = identity?.sessionID { keys.append(AccessTokenVerifier.sessionRevocationKey(sid)) }
+        if let jti { keys.append(jti) }
+        if let sid = sessionID { keys.append(AccessTokenVerifier.sessionRevocationKey(sid)) }
         let id = ObjectIdentifier(tunnel)
         let decided = state.withLockedValue { state -> (Admission, [RevocationList]) in
             guard state.count < limit else { return (.full, []) }
-            if let openid = identity?.openid {
+            if let openid {
                 guard state.perUser[openid, default: 0] < perUserLimit else { return (.userFull, []) }
                 state.perUser[openid, default: 0] += 1
                 state.userOf[id] = openid
@@ -79,7 +89,7 @@ public final class TunnelRegistry: Sendable {
     }
 
     /// Forgets an ended tunnel and frees its place.
-    func remove(_ tunnel: CurlTunnel) {
+    public func remove(_ tunnel: any ClosableTunnel) {
         let id = ObjectIdentifier(tunnel)
         state.withLockedValue { state in
             guard state.tunnels.removeValue(forKey: id) != nil else { return }
