@@ -8,6 +8,8 @@ final class EngineRuntimeSource {
     let accessLogger: AccessLogger?
     /// The service's metrics (refused connections; requests are counted through `accessLogger`).
     let metrics: GatewayMetrics?
+    /// The worker's transfers in flight, for the pool's sum.
+    let gauge = EngineWorkerGauge()
     private var seen: Int
 
     init(holder: RuntimeHolder, accessLogger: AccessLogger?, metrics: GatewayMetrics? = nil) {

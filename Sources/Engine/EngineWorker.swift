@@ -101,6 +101,7 @@ final class EngineWorker {
             if timerSweepAt != .max, case let now = Self.now(), timerSweepAt <= now { sweepTimers(now: now) }
             if !tlsPendingReads.isEmpty { readTLSPending() }
             flushDirty()
+            source?.gauge.transfers.store(Int(running), ordering: .relaxed)
             if !lingering.isEmpty { expireLingering() }
             if !tunnels.isEmpty { sweepTunnels() }
         }

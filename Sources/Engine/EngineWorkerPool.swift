@@ -11,6 +11,7 @@ import Synchronization
 public final class EngineWorkerPool: PublicEngine {
     private let connections = Atomic<Int>(0)
     private let mailboxes = Mutex<[EngineMailbox<EngineWorkerMail>]>([])
+    private let gauges = Mutex<[EngineWorkerGauge]>([])
 
     public init() {}
 
@@ -26,11 +27,13 @@ public final class EngineWorkerPool: PublicEngine {
             try EngineTLSContextBox(files, holder: context.holder) { logger.error("\($0)") }
         }
         var made: [EngineWorker] = []
+        var madeGauges: [EngineWorkerGauge] = []
         for _ in 0..<count {
             let source = EngineRuntimeSource(
                 holder: context.holder, accessLogger: context.accessLogger, metrics: context.metrics)
             let worker = try EngineWorker(settings: source.settings())
             worker.source = source
+            madeGauges.append(source.gauge)
             worker.pool = self
             worker.tls = tls
             worker.tunnels.registry = context.tunnelRegistry
@@ -39,12 +42,17 @@ public final class EngineWorkerPool: PublicEngine {
         }
         let boxes = made.map(\.mailbox)
         mailboxes.withLock { $0 = boxes }
+        gauges.withLock { $0 = madeGauges }
         for worker in made { try EngineWorkerThread.start(worker) }
     }
 
     public func drain() { post(.drain) }
 
     public var openConnections: Int { connections.load(ordering: .relaxed) }
+
+    public var upstreamTransfersInFlight: Int {
+        gauges.withLock { $0.reduce(0) { $0 + $1.transfers.load(ordering: .relaxed) } }
+    }
 
     public func closeAll() { post(.closeAll) }
 

@@ -1,12 +1,15 @@
 """The admin listener (docs/architecture.md, "Beside the serving path"; issue 7): /healthz, /readyz, /metrics on `admin_listen`
 only, and what a scrape says after some traffic."""
 import http.client
+import socket
 import time
 
 import pytest
 
+from conftest import wait_for
 from gateway_process import Gateway, bearer, metric, parse_prometheus_text, scrape, unique
 from tokens import mint
+from upstream import SSE_FIRST
 
 UPSTREAM_NAME = "main"  # conftest.py's `upstream` fixture puts this name in its answers
 
@@ -159,3 +162,25 @@ def test_scrape_parses_and_announces_every_family(gateway):
         "gateway_config_last_reload_successful",
     ):
         assert family in names, family
+
+
+def test_upstream_transfers_in_flight_counts_a_running_stream(gateway, upstream):
+    stream = socket.create_connection(("127.0.0.1", gateway.port), timeout=30)
+    try:
+        stream.sendall(b"GET /open/sse?gate=gauge HTTP/1.1\r\nHost: x\r\n\r\n")
+        received = b""
+        while SSE_FIRST not in received:
+            piece = stream.recv(65536)
+            assert piece, received
+            received += piece
+        wait_for(lambda: metric(scrape(gateway), "gateway_upstream_transfers_in_flight") >= 1, timeout=20,
+                 what="the stream's transfer to be counted")
+        upstream.release("gauge")
+        while not received.endswith(b"0\r\n\r\n"):
+            piece = stream.recv(65536)
+            assert piece, received
+            received += piece
+        wait_for(lambda: metric(scrape(gateway), "gateway_upstream_transfers_in_flight") == 0, timeout=20,
+                 what="the ended transfer to leave the gauge")
+    finally:
+        stream.close()

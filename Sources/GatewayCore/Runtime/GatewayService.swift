@@ -174,7 +174,7 @@ public final class GatewayService: Service, Sendable {
             beforeScrape: {
                 metrics.sample(
                     openConnections: engine?.openConnections ?? server.connections.count,
-                    upstreamTransfersInFlight: curl.activeTransferCount,
+                    upstreamTransfersInFlight: engine?.upstreamTransfersInFlight ?? curl.activeTransferCount,
                     accessLogDroppedLines: writer?.droppedLines, openTunnels: tunnelRegistry.count)
                 let feed = store.revocationFeedStatistics
                 metrics.sampleRevocationFeed(reads: feed.reads, rows: feed.rowsRead)

@@ -10,6 +10,8 @@ public protocol PublicEngine: AnyObject, Sendable {
     func drain()
     /// Client connections open on every worker.
     var openConnections: Int { get }
+    /// Upstream transfers running on every worker (`gateway_upstream_transfers_in_flight`).
+    var upstreamTransfersInFlight: Int { get }
     /// The drain deadline passed: close every connection still open.
     func closeAll()
 }
