@@ -13,16 +13,15 @@ final class EngineClient {
     var isTLSPendingRead = false
     let parser = RequestHeadParser()
     /// Bytes read: `parsed` of them belong to requests taken from it; the rest wait for the parser.
-    let input: UnsafeMutableRawPointer
-    let inputCapacity: Int
+    /// Replaced by a one-byte buffer once the connection is a tunnel (`releaseBuffersForTunnel`).
+    private(set) var input: UnsafeMutableRawPointer
+    private(set) var inputCapacity: Int
     var filled = 0
     var parsed = 0
     /// Answer bytes not yet taken by the socket, from `outputSent` on.
     var output: [UInt8] = []
     var outputSent = 0
     var transfer: EngineTransfer?
-    /// The WebSocket tunnel this connection became (`EngineWorker+Tunnel`).
-    var tunnel: EngineTunnelLink?
     /// The WebSocket tunnel this connection became (`EngineWorker+Tunnel`).
     var tunnel: EngineTunnelLink?
     var isOpen = true
@@ -56,6 +55,20 @@ final class EngineClient {
 
     deinit {
         input.deallocate()
+    }
+
+    /// The connection became a WebSocket tunnel and its HTTP bytes are used up: its read and write buffers go, so an
+    /// idle tunnel holds no buffer (the relay reads into the worker's scratch buffer).
+    func releaseBuffersForTunnel() {
+        input.deallocate()
+        input = .allocate(byteCount: 1, alignment: 16)
+        inputCapacity = 1
+        filled = 0
+        parsed = 0
+        bodyStart = 0
+        bodyEnd = 0
+        output = []
+        outputSent = 0
     }
 
     var pendingOutput: Int { output.count - outputSent }

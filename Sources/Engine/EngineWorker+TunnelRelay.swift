@@ -162,6 +162,12 @@ extension EngineWorker {
             rebudget(link)
             guard flushToUpstream(link) else { return }
         }
+        // Anything the connection had queued before the switch goes first, then its buffers are released.
+        if client.pendingOutput > 0 {
+            link.toClient.insert(contentsOf: client.output[client.outputSent...], at: 0)
+            rebudget(link)
+        }
+        client.releaseBuffersForTunnel()
         guard flushToClient(link) else { return }
         updateTunnelInterest(link)
     }
