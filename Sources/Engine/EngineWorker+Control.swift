@@ -13,7 +13,8 @@ import NIOHTTP1
 extension EngineWorker {
     /// Takes the request when the snapshot's control endpoints handle its path; false: plan it as usual.
     func startControlIfHandled(
-        _ client: EngineClient, head: RequestHead, shape: EngineConnection.RequestShape, now: Date
+        _ client: EngineClient, head: RequestHead, shape: EngineConnection.RequestShape, now: Date,
+        trace: RequestSpan? = nil
     ) -> Bool {
         guard let endpoints = settings.runtime?.control else { return false }
         let text = String(decoding: head.target.bytes(in: client.input), as: UTF8.self)
@@ -33,6 +34,7 @@ extension EngineWorker {
         client.request = InFlightRequest(
             requestID: requestID, method: head.method, path: target.path, route: "control", upstream: nil,
             openid: nil, isHead: shape.isHead, isHTTP10: shape.isHTTP10, startedAt: now)
+        client.request?.trace = trace
         let body = EngineConnection.RequestBody(
             announced: head.hasBody, expectsContinue: head.expectsContinue,
             maxBytes: min(settings.maxBodyBytes, ControlRequest.maximumBodyBytes))
@@ -86,8 +88,15 @@ extension EngineWorker {
         let endpoints = exchange.endpoints
         let (fd, id) = (client.fd, exchange.id)
         let mailbox = self.mailbox
+        // Its WeChat call and store operations become child spans of the request's span, as on the NIO path.
+        let scope = client.request?.trace.flatMap { settings.runtime?.tracer.scope(for: $0) }
         Task {
-            let response = await endpoints.respond(to: request)
+            let response: ControlResponse
+            if let scope {
+                response = await scope.run { await endpoints.respond(to: request) }
+            } else {
+                response = await endpoints.respond(to: request)
+            }
             mailbox.post(.perform { worker in worker.finishControl(fd: fd, id: id, response: response) })
         }
     }

@@ -235,7 +235,7 @@ final class EngineWorker {
         if head.isUpgrade, upgradeHead(client, head: head, shape: shape, body: body) { return }
         let trace = settings.runtime.map { EngineRequestPlanner.startTrace($0.tracer, head, in: client.input) }
         let now = Date()
-        if startControlIfHandled(client, head: head, shape: shape, now: now) {
+        if startControlIfHandled(client, head: head, shape: shape, now: now, trace: trace) {
             // Its answer comes later, through the mailbox: what it needs from here waits in the request.
             if cors != nil { client.request?.cors = EngineRequestPlanner.answerFields(cors) }
             client.request?.trace = trace

@@ -66,7 +66,7 @@ public final class RequestTracer: Sendable {
 
     /// The scope an `/auth/*` request's work runs in, so that its WeChat call and store operations become child
     /// spans (`TraceScope`); nil when nothing records them.
-    func scope(for span: RequestSpan) -> TraceScope? {
+    public func scope(for span: RequestSpan) -> TraceScope? {
         guard let tracer, let recorded = span.span, recorded.isRecording else { return nil }
         return TraceScope(tracer: tracer, context: recorded.context)
     }

@@ -4,11 +4,16 @@ import Tracing
 /// the WeChat client's report (`GatewayService.makeRuntime`) make child spans of it without the endpoints passing
 /// anything along. Outside such a request (start-up, the admin listener, export off) there is none and nothing is
 /// recorded.
-struct TraceScope: Sendable {
+public struct TraceScope: Sendable {
     let tracer: any Tracer
     let context: ServiceContext
 
     @TaskLocal static var current: TraceScope?
+
+    /// Runs `body` under this scope (the engine's control endpoints, issue 23; ProxyHandler sets it itself).
+    public func run<Value>(_ body: () async -> Value) async -> Value {
+        await Self.$current.withValue(self) { await body() }
+    }
 
     /// Runs `body` in a child span named `name` (kind client: the gateway calling out), marked as an error when it
     /// throws.
