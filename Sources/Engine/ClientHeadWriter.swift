@@ -129,7 +129,8 @@ enum ClientHeadWriter {
         let status = Int(error.status.code)
         let body = error.jsonBody(requestID: requestID)
         writeStatusLine(status, http10: isHTTP10, into: &out)
-        field("Content-Type", "application/json", into: &out)
+        // As ClientResponseWriter.writeError.
+        field("Content-Type", "application/json; charset=utf-8", into: &out)
         field("Content-Length", String(body.utf8.count), into: &out)
         field("X-Request-Id", requestID, into: &out)
         for (name, value) in error.headers(realm: realm) { field(name, value, into: &out) }

@@ -93,7 +93,9 @@ final class EngineProxyPathTests: XCTestCase {
         var out: [UInt8] = []
         _ = ClientHeadWriter.writeAnswer(
             .routeNotFound, requestID: "rid", realm: "r", isHead: false, closes: true, isHTTP10: true, into: &out)
-        XCTAssertTrue(String(decoding: out, as: UTF8.self).hasPrefix("HTTP/1.0 404 Not Found\r\n"))
+        let text = String(decoding: out, as: UTF8.self)
+        XCTAssertTrue(text.hasPrefix("HTTP/1.0 404 Not Found\r\n"), text)
+        XCTAssertTrue(text.contains("Content-Type: application/json; charset=utf-8\r\n"), text)
     }
 
     func testRequestsGoRoundTheRoutesUpstreams() throws {
