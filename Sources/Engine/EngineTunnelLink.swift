@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import CCurl
+import Glibc
+
 /// One WebSocket tunnel's I/O side in a worker: the libcurl connect-only handle and its socket, and what waits for a
 /// side that took less than it was given. Every decision is its `EngineTunnel` value's.
 ///
@@ -5,7 +9,8 @@
 /// are released again once drained; the upgrade request and the answer's bytes are released once the tunnel opens.
 final class EngineTunnelLink {
     unowned let client: EngineClient
-    let easy: UnsafeMutableRawPointer
+    /// The connect-only handle; nil once a plain upstream's socket was taken over from it (`EngineWorker.detach`).
+    var easy: UnsafeMutableRawPointer?
     var state: EngineTunnel
     /// The upstream's socket once connected (`CURLINFO_ACTIVESOCKET`); -1 before.
     var socket: Int32 = -1
@@ -43,4 +48,37 @@ final class EngineTunnelLink {
         self.head = head
         self.answer = TunnelAnswer(expectedAccept: accept)
     }
+
+    enum Transfer {
+        case done(Int)
+        case again
+        case failed(String)
+    }
+
+    /// Reads the upstream: through libcurl while it holds the connection (TLS), else from the socket itself.
+    func receive(into buffer: UnsafeMutableRawPointer, count: Int) -> Transfer {
+        if let easy {
+            var received = 0
+            let code = curl_easy_recv(easy, buffer, count, &received)
+            if code == CURLE_AGAIN { return .again }
+            return code == CURLE_OK ? .done(received) : .failed(String(cString: curl_easy_strerror(code)))
+        }
+        let received = read(socket, buffer, count)
+        if received >= 0 { return .done(received) }
+        return errno == EAGAIN || errno == EINTR ? .again : .failed(String(cString: strerror(errno)))
+    }
+
+    /// Writes to the upstream, the same way.
+    func send(_ bytes: UnsafeRawPointer, count: Int) -> Transfer {
+        if let easy {
+            var sent = 0
+            let code = curl_easy_send(easy, bytes, count, &sent)
+            if code == CURLE_AGAIN { return .again }
+            return code == CURLE_OK ? .done(sent) : .failed(String(cString: curl_easy_strerror(code)))
+        }
+        let sent = write(socket, bytes, count)
+        if sent >= 0 { return .done(sent) }
+        return errno == EAGAIN || errno == EINTR ? .again : .failed(String(cString: strerror(errno)))
+    }
 }
+#endif

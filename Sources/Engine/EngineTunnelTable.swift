@@ -10,6 +10,8 @@ final class EngineTunnelTable {
     /// Numbers the tunnels' handles, which name them in mail from other threads.
     var nextSerial: UInt64 = 0
     var bySerial: [UInt64: EngineTunnelLink] = [:]
+    /// The socket libcurl is to leave open while its handle is freed (`EngineWorker.detachUpstream`); -1: none.
+    var keptSocket: Int32 = -1
     var connecting: [UnsafeMutableRawPointer: EngineTunnelLink] = [:]
     var bySocket: [Int32: EngineTunnelLink] = [:]
     /// Every tunnel of the worker, connecting or open.

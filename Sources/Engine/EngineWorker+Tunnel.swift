@@ -179,6 +179,9 @@ extension EngineWorker {
         _ = gw_easy_setopt_long(easy, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_1_1))
         _ = gw_easy_setopt_long(easy, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(plan.connectTimeout))
         _ = gw_easy_setopt_long(easy, CURLOPT_TCP_NODELAY, 1)
+        // curl_easy_recv reads into the worker's scratch buffer, never libcurl's own: the smallest one libcurl allows
+        // keeps an idle tunnel's handle small.
+        _ = gw_easy_setopt_long(easy, CURLOPT_BUFFERSIZE, 1024)
         if let path = plan.upstream.unixSocketPath { _ = gw_easy_setopt_string(easy, CURLOPT_UNIX_SOCKET_PATH, path) }
         if let caFile = route.caFile { _ = gw_easy_setopt_string(easy, CURLOPT_CAINFO, caFile) }
         if route.insecureSkipVerify {
@@ -188,7 +191,7 @@ extension EngineWorker {
         // The socket is opened and closed through the worker, which keeps its epoll registry right.
         _ = gw_easy_setopt_opensocket(easy, EngineWorker.openSocketCallback)
         _ = gw_easy_setopt_ptr(easy, CURLOPT_OPENSOCKETDATA, workerContext)
-        _ = gw_easy_setopt_closesocket(easy, EngineWorker.closeSocketCallback)
+        _ = gw_easy_setopt_closesocket(easy, EngineWorker.tunnelCloseSocketCallback)
         _ = gw_easy_setopt_ptr(easy, CURLOPT_CLOSESOCKETDATA, workerContext)
     }
 

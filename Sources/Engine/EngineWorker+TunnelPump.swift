@@ -12,11 +12,14 @@ extension EngineWorker {
     func pumpFromUpstream(_ link: EngineTunnelLink) {
         let scratch = tunnels.scratch
         while link.state.mayRead(.upstream, budgetRoom: noteBudget()) {
-            var count = 0
-            let code = curl_easy_recv(link.easy, scratch.baseAddress, scratch.count, &count)
-            if code == CURLE_AGAIN { break }
-            guard code == CURLE_OK else {
-                endTunnel(link, error: "upstream_broken: " + String(cString: curl_easy_strerror(code)))
+            let count: Int
+            switch link.receive(into: scratch.baseAddress!, count: scratch.count) {
+            case .done(let received): count = received
+            case .again:
+                updateTunnelInterest(link)
+                return
+            case .failed(let text):
+                endTunnel(link, error: "upstream_broken: " + text)
                 return
             }
             if count == 0 && link.firstEnd == nil { link.firstEnd = "upstream_closed" }
@@ -135,14 +138,13 @@ extension EngineWorker {
     private func sendUpstream(_ link: EngineTunnelLink, _ bytes: UnsafeRawPointer, _ count: Int) -> Int? {
         var taken = 0
         while taken < count {
-            var sent = 0
-            let code = curl_easy_send(link.easy, bytes + taken, count - taken, &sent)
-            if code == CURLE_AGAIN { break }
-            guard code == CURLE_OK else {
-                endTunnel(link, error: "upstream_broken: " + String(cString: curl_easy_strerror(code)))
+            switch link.send(bytes + taken, count: count - taken) {
+            case .done(let sent): taken += sent
+            case .again: return taken
+            case .failed(let text):
+                endTunnel(link, error: "upstream_broken: " + text)
                 return nil
             }
-            taken += sent
         }
         return taken
     }
@@ -248,7 +250,6 @@ extension EngineWorker {
         link.state.end()
         tunnels.bySerial[link.serial] = nil
         if let handle = link.handle { tunnels.registry?.remove(handle) }
-        tunnels.connecting[link.easy] = nil
         if link.socket >= 0 { tunnels.bySocket[link.socket] = nil }
         if let openid = link.openid {
             tunnels.perUser[openid, default: 1] -= 1
@@ -260,8 +261,15 @@ extension EngineWorker {
         link.toUpstreamSent = 0
         rebudget(link)
         link.client.tunnel = nil
-        curl_multi_remove_handle(multi, link.easy)
-        curl_easy_cleanup(link.easy)
+        if let easy = link.easy {
+            tunnels.connecting[easy] = nil
+            link.easy = nil
+            curl_multi_remove_handle(multi, easy)
+            curl_easy_cleanup(easy)
+        } else if link.socket >= 0 {
+            epoll.forget(link.socket)
+            close(link.socket)
+        }
     }
 
     /// The registry closes the tunnel (its session was revoked; the drain ended), by mail from another thread.
@@ -277,6 +285,26 @@ extension EngineWorker {
         case .ended:
             break
         }
+    }
+
+    /// A plain upstream's socket is taken over from libcurl once the tunnel is open, and its handle (some 6 KiB)
+    /// freed: libcurl's close callback leaves the socket open for it. A TLS upstream keeps its handle, which holds
+    /// the session.
+    func detachUpstream(_ link: EngineTunnelLink) {
+        guard let easy = link.easy, link.socket >= 0 else { return }
+        tunnels.keptSocket = link.socket
+        curl_multi_remove_handle(multi, easy)
+        curl_easy_cleanup(easy)
+        tunnels.keptSocket = -1
+        link.easy = nil
+    }
+
+    static let tunnelCloseSocketCallback: curl_closesocket_callback = { context, fd in
+        let worker = Unmanaged<EngineWorker>.fromOpaque(context!).takeUnretainedValue()
+        if fd == worker.tunnels.keptSocket { return 0 }
+        worker.epoll.drop(fd)
+        worker.epoll.forget(fd)
+        return close(fd)
     }
 
     /// Once a second: tunnels idle for `[websocket] idle_timeout`, and upgrades not answered in time.

@@ -12,14 +12,15 @@ extension EngineWorker {
     /// libcurl finished connecting (or failed to): the handle stays in the multi handle, since removing a
     /// connect-only handle closes its connection.
     func tunnelConnected(_ link: EngineTunnelLink, result: CURLcode) {
-        tunnels.connecting[link.easy] = nil
+        guard let easy = link.easy else { return }
+        tunnels.connecting[easy] = nil
         guard result == CURLE_OK else {
             let error: GatewayError = result == CURLE_OPERATION_TIMEDOUT ? .upstreamTimeout : .upstreamUnreachable
             failOpening(link, error, reason: "upstream_unreachable: " + String(cString: curl_easy_strerror(result)))
             return
         }
         var socket: curl_socket_t = -1
-        _ = gw_easy_getinfo_socket(link.easy, CURLINFO_ACTIVESOCKET, &socket)
+        _ = gw_easy_getinfo_socket(easy, CURLINFO_ACTIVESOCKET, &socket)
         guard socket >= 0 else {
             failOpening(link, .upstreamUnreachable, reason: "upstream_unreachable: no socket after connecting")
             return
@@ -85,13 +86,16 @@ extension EngineWorker {
 
     private func sendUpgrade(_ link: EngineTunnelLink) {
         while case .sendingHead(let sent) = link.state.phase {
-            var count = 0
-            let code = link.head.withUnsafeBytes { bytes in
-                curl_easy_send(link.easy, bytes.baseAddress! + sent, bytes.count - sent, &count)
+            let result = link.head.withUnsafeBytes { bytes in
+                link.send(bytes.baseAddress! + sent, count: bytes.count - sent)
             }
-            if code == CURLE_AGAIN { break }
-            guard code == CURLE_OK else {
-                let text = String(cString: curl_easy_strerror(code))
+            let count: Int
+            switch result {
+            case .done(let taken): count = taken
+            case .again:
+                updateTunnelInterest(link)
+                return
+            case .failed(let text):
                 failOpening(link, .upstreamUnreachable, reason: "upstream_unreachable: sending the upgrade: \(text)")
                 return
             }
@@ -106,12 +110,14 @@ extension EngineWorker {
 
     private func readAnswer(_ link: EngineTunnelLink) {
         while link.state.phase == .readingAnswer, var answer = link.answer {
-            var count = 0
+            let count: Int
             // Small reads: what follows the 101 in the same read is held before any limit applies.
-            let code = curl_easy_recv(link.easy, tunnels.scratch.baseAddress, 4096, &count)
-            if code == CURLE_AGAIN { break }
-            guard code == CURLE_OK else {
-                let text = String(cString: curl_easy_strerror(code))
+            switch link.receive(into: tunnels.scratch.baseAddress!, count: 4096) {
+            case .done(let received): count = received
+            case .again:
+                updateTunnelInterest(link)
+                return
+            case .failed(let text):
                 failOpening(link, .upstreamBroken, reason: "upstream_broken: reading the upgrade answer: \(text)")
                 return
             }
@@ -149,6 +155,7 @@ extension EngineWorker {
     private func opened(_ link: EngineTunnelLink) {
         let client = link.client
         link.answer = nil
+        if link.state.upstreamHalfCloses { detachUpstream(link) }
         link.state.switched(leftover: link.toClient.count, now: Self.now())
         rebudget(link)
         client.readsHeld = false
