@@ -619,6 +619,31 @@ def test_pipelined_local_answers_and_bodies_are_answered_in_order(gateway):
         assert echoed[2]["body"] == "hello" and echoed[4]["body"] == "abc"
 
 
+def test_pipelined_control_endpoint_answers_keep_their_place(gateway):
+    # Control endpoints answer asynchronously (a task on the engine, an await on NIO): a request pipelined after one
+    # still waits for its answer, so the answers come back in the order asked, chunked bodies included.
+    requests = [
+        b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /public/pipe/1 HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"POST /auth/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+        b"POST /public/pipe/3 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+        b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: x\r\nX-Request-Id: pipelined-jwks\r\n\r\n",
+    ]
+    with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
+        sock.sendall(b"".join(requests))
+        responses = PipelinedResponses(sock)
+        answers = []
+        for _ in requests:
+            response = responses.next()
+            answers.append((response.status, response.getheader("X-Request-Id"), response.read()))
+        assert [status for status, _, _ in answers] == [200, 200, 400, 200, 200]
+        assert b'"keys"' in answers[0][2] and answers[4][1] == "pipelined-jwks"
+        assert json.loads(answers[1][2])["target"] == "/public/pipe/1"
+        assert json.loads(answers[2][2])["error"] == "invalid_request"
+        assert json.loads(answers[3][2])["body"] == "hello"
+
+
 def test_many_pipelined_requests_in_one_write_are_all_answered_in_order(gateway):
     count = 300
     with socket.create_connection(("127.0.0.1", gateway.port), timeout=30) as sock:
