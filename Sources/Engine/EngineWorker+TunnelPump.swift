@@ -6,12 +6,17 @@ import Glibc
 /// The relay of an open tunnel and its end (issue 23).
 extension EngineWorker {
     private var budgetLimit: Int { websocketConfig.maxBuffered.bytes }
+    /// Bytes one side is relayed per event before the other tunnels get their turn. Only where epoll reports the
+    /// rest (a plain socket): bytes already inside OpenSSL raise no event, so a TLS side is read until EAGAIN.
+    private static let passBudget = 256 * 1024
 
     /// Reads the upstream while the client takes all of it; stops at EAGAIN, at the upstream's end, or when the client
     /// is slow (then what it did not take waits, and the upstream is not read until it has).
     func pumpFromUpstream(_ link: EngineTunnelLink) {
         let scratch = tunnels.scratch
+        var relayed = 0
         while link.state.mayRead(.upstream, budgetRoom: noteBudget()) {
+            if relayed >= Self.passBudget && link.easy == nil { break }
             let count: Int
             switch link.receive(into: scratch.baseAddress!, count: scratch.count) {
             case .done(let received): count = received
@@ -26,6 +31,7 @@ extension EngineWorker {
             guard perform(link, link.state.read(count, from: .upstream, now: Self.now())) else { return }
             if count == 0 { break }
             link.client.request?.bytesOut += count
+            relayed += count
             guard let taken = writeClient(link, scratch.baseAddress!, count) else { return }
             if taken < count {
                 link.toClient = Array(UnsafeRawBufferPointer(rebasing: scratch[taken..<count]))
@@ -43,7 +49,9 @@ extension EngineWorker {
     func pumpFromClient(_ link: EngineTunnelLink) {
         let scratch = tunnels.scratch
         let client = link.client
+        var relayed = 0
         while !link.refused, link.state.mayRead(.client, budgetRoom: noteBudget()) {
+            if relayed >= Self.passBudget && !client.transport.hasPendingInput { break }
             let count = client.transport.read(client.fd, scratch.baseAddress!, scratch.count)
             if count < 0 {
                 if errno == EAGAIN || errno == EINTR { break }
@@ -54,6 +62,7 @@ extension EngineWorker {
             guard perform(link, link.state.read(count, from: .client, now: Self.now())) else { return }
             if count == 0 { break }
             client.request?.bytesIn += count
+            relayed += count
             guard let taken = sendUpstream(link, scratch.baseAddress!, count) else { return }
             if taken < count {
                 link.toUpstream = Array(UnsafeRawBufferPointer(rebasing: scratch[taken..<count]))

@@ -176,6 +176,11 @@ extension EngineWorker {
         }
         client.releaseBuffersForTunnel()
         guard flushToClient(link) else { return }
+        // A TLS client's bytes already decrypted raise no epoll event: read until EAGAIN now.
+        if !link.refused && link.state.mayRead(.client, budgetRoom: true) {
+            pumpFromClient(link)
+            return
+        }
         updateTunnelInterest(link)
     }
 }
