@@ -91,3 +91,29 @@ def test_sigterm_while_an_answer_is_awaited_closes_the_connection_after_it(gatew
         assert gateway.process.wait(timeout=20) == 0
     finally:
         sock.close()
+
+
+def test_a_request_still_running_at_the_drain_deadline_is_closed_and_the_gateway_exits(tmp_path, upstream):
+    gw = Gateway(
+        tmp_path,
+        routes=f"""
+        [[routes]]
+        prefix = "/s/"
+        upstreams = ["{upstream.url}"]
+        auth = "none"
+        timeout = "0s"
+        """,
+        server='drain_timeout = "1s"\n',
+    ).start()
+    try:
+        with socket.create_connection(("127.0.0.1", gw.port), timeout=30) as sock:
+            sock.sendall(b"GET /s/hang HTTP/1.1\r\nHost: x\r\n\r\n")
+            wait_for(lambda: upstream.requests_to("/hang"), timeout=20, what="the request to reach the upstream")
+            gw.process.send_signal(15)
+            assert sock.recv(65536) == b"", "the connection outlived the drain deadline"
+            assert gw.process.wait(timeout=20) == 0
+        assert "drain timeout reached" in gw.stderr()
+        # Its access-log line is written (499: no answer went out) before the log stops.
+        assert [line["status"] for line in gw.access_log() if line.get("path") == "/s/hang"] == [499]
+    finally:
+        gw.stop()

@@ -271,7 +271,14 @@ public final class GatewayService: Service, Sendable {
             logger.warning(
                 "drain timeout reached; closing remaining connections", metadata: ["connections": "\(open())"])
             server.connections.closeAll()
-            engine?.closeAll()
+            if let engine {
+                // Each worker closes its own connections (through its mailbox) and logs them before the log stops.
+                engine.closeAll()
+                let closing = ContinuousClock.now + .seconds(2)
+                while engine.openConnections > 0 && ContinuousClock.now < closing {
+                    try? await Task.sleep(for: .milliseconds(10))
+                }
+            }
         }
         try? await adminListener.close()
         curl.shutdown()
