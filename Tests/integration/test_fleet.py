@@ -128,7 +128,7 @@ def test_instances_starting_at_once_on_an_empty_database_migrate_once(tmp_path, 
             wait_for(lambda m=member: m.admin("GET", "/readyz")[0] == 200 if _up(m) else None, timeout=30,
                      what="every instance ready")
         db = url.rsplit("/", 1)[1].split("?")[0]
-        assert postgres.psql("SELECT version FROM gateway_schema", db) == "1"
+        assert postgres.psql("SELECT version FROM gateway_schema", db) == "2"  # migrations 1 and 2 (refresh_families_openid)
         tokens = fleet.members[0].login(f"openid:{unique('mig')}")
         assert api(fleet.members[2], tokens["access_token"]) == 200
     finally:
