@@ -140,9 +140,13 @@ extension EngineWorker {
                 opened(link)
                 return
             case .refused(let status):
-                // Passed on as it came; the client is not read, and the tunnel ends with the upstream's answer.
+                // Its head rewritten like any answer's, its body passed on as it comes; the client is not read,
+                // and the tunnel ends with the upstream's answer.
                 link.refused = true
-                link.toClient = answer.bytes
+                let headLength = TunnelAnswer.headEnd(answer.bytes, from: 0) ?? answer.bytes.count
+                link.toClient = TunnelAnswer.refusedHead(
+                    answer.bytes[..<headLength], requestID: link.client.request?.requestID ?? "")
+                link.toClient += answer.bytes[headLength...]
                 link.client.request?.status = status
                 opened(link)
                 return

@@ -117,6 +117,39 @@ struct TunnelAnswer {
         return Array(out.utf8)
     }
 
+    /// A refused upgrade's head for the client (`HeaderRewriter`'s response rule, as the threaded path applies it):
+    /// the upstream's status and fields without hop-by-hop ones, those its `Connection` names, or a copy of the
+    /// gateway's mark; the request id unless it sent one; `Connection: close`, since the body that follows is
+    /// relayed as it comes until the upstream closes. Its framing fields stay: they describe those bytes.
+    static func refusedHead(_ head: ArraySlice<UInt8>, requestID: String) -> [UInt8] {
+        let text = String(decoding: head, as: UTF8.self)
+        var lines = text.split(separator: "\r\n", omittingEmptySubsequences: true)
+        guard !lines.isEmpty else { return Array(head) }
+        let statusLine = lines.removeFirst()
+        var named: [String] = []
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].lowercased() == "connection" else { continue }
+            named += elements(line[line.index(after: colon)...]).map { $0.lowercased() }
+        }
+        // The client asked in HTTP/1.1 (an upgrade needs it): the answer says so whatever the upstream spoke.
+        var out = "HTTP/1.1" + statusLine.drop { $0 != " " } + "\r\n"
+        var sawRequestID = false
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            let name = line[..<colon]
+            if named.contains(name.lowercased()) { continue }
+            switch Array(name.utf8).withUnsafeBytes({ HeaderRewriter.responseFieldRule(name: $0) }) {
+            case .drop, .connection: continue
+            case .requestID: sawRequestID = true
+            case .pass, .date, .contentLength, .transferEncoding: break
+            }
+            out += name + ": " + trimmed(line[line.index(after: colon)...]) + "\r\n"
+        }
+        if !sawRequestID { out += "X-Request-Id: \(requestID)\r\n" }
+        out += "Connection: close\r\n\r\n"
+        return Array(out.utf8)
+    }
+
     private static func trimmed(_ value: Substring) -> Substring {
         var value = value
         while value.first == " " || value.first == "\t" { value = value.dropFirst() }

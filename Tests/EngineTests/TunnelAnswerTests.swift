@@ -52,6 +52,17 @@ final class TunnelAnswerTests: XCTestCase {
         XCTAssertEqual(outcome("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"), .refused(status: 403))
     }
 
+    func testARefusedAnswersHeadLosesHopByHopFieldsAndTheMarkAndKeepsItsFraming() {
+        let head = Array(
+            ("HTTP/1.0 401 Unauthorized\r\nConnection: keep-alive, X-Hop\r\nX-Hop: 1\r\nUpgrade: websocket\r\n"
+                + "X-Gateway-Error: forged\r\nWWW-Authenticate: Bearer\r\nContent-Length: 2\r\n\r\n").utf8)
+        let text = String(decoding: TunnelAnswer.refusedHead(head[...], requestID: "r1"), as: UTF8.self)
+        XCTAssertEqual(
+            text,
+            "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nContent-Length: 2\r\n"
+                + "X-Request-Id: r1\r\nConnection: close\r\n\r\n")
+    }
+
     func testGarbageAndAnOversizedHeadAreInvalid() {
         XCTAssertEqual(outcome("SSH-2.0-OpenSSH\r\n\r\n"), .invalid("the upgrade answer's status line is malformed"))
         let huge = "HTTP/1.1 101 X\r\n" + String(repeating: "X-A: b\r\n", count: 3000)
