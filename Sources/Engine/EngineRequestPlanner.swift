@@ -22,6 +22,20 @@ struct EngineRequestPlanner {
     func plan(
         _ head: RequestHead, in buffer: UnsafeRawPointer, rules: inout [RequestFieldRule], now: Date
     ) -> RequestDecision {
+        plan(head, in: buffer, target: Self.target(of: head, in: buffer), rules: &rules, now: now)
+    }
+
+    /// The head's request-target, parsed once per request: the worker asks the control endpoints with it before it
+    /// plans (one `String` per request rather than two); nil when it is not one `RequestTarget` accepts.
+    static func target(of head: RequestHead, in buffer: UnsafeRawPointer) -> RequestTarget? {
+        RequestTarget(String(decoding: head.target.bytes(in: buffer), as: UTF8.self))
+    }
+
+    /// As `plan(_:in:rules:now:)`, with the head's `target` already parsed (`target(of:in:)`).
+    func plan(
+        _ head: RequestHead, in buffer: UnsafeRawPointer, target: RequestTarget?, rules: inout [RequestFieldRule],
+        now: Date
+    ) -> RequestDecision {
         rules.removeAll(keepingCapacity: true)
         var authorization: ByteSpan?
         var authorizationCount = 0
@@ -56,7 +70,7 @@ struct EngineRequestPlanner {
         if headBytes > maxHeaderBytes {
             return .answer(.headersTooLarge, requestID: requestID, path: "", route: nil)
         }
-        guard let target = RequestTarget(String(decoding: head.target.bytes(in: buffer), as: UTF8.self)) else {
+        guard let target else {
             return .answer(.badRequestTarget, requestID: requestID, path: "", route: nil)
         }
         let hostName = routes.matchesHosts ? host.map { Self.hostName(Self.substring($0, in: buffer)) } : nil

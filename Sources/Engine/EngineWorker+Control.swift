@@ -13,12 +13,11 @@ import NIOHTTP1
 extension EngineWorker {
     /// Takes the request when the snapshot's control endpoints handle its path; false: plan it as usual.
     func startControlIfHandled(
-        _ client: EngineClient, head: RequestHead, shape: EngineConnection.RequestShape, now: Date,
-        trace: RequestSpan? = nil
+        _ client: EngineClient, head: RequestHead, target: RequestTarget?, shape: EngineConnection.RequestShape,
+        now: Date, trace: RequestSpan? = nil
     ) -> Bool {
         guard let endpoints = settings.runtime?.control else { return false }
-        let text = String(decoding: head.target.bytes(in: client.input), as: UTF8.self)
-        guard let target = RequestTarget(text), endpoints.handles(path: target.path) else { return false }
+        guard let target, endpoints.handles(path: target.path) else { return false }
         var headers = HTTPHeaders()
         var clientRequestID: Substring?
         for field in head.fields {

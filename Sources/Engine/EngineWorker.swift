@@ -235,13 +235,14 @@ final class EngineWorker {
         if head.isUpgrade, upgradeHead(client, head: head, shape: shape, body: body) { return }
         let trace = settings.runtime.map { EngineRequestPlanner.startTrace($0.tracer, head, in: client.input) }
         let now = Date()
-        if startControlIfHandled(client, head: head, shape: shape, now: now, trace: trace) {
+        let target = EngineRequestPlanner.target(of: head, in: client.input)
+        if startControlIfHandled(client, head: head, target: target, shape: shape, now: now, trace: trace) {
             // Its answer comes later, through the mailbox: what it needs from here waits in the request.
             if cors != nil { client.request?.cors = EngineRequestPlanner.answerFields(cors) }
             client.request?.trace = trace
             return
         }
-        switch settings.planner.plan(head, in: client.input, rules: &rules, now: now) {
+        switch settings.planner.plan(head, in: client.input, target: target, rules: &rules, now: now) {
         case .forward(let plan):
             client.request = InFlightRequest(
                 requestID: plan.requestID, method: head.method, path: plan.target.path, route: plan.routePrefix,
@@ -325,7 +326,7 @@ final class EngineWorker {
         entry.openid = request.openid
         entry.error = request.error ?? error
         entry.upstreamSeconds = request.upstreamSeconds
-        entry.traceID = request.trace?.traceID
+        entry.traceIDHalves = request.trace.map { ($0.forwarded.traceIDHigh, $0.forwarded.traceIDLow) }
         if let recorder = settings.accessLogger {
             recorder.record(entry)
         } else {

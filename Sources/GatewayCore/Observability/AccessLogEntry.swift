@@ -9,6 +9,10 @@ public struct AccessLogEntry: Sendable {
     /// The W3C trace id (32 hex digits) of the request's span: the caller's trace or a new one, whether or not
     /// `[tracing]` exports spans, so a log line finds the upstream's trace.
     public var traceID: String?
+    /// The same id as its two halves (`TraceParent.traceIDHigh`, `traceIDLow`), written as the same 32 hex digits
+    /// straight into the line: the engine sets this rather than `traceID`, so no String per request. Written only
+    /// when `traceID` is nil.
+    public var traceIDHalves: (high: UInt64, low: UInt64)?
     public var clientAddress: String?
     public var method: String
     /// Without the query string: queries may carry personal data or codes.
@@ -52,7 +56,14 @@ public struct AccessLogEntry: Sendable {
         Self.appendTimestamp(time, to: &buffer)
         JSON.appendRaw("\",\"request_id\":", to: &buffer)
         JSON.appendString(requestID, to: &buffer)
-        JSON.appendMember(",\"trace_id\":", traceID, to: &buffer)
+        if let traceID {
+            JSON.appendMember(",\"trace_id\":", traceID, to: &buffer)
+        } else if let traceIDHalves {
+            JSON.appendRaw(",\"trace_id\":\"", to: &buffer)
+            Self.appendHex(traceIDHalves.high, to: &buffer)
+            Self.appendHex(traceIDHalves.low, to: &buffer)
+            buffer.append(UInt8(ascii: "\""))
+        }
         JSON.appendMember(",\"client\":", clientAddress, to: &buffer)
         JSON.appendMember(",\"method\":", method, to: &buffer)
         JSON.appendMember(",\"path\":", path, to: &buffer)
@@ -95,6 +106,15 @@ public struct AccessLogEntry: Sendable {
         }
         if thousandths != 0 {
             buffer.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: thousandths))
+        }
+    }
+
+    /// 16 lowercase hex digits, as `TraceParent.traceIDHex` writes each half.
+    private static func appendHex(_ value: UInt64, to buffer: inout [UInt8]) {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: 16))
+        buffer.withUnsafeMutableBufferPointer { bytes in
+            Hex.write(value, into: UnsafeMutableBufferPointer(rebasing: bytes[start..<start + 16]))
         }
     }
 

@@ -55,6 +55,20 @@ final class RequestTracerTests: XCTestCase {
         XCTAssertTrue(entry.jsonLine().contains("\"trace_id\":\"4bf92f3577b34da6a3ce929d0e0e4736\""), entry.jsonLine())
     }
 
+    func testTheTraceIDHalvesWriteTheSameLineAsTheTraceIDText() throws {
+        let parent = try XCTUnwrap(TraceParent("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+        var text = AccessLogEntry(time: Date(), requestID: "r", clientAddress: nil, method: "GET", path: "/")
+        text.traceID = parent.traceIDHex
+        var halves = text
+        halves.traceID = nil
+        halves.traceIDHalves = (parent.traceIDHigh, parent.traceIDLow)
+        XCTAssertEqual(halves.jsonLine(), text.jsonLine())
+        let line = halves.jsonLine()
+        XCTAssertTrue(line.contains("\"trace_id\":\"0af7651916cd43dd8448eb211c80319c\""), line)
+        halves.traceIDHalves = nil
+        XCTAssertFalse(halves.jsonLine().contains("trace_id"), halves.jsonLine())
+    }
+
     func testTheDroppedCountIsReadFromSwiftOtelsDiagnostics() {
         XCTAssertEqual(
             DroppedSpanCounter.droppedSpans(message: DroppedSpanCounter.failedExport, metadata: ["batch_size": "7"]), 7)
