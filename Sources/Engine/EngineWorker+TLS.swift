@@ -41,7 +41,7 @@ extension EngineWorker {
 
     /// Whether a connection with bytes inside OpenSSL can be read now (the loop then does not wait in epoll).
     var hasTLSPendingReads: Bool {
-        tlsPendingReads.contains { $0.isOpen && !$0.readsHeld }
+        tlsPendingReads.contains { $0.isOpen && !$0.readsHeld && $0.tunnel == nil }
     }
 
     /// Reads every connection with bytes inside OpenSSL once; one whose reads are held stays for a later pass.
@@ -50,7 +50,9 @@ extension EngineWorker {
         tlsPendingReads.removeAll(keepingCapacity: true)
         for client in waiting {
             client.isTLSPendingRead = false
-            guard client.isOpen, client.transport.hasPendingInput else { continue }
+            // A tunnel's relay reads its client until EAGAIN when it opens (decrypted bytes included); until then
+            // the client's bytes wait, and keeping the connection here would only spin the loop.
+            guard client.isOpen, client.transport.hasPendingInput, client.tunnel == nil else { continue }
             if client.readsHeld {
                 client.isTLSPendingRead = true
                 tlsPendingReads.append(client)

@@ -23,7 +23,7 @@ extension EngineWorker {
     /// request (another protocol is never switched to, and its connection closes after the answer).
     func upgradeHead(
         _ client: EngineClient, head: RequestHead, shape: EngineConnection.RequestShape,
-        body: EngineConnection.RequestBody
+        body: EngineConnection.RequestBody, trace: RequestSpan?
     ) -> Bool {
         let headers = Self.headers(of: head, in: client.input)
         let check = upgradeCheck(head, headers: headers, in: client.input)
@@ -36,6 +36,7 @@ extension EngineWorker {
             client.request = InFlightRequest(
                 requestID: requestID, method: head.method, path: path, route: route, upstream: nil, openid: nil,
                 isHead: false, isHTTP10: shape.isHTTP10, startedAt: now)
+            client.request?.trace = trace
             if case .answer(let then) = client.connection.headReceived(shape, forward: false, closes: true, body: body)
             {
                 answer(client, error, then: then, shape: shape)
@@ -47,6 +48,7 @@ extension EngineWorker {
                 client.request = InFlightRequest(
                     requestID: requestID, method: head.method, path: path, route: routePrefix, upstream: nil,
                     openid: nil, isHead: false, isHTTP10: false, startedAt: now)
+                client.request?.trace = trace
                 if case .answer(let then) = client.connection.headReceived(shape, forward: false, closes: true) {
                     answer(client, error, then: then, shape: shape)
                 }
@@ -55,6 +57,7 @@ extension EngineWorker {
                     requestID: plan.requestID, method: head.method, path: plan.target.path, route: plan.routePrefix,
                     upstream: plan.upstream.description, openid: plan.claims?.subject, isHead: false,
                     isHTTP10: false, startedAt: now)
+                client.request?.trace = trace
                 openTunnel(client, plan: plan, head: head, handshake: handshake, route: route, shape: shape)
             }
             return true
@@ -203,7 +206,7 @@ extension EngineWorker {
         defer { lines.deallocate() }
         lines.build(
             head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer,
-            overTLS: client.transport.isTLS)
+            trustedPeer: isTrusted(client), trace: client.request?.trace, overTLS: client.transport.isTLS)
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         func append(_ text: some StringProtocol) { out.append(contentsOf: text.utf8) }

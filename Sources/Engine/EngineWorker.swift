@@ -232,8 +232,8 @@ final class EngineWorker {
         // CORS is decided from the head before anything else (RequestPlanner); a preflight is answered here.
         let cors = settings.planner.corsDecision(head, in: client.input)
         if let cors, answerCors(cors, client, head: head, shape: shape, body: body) { return }
-        if head.isUpgrade, upgradeHead(client, head: head, shape: shape, body: body) { return }
         let trace = settings.runtime.map { EngineRequestPlanner.startTrace($0.tracer, head, in: client.input) }
+        if head.isUpgrade, upgradeHead(client, head: head, shape: shape, body: body, trace: trace) { return }
         let now = Date()
         let target = EngineRequestPlanner.target(of: head, in: client.input)
         if startControlIfHandled(client, head: head, target: target, shape: shape, now: now, trace: trace) {
@@ -332,7 +332,8 @@ final class EngineWorker {
         } else {
             settings.log?.append { entry.write(into: &$0) }
         }
-        request.trace?.end(entry)
+        // A tunnel's span is named as the threaded path names it: "GET websocket /ws/".
+        request.trace?.end(entry, kind: request.status == 101 ? "websocket" : nil)
     }
 
     func markDirty(_ client: EngineClient) {
