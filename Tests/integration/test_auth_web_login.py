@@ -202,9 +202,12 @@ def test_profile_gives_nickname_and_avatar_for_userinfo_and_login_scopes(web):
 def test_profile_is_refused_for_base_scope_and_for_miniprograms(web):
     sim, gw = web
     base = gw.login(authorize(sim, OFFICIAL_ACCOUNT, "snsapi_base", "openid:quiet"), appid=OFFICIAL_ACCOUNT)
-    status, body = profile(gw, base["access_token"])
+    status, headers, data = gw.request("GET", "/auth/profile", {"Authorization": f"Bearer {base['access_token']}"})
+    body = json.loads(data)
     assert (status, body["error"]) == (403, "insufficient_scope"), body
     assert "snsapi_userinfo" in body["error_description"]
+    # RFC 6750 section 3.1: the challenge says which error, as the proxy path's insufficient_scope does.
+    assert 'error="insufficient_scope"' in dict((k.lower(), v) for k, v in headers)["www-authenticate"]
     mini = gw.login("openid:mp-profile", appid=MINIPROGRAM)
     status, body = profile(gw, mini["access_token"])
     assert (status, body["error"]) == (400, "unauthorized_client"), body

@@ -183,6 +183,10 @@ public enum OAuthError: Error, Sendable, Equatable, CustomStringConvertible {
         case .wechatRateLimited: return [mark, ("Retry-After", "60")]
         case .wechatUnavailable: return [mark, ("Retry-After", "5")]
         case .storeUnavailable: return [mark, ("Retry-After", "2")]
+        // RFC 6750 section 3.1: a valid token without the scope asked for is answered with the challenge that says
+        // so, as the proxy path's `appNotAllowed` is.
+        case .insufficientScope:
+            return [mark, ("WWW-Authenticate", "Bearer realm=\"\(realm)\", error=\"insufficient_scope\"")]
         default: return [mark]
         }
     }

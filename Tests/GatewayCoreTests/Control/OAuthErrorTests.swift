@@ -105,6 +105,11 @@ final class OAuthErrorTests: XCTestCase {
         }
     }
 
+    func testAMissingScopeCarriesTheBearerChallengeThatSaysSo() {
+        let answer = OAuthError.insufficientScope("snsapi_base only").response(requestID: "r", realm: "gw")
+        XCTAssertEqual(header(answer, "WWW-Authenticate"), "Bearer realm=\"gw\", error=\"insufficient_scope\"")
+    }
+
     func testMethodNotAllowedNamesTheMethodsThatWould() {
         let post = OAuthError.methodNotAllowed(allowed: [.POST]).response(requestID: "r", realm: "gw")
         XCTAssertEqual(header(post, "Allow"), "POST")
