@@ -172,6 +172,8 @@ def test_password_grant_is_unsupported_grant_type(gateway):
         ({}, "invalid_request"),
         ({"grant_type": "refresh_token"}, "invalid_request"),
         ({"grant_type": "refresh_token", "refresh_token": "never-issued"}, "invalid_grant"),
+        # Longer than any token the gateway issues: not one of ours, said as such (not "is required").
+        ({"grant_type": "refresh_token", "refresh_token": "x" * 300}, "invalid_grant"),
     ],
 )
 def test_malformed_or_unknown_refresh_requests_are_refused(gateway, fields, error):

@@ -177,6 +177,8 @@ def test_phone_needs_a_bearer_token_and_a_code(gateway, session):
     assert gateway.post_json("/auth/phone", {"code": unique()})[0] == 401
     status, _, body = gateway.post_json("/auth/phone", {}, bearer(tokens["access_token"]))
     assert status == 400 and body["error"] == "invalid_request"
+    status, _, body = gateway.post_json("/auth/phone", {"code": "x" * 513}, bearer(tokens["access_token"]))
+    assert (status, body["error"], body["error_description"]) == (400, "invalid_request", "code is too long"), body
 
 
 def test_phone_with_a_token_of_an_app_not_configured_here_is_refused(gateway):

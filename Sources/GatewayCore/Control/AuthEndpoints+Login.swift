@@ -63,7 +63,8 @@ extension AuthEndpoints {
         guard claims.appKind == .miniprogram else {
             throw .endpointNotForAppKind(endpoint: "/auth/phone", kind: claims.appKind)
         }
-        guard let code = form["code"], !code.isEmpty, code.utf8.count <= 512 else { throw .missingParameter("code") }
+        guard let code = form["code"], !code.isEmpty else { throw .missingParameter("code") }
+        guard code.utf8.count <= 512 else { throw .codeTooLong }
         // A phone code belongs to the mini-program that issued it; resolving it with another app's
         // credentials would be refused by WeChat at best and answer for the wrong app at worst.
         guard let app = config.wechat.apps.first(where: { $0.appid == claims.appid }) else {

@@ -8,9 +8,11 @@ extension AuthEndpoints {
     func refresh(_ request: ControlRequest, _ form: FormBody) async throws(OAuthError) -> ControlResponse {
         guard let grant = form["grant_type"] else { throw .missingParameter("grant_type") }
         guard grant == "refresh_token" else { throw .unsupportedGrantType }
-        guard let presented = form["refresh_token"], !presented.isEmpty, presented.utf8.count <= 256 else {
+        guard let presented = form["refresh_token"], !presented.isEmpty else {
             throw .missingParameter("refresh_token")
         }
+        // Longer than any token this gateway issues: not one of ours (RFC 6749 section 5.2), without a store read.
+        guard presented.utf8.count <= 256 else { throw .refreshTokenNotValid }
         let now = Date()
         let next = refreshTokens.makeToken()
         let outcome = try await fromStore { () async throws(SessionStoreError) in
