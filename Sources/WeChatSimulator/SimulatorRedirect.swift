@@ -1,3 +1,5 @@
+import WeChat
+
 /// Where an authorize page may send the browser back to. WeChat redirects only to pages of the domain the app
 /// registered ("网页授权域名" / "授权回调域") and otherwise shows "redirect_uri 参数错误" without redirecting. The
 /// simulator has no registered domains, so it accepts absolute http(s) URLs on loopback hosts and on the hosts
@@ -35,7 +37,7 @@ struct SimulatorRedirect: Equatable, Sendable {
         let base = String(parts[0])
         let separator = base.contains("?") ? (base.hasSuffix("?") || base.hasSuffix("&") ? "" : "&") : "?"
         let fragment = parts.count > 1 ? "#" + parts[1] : ""
-        return base + separator + "code=" + Self.escape(code) + "&state=" + Self.escape(state) + fragment
+        return base + separator + "code=" + QueryString.escape(code) + "&state=" + QueryString.escape(state) + fragment
     }
 
     /// The lowercased host of `authority` (`host[:port]` or `[v6][:port]`), nil when the port is not a number.
@@ -61,22 +63,5 @@ struct SimulatorRedirect: Equatable, Sendable {
         let octets = host.split(separator: ".", omittingEmptySubsequences: false)
         return octets.count == 4 && octets[0] == "127"
             && octets.allSatisfy { !$0.isEmpty && $0.count <= 3 && $0.allSatisfy { $0.isASCII && $0.isNumber } }
-    }
-
-    /// Percent-encodes all but RFC 3986 unreserved characters.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                out.unicodeScalars.append(Unicode.Scalar(byte))
-            default:
-                let hex = Array("0123456789ABCDEF")
-                out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0x0F)])
-            }
-        }
-        return out
     }
 }

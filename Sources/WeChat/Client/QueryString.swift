@@ -2,12 +2,13 @@ import JSON
 
 /// Builds `a=b&c=d` with every value percent-encoded: only RFC 3986 unreserved characters stay as
 /// they are, so a `+` in a code or secret reaches WeChat as `%2B`, not as a space.
-enum QueryString {
-    static func encode(_ pairs: [(String, String)]) -> String {
+public enum QueryString {
+    public static func encode(_ pairs: [(String, String)]) -> String {
         pairs.map { escape($0.0) + "=" + escape($0.1) }.joined(separator: "&")
     }
 
-    static func escape(_ text: String) -> String {
+    /// Also the simulator's, for the `code` and `state` it appends to a redirect.
+    public static func escape(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
             switch byte {
