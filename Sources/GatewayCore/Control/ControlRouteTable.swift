@@ -36,6 +36,12 @@ struct ControlRouteTable<Context>: Sendable {
     /// lengths first (a subtraction on native strings): `contains` runs for every proxied request, and a byte-wise
     /// comparison against each route showed in the engine's profile.
     private static func equal(_ path: Substring, _ routePath: String) -> Bool {
-        path.utf8.count == routePath.utf8.count && path.utf8.elementsEqual(routePath.utf8)
+        guard path.utf8.count == routePath.utf8.count else { return false }
+        // Over the contiguous bytes when both have them (native strings do): the generic UTF-8 views' iteration cost
+        // more than the comparison itself.
+        let contiguous = path.utf8.withContiguousStorageIfAvailable { pathBytes in
+            routePath.utf8.withContiguousStorageIfAvailable { routeBytes in pathBytes.elementsEqual(routeBytes) }
+        }
+        return contiguous.flatMap { $0 } ?? path.utf8.elementsEqual(routePath.utf8)
     }
 }

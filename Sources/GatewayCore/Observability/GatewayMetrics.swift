@@ -6,7 +6,7 @@ import Prometheus
 /// that report through `MetricsSystem` land in the same scrape.
 ///
 /// Cost on the proxy path: `recordRequest` takes one lock for a dictionary lookup of cached handles
-/// (created on first use per route, method and status), then bumps atomics and two histograms. The
+/// (created on first use per route, method and status; no lookup when the last request had the same), then bumps atomics and two histograms. The
 /// registry's own lookup (label sorting, string keys) runs only when a new series first appears.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
@@ -25,6 +25,9 @@ public final class GatewayMetrics: Sendable {
         var requests: [RequestClassification.Labels: Counter] = [:]
         var routes: [String: RouteSeries] = [:]
         var labelled: [LabelledKey: Counter] = [:]
+        /// The handles the last request used: most requests repeat the one before's labels, and comparing them
+        /// costs less than hashing them for the two lookups.
+        var last: (labels: RequestClassification.Labels, requests: Counter, route: RouteSeries)?
     }
 
     /// A counter with one label, for the low-rate families (logins, reloads, token failures...).
@@ -83,6 +86,7 @@ public final class GatewayMetrics: Sendable {
     public func recordRequest(_ entry: AccessLogEntry) {
         let classification = RequestClassification(entry)
         let (requests, route) = handles.withLockedValue { handles -> (Counter, RouteSeries) in
+            if let last = handles.last, last.labels == classification.labels { return (last.requests, last.route) }
             let requests =
                 handles.requests[classification.labels]
                 ?? {
@@ -97,6 +101,7 @@ public final class GatewayMetrics: Sendable {
                     handles.routes[classification.labels.route] = series
                     return series
                 }()
+            handles.last = (classification.labels, requests, route)
             return (requests, route)
         }
         requests.increment()

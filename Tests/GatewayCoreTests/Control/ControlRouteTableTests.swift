@@ -64,6 +64,13 @@ final class ControlRouteTableTests: XCTestCase {
         XCTAssertTrue(routes.contains(path: "/auth/logout"))
         XCTAssertTrue(routes.contains(path: "/.well-known/jwks.json"))
         XCTAssertFalse(routes.contains(path: "/.well-known/jwks"))
+        // As long as a route's path, not it; and a path cut from a longer target, as the planners pass it.
+        for path in ["/api/orders", "/auth/logix", "/auth/l\u{F6}gin"] {
+            XCTAssertFalse(routes.contains(path: Substring(path)), path)
+        }
+        let target = "/auth/token?grant_type=refresh_token"
+        XCTAssertTrue(routes.contains(path: target[..<target.firstIndex(of: "?")!]))
+        XCTAssertEqual(outcome(routes, .POST, "/auth/token"), "/auth/token")
     }
 
     func testOnePathUnderSeveralRoutesAllowsEveryMethodOnceInTableOrder() {

@@ -27,6 +27,31 @@ final class GatewayMetricsTests: XCTestCase {
         XCTAssertTrue(text.contains(#"gateway_response_body_bytes_total{route="/api/"} 20"#), text)
     }
 
+    func testRequestsAlternatingBetweenSeriesAreEachCountedInTheirOwn() {
+        let metrics = GatewayMetrics()
+        func record(_ route: String, _ method: String, _ status: Int) {
+            var entry = AccessLogEntry(time: Date(), requestID: "r", clientAddress: nil, method: method, path: "/")
+            entry.route = route
+            entry.status = status
+            entry.bytesOut = 1
+            metrics.recordRequest(entry)
+        }
+        for (route, method, status) in [
+            ("/a/", "GET", 200), ("/a/", "GET", 200), ("/b/", "GET", 200), ("/a/", "GET", 404), ("/a/", "POST", 200),
+            ("/a/", "GET", 200), ("/a/", "BREW", 200),
+        ] {
+            record(route, method, status)
+        }
+        let text = scrape(metrics)
+        XCTAssertTrue(text.contains(#"gateway_requests_total{route="/a/",method="GET",status="200"} 3"#), text)
+        XCTAssertTrue(text.contains(#"gateway_requests_total{route="/b/",method="GET",status="200"} 1"#), text)
+        XCTAssertTrue(text.contains(#"gateway_requests_total{route="/a/",method="GET",status="404"} 1"#), text)
+        XCTAssertTrue(text.contains(#"gateway_requests_total{route="/a/",method="POST",status="200"} 1"#), text)
+        XCTAssertTrue(text.contains(#"gateway_requests_total{route="/a/",method="other",status="200"} 1"#), text)
+        XCTAssertTrue(text.contains(#"gateway_response_body_bytes_total{route="/a/"} 6"#), text)
+        XCTAssertTrue(text.contains(#"gateway_response_body_bytes_total{route="/b/"} 1"#), text)
+    }
+
     func testReloadOutcomesTokenFailuresAndWeChatCallsAreCounted() {
         let metrics = GatewayMetrics()
         metrics.recordReload(applied: true)
