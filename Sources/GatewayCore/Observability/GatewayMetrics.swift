@@ -6,8 +6,9 @@ import Prometheus
 /// that report through `MetricsSystem` land in the same scrape.
 ///
 /// Cost on the proxy path: `recordRequest` takes one lock for a dictionary lookup of cached handles
-/// (created on first use per route, method and status; no lookup when the last request had the same), then bumps atomics and two histograms. The
-/// registry's own lookup (label sorting, string keys) runs only when a new series first appears.
+/// (created on first use per route, method and status; no lookup when the last request had the same),
+/// then bumps atomics and two histograms. The registry's own lookup (label sorting, string keys) runs
+/// only when a new series first appears.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// swift-metrics on top of `registry` (for `MetricsSystem.bootstrap`).
