@@ -354,3 +354,26 @@ def test_simulator_authorize_pages_never_redirect_to_an_unvalidated_place(tmp_pa
             assert page.startswith("<!doctype html>") and "<h1>" in page
     finally:
         stop_process(process)
+
+
+def test_one_users_profile_calls_spend_a_per_user_bucket_and_others_are_unaffected(tmp_path, upstream):
+    # Each profile call reaches WeChat's /sns/userinfo: like /auth/phone, it spends the user's [rate_limit] phone_*
+    # bucket, so one token cannot spend the app's WeChat quota in a loop.
+    sim = WeChatSimulator(SECRETS, workdir=tmp_path).start()
+    gw = AuthGateway(tmp_path, sim, kinds=KINDS, upstream_url=upstream.url)
+    gw.config.write_text(
+        gw.config.read_text().replace("[rate_limit]\n", "[rate_limit]\nphone_per_minute = 1\nphone_burst = 2\n"))
+    gw.start()
+    try:
+        eve = gw.login(authorize(sim, OFFICIAL_ACCOUNT, "snsapi_userinfo", "openid:eve"), appid=OFFICIAL_ACCOUNT)
+        statuses = [profile(gw, eve["access_token"])[0] for _ in range(3)]
+        assert statuses == [200, 200, 429], statuses
+        status, headers, data = gw.request("GET", "/auth/profile", {"Authorization": f"Bearer {eve['access_token']}"})
+        assert status == 429 and json.loads(data)["error"] == "slow_down"
+        assert int(dict((k.lower(), v) for k, v in headers)["retry-after"]) >= 1
+        frank = gw.login(authorize(sim, OFFICIAL_ACCOUNT, "snsapi_userinfo", "openid:frank"), appid=OFFICIAL_ACCOUNT)
+        assert profile(gw, frank["access_token"])[0] == 200
+        assert calls(sim, "/sns/userinfo") == 3
+    finally:
+        gw.stop()
+        sim.stop()

@@ -1,13 +1,14 @@
 /// `[rate_limit]`: token buckets per client address on `/auth/login`, `/auth/token`, `/auth/revoke` and
-/// `/auth/logout` together, and per user on `/auth/phone`.
+/// `/auth/logout` together, and per user on `/auth/phone` and `/auth/profile`.
 public struct RateLimitConfig: Sendable, Equatable {
     /// Sustained requests per minute from one address to `/auth/login`, `/auth/token`, `/auth/revoke` and
     /// `/auth/logout` together.
     public var authPerMinute = 120
     /// How many may come at once before the rate applies.
     public var authBurst = 60
-    /// Sustained `/auth/phone` calls per minute from one user (per appid and openid): each spends the app's
-    /// WeChat quota of `getuserphonenumber` calls, and a user needs the number once, not in a loop.
+    /// Sustained `/auth/phone` or `/auth/profile` calls per minute from one user (per appid and openid): each
+    /// spends the app's WeChat quota (`getuserphonenumber`, `/sns/userinfo`), and a user needs the answer once, not
+    /// in a loop. One bucket serves both: phone is for mini-programs only, the profile for web apps only.
     public var phonePerMinute = 10
     public var phoneBurst = 5
 

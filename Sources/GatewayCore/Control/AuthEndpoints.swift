@@ -25,7 +25,7 @@ public final class AuthEndpoints: ControlEndpoints {
         ControlRoute([.POST], "/auth/logout", rateLimit: .authPerClientAddress, .bearer(AuthEndpoints.logout)),
         ControlRoute([.POST], "/auth/userinfo", .bearerForm(AuthEndpoints.userInfo)),
         ControlRoute([.POST], "/auth/phone", rateLimit: .phonePerUser, .bearerForm(AuthEndpoints.phone)),
-        ControlRoute([.GET], "/auth/profile", .bearer(AuthEndpoints.profile)),
+        ControlRoute([.GET], "/auth/profile", rateLimit: .phonePerUser, .bearer(AuthEndpoints.profile)),
         ControlRoute([.GET, .HEAD], "/.well-known/jwks.json", .plain(AuthEndpoints.jwks)),
     ])
 
