@@ -64,6 +64,13 @@ public protocol SessionStore: Sendable {
     /// decrypt `encryptedData`. `nil` when the user never logged in.
     func sessionKey(appid: String, openid: String) async throws(SessionStoreError) -> String?
 
+    /// Replaces the user's newest `session_key` with `replacement` only while it is still `current` (a web login's
+    /// WeChat credentials, renewed by the gateway): a login that stored a newer key meanwhile wins. True when
+    /// replaced.
+    func replaceSessionKey(
+        appid: String, openid: String, current: String, replacement: String, now: Date
+    ) async throws(SessionStoreError) -> Bool
+
     /// Remembers a logged-out access token until it would have expired anyway.
     func recordRevokedAccessToken(jti: String, expiresAt: Date) async throws(SessionStoreError)
 

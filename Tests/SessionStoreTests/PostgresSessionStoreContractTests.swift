@@ -86,6 +86,10 @@ final class PostgresSessionStoreContractTests: SessionStoreContract {
         try await contractNewestSessionKeyWinsPerUser()
     }
 
+    func testARenewedKeyReplacesOnlyTheKeyItRenewed() async throws {
+        try await contractARenewedKeyReplacesOnlyTheKeyItRenewed()
+    }
+
     func testValuesAreBoundNotSpliced() async throws {
         try await contractValuesAreBoundNotSpliced()
     }

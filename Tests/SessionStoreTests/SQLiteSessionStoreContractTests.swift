@@ -93,6 +93,10 @@ final class SQLiteSessionStoreContractTests: SessionStoreContract {
         try await contractNewestSessionKeyWinsPerUser()
     }
 
+    func testARenewedKeyReplacesOnlyTheKeyItRenewed() async throws {
+        try await contractARenewedKeyReplacesOnlyTheKeyItRenewed()
+    }
+
     func testValuesAreBoundNotSpliced() async throws {
         try await contractValuesAreBoundNotSpliced()
     }

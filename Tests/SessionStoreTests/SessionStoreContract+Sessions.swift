@@ -134,6 +134,26 @@ extension SessionStoreContract {
         XCTAssertNil(otherApp)
     }
 
+    func contractARenewedKeyReplacesOnlyTheKeyItRenewed() async throws {
+        let store = try await openStore()
+        _ = try await login(store, token: "a", sessionKey: "web-1", at: now)
+        let renewed = try await store.replaceSessionKey(
+            appid: "wx1", openid: "openid-1", current: "web-1", replacement: "web-1-renewed", now: now)
+        XCTAssertTrue(renewed)
+        let afterRenewal = try await store.sessionKey(appid: "wx1", openid: "openid-1")
+        XCTAssertEqual(afterRenewal, "web-1-renewed")
+        // A newer login stored its key meanwhile: a renewal of the older one must not overwrite it.
+        _ = try await login(store, token: "b", sessionKey: "web-2", at: now.addingTimeInterval(60))
+        let stale = try await store.replaceSessionKey(
+            appid: "wx1", openid: "openid-1", current: "web-1-renewed", replacement: "web-1-again", now: now)
+        XCTAssertFalse(stale)
+        let afterStale = try await store.sessionKey(appid: "wx1", openid: "openid-1")
+        XCTAssertEqual(afterStale, "web-2")
+        let unknown = try await store.replaceSessionKey(
+            appid: "wx1", openid: "nobody", current: "web-2", replacement: "x", now: now)
+        XCTAssertFalse(unknown)
+    }
+
     func contractValuesAreBoundNotSpliced() async throws {
         let store = try await openStore()
         let hostile = "x'); DROP TABLE refresh_tokens; --"

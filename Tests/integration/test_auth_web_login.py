@@ -223,6 +223,10 @@ def test_profile_renews_an_expired_web_access_token(web):
     status, answer = profile(gw, body["access_token"])
     assert status == 200 and answer["nickname"] == "erin", answer
     assert calls(sim, "/sns/oauth2/refresh_token") == renewals + 1
+    # The renewed token was kept: the next calls use it and renew nothing.
+    for _ in range(2):
+        assert profile(gw, body["access_token"])[0] == 200
+    assert calls(sim, "/sns/oauth2/refresh_token") == renewals + 1
 
 
 def test_web_access_token_never_leaves_the_gateway(web):

@@ -46,7 +46,7 @@ extension AuthEndpoints {
         let stored = try await fromStore { () async throws(SessionStoreError) in
             try await store.sessionKey(appid: appid, openid: claims.subject)
         }
-        guard let credentials = stored.flatMap(WebCredentials.init(storedText:)) else { throw .noWeChatSession }
+        guard let stored, let credentials = WebCredentials(storedText: stored) else { throw .noWeChatSession }
         guard credentials.allowsProfile else {
             throw .insufficientScope(
                 "the user granted \(credentials.scope.isEmpty ? "no scope" : credentials.scope) only; the profile "
@@ -54,12 +54,11 @@ extension AuthEndpoints {
         }
         let profile: WebUserProfile
         do {
-            // A renewed web access token is used for this call only: the refresh token stays valid (30 days), so
-            // the next call renews again rather than the gateway writing the store on a read.
-            profile = try await wechat.webUserProfile(
+            let answer = try await wechat.webUserProfile(
                 app: WeChatApp(appID: app.appid, secret: app.secret), credentials: credentials,
-                openID: claims.subject
-            ).profile
+                openID: claims.subject)
+            profile = answer.profile
+            if let renewed = answer.renewed { await keep(renewed, replacing: stored, appid: appid, request, claims) }
         } catch {
             logWeChatRefusal(error, "profile refused by WeChat", request)
             switch error {
@@ -77,5 +76,22 @@ extension AuthEndpoints {
         var answer = ControlResponse.json(.ok, body.text)
         answer.openid = claims.subject
         return answer
+    }
+
+    /// A renewed web access token is written back (WeChat's lasts 2 h, its refresh token 30 days), so the next
+    /// profile call does not renew again; a newer login's credentials win. A store failure costs only a renewal
+    /// later, so it is logged, not answered.
+    private func keep(
+        _ renewed: WebCredentials, replacing stored: String, appid: String, _ request: ControlRequest,
+        _ claims: VerifiedClaims
+    ) async {
+        do {
+            _ = try await store.replaceSessionKey(
+                appid: appid, openid: claims.subject, current: stored, replacement: renewed.storedText, now: Date())
+        } catch {
+            logger.warning(
+                "could not store a renewed web access token",
+                metadata: ["request_id": "\(request.requestID)", "error": "\(error)"])
+        }
     }
 }

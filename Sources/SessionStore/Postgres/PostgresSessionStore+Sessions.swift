@@ -135,6 +135,22 @@ extension PostgresSessionStore {
         }
     }
 
+    public func replaceSessionKey(
+        appid: String, openid: String, current: String, replacement: String, now: Date
+    ) async throws(SessionStoreError) -> Bool {
+        let logger = Self.quiet(self.logger)
+        let at = StoreTime.milliseconds(now)
+        return try await perform("replace session key") { connection in
+            try await !connection.query(
+                """
+                UPDATE wechat_users SET session_key = \(replacement), updated_at = GREATEST(updated_at, \(at))
+                WHERE appid = \(appid) AND openid = \(openid) AND session_key = \(current) RETURNING 1
+                """,
+                logger: logger
+            ).collect().isEmpty
+        }
+    }
+
     public func sessionKey(appid: String, openid: String) async throws(SessionStoreError) -> String? {
         let logger = Self.quiet(self.logger)
         return try await perform("read session key") { connection in

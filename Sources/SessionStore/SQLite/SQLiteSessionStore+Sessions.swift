@@ -99,6 +99,24 @@ extension SQLiteSessionStore {
         }
     }
 
+    public func replaceSessionKey(
+        appid: String, openid: String, current: String, replacement: String, now: Date
+    ) async throws(SessionStoreError) -> Bool {
+        try await perform { (connection) throws(SessionStoreError) -> Bool in
+            try connection.run(
+                """
+                UPDATE wechat_users SET session_key = ?, updated_at = MAX(updated_at, ?)
+                WHERE appid = ? AND openid = ? AND session_key = ?
+                """,
+                [
+                    .text(replacement), .integer(StoreTime.milliseconds(now)), .text(appid), .text(openid),
+                    .text(current),
+                ],
+                operation: "replace session key"
+            ) == 1
+        }
+    }
+
     // MARK: - Statements (called on the queue)
 
     /// Newest login wins (docs/wechat.md: one valid session_key per user); comparing `updated_at` keeps

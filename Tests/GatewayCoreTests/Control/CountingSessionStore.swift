@@ -69,6 +69,14 @@ final class CountingSessionStore: SessionStore, @unchecked Sendable {
         return try await inner.sessionKey(appid: appid, openid: openid)
     }
 
+    func replaceSessionKey(
+        appid: String, openid: String, current: String, replacement: String, now: Date
+    ) async throws(SessionStoreError) -> Bool {
+        count { $0.writes += 1 }
+        return try await inner.replaceSessionKey(
+            appid: appid, openid: openid, current: current, replacement: replacement, now: now)
+    }
+
     func recordRevokedAccessToken(jti: String, expiresAt: Date) async throws(SessionStoreError) {
         count {
             $0.writes += 1

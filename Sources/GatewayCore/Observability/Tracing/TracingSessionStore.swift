@@ -64,6 +64,15 @@ struct TracingSessionStore: SessionStore {
         }
     }
 
+    func replaceSessionKey(
+        appid: String, openid: String, current: String, replacement: String, now: Date
+    ) async throws(SessionStoreError) -> Bool {
+        try await traced("replaceSessionKey") { () async throws(SessionStoreError) in
+            try await base.replaceSessionKey(
+                appid: appid, openid: openid, current: current, replacement: replacement, now: now)
+        }
+    }
+
     func sessionKey(appid: String, openid: String) async throws(SessionStoreError) -> String? {
         try await traced("sessionKey") { () async throws(SessionStoreError) in
             try await base.sessionKey(appid: appid, openid: openid)
