@@ -23,7 +23,7 @@ final class ControlRouteTableTests: XCTestCase {
             "POST /auth/logout authPerClientAddress bearer",
             "POST /auth/userinfo none bearer form",
             "POST /auth/phone phonePerUser bearer form",
-            "GET /auth/profile none bearer",
+            "GET /auth/profile phonePerUser bearer",
             "GET,HEAD /.well-known/jwks.json none",
         ]
         let described = AuthEndpoints.routes.routes.map { route in
