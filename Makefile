@@ -7,7 +7,7 @@ APT_PACKAGES := libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config curl o
 GATEWAY := $(BUILD_DIR)/debug/gateway
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build test lint format unit-test integration-test engine-test client-test browser-test demo release bench fuzz soak clean
+.PHONY: all deps build test lint format unit-test integration-test client-test browser-test demo release bench fuzz soak clean
 
 all: build
 
@@ -36,7 +36,7 @@ build: deps
 
 test: deps lint
 	$(SWIFT) build --build-tests
-	$(MAKE) --no-print-directory unit-test integration-test engine-test client-test
+	$(MAKE) --no-print-directory unit-test integration-test client-test
 
 # swift-format with the repository's .swift-format (swift-nio's style: 4 spaces, 120 columns), from the toolchain.
 format:
@@ -53,12 +53,6 @@ unit-test:
 
 integration-test:
 	GATEWAY_BIN=$(abspath $(GATEWAY)) python3 -m pytest -q Tests/integration
-
-# The same black-box tests against `serve --engine` (issue 23's engine, not yet the default): the fixtures start it
-# when GATEWAY_TEST_ENGINE=1. engine-probe's own tests start no `serve` and say nothing more here.
-engine-test:
-	GATEWAY_TEST_ENGINE=1 GATEWAY_BIN=$(abspath $(GATEWAY)) python3 -m pytest -q Tests/integration \
-	  --deselect Tests/integration/test_engine_probe.py
 
 # The mini-program client library (clients/miniprogram), against the real gateway and simulator.
 client-test:

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CurlHTTP
+import Engine
 import Foundation
 import GatewayCore
 import Logging
@@ -55,7 +56,9 @@ struct DemoCommand: AsyncParsableCommand {
         let walkthrough = DemoWalkthrough(config: config, keepsRunning: !once)
         let group = ServiceGroupBox()
         OpenFileLimit.raise(logger: logger)
-        let gateway = GatewayService(config: config, configPath: options.config, logger: logger) { _ in
+        let gateway = GatewayService(
+            config: config, configPath: options.config, logger: logger, engine: EngineWorkerPool()
+        ) { _ in
             Task {
                 await walkthrough.run()
                 if once { await group.shutdown() }

@@ -32,10 +32,11 @@ struct ServeCommand: AsyncParsableCommand {
                 + "flag such a gateway refuses to start or reload: anyone who read gateway.conf could sign tokens."))
     var allowDevSecrets = false
 
+    /// Accepted for one release so scripts written while the engine was opt-in keep starting; it changes nothing.
     @Flag(
         name: .long,
         help: ArgumentHelp(
-            "Experimental (issue 23): serve the public listener with the engine's epoll workers ([server] workers).",
+            "No effect (kept for one release): the engine's epoll workers always serve the public listener.",
             visibility: .hidden))
     var engine = false
 
@@ -57,7 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
         OpenFileLimit.raise(logger: logger)
         let service = GatewayService(
             config: config, configPath: options.config, logger: logger, allowsDevelopmentSecrets: allowDevSecrets,
-            engine: engine ? EngineWorkerPool() : nil)
+            engine: EngineWorkerPool())
         let group = ServiceGroup(
             services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do {

@@ -9,9 +9,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 GATEWAY_BIN = os.environ.get("GATEWAY_BIN", str(ROOT / ".build" / "debug" / "gateway"))
-# GATEWAY_TEST_ENGINE=1 runs every gateway a fixture starts with `serve --engine` (issue 23): the engine's workers
-# serve the public listener, so any test file measures how much of the gateway the engine already does.
-SERVE_ARGS = ["serve", "--engine"] if os.environ.get("GATEWAY_TEST_ENGINE") == "1" else ["serve"]
+# How a fixture starts the gateway: its public listener is always the engine's epoll workers (issue 23).
+SERVE_ARGS = ["serve"]
 
 
 _ports_handed_out: set[int] = set()

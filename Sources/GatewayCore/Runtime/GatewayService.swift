@@ -19,17 +19,18 @@ public final class GatewayService: Service, Sendable {
     public let configPath: String
     private let initial: GatewayConfiguration
     private let logger: Logger
-    /// Called once the listeners are bound (tests and `demo` use it to learn the ports).
+    /// Called once the listeners are bound and the engine's workers listen (`demo` starts its walk-through then).
     private let onReady: (@Sendable (SocketAddress) -> Void)?
     /// `serve --allow-dev-secrets`: a reload with a development secret on an exposed listener is applied (with a
     /// warning) instead of refused, as the start was.
     private let allowsDevelopmentSecrets: Bool
-    /// `serve --engine` (issue 23, experimental): the public listener is the engine's, not `GatewayServer`'s.
-    private let engine: (any PublicEngine)?
+    /// The public listener: the engine's epoll workers (issue 23), handed in by the command line because the
+    /// engine's module depends on this one.
+    private let engine: any PublicEngine
 
     public init(
         config: GatewayConfiguration, configPath: String, logger: Logger, allowsDevelopmentSecrets: Bool = false,
-        engine: (any PublicEngine)? = nil, onReady: (@Sendable (SocketAddress) -> Void)? = nil
+        engine: any PublicEngine, onReady: (@Sendable (SocketAddress) -> Void)? = nil
     ) {
         self.engine = engine
         self.initial = config
@@ -110,12 +111,7 @@ public final class GatewayService: Service, Sendable {
                 for revoked in batch { revocations.revoke(jti: revoked.jti, until: revoked.expiresAt, now: now) }
             }
         }
-        var curlConfiguration = CurlClientConfiguration()
-        curlConfiguration.threads = config.server.curlThreads
-        // Upstreams are reached as gateway.conf names them, never through an http_proxy the process inherited.
-        curlConfiguration.usesProxyEnvironment = false
-        let curl = try CurlClient(configuration: curlConfiguration)
-        // WeChat calls get their own engine thread, so a slow WeChat never queues behind proxy traffic.
+        // WeChat calls (the control plane) get a libcurl thread of their own; proxied traffic is the engine's.
         let wechatCurl = try CurlClient(configuration: CurlClientConfiguration())
         let metrics = GatewayMetrics()
         Self.bootstrapMetricsSystem(metrics)
@@ -147,17 +143,14 @@ public final class GatewayService: Service, Sendable {
         } catch {
             throw GatewayStartupError("server.tls_certificate: cannot serve TLS: \(error)")
         }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: config.server.eventLoops)
+        // The admin listener's event loop: the public listener is the engine's.
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let writer = config.log.accessLog ? LineWriter(fd: 1) : nil
         let accessLogger = AccessLogger(writer: writer, metrics: metrics)
-        // WebSocket tunnels get libcurl threads of their own (CurlTunnelClient), and close when their token or
-        // session is revoked, here or on another instance (the revocation list hears both).
-        let tunnelClient = try CurlTunnelClient(threads: config.websocket.threads)
+        // WebSocket tunnels close when their token or session is revoked, here or on another instance (the
+        // revocation list hears both).
         let tunnelRegistry = TunnelRegistry()
         tunnelRegistry.follow(revocations)
-        let server = GatewayServer(
-            group: group, holder: holder, curl: curl, accessLogger: accessLogger, tls: tls, metrics: metrics,
-            tunnelClient: tunnelClient, tunnelRegistry: tunnelRegistry)
         let draining = NIOLockedValueBox(false)
         let engine = self.engine
         var probes = AdminServer.Probes(
@@ -173,8 +166,8 @@ public final class GatewayService: Service, Sendable {
             },
             beforeScrape: {
                 metrics.sample(
-                    openConnections: engine?.openConnections ?? server.connections.count,
-                    upstreamTransfersInFlight: engine?.upstreamTransfersInFlight ?? curl.activeTransferCount,
+                    openConnections: engine.openConnections,
+                    upstreamTransfersInFlight: engine.upstreamTransfersInFlight,
                     accessLogDroppedLines: writer?.droppedLines, openTunnels: tunnelRegistry.count)
                 let feed = store.revocationFeedStatistics
                 metrics.sampleRevocationFeed(reads: feed.reads, rows: feed.rowsRead)
@@ -184,20 +177,14 @@ public final class GatewayService: Service, Sendable {
             store: store, revocations: revocations, tokens: { holder.current.config.tokens }, logger: logger)
         let admin = AdminServer(group: group, probes: probes)
 
-        let listener: (any Channel)?
         let adminListener: any Channel
         do {
-            if let engine {
-                try engine.start(
-                    PublicEngineContext(
-                        holder: holder, accessLogger: accessLogger, metrics: metrics, logger: logger,
-                        tunnelRegistry: tunnelRegistry))
-                listener = nil
-            } else {
-                listener = try await server.bind(host: config.server.listen.host, port: config.server.listen.port)
-            }
+            try engine.start(
+                PublicEngineContext(
+                    holder: holder, accessLogger: accessLogger, metrics: metrics, logger: logger,
+                    tunnelRegistry: tunnelRegistry))
         } catch {
-            curl.shutdown()
+            wechatCurl.shutdown()
             try? await group.shutdownGracefully()
             follower.cancel()
             await store.close()
@@ -207,24 +194,28 @@ public final class GatewayService: Service, Sendable {
             adminListener = try await admin.bind(
                 host: config.server.adminListen.host, port: config.server.adminListen.port)
         } catch {
-            try? await listener?.close()
-            engine?.closeAll()
-            curl.shutdown()
+            engine.closeAll()
+            wechatCurl.shutdown()
             try? await group.shutdownGracefully()
             follower.cancel()
             await store.close()
             throw GatewayStartupError("cannot listen on server.admin_listen \(config.server.adminListen): \(error)")
         }
-        let address = listener?.localAddress
         logger.info(
             "gateway listening",
             metadata: [
-                "listen": "\(address.map { "\($0)" } ?? "\(config.server.listen)")",
+                "listen": "\(config.server.listen)",
                 "admin_listen": "\(adminListener.localAddress.map { "\($0)" } ?? "\(config.server.adminListen)")",
-                "routes": "\(config.routes.count)", "tls": "\(tls != nil)",
-                "engine": "\(engine != nil)",
+                "routes": "\(config.routes.count)", "tls": "\(tls != nil)", "workers": "\(config.server.workers)",
             ])
-        if let address { onReady?(address) }
+        // Every worker listens once `start` returns (each binds its socket before any thread runs).
+        let listen = config.server.listen
+        if let onReady,
+            let address = try? SocketAddress(
+                ipAddress: listen.host == "localhost" ? "127.0.0.1" : listen.host, port: listen.port)
+        {
+            onReady(address)
+        }
 
         let reloads = installReloadHandler(holder: holder, shared: shared, tls: tls)
         let purge = Task {
@@ -248,10 +239,8 @@ public final class GatewayService: Service, Sendable {
         reloads.cancel()
         purge.cancel()
         follower.cancel()
-        try? await listener?.close()
-        server.connections.drainAll()
-        engine?.drain()
-        let open = { engine?.openConnections ?? server.connections.count }
+        engine.drain()
+        let open = { engine.openConnections }
         let deadline = ContinuousClock.now + holder.current.config.server.drainTimeout
         while open() > 0 && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
@@ -270,19 +259,14 @@ public final class GatewayService: Service, Sendable {
         if open() > 0 {
             logger.warning(
                 "drain timeout reached; closing remaining connections", metadata: ["connections": "\(open())"])
-            server.connections.closeAll()
-            if let engine {
-                // Each worker closes its own connections (through its mailbox) and logs them before the log stops.
-                engine.closeAll()
-                let closing = ContinuousClock.now + .seconds(2)
-                while engine.openConnections > 0 && ContinuousClock.now < closing {
-                    try? await Task.sleep(for: .milliseconds(10))
-                }
+            // Each worker closes its own connections (through its mailbox) and logs them before the log stops.
+            engine.closeAll()
+            let closing = ContinuousClock.now + .seconds(2)
+            while engine.openConnections > 0 && ContinuousClock.now < closing {
+                try? await Task.sleep(for: .milliseconds(10))
             }
         }
         try? await adminListener.close()
-        curl.shutdown()
-        tunnelClient.shutdown()
         wechatCurl.shutdown()
         await follower.value
         // Spans of the drained requests go out before the process ends (bounded: a dead collector costs them).
