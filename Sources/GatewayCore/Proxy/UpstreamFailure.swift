@@ -1,8 +1,8 @@
 import CurlHTTP
 
-/// A failed upstream transfer as the NIO path classifies it (`CurlError(curlCode:)`, `GatewayError(_:)`,
-/// `ProxyHandler.describe`), for a driver that sees libcurl's result code directly (the engine, issue 23): the
-/// answer, whether a retry elsewhere may follow (docs/configuration.md, "Forwarding"), and the access log's `error`.
+/// A failed upstream transfer, classified from libcurl's result code (`CurlError(curlCode:)`, `GatewayError(_:)`) for
+/// the engine's workers (issue 23): the answer, whether a retry elsewhere may follow (docs/configuration.md,
+/// "Forwarding"), and the access log's `error`.
 public struct UpstreamFailure: Sendable, Equatable {
     public var answer: GatewayError
     /// The connection could not be made, or died before the request went out: the upstream is ejected for a while
@@ -15,7 +15,19 @@ public struct UpstreamFailure: Sendable, Equatable {
         let error = CurlError(curlCode: curlCode, message: message, requestWasSent: requestWasSent)
         answer = GatewayError(error)
         if case .couldNotConnect = error { couldNotConnect = true } else { couldNotConnect = false }
-        logText = ProxyHandler.describe(error)
+        logText = Self.describe(error)
+    }
+
+    /// The access log's `error` for a failed transfer: a stable prefix to filter on, then libcurl's words.
+    static func describe(_ error: CurlError) -> String {
+        switch error {
+        case .couldNotConnect(let detail): return "upstream_unreachable: \(detail)"
+        case .timedOut(let detail): return "upstream_timeout: \(detail)"
+        case .brokenResponse(let detail): return "upstream_broken: \(detail)"
+        case .cancelled: return "cancelled"
+        case .requestBodyFailed(let detail): return "request_body_failed: \(detail)"
+        case .other(let code, let detail): return "curl_\(code): \(detail)"
+        }
     }
 
     /// `RequestPlanner.retry`'s rule: the second attempt of an idempotent request without a body whose first never

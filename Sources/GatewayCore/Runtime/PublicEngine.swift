@@ -1,8 +1,8 @@
 import Logging
 
-/// The engine (issue 23) serving the public listener in place of `GatewayServer` under the experimental
-/// `serve --engine`. Declared here because GatewayService runs it but the engine's module depends on this one; the
-/// command line hands the implementation in.
+/// The engine (issue 23) serving the public listener: one epoll worker per core owning its client and libcurl
+/// sockets. Declared here because GatewayService runs it but the engine's module depends on this one; the command
+/// line hands the implementation in.
 public protocol PublicEngine: AnyObject, Sendable {
     /// Binds every worker's listener (a listener that cannot bind throws before any worker starts) and starts them.
     func start(_ context: PublicEngineContext) throws
