@@ -75,7 +75,7 @@ final class EngineWorker {
         let capacity = 256
         let events = UnsafeMutablePointer<epoll_event>.allocate(capacity: capacity)
         while true {
-            if EngineProbeSignals.takeReport(seen: &reportsSeen) { report() }
+            if EngineReportSignal.takeReport(seen: &reportsSeen) { report() }
             let count = epoll_wait(epoll.descriptor, events, Int32(capacity), timeoutMilliseconds())
             if count < 0 {
                 if errno == EINTR { continue }
@@ -439,7 +439,7 @@ final class EngineWorker {
 
     private func report() {
         let line =
-            "engine-probe: requests=\(requests) epoll_ctl=\(epoll.controlCalls) "
+            "engine: requests=\(requests) epoll_ctl=\(epoll.controlCalls) "
             + "connections=\(clients.lazy.filter { $0 != nil }.count) idle_transfers=\(idleTransfers.count) "
             + "body_waiting_max=\(bodyWaitingMax)\n"
         FileHandle.standardError.write(line.data(using: .utf8)!)

@@ -13,7 +13,7 @@ struct GatewayCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, CheckCommand.self, TokenCommand.self, MockWeChatCommand.self, DemoCommand.self,
-            EngineProbeCommand.self, SessionsCommand.self,
+            SessionsCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

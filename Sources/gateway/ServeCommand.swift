@@ -56,6 +56,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let logger = bootstrapLogging(level: logLevel ?? config.log.level)
         OpenFileLimit.raise(logger: logger)
+        // `kill -USR1`: each engine worker writes its counters to standard error (benchmarks/cost.sh).
+        EngineReportSignal.install()
         let service = GatewayService(
             config: config, configPath: options.config, logger: logger, allowsDevelopmentSecrets: allowDevSecrets,
             engine: EngineWorkerPool())

@@ -1,5 +1,6 @@
-"""`gateway engine-probe`, issue 23's measuring slice of the engine (one epoll worker, llhttp, libcurl's
-socket_action): the behaviour it must keep to be worth measuring, against the real binary and an echo upstream.
+"""The engine's client connections (issue 23), begun as `gateway engine-probe`'s measuring slice and now run against
+`gateway serve` with one worker (`[server] workers = 1`, so the SIGUSR1 report is one line): llhttp, libcurl's
+socket_action, bodies both ways, pipelining, limits, lingering close, against the real binary and an echo upstream.
 """
 import hashlib
 import http.client
@@ -8,27 +9,22 @@ import os
 import re
 import signal
 import socket
-import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import GATEWAY_BIN, free_port, wait_for, wait_until_listening
+from conftest import free_port, wait_for
 from gateway_process import Gateway, bearer, unique
 from tokens import mint
 from upstream import CHUNKED_BODY, header_values
 
 
-class EngineProbe(Gateway):
-    """The same config as the gateway tests, run by `engine-probe` (no admin listener: only the public port)."""
+class OneWorkerGateway(Gateway):
+    """`gateway serve` with the test module's config and a single engine worker."""
 
-    def start(self):
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.process = subprocess.Popen(
-                [GATEWAY_BIN, "engine-probe", "--config", str(self.config)], stdout=out, stderr=err)
-        wait_until_listening(self.process, self.port, "engine-probe", details=self.stderr, stop=self.stop)
-        return self
+    def __init__(self, workdir, routes: str, server: str = ""):
+        super().__init__(workdir, routes=routes, server="workers = 1\n" + server)
 
 
 class SlowEchoUpstream:
@@ -140,9 +136,9 @@ def slow_upstream():
 
 
 @pytest.fixture(scope="module")
-def probe(tmp_path_factory, upstream, slow_upstream, early_upstream):
-    gw = EngineProbe(
-        tmp_path_factory.mktemp("engine-probe"),
+def gateway1(tmp_path_factory, upstream, slow_upstream, early_upstream):
+    gw = OneWorkerGateway(
+        tmp_path_factory.mktemp("engine"),
         routes=f"""
         [[routes]]
         prefix = "/api/"
@@ -171,10 +167,10 @@ def probe(tmp_path_factory, upstream, slow_upstream, early_upstream):
 
 
 @pytest.fixture(scope="module")
-def tight_probe(tmp_path_factory, upstream):
-    """A probe with small limits: max_body_bytes 1 MiB, lingering bounded at one second."""
-    gw = EngineProbe(
-        tmp_path_factory.mktemp("engine-probe-tight"),
+def tight_gateway(tmp_path_factory, upstream):
+    """A gateway with small limits: max_body_bytes 1 MiB, lingering bounded at one second."""
+    gw = OneWorkerGateway(
+        tmp_path_factory.mktemp("engine-tight"),
         routes=f"""
         [[routes]]
         prefix = "/open/"
@@ -222,10 +218,10 @@ def raw_get(port, path, token, extra=""):
     ).encode()
 
 
-def test_valid_token_is_forwarded_with_the_identity_and_a_forged_one_removed(probe, upstream):
+def test_valid_token_is_forwarded_with_the_identity_and_a_forged_one_removed(gateway1, upstream):
     openid = unique()
     headers = {**bearer(mint(openid)), "X-OpenId": "forged", "x_openid": "forged-too"}
-    status, response_headers, body = probe.request("GET", "/api/who?page=1", headers)
+    status, response_headers, body = gateway1.request("GET", "/api/who?page=1", headers)
     assert status == 200
     echo = json.loads(body)
     assert echo["target"] == "/api/who?page=1"
@@ -236,18 +232,18 @@ def test_valid_token_is_forwarded_with_the_identity_and_a_forged_one_removed(pro
     assert request_ids == header_values(echo, "X-Request-Id")
 
 
-def test_request_without_token_is_refused_before_the_upstream(probe, upstream):
+def test_request_without_token_is_refused_before_the_upstream(gateway1, upstream):
     marker = unique("no-token")
-    status, headers, body = probe.request("GET", f"/api/{marker}")
+    status, headers, body = gateway1.request("GET", f"/api/{marker}")
     assert status == 401
     assert json.loads(body)["error"] == "unauthorized"
     assert any(k.lower() == "www-authenticate" for k, _ in headers)
     assert upstream.requests_to(marker) == []
 
 
-def test_two_requests_on_one_kept_alive_connection(probe):
+def test_two_requests_on_one_kept_alive_connection(gateway1):
     token = mint(unique())
-    conn = http.client.HTTPConnection("127.0.0.1", probe.port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", gateway1.port, timeout=10)
     try:
         for path in ("/api/first", "/api/second"):
             conn.request("GET", path, headers=bearer(token))
@@ -259,10 +255,10 @@ def test_two_requests_on_one_kept_alive_connection(probe):
         conn.close()
 
 
-def test_pipelined_requests_are_answered_in_order(probe):
+def test_pipelined_requests_are_answered_in_order(gateway1):
     token = mint(unique())
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=10) as sock:
-        sock.sendall(raw_get(probe.port, "/api/one", token) + raw_get(probe.port, "/api/two", token))
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=10) as sock:
+        sock.sendall(raw_get(gateway1.port, "/api/one", token) + raw_get(gateway1.port, "/api/two", token))
         sock_file = sock.makefile("rb")
         targets = []
         for _ in range(2):
@@ -272,22 +268,22 @@ def test_pipelined_requests_are_answered_in_order(probe):
         assert targets == ["/api/one", "/api/two"]
 
 
-def test_pipelined_refusal_and_forward_keep_their_order(probe):
+def test_pipelined_refusal_and_forward_keep_their_order(gateway1):
     token = mint(unique())
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=10) as sock:
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=10) as sock:
         sock.sendall(
-            raw_get(probe.port, "/api/a", token)
-            + f"GET /api/b HTTP/1.1\r\nHost: 127.0.0.1:{probe.port}\r\n\r\n".encode()
-            + raw_get(probe.port, "/api/c", token))
+            raw_get(gateway1.port, "/api/a", token)
+            + f"GET /api/b HTTP/1.1\r\nHost: 127.0.0.1:{gateway1.port}\r\n\r\n".encode()
+            + raw_get(gateway1.port, "/api/c", token))
         sock_file = sock.makefile("rb")
         statuses = [read_response(sock_file)[0] for _ in range(3)]
         assert statuses == [200, 401, 200]
 
 
-def test_chunked_upstream_answer_is_relayed_chunked(probe):
+def test_chunked_upstream_answer_is_relayed_chunked(gateway1):
     token = mint(unique())
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=10) as sock:
-        sock.sendall(raw_get(probe.port, "/api/chunked", token) + raw_get(probe.port, "/api/after", token))
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=10) as sock:
+        sock.sendall(raw_get(gateway1.port, "/api/chunked", token) + raw_get(gateway1.port, "/api/after", token))
         sock_file = sock.makefile("rb")
         status, headers, body = read_response(sock_file)
         assert status == 200
@@ -299,13 +295,13 @@ def test_chunked_upstream_answer_is_relayed_chunked(probe):
         assert status == 200 and json.loads(body)["target"] == "/api/after"
 
 
-def test_access_log_line_per_request(probe):
+def test_access_log_line_per_request(gateway1):
     openid = unique()
     marker = unique("logged")
-    assert probe.request("GET", f"/api/{marker}", bearer(mint(openid)))[0] == 200
+    assert gateway1.request("GET", f"/api/{marker}", bearer(mint(openid)))[0] == 200
 
     def logged():
-        return [line for line in probe.access_log() if line.get("path") == f"/api/{marker}"]
+        return [line for line in gateway1.access_log() if line.get("path") == f"/api/{marker}"]
 
     from conftest import wait_for
 
@@ -328,9 +324,9 @@ def raw_post(port, path, body: bytes, token=None, chunked=False, extra=""):
             .encode() + body)
 
 
-def test_post_with_content_length_goes_upstream_with_that_length(probe):
+def test_post_with_content_length_goes_upstream_with_that_length(gateway1):
     body = b"hello \x00 world"
-    status, _, raw = probe.request("POST", "/api/echo", bearer(mint(unique())), body=body)
+    status, _, raw = gateway1.request("POST", "/api/echo", bearer(mint(unique())), body=body)
     assert status == 200, raw[:300]
     echo = json.loads(raw)
     assert echo["method"] == "POST" and echo["body"] == body.decode("latin-1")
@@ -339,10 +335,10 @@ def test_post_with_content_length_goes_upstream_with_that_length(probe):
     assert header_values(echo, "Expect") == []
 
 
-def test_chunked_post_goes_upstream_chunked_without_the_clients_framing(probe):
+def test_chunked_post_goes_upstream_chunked_without_the_clients_framing(gateway1):
     body = b"first piece, then the second"
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=10) as sock:
-        sock.sendall(raw_post(probe.port, "/api/chunked-echo", body, token=mint(unique()), chunked=True))
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=10) as sock:
+        sock.sendall(raw_post(gateway1.port, "/api/chunked-echo", body, token=mint(unique()), chunked=True))
         status, _, raw = read_response(sock.makefile("rb"))
     assert status == 200, raw[:300]
     echo = json.loads(raw)
@@ -352,28 +348,28 @@ def test_chunked_post_goes_upstream_chunked_without_the_clients_framing(probe):
     assert header_values(echo, "X-Trailer") == []
 
 
-def test_bodiless_post_goes_upstream_with_content_length_zero(probe):
-    status, _, raw = probe.request("POST", "/api/empty", bearer(mint(unique())))
+def test_bodiless_post_goes_upstream_with_content_length_zero(gateway1):
+    status, _, raw = gateway1.request("POST", "/api/empty", bearer(mint(unique())))
     assert status == 200
     assert header_values(json.loads(raw), "Content-Length") == ["0"]
 
 
-def probe_report(gw):
-    """The probe's SIGUSR1 counters (a line on standard error), as a dict of integers."""
-    before = gw.stderr().count("engine-probe:")
+def worker_report(gw):
+    """The worker's SIGUSR1 counters (a line on standard error), as a dict of integers."""
+    before = gw.stderr().count("engine: requests=")
     gw.process.send_signal(signal.SIGUSR1)
     # The signal may land on another thread than the worker's: a request wakes the worker's loop, which reports.
     gw.request("GET", "/nowhere")
-    wait_for(lambda: gw.stderr().count("engine-probe:") > before, what="the probe's report")
-    line = gw.stderr().strip().splitlines()[-1]
+    wait_for(lambda: gw.stderr().count("engine: requests=") > before, what="the worker's report")
+    line = [line for line in gw.stderr().splitlines() if "engine: requests=" in line][-1]
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-def test_large_body_through_a_slow_upstream_is_echoed_exactly_and_never_held_whole(probe, chunked):
+def test_large_body_through_a_slow_upstream_is_echoed_exactly_and_never_held_whole(gateway1, chunked):
     total = 6 * (1 << 20) + 11
     body = hashlib.sha256(b"engine-body").digest() * (total // 32) + b"x" * (total % 32)
-    conn = probe.connection(timeout=120)
+    conn = gateway1.connection(timeout=120)
     try:
         conn.putrequest("POST", "/slow/echo")
         if chunked:
@@ -395,12 +391,12 @@ def test_large_body_through_a_slow_upstream_is_echoed_exactly_and_never_held_who
     assert len(echoed) == total and echoed == body
     # Back-pressure: the client is not read while its connection's read buffer is full of body libcurl has not taken
     # (docs/performance.md, the engine's request bodies): never more than that buffer, far from the whole body.
-    assert 0 < probe_report(probe)["body_waiting_max"] <= 64 * 1024
+    assert 0 < worker_report(gateway1)["body_waiting_max"] <= 64 * 1024
 
 
-def test_expect_100_continue_is_answered_once_the_request_is_accepted(probe):
+def test_expect_100_continue_is_answered_once_the_request_is_accepted(gateway1):
     body = b"e" * 5000
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=30) as sock:
         sock.sendall(f"POST /api/continued HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {mint(unique())}\r\n"
                      f"Expect: 100-continue\r\nContent-Length: {len(body)}\r\n\r\n".encode())
         reader = sock.makefile("rb")
@@ -414,9 +410,9 @@ def test_expect_100_continue_is_answered_once_the_request_is_accepted(probe):
     assert header_values(echo, "Expect") == []
 
 
-def test_expect_100_continue_refused_is_answered_without_reading_the_body(probe, upstream):
+def test_expect_100_continue_refused_is_answered_without_reading_the_body(gateway1, upstream):
     marker = unique("refused")
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=30) as sock:
         sock.sendall(f"POST /api/{marker} HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
                      "Content-Length: 5000\r\n\r\n".encode())
         reader = sock.makefile("rb")
@@ -428,9 +424,9 @@ def test_expect_100_continue_refused_is_answered_without_reading_the_body(probe,
     assert upstream.requests_to(marker) == []
 
 
-def test_content_length_over_max_body_bytes_is_413_before_the_upstream(tight_probe, upstream):
+def test_content_length_over_max_body_bytes_is_413_before_the_upstream(tight_gateway, upstream):
     marker = unique("cl413")
-    with socket.create_connection(("127.0.0.1", tight_probe.port), timeout=30) as sock:
+    with socket.create_connection(("127.0.0.1", tight_gateway.port), timeout=30) as sock:
         sock.sendall(f"POST /open/{marker} HTTP/1.1\r\nHost: x\r\nContent-Length: {4 << 20}\r\n\r\n".encode())
         status, _, raw = read_response(sock.makefile("rb"))
     assert status == 413 and json.loads(raw)["error"] == "request_entity_too_large"
@@ -459,31 +455,31 @@ def send_while_reading(port, head: bytes, pieces):
         thread.join(timeout=30)
 
 
-def test_chunked_body_growing_past_max_body_bytes_is_413(tight_probe):
+def test_chunked_body_growing_past_max_body_bytes_is_413(tight_gateway):
     piece = b"c" * (64 * 1024)
     framed = (f"{len(piece):x}\r\n".encode() + piece + b"\r\n" for _ in range(64))
     head = b"POST /open/upload HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-    status, _, raw = send_while_reading(tight_probe.port, head, framed)
+    status, _, raw = send_while_reading(tight_gateway.port, head, framed)
     assert status == 413 and json.loads(raw)["error"] == "request_entity_too_large"
 
 
-def test_body_exactly_at_max_body_bytes_is_taken(tight_probe):
-    status, _, raw = tight_probe.request("POST", "/open/upload", body=b"m" * (1 << 20))
+def test_body_exactly_at_max_body_bytes_is_taken(tight_gateway):
+    status, _, raw = tight_gateway.request("POST", "/open/upload", body=b"m" * (1 << 20))
     assert status == 200 and json.loads(raw)["length"] == 1 << 20
 
 
-def test_early_answer_reaches_a_client_that_writes_its_whole_body_first(tight_probe):
+def test_early_answer_reaches_a_client_that_writes_its_whole_body_first(tight_gateway):
     # The gateway lingers (reads and drops the body) rather than close under a client that writes before reading.
     total = 12 << 20
-    with socket.create_connection(("127.0.0.1", tight_probe.port), timeout=60) as sock:
+    with socket.create_connection(("127.0.0.1", tight_gateway.port), timeout=60) as sock:
         sock.sendall(f"POST /open/upload HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode()
                      + b"x" * total)
         status, _, raw = read_response(sock.makefile("rb"))
     assert status == 413
 
 
-def test_lingering_ends_for_a_client_that_never_stops_sending(tight_probe):
-    with socket.create_connection(("127.0.0.1", tight_probe.port), timeout=30) as sock:
+def test_lingering_ends_for_a_client_that_never_stops_sending(tight_gateway):
+    with socket.create_connection(("127.0.0.1", tight_gateway.port), timeout=30) as sock:
         sock.sendall(b"POST /open/upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000\r\n\r\n")
         assert read_response(sock.makefile("rb"))[0] == 413
         deadline = time.monotonic() + 30  # far past lingering_time (1 s): only the test's own bound
@@ -493,17 +489,17 @@ def test_lingering_ends_for_a_client_that_never_stops_sending(tight_probe):
                 sock.sendall(b"z" * 4096)
             except OSError:
                 closed = True
-        assert closed, "the probe kept reading a never-ending body"
-    assert tight_probe.request("GET", "/open/still-here")[0] == 200
+        assert closed, "the gateway kept reading a never-ending body"
+    assert tight_gateway.request("GET", "/open/still-here")[0] == 200
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-def test_pipelined_post_then_get_are_answered_in_order(probe, chunked):
+def test_pipelined_post_then_get_are_answered_in_order(gateway1, chunked):
     token = mint(unique())
     body = b"posted body"
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=10) as sock:
-        sock.sendall(raw_post(probe.port, "/api/posted", body, token=token, chunked=chunked)
-                     + raw_get(probe.port, "/api/after-post", token))
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=10) as sock:
+        sock.sendall(raw_post(gateway1.port, "/api/posted", body, token=token, chunked=chunked)
+                     + raw_get(gateway1.port, "/api/after-post", token))
         reader = sock.makefile("rb")
         status, _, raw = read_response(reader)
         assert status == 200 and json.loads(raw)["body"] == body.decode()
@@ -513,10 +509,10 @@ def test_pipelined_post_then_get_are_answered_in_order(probe, chunked):
         assert echo["method"] == "GET" and echo["target"] == "/api/after-post" and echo["body_length"] == 0
 
 
-def test_expect_100_continue_from_an_http_1_0_client_is_ignored(probe):
+def test_expect_100_continue_from_an_http_1_0_client_is_ignored(gateway1):
     # RFC 9110 section 10.1.1: an HTTP/1.0 client cannot read an interim answer; its one answer is the real one.
     body = b"e" * 3000
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=30) as sock:
         sock.sendall(f"POST /api/old HTTP/1.0\r\nAuthorization: Bearer {mint(unique())}\r\nExpect: 100-continue\r\n"
                      f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
         received = b""
@@ -526,19 +522,19 @@ def test_expect_100_continue_from_an_http_1_0_client_is_ignored(probe):
     assert json.loads(received.split(b"\r\n\r\n", 1)[1])["body_sha256"] == hashlib.sha256(body).hexdigest()
 
 
-def test_chunked_body_from_an_http_1_0_client_is_refused(probe, upstream):
+def test_chunked_body_from_an_http_1_0_client_is_refused(gateway1, upstream):
     # RFC 9112 section 6.1: HTTP/1.0 has no chunked coding; faulty framing, 400 as RequestPlanner answers it.
     marker = unique("old-chunked")
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=30) as sock:
         sock.sendall(f"POST /api/{marker} HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n".encode())
         status, _, _ = read_response(sock.makefile("rb"))
     assert status == 400
     assert upstream.requests_to(marker) == []
 
 
-def test_broken_chunk_framing_is_400_and_closed(probe):
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
-        sock.sendall(raw_post(probe.port, "/slow/echo", b"", chunked=True).split(b"\r\n\r\n")[0]
+def test_broken_chunk_framing_is_400_and_closed(gateway1):
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=30) as sock:
+        sock.sendall(raw_post(gateway1.port, "/slow/echo", b"", chunked=True).split(b"\r\n\r\n")[0]
                      + b"\r\n\r\nzz\r\nnot a chunk\r\n")
         reader = sock.makefile("rb")
         status, headers, _ = read_response(reader)
@@ -546,9 +542,9 @@ def test_broken_chunk_framing_is_400_and_closed(probe):
         assert reader.read() == b""
 
 
-def test_body_for_an_unreachable_upstream_is_502_and_the_connection_kept(probe):
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
-        sock.sendall(raw_post(probe.port, "/dead/x", b"some body") + raw_get(probe.port, "/dead/y", "t"))
+def test_body_for_an_unreachable_upstream_is_502_and_the_connection_kept(gateway1):
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=30) as sock:
+        sock.sendall(raw_post(gateway1.port, "/dead/x", b"some body") + raw_get(gateway1.port, "/dead/y", "t"))
         reader = sock.makefile("rb")
         assert read_response(reader)[0] == 502
         # The whole body had been read: the connection stays in step, and the next request is answered.
@@ -556,11 +552,11 @@ def test_body_for_an_unreachable_upstream_is_502_and_the_connection_kept(probe):
 
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
-def test_body_dribbled_in_small_pieces_arrives_whole(probe, chunked):
+def test_body_dribbled_in_small_pieces_arrives_whole(gateway1, chunked):
     # Heads, chunk sizes and content cut anywhere across reads: the parser's pieces are joined in place.
     body = bytes(range(256)) * 8
-    raw = raw_post(probe.port, "/api/dribble", body, token=mint(unique()), chunked=chunked)
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+    raw = raw_post(gateway1.port, "/api/dribble", body, token=mint(unique()), chunked=chunked)
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=30) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         for start in range(0, len(raw), 7):
             sock.sendall(raw[start:start + 7])
@@ -569,15 +565,15 @@ def test_body_dribbled_in_small_pieces_arrives_whole(probe, chunked):
     assert json.loads(answer)["body_sha256"] == hashlib.sha256(body).hexdigest()
 
 
-def test_client_leaving_mid_body_leaves_the_probe_serving(probe):
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=30) as sock:
+def test_client_leaving_mid_body_leaves_the_gateway_serving(gateway1):
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=30) as sock:
         sock.sendall(b"POST /slow/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"p" * 30000)
-    status, _, raw = probe.request("POST", "/slow/echo", body=b"after")
+    status, _, raw = gateway1.request("POST", "/slow/echo", body=b"after")
     assert status == 200 and raw == b"after"
 
 
 @pytest.mark.parametrize("seed", [23, 5, 1999])
-def test_pipelined_mix_of_bodies_cut_anywhere_is_answered_in_order(probe, seed):
+def test_pipelined_mix_of_bodies_cut_anywhere_is_answered_in_order(gateway1, seed):
     # Seeded: the same cuts every run. Bodies of both framings and bodiless requests, back to back on one connection,
     # written in pieces that fall across heads, chunk sizes and content; every answer must echo its own body.
     import random
@@ -588,11 +584,11 @@ def test_pipelined_mix_of_bodies_cut_anywhere_is_answered_in_order(probe, seed):
     for index in range(24):
         kind = chooser.choice(["length", "chunked", "get"])
         if kind == "get":
-            raw += raw_get(probe.port, f"/api/mix-{index}", token)
+            raw += raw_get(gateway1.port, f"/api/mix-{index}", token)
             expected.append((f"/api/mix-{index}", b""))
         else:
             body = bytes(chooser.randrange(256) for _ in range(chooser.randrange(1, 40_000)))
-            raw += raw_post(probe.port, f"/api/mix-{index}", body, token=token, chunked=kind == "chunked")
+            raw += raw_post(gateway1.port, f"/api/mix-{index}", body, token=token, chunked=kind == "chunked")
             expected.append((f"/api/mix-{index}", body))
     answers = []
 
@@ -600,7 +596,7 @@ def test_pipelined_mix_of_bodies_cut_anywhere_is_answered_in_order(probe, seed):
         for _ in expected:
             answers.append(read_response(sock_file))
 
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=60) as sock:
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=60) as sock:
         reader = threading.Thread(target=read_all, args=(sock.makefile("rb"),), daemon=True)
         reader.start()
         sent = 0
@@ -616,18 +612,18 @@ def test_pipelined_mix_of_bodies_cut_anywhere_is_answered_in_order(probe, seed):
         assert echo["body_length"] == len(body) and echo["body_sha256"] == hashlib.sha256(body).hexdigest()
 
 
-def test_the_worker_runs_on_a_thread_of_its_own(probe):
+def test_the_worker_runs_on_a_thread_of_its_own(gateway1):
     # Not on one of Swift concurrency's cooperative threads (`com.apple.root.*`), which its epoll_wait would hold.
-    names = [open(f"/proc/{probe.process.pid}/task/{task}/comm").read().strip()
-             for task in os.listdir(f"/proc/{probe.process.pid}/task")]
+    names = [open(f"/proc/{gateway1.process.pid}/task/{task}/comm").read().strip()
+             for task in os.listdir(f"/proc/{gateway1.process.pid}/task")]
     assert names.count("gw-engine") == 1, names
 
 
-def test_upstream_answering_before_the_body_is_relayed_and_the_rest_of_the_body_drained(probe):
+def test_upstream_answering_before_the_body_is_relayed_and_the_rest_of_the_body_drained(gateway1):
     # The upstream's early answer reaches the client; the body still coming is read and dropped (lingering), so a
     # client that writes all of it first is not reset, and the connection then ends.
     total = 8 << 20
-    with socket.create_connection(("127.0.0.1", probe.port), timeout=60) as sock:
+    with socket.create_connection(("127.0.0.1", gateway1.port), timeout=60) as sock:
         sock.sendall(f"POST /early/x HTTP/1.1\r\nHost: x\r\nContent-Length: {total}\r\n\r\n".encode())
         sent = []
 
