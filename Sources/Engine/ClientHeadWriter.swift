@@ -150,11 +150,21 @@ enum ClientHeadWriter {
     /// An HTTP/1.0 client is answered in its version, as NIO's encoder answers it (RFC 9110 section 6.2 lets a
     /// server send its own; clients written against HTTP/1.0 read their own best).
     static func writeStatusLine(_ status: Int, http10: Bool = false, into out: inout [UInt8]) {
-        append(http10 ? "HTTP/1.0 " : "HTTP/1.1 ", to: &out)
-        out.append(contentsOf: String(status).utf8)
-        out.append(UInt8(ascii: " "))
-        out.append(contentsOf: HTTPResponseStatus(statusCode: status).reasonPhrase.utf8)
-        append("\r\n", to: &out)
+        if (100...599).contains(status) {
+            out.append(contentsOf: (http10 ? statusLines10 : statusLines11)[status - 100])
+            return
+        }
+        out.append(contentsOf: statusLine(status, http10: http10))
+    }
+
+    /// Every status line of 100-599, built once: the reason phrase and the decimal code were a `String` each per
+    /// answer, on every proxied response.
+    private static let statusLines11 = (100...599).map { statusLine($0, http10: false) }
+    private static let statusLines10 = (100...599).map { statusLine($0, http10: true) }
+
+    private static func statusLine(_ status: Int, http10: Bool) -> [UInt8] {
+        let reason = HTTPResponseStatus(statusCode: status).reasonPhrase
+        return Array("\(http10 ? "HTTP/1.0" : "HTTP/1.1") \(status) \(reason)\r\n".utf8)
     }
 
     static func field(_ name: String, _ value: String, into out: inout [UInt8]) {

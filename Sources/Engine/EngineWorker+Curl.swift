@@ -67,7 +67,7 @@ extension EngineWorker {
                 requestID: client.request?.requestID ?? "", isHTTP10: client.request?.isHTTP10 ?? false,
                 cors: client.request?.cors ?? .none, into: &client.output)
             client.request?.status = transfer.head.status
-            if let request = client.request, let pool = request.pool { pool.recordSuccess(request.upstreamIndex) }
+            if let pool = client.request?.pool, let index = client.request?.upstreamIndex { pool.recordSuccess(index) }
             markDirty(client)
             return true
         }

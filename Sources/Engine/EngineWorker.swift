@@ -311,8 +311,8 @@ final class EngineWorker {
 
     /// The one exit of every request: its access-log line (`AccessLogEntry`, the gateway's format).
     func finish(_ client: EngineClient, error: String?) {
-        guard let request = client.request else { return }
-        client.request = nil
+        // Moved out, not copied: a copy retains every field of the request once more.
+        guard let request = client.request.take() else { return }
         guard settings.log != nil || settings.accessLogger != nil || request.trace != nil else { return }
         var entry = AccessLogEntry(
             time: request.startedAt, requestID: request.requestID, clientAddress: client.peer,

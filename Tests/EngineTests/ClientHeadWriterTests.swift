@@ -73,4 +73,17 @@ final class ClientHeadWriterTests: XCTestCase {
         ClientHeadWriter.writeLastChunk(into: &out)
         XCTAssertEqual(String(decoding: out, as: UTF8.self), "14\r\nhello, chunked world\r\n0\r\n\r\n")
     }
+
+    func testStatusLinesComeFromTheTableWithinRangeAndAreBuiltOutsideIt() {
+        func line(_ status: Int, http10: Bool = false) -> String {
+            var out: [UInt8] = []
+            ClientHeadWriter.writeStatusLine(status, http10: http10, into: &out)
+            return String(decoding: out, as: UTF8.self)
+        }
+        XCTAssertEqual(line(200), "HTTP/1.1 200 OK\r\n")
+        XCTAssertEqual(line(100), "HTTP/1.1 100 Continue\r\n")
+        XCTAssertEqual(line(404, http10: true), "HTTP/1.0 404 Not Found\r\n")
+        XCTAssertEqual(line(599), "HTTP/1.1 599 \r\n")
+        XCTAssertEqual(line(999), "HTTP/1.1 999 \r\n")
+    }
 }
