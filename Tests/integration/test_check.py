@@ -78,6 +78,39 @@ def test_serve_refuses_a_bad_config_with_the_same_messages(gateway_bin, tmp_path
     assert first_line in served.stderr
 
 
+def test_the_thread_counts_the_engine_replaced_are_errors_that_point_to_workers(gateway_bin, tmp_path):
+    # Issue 23: one engine worker per core owns both the client and the libcurl sockets, so the old thread counts
+    # mean nothing any more; a file that still sets them is refused by name rather than silently run otherwise.
+    conf = tmp_path / "threads.conf"
+    conf.write_text(
+        """
+[server]
+listen = "127.0.0.1:8080"
+event_loops = 4
+curl_threads = 4
+
+[[wechat.apps]]
+appid = "wx0000000000000001"
+secret = "s"
+
+[tokens]
+secret = "0123456789abcdef0123456789abcdef"
+
+[websocket]
+threads = 2
+"""
+    )
+    result = run_gateway("check", "--config", str(conf))
+    assert result.returncode == 1
+    for key in ["server.event_loops", "server.curl_threads", "websocket.threads"]:
+        line = next((line for line in result.stderr.splitlines() if f"{key}: no longer exists" in line), None)
+        assert line is not None, f"missing {key} in:\n{result.stderr}"
+        assert "use [server] workers" in line
+    workers = conf.read_text().replace("event_loops = 4\ncurl_threads = 4\n", "workers = 4\n")
+    conf.write_text(workers.replace("[websocket]\nthreads = 2\n", ""))
+    assert run_gateway("check", "--config", str(conf)).returncode == 0
+
+
 def test_help_lists_the_commands(gateway_bin):
     result = run_gateway("--help")
     assert result.returncode == 0

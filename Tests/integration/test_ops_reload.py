@@ -112,6 +112,6 @@ def test_broken_reload_is_logged_with_every_error_and_keeps_the_running_config(g
 
 def test_reload_warns_about_settings_that_need_a_restart(gateway, upstreams):
     first, _ = upstreams
-    replace_routes(gateway, ONE_ROUTE.format(url=first.url), server="event_loops = 3\n")
+    replace_routes(gateway, ONE_ROUTE.format(url=first.url), server="workers = 3\n")
     reload_and_wait(gateway, "success")
-    assert "server.event_loops takes effect only after a restart" in gateway.stderr()
+    assert "server.workers takes effect only after a restart" in gateway.stderr()

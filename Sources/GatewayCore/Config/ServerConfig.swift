@@ -1,6 +1,6 @@
 import NIOCore
 
-/// `[server]`: the public and admin listeners, client-side limits and the thread layout.
+/// `[server]`: the public and admin listeners, client-side limits and the engine's worker count.
 public struct ServerConfig: Sendable, Equatable {
     public var listen = ListenAddress(host: "127.0.0.1", port: 8080)
     public var adminListen = ListenAddress(host: "127.0.0.1", port: 9901)
@@ -23,14 +23,15 @@ public struct ServerConfig: Sendable, Equatable {
     /// must hit a wall the operator chose rather than the open-file limit.
     public var maxConnections = 10_000
     public var trustedProxies: [IPAddressRange] = []
-    /// NIO event loops serving clients; defaults to the number of cores.
-    public var eventLoops = System.coreCount
-    /// libcurl event threads, each with its own multi handle and connection pool; defaults to one per
-    /// core, so each event loop hands its transfers to a curl thread of its own.
-    public var curlThreads = System.coreCount
-    /// Engine workers serving the public listener under `serve --engine` (issue 23), each a thread with its own
-    /// `SO_REUSEPORT` listener, `epoll` set and libcurl multi handle; defaults to one per core. Engine only for now.
+    /// Engine workers serving the public listener (issue 23), each a thread with its own `SO_REUSEPORT` listener,
+    /// `epoll` set and libcurl multi handle, owning its client and upstream sockets; defaults to one per core.
     public var workers = System.coreCount
+
+    /// The thread counts of the two-thread design (NIO event loops handing transfers to curl threads) that `workers`
+    /// replaced: a file that still sets one is refused, rather than run with a layout it no longer describes.
+    static let removedThreadKeys = ["event_loops", "curl_threads"]
+    static let useWorkers =
+        "no longer exists: one engine worker per core serves clients and their libcurl transfers; use [server] workers"
 
     public init() {}
 
@@ -109,18 +110,14 @@ public struct ServerConfig: Sendable, Equatable {
                 }
             }
         }
-        for (key, keyPath) in [
-            ("event_loops", \ServerConfig.eventLoops), ("curl_threads", \ServerConfig.curlThreads),
-            ("workers", \ServerConfig.workers),
-        ] {
-            if let count = reader.integer(key) {
-                if (1...64).contains(count) {
-                    config[keyPath: keyPath] = count
-                } else {
-                    reader.report(key, "must be between 1 and 64")
-                }
+        if let count = reader.integer("workers") {
+            if (1...64).contains(count) {
+                config.workers = count
+            } else {
+                reader.report("workers", "must be between 1 and 64")
             }
         }
+        for key in removedThreadKeys where reader.has(key) { reader.report(key, useWorkers) }
         reader.rejectUnknownKeys()
         return config
     }

@@ -12,10 +12,6 @@ public struct WebSocketConfig: Sendable, Equatable {
     /// The bytes held by all tunnels together, both directions: at it the gateway stops reading the side that would
     /// add more, so a thousand slow readers cost at most this much, not a thousand `buffer`s.
     public var maxBuffered = ByteSize(bytes: 256 << 20)
-    /// libcurl threads relaying tunnels (each with its own multi handle). One carries thousands of tunnels; more
-    /// threads on few cores only add wake-ups (measured with benchmarks/websocket.sh: 2 on 2 cores cost 1.5x the CPU
-    /// per message of 1).
-    public var threads = 1
 
     public init() {}
 
@@ -57,12 +53,10 @@ public struct WebSocketConfig: Sendable, Equatable {
                 reader.report("buffer", "must be between 4KiB and 1GiB")
             }
         }
-        if let count = reader.integer("threads") {
-            if (1...64).contains(count) {
-                config.threads = count
-            } else {
-                reader.report("threads", "must be between 1 and 64")
-            }
+        // The tunnel threads are gone (issue 23): each tunnel is relayed by the engine worker of its client.
+        if reader.has("threads") {
+            reader.report(
+                "threads", "no longer exists: each engine worker relays its own clients' tunnels; use [server] workers")
         }
         reader.rejectUnknownKeys()
         return config

@@ -11,10 +11,7 @@ public struct RestartRequiredChanges: Sendable, Equatable {
         if old.server.adminListen != new.server.adminListen { keys.append("server.admin_listen") }
         if old.server.adminToken != new.server.adminToken { keys.append("server.admin_token") }
         if (old.server.tls == nil) != (new.server.tls == nil) { keys.append("server.tls_certificate (TLS on/off)") }
-        if old.server.eventLoops != new.server.eventLoops { keys.append("server.event_loops") }
-        if old.server.curlThreads != new.server.curlThreads { keys.append("server.curl_threads") }
         if old.server.workers != new.server.workers { keys.append("server.workers") }
-        if old.websocket.threads != new.websocket.threads { keys.append("websocket.threads") }
         if old.store.url != new.store.url { keys.append("store.url") }
         if old.store.poolSize != new.store.poolSize { keys.append("store.pool_size") }
         if old.store.timeout != new.store.timeout { keys.append("store.timeout") }

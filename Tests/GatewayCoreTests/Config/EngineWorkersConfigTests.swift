@@ -3,7 +3,8 @@ import XCTest
 
 @testable import GatewayCore
 
-/// `[server] workers` (issue 23): the engine's worker count under `serve --engine`, one per core by default.
+/// `[server] workers` (issue 23): the engine's worker count, one per core by default; the thread counts of the
+/// two-thread design it replaced are refused by name.
 final class EngineWorkersConfigTests: XCTestCase {
     let loader = ConfigLoader(environment: [:])
 
@@ -36,6 +37,21 @@ final class EngineWorkersConfigTests: XCTestCase {
             }
             XCTAssertEqual(error.issues.map(\.path), ["server.workers"], bad)
             XCTAssertTrue(error.issues[0].message.contains("between 1 and 64"), bad)
+        }
+    }
+
+    func testTheOldThreadCountsAreErrorsThatNameTheKeyAndPointToWorkers() {
+        let removed = [
+            (text("event_loops = 2"), "server.event_loops"), (text("curl_threads = 2"), "server.curl_threads"),
+            (text() + "\n[websocket]\nthreads = 1\n", "websocket.threads"),
+        ]
+        for (config, path) in removed {
+            guard case .failure(let error) = loader.parse(text: config) else {
+                XCTFail("\(path) was accepted")
+                continue
+            }
+            XCTAssertEqual(error.issues.map(\.path), [path])
+            XCTAssertTrue(error.issues[0].message.contains("use [server] workers"), error.issues[0].message)
         }
     }
 

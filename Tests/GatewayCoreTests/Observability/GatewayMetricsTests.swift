@@ -93,7 +93,7 @@ final class GatewayMetricsTests: XCTestCase {
         new.server.clientTimeout = .seconds(5)
         XCTAssertEqual(RestartRequiredChanges(old: old, new: new).keys, [])
         new.server.listen = ListenAddress(host: "0.0.0.0", port: 1)
-        new.server.curlThreads = 4
-        XCTAssertEqual(RestartRequiredChanges(old: old, new: new).keys, ["server.listen", "server.curl_threads"])
+        new.server.workers = old.server.workers + 1
+        XCTAssertEqual(RestartRequiredChanges(old: old, new: new).keys, ["server.listen", "server.workers"])
     }
 }
