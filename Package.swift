@@ -11,7 +11,7 @@ let package = Package(
         .executable(name: "gateway", targets: ["gateway"]),
         // For the libFuzzer targets in Fuzz/, a package of its own that depends on this one by path (a product is
         // the only way in); nothing else links it.
-        .library(name: "GatewayFuzzingSupport", targets: ["JSON", "Tokens", "WeChat", "GatewayCore"]),
+        .library(name: "GatewayFuzzingSupport", targets: ["JSON", "Tokens", "WeChat", "GatewayCore", "Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -200,3 +200,14 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "GatewayCore", "COpenSSL"]),
     ]
 )
+
+// Release builds of the modules on the request path offer their function bodies to the modules that call them
+// (full cross-module optimization), so the engine's calls into GatewayCore's header rules, the access log line,
+// the token cache and JSON are inlined and specialized rather than called through generic entry points: about 9%
+// less CPU per proxied request in the engine's profile (issue 23). An unsafe flag, which SwiftPM accepts in the
+// root package and in path dependencies (Fuzz/); debug builds are unchanged.
+for target in package.targets
+where ["Engine", "GatewayCore", "Tokens", "JSON", "SmallHTTP", "CurlHTTP"].contains(target.name) {
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [.unsafeFlags(["-cross-module-optimization"], .when(configuration: .release))]
+}
