@@ -8,9 +8,9 @@ import Glibc
 import Musl
 #endif
 
-/// How other threads hand work to a thread that owns a libcurl multi handle (`CurlEventThread`,
-/// `CurlTunnelThread`): a locked queue plus `curl_multi_wakeup`, the one multi call that is safe from any thread,
-/// and the observers the thread calls after every pass of its loop.
+/// How other threads hand work to a thread that owns a libcurl multi handle (`CurlEventThread`): a locked queue plus
+/// `curl_multi_wakeup`, the one multi call that is safe from any thread, and the observers the thread calls after
+/// every pass of its loop.
 final class CurlThreadMailbox<Command>: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private let lock = NIOLock()

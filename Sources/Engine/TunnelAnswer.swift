@@ -1,7 +1,7 @@
 import GatewayCore
 
-/// The upstream's answer to a tunnel's upgrade request, as it is read (issue 23; `UpgradeAnswerReader` and
-/// `CurlSwitchExpectation` of the threaded path, on bytes). Only a `101` that switches to `websocket` alone, lists
+/// The upstream's answer to a tunnel's upgrade request, as it is read (issue 23; `CurlSwitchExpectation`'s rules, on
+/// bytes). Only a `101` that switches to `websocket` alone, lists
 /// `upgrade` in `Connection` (RFC 9110 section 7.8) and carries exactly the `Sec-WebSocket-Accept` that proves the
 /// upstream read this handshake (RFC 6455 section 4.1, the client's checks) opens the tunnel.
 struct TunnelAnswer {

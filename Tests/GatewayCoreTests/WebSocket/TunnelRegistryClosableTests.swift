@@ -5,8 +5,8 @@ import XCTest
 
 @testable import GatewayCore
 
-/// The registry holds any `ClosableTunnel` (the engine's tunnels as well as `CurlTunnel`, issue 23): a revoked
-/// session closes exactly its tunnels, with `revoked` as the reason.
+/// The registry holds any `ClosableTunnel` (the engine's tunnels, issue 23): a revoked session closes exactly its
+/// tunnels, with `revoked` as the reason.
 final class TunnelRegistryClosableTests: XCTestCase {
     final class Recorder: ClosableTunnel {
         let reasons = NIOLockedValueBox<[String]>([])
