@@ -10,13 +10,12 @@ extension EngineWorker {
     /// The transfer of `client` failed with `result`. True: it was started again on another upstream (the same easy
     /// handle, a new URL); false: the failure is recorded in the request for its answer and log line.
     func retryElsewhere(_ client: EngineClient, _ transfer: EngineTransfer, result: CURLcode) -> Bool {
-        guard var request = client.request else { return false }
+        guard let request = client.request else { return false }
         var requestSize = 0
         _ = gw_easy_getinfo_long(transfer.easy, CURLINFO_REQUEST_SIZE, &requestSize)
         let failure = UpstreamFailure(
             curlCode: Int(result.rawValue), message: String(cString: curl_easy_strerror(result)),
             requestWasSent: requestSize > 0)
-        defer { client.request = request }
         if failure.couldNotConnect { request.pool?.recordConnectFailure(request.upstreamIndex) }
         guard client.connection.mayRetry(method: request.method, attempts: request.attempts, failure: failure),
             let pool = request.pool, let next = pool.pick(excluding: request.upstreamIndex)
