@@ -34,7 +34,8 @@ enum EngineListener {
             }
             length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         } else {
-            throw .configuration("server.listen: the engine probe needs an IP address, not \(address.host)")
+            throw .configuration(
+                "server.listen: the gateway's public listener binds an IP address (or localhost), not \(address.host)")
         }
         let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd = socket(family, type, 0)

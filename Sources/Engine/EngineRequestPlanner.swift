@@ -9,7 +9,7 @@ struct EngineRequestPlanner {
     let routes: RouteTable
     let verifier: any TokenVerifier
     let rewriter: HeaderRewriter
-    /// The snapshot's pools, by `RouteConfig.index` (`serve --engine`); empty: each route's first upstream (the probe).
+    /// The snapshot's pools, by `RouteConfig.index`; empty: each route's first upstream (unit tests).
     var pools: [UpstreamPool] = []
     /// `[cors]` as decisions (`EngineRequestPlanner+Cors`); nil: CORS off.
     var cors: CorsPolicy?

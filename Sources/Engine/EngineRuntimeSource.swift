@@ -1,6 +1,6 @@
 import GatewayCore
 
-/// Where a worker of `serve --engine` takes the current configuration snapshot from: the service's `RuntimeHolder`.
+/// Where a worker takes the current configuration snapshot from: the service's `RuntimeHolder`.
 /// Read once per request head: one atomic load of the holder's generation, and the lock and the rebuild of the
 /// settings only after a reload (SIGHUP), so every request after a reload sees its routes, keys and limits.
 final class EngineRuntimeSource {

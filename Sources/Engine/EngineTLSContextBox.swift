@@ -17,7 +17,7 @@ final class EngineTLSContextBox: Sendable {
     private let holder: RuntimeHolder?
     private let report: @Sendable (String) -> Void
 
-    /// `holder`: the snapshot to follow (`serve --engine`); nil for the probe, whose files never change.
+    /// `holder`: the snapshot to follow (the service's); nil: the files never change (unit tests).
     init(
         _ files: ServerConfig.TLSFiles, holder: RuntimeHolder?, report: @escaping @Sendable (String) -> Void
     ) throws(EngineError) {

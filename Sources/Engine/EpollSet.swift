@@ -33,7 +33,7 @@ final class EpollSet {
 
     let descriptor: Int32
     private(set) var entries: [Entry] = Array(repeating: Entry(), count: 1024)
-    /// `epoll_ctl` calls made, for the probe's counters.
+    /// `epoll_ctl` calls made, for the `SIGUSR1` counters (`EngineReportSignal`).
     private(set) var controlCalls = 0
 
     init() throws(EngineError) {

@@ -16,7 +16,7 @@ struct ForwardPlan {
     var requestID: String
     /// The client's Host value, for `X-Forwarded-Host`.
     var host: ByteSpan?
-    /// The route's upstreams and the index of `upstream` among them; nil without a pool (the probe).
+    /// The route's upstreams and the index of `upstream` among them; nil without a pool (unit tests).
     var pool: UpstreamPool?
     var upstreamIndex = 0
     /// The route's `ca_file` and `insecure_skip_verify`, for an HTTPS upstream (`EngineTransfer+UpstreamTLS`).

@@ -111,6 +111,33 @@ threads = 2
     assert run_gateway("check", "--config", str(conf)).returncode == 0
 
 
+def test_serve_on_a_host_name_says_the_public_listener_needs_an_ip_address(gateway_bin, tmp_path):
+    # The engine's workers bind the address themselves (SO_REUSEPORT, one socket each): an IP address or localhost.
+    conf = tmp_path / "named.conf"
+    conf.write_text(
+        f"""
+[server]
+listen = "gateway.invalid:{free_port()}"
+admin_listen = "127.0.0.1:{free_port()}"
+
+[[wechat.apps]]
+appid = "wx0000000000000001"
+secret = "s"
+
+[tokens]
+secret = "0123456789abcdef0123456789abcdef-not-shipped"
+
+[store]
+url = "sqlite://{tmp_path}/g.db"
+"""
+    )
+    served = run_gateway("serve", "--config", str(conf))
+    assert served.returncode != 0
+    assert "server.listen: the gateway's public listener binds an IP address (or localhost), not gateway.invalid" \
+        in served.stderr, served.stderr
+    assert "probe" not in served.stderr
+
+
 def test_help_lists_the_commands(gateway_bin):
     result = run_gateway("--help")
     assert result.returncode == 0
