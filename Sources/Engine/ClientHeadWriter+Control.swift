@@ -3,9 +3,9 @@ import NIOHTTP1
 import SmallHTTP
 
 extension ClientHeadWriter {
-    /// A control endpoint's answer (`/auth/*`, `/.well-known/jwks.json`) as `ClientResponseWriter.writeControlAnswer`
-    /// writes it on the NIO path: its fields, a Content-Length when the status may have a body, the request id, the
-    /// CORS fields, a Date (RFC 9110 section 6.6.1) and the connection's fate. A HEAD answer announces the length and
+    /// A control endpoint's answer (`/auth/*`, `/.well-known/jwks.json`): its fields, a Content-Length when the
+    /// status may have a body, the request id, the CORS fields, a Date (RFC 9110 section 6.6.1) and the connection's
+    /// fate. A HEAD answer announces the length and
     /// carries no body (RFC 9110 section 9.3.2). Returns the status and the body bytes written.
     static func writeControlAnswer(
         _ response: ControlResponse, requestID: String, isHead: Bool, closes: Bool, isHTTP10: Bool,

@@ -1,8 +1,8 @@
 import GatewayCore
 import SmallHTTP
 
-/// CORS in what the engine writes (issue 23), as `ClientResponseWriter`: the preflight answer, and the upstream's
-/// `Access-Control-*` fields dropped while `[cors]` is on.
+/// CORS in what the engine writes (issue 23): the preflight answer, and the upstream's `Access-Control-*` fields
+/// dropped while `[cors]` is on.
 extension ClientHeadWriter {
     /// The gateway's answer to a preflight it accepted: 204 with the policy's fields (`writePreflightAnswer`).
     static func writePreflight(

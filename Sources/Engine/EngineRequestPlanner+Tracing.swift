@@ -1,8 +1,8 @@
 import GatewayCore
 
-/// W3C Trace Context on the engine's path (issue 23), as `ProxyHandler.receiveHead`: the caller's `traceparent` is
-/// continued when it is one valid line (a malformed or repeated one is ignored and a trace started, never refused),
-/// its `tracestate` goes along only under it, and the upstream gets the gateway's span as the parent.
+/// W3C Trace Context on the engine's path (issue 23): the caller's `traceparent` is continued when it is one valid
+/// line (a malformed or repeated one is ignored and a trace started, never refused), its `tracestate` goes along only
+/// under it, and the upstream gets the gateway's span as the parent.
 extension EngineRequestPlanner {
     /// The request's trace from `tracer`, read from the head's byte view (the `traceparent` is parsed in place).
     static func startTrace(_ tracer: RequestTracer, _ head: RequestHead, in buffer: UnsafeRawPointer) -> RequestSpan {

@@ -6,7 +6,8 @@ import NIOHTTP1
 /// The request phases (docs/architecture.md, "One proxied request") as one pure function of a request head and
 /// a configuration snapshot: admission checks → control plane? → match route → authenticate → rewrite headers →
 /// pick upstream. It touches no channel and no socket, so every rule is a row in `RequestPlannerTests`.
-/// `ProxyHandler` performs what it returns.
+/// The deleted NIO path performed what it returns; the engine decides on bytes (`EngineRequestPlanner`) and uses
+/// only `isIdempotent` from here: the rules and their tests stay as the specification until they move there.
 struct RequestPlanner {
     let runtime: GatewayRuntime
     /// `http` or `https`: what the client spoke to us (`X-Forwarded-Proto`).

@@ -10,7 +10,7 @@ public struct TraceScope: Sendable {
 
     @TaskLocal static var current: TraceScope?
 
-    /// Runs `body` under this scope (the engine's control endpoints, issue 23; ProxyHandler sets it itself).
+    /// Runs `body` under this scope (the engine's control endpoints, issue 23).
     public func run<Value>(_ body: () async -> Value) async -> Value {
         await Self.$current.withValue(self) { await body() }
     }
