@@ -20,6 +20,9 @@ public struct EngineTunnel: Sendable, Equatable {
 
     public enum Side: Sendable, Equatable {
         case client, upstream
+
+        /// The side bytes read from this one are written to.
+        public var other: Side { self == .client ? .upstream : .client }
     }
 
     /// One direction of the relay, named after the side it is read from.
@@ -98,17 +101,18 @@ public struct EngineTunnel: Sendable, Equatable {
 
     /// The worker may read `side` now: the tunnel is open, that side has not ended, nothing read from it waits, and
     /// all tunnels together hold less than their budget (`[websocket] max_buffered`).
-    public func mayRead(_ side: Side, budgetRoom: Bool = true) -> Bool {
+    /// `budgetRoom` is asked last, and only of an open tunnel: the upgrade's answer is read whatever the budget.
+    public func mayRead(_ side: Side, budgetRoom: @autoclosure () -> Bool = true) -> Bool {
         guard phase == .open else { return side == .upstream && phase == .readingAnswer }
         let direction = self.direction(from: side)
-        return !direction.sourceEnded && direction.pending == 0 && budgetRoom
+        return !direction.sourceEnded && direction.pending == 0 && budgetRoom()
     }
 
     /// The worker must wait for `side` to take more: bytes for it wait, or the upgrade request does.
     public func wantsWrite(_ side: Side) -> Bool {
         if case .sendingHead = phase { return side == .upstream }
         guard phase == .open else { return false }
-        return direction(from: side == .client ? .upstream : .client).pending > 0
+        return direction(from: side.other).pending > 0
     }
 
     /// A read of `side` returned `count` bytes (0: its end); the worker writes them to the other side next and
@@ -173,7 +177,7 @@ public struct EngineTunnel: Sendable, Equatable {
     /// upstream) or the other way has ended too; then the tunnel closes.
     private mutating func passEnd(from side: Side) -> Step {
         update(side) { $0.passedEnd = true }
-        let other: Side = side == .client ? .upstream : .client
+        let other = side.other
         if direction(from: other).passedEnd || (other == .upstream && !upstreamHalfCloses) {
             phase = .ended
             return .close

@@ -20,11 +20,9 @@ final class EngineTunnelLink {
     var answer: TunnelAnswer?
     /// The upstream answered with something else than a switch: its answer is passed on, then the tunnel closes.
     var refused = false
-    /// Bytes read from one side that the other has not taken yet, from `…Sent` on.
-    var toUpstream: [UInt8] = []
-    var toUpstreamSent = 0
-    var toClient: [UInt8] = []
-    var toClientSent = 0
+    /// Bytes read from one side that the other has not taken yet.
+    var toUpstream = EngineTunnelBacklog()
+    var toClient = EngineTunnelBacklog()
     /// How long the upstream has to answer the upgrade once connected, and until when (`CLOCK_MONOTONIC` ns).
     var answerTimeout: UInt64 = 0
     var answerDeadline: UInt64 = 0
@@ -38,7 +36,7 @@ final class EngineTunnelLink {
     /// A side reported a hang-up or an error while it was not read: not watched until it is read again.
     var upstreamHungUp = false
     var clientHungUp = false
-    /// Bytes this tunnel counts in the worker's budget.
+    /// Bytes this tunnel counts in the tunnels' budget (`EngineTunnelBudget`).
     var budgeted = 0
 
     init(client: EngineClient, easy: UnsafeMutableRawPointer, state: EngineTunnel, head: [UInt8], accept: String) {
@@ -53,6 +51,38 @@ final class EngineTunnelLink {
         case done(Int)
         case again
         case failed(String)
+    }
+
+    /// What waits for `side`.
+    func backlog(toward side: EngineTunnel.Side) -> EngineTunnelBacklog {
+        side == .client ? toClient : toUpstream
+    }
+
+    func withBacklog(toward side: EngineTunnel.Side, _ change: (inout EngineTunnelBacklog) -> Void) {
+        if side == .client { change(&toClient) } else { change(&toUpstream) }
+    }
+
+    /// Reads `side`. A client's failure carries no text: the tunnel ends as `client_closed` whatever it was.
+    func receive(from side: EngineTunnel.Side, into buffer: UnsafeMutableRawPointer, count: Int) -> Transfer {
+        guard side == .client else { return receive(into: buffer, count: count) }
+        let received = client.transport.read(client.fd, buffer, count)
+        if received >= 0 { return .done(received) }
+        return errno == EAGAIN || errno == EINTR ? .again : .failed("")
+    }
+
+    /// Writes to `side`; a write the kernel interrupted took nothing (`.done(0)`) and is tried again.
+    func send(to side: EngineTunnel.Side, _ bytes: UnsafeRawPointer, count: Int) -> Transfer {
+        guard side == .client else { return send(bytes, count: count) }
+        let written = client.transport.write(client.fd, bytes, count)
+        if written > 0 { return .done(written) }
+        if written < 0 && errno == EINTR { return .done(0) }
+        return written < 0 && errno == EAGAIN ? .again : .failed("")
+    }
+
+    /// Whether `side` may hold read bytes no epoll event reports: a TLS upstream inside libcurl, a TLS client with
+    /// decrypted bytes inside OpenSSL. Such a side is read until `EAGAIN`, never left for the next event.
+    func hidesInput(_ side: EngineTunnel.Side) -> Bool {
+        side == .client ? client.transport.hasPendingInput : easy != nil
     }
 
     /// Reads the upstream: through libcurl while it holds the connection (TLS), else from the socket itself.

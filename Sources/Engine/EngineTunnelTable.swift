@@ -18,10 +18,11 @@ final class EngineTunnelTable {
     var all: [ObjectIdentifier: EngineTunnelLink] = [:]
     /// Tunnels per openid (`[websocket] max_tunnels_per_user`).
     var perUser: [String: Int] = [:]
-    /// A read was refused for the budget: the next release of room looks at every tunnel again.
-    var budgetHeld = false
-    /// Bytes held for slow sides over the worker's tunnels (`[websocket] max_buffered`).
-    var buffered = 0
+    /// Bytes held for slow sides over the tunnels (`[websocket] max_buffered`): the pool's one for all its workers,
+    /// so the limit is the process's; the probe's workers keep one each.
+    var budget = EngineTunnelBudget()
+    /// This worker's mark in `budget` when it waits for room.
+    var budgetBit = EngineTunnelBudget.bit(ofWorker: 0)
     /// When the idle and answer deadlines were last looked at (`CLOCK_MONOTONIC` ns).
     var lastSweep: UInt64 = 0
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)

@@ -7,8 +7,6 @@ import Glibc
 /// the worker's scratch buffer and straight to the other side; only what that side does not take is kept, and the side
 /// it came from is not read until it is taken (`EngineTunnel.mayRead`).
 extension EngineWorker {
-    private var tunnelBudgetRoom: Bool { tunnels.buffered < websocketConfig.maxBuffered.bytes }
-
     /// libcurl finished connecting (or failed to): the handle stays in the multi handle, since removing a
     /// connect-only handle closes its connection.
     func tunnelConnected(_ link: EngineTunnelLink, result: CURLcode) {
@@ -47,10 +45,10 @@ extension EngineWorker {
         case .readingAnswer: readAnswer(link)
         case .open:
             if flags & EpollSet.writable != 0 && link.state.wantsWrite(.upstream) {
-                guard flushToUpstream(link) else { return }
+                guard flush(link, toward: .upstream) else { return }
             }
-            if link.state.mayRead(.upstream, budgetRoom: tunnelBudgetRoom) {
-                pumpFromUpstream(link)
+            if mayRelay(link, from: .upstream) {
+                pump(link, from: .upstream)
             } else if flags & (EpollSet.hangUp | EpollSet.error) != 0 {
                 link.upstreamHungUp = true
                 epoll.drop(fd)
@@ -68,10 +66,10 @@ extension EngineWorker {
             return
         }
         if flags & EpollSet.writable != 0 && link.state.wantsWrite(.client) {
-            guard flushToClient(link) else { return }
+            guard flush(link, toward: .client) else { return }
         }
-        if !link.refused && link.state.mayRead(.client, budgetRoom: tunnelBudgetRoom) {
-            pumpFromClient(link)
+        if mayRelay(link, from: .client) {
+            pump(link, from: .client)
         } else if flags & (EpollSet.hangUp | EpollSet.error) != 0 {
             if link.refused {
                 endTunnel(link, error: nil)
@@ -133,8 +131,8 @@ extension EngineWorker {
                 return
             case .switched(let headLength):
                 let requestID = link.client.request?.requestID ?? ""
-                link.toClient = TunnelAnswer.switchingHead(answer.bytes[..<headLength], requestID: requestID)
-                link.toClient += answer.bytes[headLength...]
+                link.toClient.hold(TunnelAnswer.switchingHead(answer.bytes[..<headLength], requestID: requestID))
+                link.toClient.hold(answer.bytes[headLength...])
                 link.client.request?.status = 101
                 link.client.request?.bytesOut = answer.bytes.count - headLength
                 opened(link)
@@ -144,9 +142,10 @@ extension EngineWorker {
                 // and the tunnel ends with the upstream's answer.
                 link.refused = true
                 let headLength = TunnelAnswer.headEnd(answer.bytes, from: 0) ?? answer.bytes.count
-                link.toClient = TunnelAnswer.refusedHead(
-                    answer.bytes[..<headLength], requestID: link.client.request?.requestID ?? "")
-                link.toClient += answer.bytes[headLength...]
+                link.toClient.hold(
+                    TunnelAnswer.refusedHead(
+                        answer.bytes[..<headLength], requestID: link.client.request?.requestID ?? ""))
+                link.toClient.hold(answer.bytes[headLength...])
                 link.client.request?.status = status
                 opened(link)
                 return
@@ -165,24 +164,24 @@ extension EngineWorker {
         client.readsHeld = false
         if !link.refused && client.filled > client.parsed {
             let count = client.filled - client.parsed
-            link.toUpstream = Array(UnsafeRawBufferPointer(start: client.input + client.parsed, count: count))
+            link.toUpstream.hold(UnsafeRawBufferPointer(start: client.input + client.parsed, count: count))
             client.parsed = client.filled
             client.request?.bytesIn += count
             _ = link.state.read(count, from: .client, now: Self.now())
             _ = link.state.wrote(from: .client, remaining: count, now: Self.now())
             rebudget(link)
-            guard flushToUpstream(link) else { return }
+            guard flush(link, toward: .upstream) else { return }
         }
         // Anything the connection had queued before the switch goes first, then its buffers are released.
         if client.pendingOutput > 0 {
-            link.toClient.insert(contentsOf: client.output[client.outputSent...], at: 0)
+            link.toClient.holdFirst(client.output[client.outputSent...])
             rebudget(link)
         }
         client.releaseBuffersForTunnel()
-        guard flushToClient(link) else { return }
-        // A TLS client's bytes already decrypted raise no epoll event: read until EAGAIN now.
-        if !link.refused && link.state.mayRead(.client, budgetRoom: true) {
-            pumpFromClient(link)
+        guard flush(link, toward: .client) else { return }
+        // A TLS client's bytes already decrypted raise no epoll event: read until EAGAIN now (the budget permitting).
+        if !link.refused && link.state.mayRead(.client) {
+            pump(link, from: .client)
             return
         }
         updateTunnelInterest(link)

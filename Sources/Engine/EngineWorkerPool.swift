@@ -12,6 +12,8 @@ public final class EngineWorkerPool: PublicEngine {
     private let connections = Atomic<Int>(0)
     private let mailboxes = Mutex<[EngineMailbox<EngineWorkerMail>]>([])
     private let gauges = Mutex<[EngineWorkerGauge]>([])
+    /// `[websocket] max_buffered` counts the bytes every worker's tunnels hold together.
+    let tunnelBudget = EngineTunnelBudget()
 
     public init() {}
 
@@ -28,7 +30,7 @@ public final class EngineWorkerPool: PublicEngine {
         }
         var made: [EngineWorker] = []
         var madeGauges: [EngineWorkerGauge] = []
-        for _ in 0..<count {
+        for index in 0..<count {
             let source = EngineRuntimeSource(
                 holder: context.holder, accessLogger: context.accessLogger, metrics: context.metrics)
             let worker = try EngineWorker(settings: source.settings())
@@ -38,6 +40,8 @@ public final class EngineWorkerPool: PublicEngine {
             worker.tls = tls
             worker.tunnels.registry = context.tunnelRegistry
             worker.tunnels.metrics = context.metrics
+            worker.tunnels.budget = tunnelBudget
+            worker.tunnels.budgetBit = EngineTunnelBudget.bit(ofWorker: index)
             made.append(worker)
         }
         let boxes = made.map(\.mailbox)
@@ -59,6 +63,17 @@ public final class EngineWorkerPool: PublicEngine {
     /// Hands `mail` to every worker.
     func post(_ mail: EngineWorkerMail) {
         for mailbox in mailboxes.withLock({ $0 }) { mailbox.post(mail) }
+    }
+
+    /// Room came back in the tunnels' budget: the workers marked in `bits` look at their held tunnels again, but for
+    /// the ones named by `own` (the caller's, which looks at its own at once).
+    func wakeTunnels(_ bits: UInt64, except own: UInt64) {
+        let boxes = mailboxes.withLock { $0 }
+        for (index, mailbox) in boxes.enumerated() {
+            let bit = EngineTunnelBudget.bit(ofWorker: index)
+            guard bits & bit != 0, bit != own else { continue }
+            _ = mailbox.post(.perform { worker in worker.tunnelBudgetRoomReturned() })
+        }
     }
 
     func opened() { connections.add(1, ordering: .relaxed) }

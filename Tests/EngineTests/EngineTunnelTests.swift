@@ -14,6 +14,26 @@ final class EngineTunnelTests: XCTestCase {
         return tunnel
     }
 
+    func testTheBudgetIsAskedOnlyOfAnOpenSideWithNothingWaiting() {
+        var asked = 0
+        func room() -> Bool {
+            asked += 1
+            return false
+        }
+        var tunnel = EngineTunnel(headLength: 10, idleTimeout: 0, upstreamHalfCloses: true, now: 0)
+        tunnel.connected(now: 0)
+        _ = tunnel.headSent(10)
+        // The upgrade's answer is read whatever the tunnels hold.
+        XCTAssertTrue(tunnel.mayRead(.upstream, budgetRoom: room()))
+        XCTAssertEqual(asked, 0)
+        tunnel.switched(leftover: 5, now: 0)
+        // Bytes from the upstream wait for the client: that side is held by them, not by the budget.
+        XCTAssertFalse(tunnel.mayRead(.upstream, budgetRoom: room()))
+        XCTAssertEqual(asked, 0)
+        XCTAssertFalse(tunnel.mayRead(.client, budgetRoom: room()))
+        XCTAssertEqual(asked, 1)
+    }
+
     func testTheUpgradeRequestIsWrittenInPiecesThenTheAnswerIsRead() {
         var tunnel = EngineTunnel(headLength: 100, idleTimeout: 0, upstreamHalfCloses: true, now: 0)
         XCTAssertFalse(tunnel.mayRead(.upstream))

@@ -6,17 +6,19 @@ Same processes and helpers as test_websocket.py: the gateway binary, ws_upstream
 WebSocket library would send) and raw-socket clients. Timeouts are hang guards only; memory is judged by the
 gateway's RSS once the flooding upstream has been held still.
 """
+import http.server
 import json
 import os
 import socket
 import subprocess
+import threading
 import time
 
 from conftest import wait_for
 from gateway_process import reload_and_wait, unique
 from test_websocket import (  # noqa: F401 (fixtures)
     HANG, MiB, RawTunnel, client_frame, fresh_gateway, gateway, header, read_body, read_head, rss_kib,
-    tunnel_line, upgrade_answer, ws_upstream)
+    tunnel_line, upgrade_answer, upgrade_request, ws_gateway, ws_upstream)
 from tokens import mint
 
 RAW_GREETING = b"raw bytes from behind the gateway\n"  # what ws_upstream.py's raw modes write after their 101
@@ -187,6 +189,139 @@ def test_tunnels_whose_clients_never_read_hold_no_more_than_max_buffered_togethe
     for tunnel in tunnels:
         tunnel.close()
     assert growth < 48 * 1024, f"the gateway's RSS grew by {growth} KiB for {count} tunnels nobody read"
+
+
+class PeerPortUpstream:
+    """A keep-alive HTTP/1.1 upstream answering each request with the source port of the connection it came on.
+    Each engine worker has its own libcurl pool, so requests sent one after the other reuse their worker's one
+    pooled connection: the port names the worker a client connection landed on."""
+
+    def __init__(self):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                body = str(self.client_address[1]).encode()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def worker_of(sock, port) -> str:
+    """Asks the peer-port upstream through `sock` (kept open): the name of the worker serving that connection."""
+    sock.sendall(f"GET /who/ HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+    status, headers, rest = read_head(sock)
+    assert status == 200, (status, headers, rest)
+    length = int(header(headers, "Content-Length"))
+    while len(rest) < length:
+        rest += sock.recv(65536)
+    return rest[:length].decode()
+
+
+def upgrade_on(sock, port, target, token):
+    """Turns the open connection `sock` into a tunnel to `target`."""
+    sock.sendall(upgrade_request(port, target, [("Authorization", f"Bearer {token}")]))
+    status, headers, rest = read_head(sock)
+    assert status == 101, (status, headers, rest)
+    return rest
+
+
+def test_max_buffered_is_the_bytes_all_workers_tunnels_hold_together(tmp_path, ws_upstream):
+    # Two workers. Tunnels on one of them, flooded by the upstream and never read, hold the whole budget; a tunnel on
+    # the other worker, whose client reads everything, is then not read either until they let go (a budget per
+    # worker would let the second worker's tunnel run, and the process hold twice max_buffered).
+    who = PeerPortUpstream()
+    who_route = f'\n[[routes]]\nprefix = "/who/"\nupstreams = ["{who.url}"]\nauth = "none"\n'
+    gw = ws_gateway(tmp_path, ws_upstream, 'max_buffered = "64KiB"\nmax_tunnels_per_user = 100', "workers = 2\n",
+                    who_route)
+    token = mint(unique())
+    by_worker: dict[str, list] = {}
+    sockets = []
+    try:
+        # Connections one after the other until one worker has 8 and the other 1.
+        while len(by_worker) < 2 or max(len(group) for group in by_worker.values()) < 8:
+            assert len(sockets) < 200, {name: len(group) for name, group in by_worker.items()}
+            sock = socket.create_connection(("127.0.0.1", gw.port), timeout=HANG)
+            sockets.append(sock)
+            by_worker.setdefault(worker_of(sock, gw.port), []).append(sock)
+        assert len(by_worker) == 2, f"{len(by_worker)} workers answered: {list(by_worker)}"
+        full, other = sorted(by_worker.values(), key=len, reverse=True)
+        frame = client_frame(os.urandom(MiB))
+        frames_sent = [0]
+
+        def send_until_closed(sock):
+            try:
+                while True:
+                    sock.sendall(frame)
+                    frames_sent[0] += 1
+            except OSError:
+                pass
+
+        sent_history = []
+
+        def senders_held():
+            sent_history.append(frames_sent[0])
+            return len(sent_history) > 4 and len(set(sent_history[-5:])) == 1
+
+        for sock in full[:8]:
+            upgrade_on(sock, gw.port, "/ws/echo", token)
+            sock.settimeout(None)
+            threading.Thread(target=send_until_closed, args=(sock,), daemon=True).start()
+        wait_for(senders_held, timeout=120, interval=0.5, what="the clients not reading their echoes to be held")
+
+        flood = 64 * MiB
+        reader = other[0]
+        reader.settimeout(None)
+        start = ws_upstream.stats()["flood_sent"]
+        received = [len(upgrade_on(reader, gw.port, f"/ws/flood?bytes={flood}", token))]
+
+        def read_all():
+            try:
+                while piece := reader.recv(MiB):
+                    received[0] += len(piece)
+            except OSError:
+                pass
+
+        history = []
+
+        def upstream_held():
+            history.append(ws_upstream.stats()["flood_sent"] - start)
+            return len(history) > 4 and history[-1] > 0 and len(set(history[-5:])) == 1
+
+        threading.Thread(target=read_all, daemon=True).start()
+        wait_for(upstream_held, timeout=120, interval=0.5, what="the flood to be held back")
+        assert received[0] < flood, "a tunnel on the other worker was read while the budget was spent"
+
+        def drain(sock):
+            try:
+                while sock.recv(MiB):
+                    pass
+            except OSError:
+                pass
+
+        for sock in full[:8]:
+            threading.Thread(target=drain, args=(sock,), daemon=True).start()
+            sock.shutdown(socket.SHUT_WR)  # ends its sender, then its tunnel once what it sent is through
+        wait_for(lambda: received[0] >= flood, timeout=120, interval=0.2,
+                 what="the held tunnel to be read once the budget had room")
+    finally:
+        for sock in sockets:
+            sock.close()
+        gw.stop()
+        who.stop()
 
 
 def test_a_tunnel_held_longer_than_idle_timeout_is_closed_while_its_client_keeps_sending(fresh_gateway):
