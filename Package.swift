@@ -161,13 +161,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // The command line: GatewayCore serves; the simulator and SmallHTTP (the demo's echo upstream) are
-        // for `mock-wechat` and `demo`.
+        // The command line: GatewayCore and the Engine serve; the simulator and SmallHTTP (the demo's echo upstream)
+        // are for `mock-wechat` and `demo`.
         .executableTarget(
             name: "gateway",
             dependencies: [
                 "GatewayCore",
-                // `engine-probe` only (issue 23's measuring slice).
+                // The public listener's workers (`serve`, `demo`), handed to GatewayService as its PublicEngine.
                 "Engine",
                 "WeChatSimulator",
                 "SmallHTTP",
