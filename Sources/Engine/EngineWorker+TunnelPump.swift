@@ -149,7 +149,14 @@ extension EngineWorker {
 
     /// Room came back in the budget: every open tunnel of the worker is watched again for what it may do.
     func tunnelBudgetRoomReturned() {
-        for link in tunnels.all.values where link.state.phase == .open { updateTunnelInterest(link) }
+        for link in tunnels.all.values where link.state.phase == .open {
+            // A TLS client's bytes already decrypted raise no epoll event: they are read now.
+            if link.client.transport.hasPendingInput && mayRelay(link, from: .client) {
+                pump(link, from: .client)
+            } else {
+                updateTunnelInterest(link)
+            }
+        }
     }
 
     /// Watches each side for what the state machine wants of it (level-triggered: a side not to be read is not
