@@ -110,6 +110,23 @@ struct EngineRequestPlanner {
         return .forward(plan)
     }
 
+    /// The head's own refusal, before anything is decided from it: not exactly one valid Host in HTTP/1.1 (RFC 9112
+    /// section 3.2, a MUST for every request), or over `max_header_bytes`. `plan` checks both in its one pass over the
+    /// fields; the answers decided before it (a CORS preflight, the control plane) ask this first and leave a head it
+    /// refuses to `plan`, which answers it.
+    func admissionRefusal(_ head: RequestHead, in buffer: UnsafeRawPointer) -> GatewayError? {
+        var hostCount = 0
+        var headBytes = head.target.count
+        for field in head.fields {
+            headBytes += field.name.count + field.value.count + 4
+            guard rewriter.requestFieldRule(name: field.name.bytes(in: buffer)) == .host else { continue }
+            hostCount += 1
+            if !HostField.isValid(bytes: field.value.bytes(in: buffer)) { return .malformedRequest }
+        }
+        if head.versionMinor >= 1 && hostCount != 1 { return .malformedRequest }
+        return headBytes > maxHeaderBytes ? .headersTooLarge : nil
+    }
+
     /// RFC 6750 section 2.1, as `Authenticator.claims` reads it: one Authorization field, scheme `Bearer` in any
     /// case, one or more spaces, a token68.
     private func authenticate(

@@ -18,6 +18,8 @@ extension EngineWorker {
     ) -> Bool {
         guard let endpoints = settings.runtime?.control else { return false }
         guard let target, endpoints.handles(path: target.path) else { return false }
+        // RFC 9112 section 3.2 and the header limit hold for the control plane too: the planner answers such a head.
+        guard settings.planner.admissionRefusal(head, in: client.input) == nil else { return false }
         var headers = HTTPHeaders()
         var clientRequestID: Substring?
         for field in head.fields {

@@ -17,6 +17,9 @@ extension EngineWorker {
         case .answerPreflight, .refusePreflight: route = "preflight"
         case .refuseWebSocket: route = nil
         }
+        // A head the planner refuses (no single valid Host, over the size limit) is answered that way, preflight or
+        // not: left to the usual path, which keeps these CORS answer fields.
+        if settings.planner.admissionRefusal(head, in: client.input) != nil { return false }
         let target = head.target.bytes(in: client.input)
         let path = String(decoding: target.prefix { $0 != UInt8(ascii: "?") }, as: UTF8.self)[...]
         client.request = InFlightRequest(

@@ -10,7 +10,7 @@ gateway's; `[cors]` is applied on reload; its mistakes are config errors naming 
 import pytest
 
 from conftest import free_port, run_gateway, wait_for
-from gateway_process import Gateway, bearer, headers_named, reload_and_wait, unique
+from gateway_process import Gateway, bearer, headers_named, reload_and_wait, send_raw_expecting_close, unique
 from test_websocket import RawTunnel, WsUpstream, upgrade_answer
 from tokens import mint
 
@@ -133,6 +133,17 @@ def test_preflight_from_allowed_origin_is_answered_by_the_gateway_and_never_forw
     assert fields["access-control-max-age"] == "3600"
     assert {"origin", "access-control-request-method", "access-control-request-headers"} <= set(vary(headers))
     assert upstream.requests_to(marker) == [], "a preflight must never reach the upstream"
+
+
+@pytest.mark.parametrize("hosts", [b"", b"Host: a.example\r\nHost: b.example\r\n"], ids=["no-host", "two-hosts"])
+def test_preflight_without_exactly_one_host_is_400_not_204(gateway, hosts):
+    # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host or with more than
+    # one, whatever it is: the head is checked before CORS decides anything.
+    raw = (b"OPTIONS /api/x HTTP/1.1\r\n" + hosts + b"Origin: " + ALLOWED.encode()
+           + b"\r\nAccess-Control-Request-Method: PUT\r\n\r\n")
+    head, closed = send_raw_expecting_close(gateway.port, raw)
+    assert head.startswith(b"HTTP/1.1 400"), head[:300]
+    assert closed
 
 
 def test_preflight_keeps_the_connection_and_is_logged_once(gateway, upstream):

@@ -245,6 +245,12 @@ def test_header_block_over_the_limit_is_431(tight, upstream):
     assert upstream.requests_to(marker) == []
 
 
+def test_header_block_over_the_limit_is_431_on_the_control_plane_too(tight):
+    # Limits first, for every request: the control plane's endpoints are not asked about a head over the limit.
+    status, _, _ = tight.request("GET", "/.well-known/jwks.json", {"X-Big": "b" * 5000})
+    assert status == 431
+
+
 def test_many_headers_over_the_limit_is_431(tight):
     headers = [(f"X-Field-{i}", "v" * 60) for i in range(80)]
     status, _, _ = tight.request("GET", "/open/many", headers)

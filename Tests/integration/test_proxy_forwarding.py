@@ -715,8 +715,11 @@ def test_malformed_request_is_400_and_closed(gateway, request_line):
     "raw",
     [b"GET /public/no-host HTTP/1.1\r\n\r\n",
      b"GET /public/two-hosts HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n",
-     b"GET /hosted/two-hosts HTTP/1.1\r\nHost: elsewhere.example\r\nHost: tenant.example\r\n\r\n"],
-    ids=["no-host", "two-hosts", "two-hosts-on-a-host-route"],
+     b"GET /hosted/two-hosts HTTP/1.1\r\nHost: elsewhere.example\r\nHost: tenant.example\r\n\r\n",
+     b"POST /auth/login HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}",
+     b"GET /.well-known/jwks.json HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n\r\n"],
+    ids=["no-host", "two-hosts", "two-hosts-on-a-host-route", "no-host-on-the-control-plane",
+         "two-hosts-on-the-control-plane"],
 )
 def test_http_1_1_request_without_exactly_one_host_is_400(gateway, upstreams, raw):
     # RFC 9112 section 3.2: a server MUST answer 400 to an HTTP/1.1 request without a Host or with more
