@@ -10,10 +10,11 @@ import GatewayCore
 /// and `Expect:`/`Accept:` (empty) keep libcurl from adding its own.
 struct UpstreamRequestLines {
     private var bytes: UnsafeMutablePointer<UInt8>
-    private var byteCapacity: Int
+    private(set) var byteCapacity: Int
     private var nodes: UnsafeMutablePointer<curl_slist>
     private var nodeCapacity: Int
-    private var used = 0
+    /// Bytes written by the last `build`; never above `byteCapacity` (checked by the engine's fuzz target).
+    private(set) var used = 0
     private var nodeCount = 0
     /// The URL, NUL-terminated, in `bytes` after the lines.
     private(set) var url: UnsafePointer<CChar>?
@@ -42,10 +43,13 @@ struct UpstreamRequestLines {
         for field in fields { needed += field.name.count + field.value.count + 3 }
         needed += plan.target.path.utf8.count + plan.target.query.utf8.count + plan.upstream.authority.utf8.count
         needed += plan.upstream.basePath.utf8.count
+        // The client's Host goes out twice, as Host and as X-Forwarded-Host: a long one overran the buffer (a heap
+        // overflow with the client's bytes, found with Fuzz/Sources/FuzzEngineHead).
+        needed += plan.host?.count ?? 0
         if let claims = plan.claims {
             needed += claims.subject.utf8.count + (claims.unionid?.utf8.count ?? 0) + (claims.appid?.utf8.count ?? 0)
             needed += identity.openidHeader.utf8.count + identity.unionidHeader.utf8.count + 256
-            needed += identity.appKindHeader.utf8.count + 32
+            needed += identity.appidHeader.utf8.count + identity.appKindHeader.utf8.count + 32
         }
         if let trace { needed += 96 + (trace.tracestate?.utf8.count ?? 0) }
         reserve(bytes: needed, nodes: fields.count + 15)
