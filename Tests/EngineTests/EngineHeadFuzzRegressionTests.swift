@@ -34,7 +34,8 @@ final class EngineHeadFuzzRegressionTests: XCTestCase {
             var built = UpstreamRequestLines()
             defer { built.deallocate() }
             built.build(
-                head: parser.head, rules: rules, buffer: buffer, plan: plan, identity: IdentityConfig(), peer: "10.0.0.1")
+                head: parser.head, rules: rules, buffer: buffer, plan: plan, identity: IdentityConfig(),
+                peer: "10.0.0.1")
             var lines: [String] = []
             var node = built.list
             while let current = node {
