@@ -7,7 +7,7 @@ import PackageDescription
 /// A separate package so that `swift build` of the gateway never needs those flags.
 let fuzzTargets = [
     "FuzzJSONReader", "FuzzBase64URL", "FuzzTokenVerifier", "FuzzRequestHead", "FuzzConfigLoader",
-    "FuzzWeChatAnswer", "FuzzEncryptedData",
+    "FuzzWeChatAnswer", "FuzzEncryptedData", "FuzzEngineHead",
 ]
 
 let package = Package(

@@ -13,7 +13,7 @@ cd "$(dirname "$0")"
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 BUILD_PATH=${FUZZ_BUILD_PATH:-../.build-fuzz}
 WORK=${FUZZ_WORK:-$BUILD_PATH/work}
-ALL=(FuzzJSONReader FuzzBase64URL FuzzTokenVerifier FuzzRequestHead FuzzConfigLoader FuzzWeChatAnswer FuzzEncryptedData)
+ALL=(FuzzJSONReader FuzzBase64URL FuzzTokenVerifier FuzzRequestHead FuzzConfigLoader FuzzWeChatAnswer FuzzEncryptedData FuzzEngineHead)
 TARGETS=("${@:-${ALL[@]}}")
 
 # -parse-as-library: libFuzzer's main is the entry point, not Swift's; -enable-testing: @testable import of the
