@@ -26,7 +26,7 @@ extension EngineWorker {
         body: EngineConnection.RequestBody, trace: RequestSpan?
     ) -> Bool {
         let headers = Self.headers(of: head, in: client.input)
-        let check = upgradeCheck(head, headers: headers, in: client.input)
+        let check = Self.upgradeCheck(head, headers: headers, in: client.input, routes: settings.planner.routes)
         let now = Date()
         switch check {
         case .notWebSocket:
@@ -66,14 +66,15 @@ extension EngineWorker {
 
     /// RFC 6455 section 4.1, before any upstream connection and before authentication (issue 22): the route must
     /// allow WebSocket, the request must be a bodiless HTTP/1.1 GET with one version-13 key.
-    private func upgradeCheck(_ head: RequestHead, headers: HTTPHeaders, in buffer: UnsafeRawPointer) -> UpgradeCheck {
+    static func upgradeCheck(
+        _ head: RequestHead, headers: HTTPHeaders, in buffer: UnsafeRawPointer, routes: RouteTable
+    ) -> UpgradeCheck {
         let asksWebSocket = headers["Upgrade"].contains { value in
             value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "websocket" }
         }
         guard asksWebSocket,
             let target = RequestTarget(String(decoding: head.target.bytes(in: buffer), as: UTF8.self))
         else { return .notWebSocket }
-        let routes = settings.planner.routes
         let host = routes.matchesHosts ? headers.first(name: "Host").map { Self.hostName($0[...]) } : nil
         guard let route = routes.match(method: head.method, path: target.path, host: host) else { return .notWebSocket }
         guard route.websocket else { return .refuse(.webSocketNotEnabled, route: route.prefix, path: target.path) }
@@ -143,7 +144,12 @@ extension EngineWorker {
             return
         }
         configureTunnel(easy, plan: plan, route: route)
-        let upgrade = upgradeRequest(head: head, plan: plan, client: client)
+        var lines = UpstreamRequestLines()
+        defer { lines.deallocate() }
+        lines.build(
+            head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer,
+            trustedPeer: isTrusted(client), trace: client.request?.trace, overTLS: client.transport.isTLS)
+        let upgrade = Self.upgradeRequest(plan: plan, lines: lines)
         let upstreamTLS = plan.upstream.scheme.rawValue == "https"
         let state = EngineTunnel(
             headLength: upgrade.count, idleTimeout: Self.nanoseconds(limits.idleTimeout),
@@ -199,14 +205,9 @@ extension EngineWorker {
     }
 
     /// The upgrade request: the request line to the upstream's path, the fields as the rewrite leaves them
-    /// (`UpstreamRequestLines`: identity injected, hop-by-hop and forged ones removed, the client's Host), then the
-    /// switch asked for again, to `websocket` alone, as `Connection` and `Upgrade` are hop-by-hop.
-    private func upgradeRequest(head: RequestHead, plan: ForwardPlan, client: EngineClient) -> [UInt8] {
-        var lines = UpstreamRequestLines()
-        defer { lines.deallocate() }
-        lines.build(
-            head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer,
-            trustedPeer: isTrusted(client), trace: client.request?.trace, overTLS: client.transport.isTLS)
+    /// (`lines`, built from the head: identity injected, hop-by-hop and forged ones removed, the client's Host), then
+    /// the switch asked for again, to `websocket` alone, as `Connection` and `Upgrade` are hop-by-hop.
+    static func upgradeRequest(plan: ForwardPlan, lines: UpstreamRequestLines) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(1024)
         func append(_ text: some StringProtocol) { out.append(contentsOf: text.utf8) }

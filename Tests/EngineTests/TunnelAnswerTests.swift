@@ -48,6 +48,44 @@ final class TunnelAnswerTests: XCTestCase {
             .invalid("the 101 answer does not list upgrade in Connection"))
     }
 
+    /// `CurlSwitchExpectation`'s rows (RFC 9110 section 7.8, RFC 6455 section 4.1): names and the protocol in any
+    /// case, `upgrade` anywhere in Connection's list; anything but websocket alone, or the accept not exactly once, is
+    /// refused.
+    func testEveryOtherSwitchIsInvalid() {
+        let accept = "Sec-WebSocket-Accept: \(accept)"
+        func switching(_ fields: [String]) -> TunnelAnswer.Outcome {
+            outcome((["HTTP/1.1 101 Switching Protocols"] + fields + ["", ""]).joined(separator: "\r\n"))
+        }
+        let taken = ["upgrade: WebSocket", "Connection: keep-alive, Upgrade", "sec-websocket-accept: \(self.accept)"]
+        guard case .switched = switching(taken) else { return XCTFail("\(switching(taken))") }
+        let refused: [[String]] = [
+            ["Connection: Upgrade", accept],
+            ["Upgrade: h2c", "Connection: Upgrade", accept],
+            ["Upgrade: websocket, h2c", "Connection: Upgrade", accept],
+            ["Upgrade: websocket", "Upgrade: websocket", "Connection: Upgrade", accept],
+            ["Upgrade: websocket", accept],
+            ["Upgrade: websocket", "Connection: close", accept],
+            ["Upgrade: websocket", "Connection: Upgrade"],
+            ["Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Accept: wrong"],
+            ["Upgrade: websocket", "Connection: Upgrade", accept, accept],
+        ]
+        for fields in refused {
+            guard case .invalid = switching(fields) else { return XCTFail("\(fields): \(switching(fields))") }
+        }
+    }
+
+    /// The 101 the client gets: the upstream's protocol fields, not the hop-by-hop ones or those its Connection names,
+    /// the request id, and the switch itself.
+    func testTheSwitchingHeadKeepsTheProtocolFieldsAndTheSwitch() {
+        let head = Array(
+            ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade, X-Hop\r\nX-Hop: 1\r\n"
+                + "Sec-WebSocket-Accept: \(accept)\r\nKeep-Alive: timeout=5\r\n\r\n").utf8)
+        XCTAssertEqual(
+            String(decoding: TunnelAnswer.switchingHead(head[...], requestID: "req-1"), as: UTF8.self),
+            "HTTP/1.1 101 Switching Protocols\r\nSec-WebSocket-Accept: \(accept)\r\n"
+                + "X-Request-Id: req-1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+    }
+
     func testAnotherFinalAnswerIsRefusedAndPassedOn() {
         XCTAssertEqual(outcome("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"), .refused(status: 403))
     }

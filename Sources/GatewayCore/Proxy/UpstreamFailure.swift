@@ -30,9 +30,17 @@ public struct UpstreamFailure: Sendable, Equatable {
         }
     }
 
-    /// `RequestPlanner.retry`'s rule: the second attempt of an idempotent request without a body whose first never
-    /// reached its upstream.
+    /// docs/configuration.md, "Forwarding": an idempotent request without a body whose first attempt never reached
+    /// its upstream is tried once more, on another upstream of its route.
     public static func mayRetry(method: String, hasBody: Bool, attempts: Int, couldNotConnect: Bool) -> Bool {
-        couldNotConnect && attempts == 1 && !hasBody && RequestPlanner.isIdempotent(method)
+        couldNotConnect && attempts == 1 && !hasBody && isIdempotent(method)
+    }
+
+    /// RFC 9110 section 9.2.2's idempotent methods.
+    public static func isIdempotent(_ method: String) -> Bool {
+        switch method {
+        case "GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE": return true
+        default: return false
+        }
     }
 }
