@@ -199,8 +199,8 @@ final class RequestHeadParser {
             let name = field.name.bytes(in: buffer)
             let value = field.value.bytes(in: buffer)
             if name.count == 6 && ConnectionNames.equalsLowercased(name, "expect") {
-                // RFC 9110 section 10.1.1: the expectation's value is case-insensitive.
-                if ConnectionNames.equalsLowercased(value, "100-continue") { head.expectsContinue = true }
+                // RFC 9110 section 10.1.1: Expect is a list, and the expectation's value is case-insensitive.
+                if ConnectionNames.listContains(value, "100-continue") { head.expectsContinue = true }
             } else if name.count == 17 && ConnectionNames.equalsLowercased(name, "transfer-encoding") {
                 codings += 1
                 if !ConnectionNames.equalsLowercased(value, "chunked") { head.transferCodingRefused = true }
