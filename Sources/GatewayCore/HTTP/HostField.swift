@@ -6,11 +6,7 @@
 /// make its own sense of. An empty value is allowed: RFC 9112 section 3.2 has clients send it when there is no
 /// authority.
 public enum HostField {
-    static func isValid(_ value: String) -> Bool {
-        value.utf8.allSatisfy { allowed[Int($0)] }
-    }
-
-    /// The same check on bytes (the engine's byte view, issue 23).
+    /// The check on the value's bytes (the engine's byte view).
     public static func isValid(bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.allSatisfy { allowed[Int($0)] }
     }
