@@ -32,7 +32,7 @@ extension ClientHeadWriter {
         return (status, response.body.utf8.count)
     }
 
-    /// Fields the writer sets itself (`replaceOrAdd` on the NIO path), so an endpoint's own never doubles them.
+    /// Fields the writer sets itself, so an endpoint's own never doubles them.
     private static func isReplaced(_ name: String) -> Bool {
         let lowered = name.lowercased()
         return lowered == "content-length" || lowered == "x-request-id" || lowered == "connection"

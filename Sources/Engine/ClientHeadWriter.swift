@@ -79,7 +79,7 @@ enum ClientHeadWriter {
                 case .pass: break
                 }
                 if named.contains(name) { continue }
-                // CORS on: the upstream's Access-Control-* give way to the gateway's (ClientResponseWriter).
+                // CORS on: the upstream's Access-Control-* give way to the gateway's, written below.
                 if cors.isActive && Self.isCorsField(name, value: field.value.bytes(in: base), vary: &corsVary) {
                     continue
                 }
@@ -129,7 +129,7 @@ enum ClientHeadWriter {
         let status = Int(error.status.code)
         let body = error.jsonBody(requestID: requestID)
         writeStatusLine(status, http10: isHTTP10, into: &out)
-        // As ClientResponseWriter.writeError.
+        // The gateway's own error answer: a JSON body (`GatewayError.body`) with the mark and any challenge.
         field("Content-Type", "application/json; charset=utf-8", into: &out)
         field("Content-Length", String(body.utf8.count), into: &out)
         field("X-Request-Id", requestID, into: &out)

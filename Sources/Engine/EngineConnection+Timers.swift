@@ -1,4 +1,4 @@
-/// The client-side timer of a connection (issue 23), as `ProxyHandler+Timers` keeps it: between requests a keep-alive
+/// The client-side timer of a connection (docs/configuration.md, `[server]`): between requests a keep-alive
 /// connection with nothing to do closes after `idle_timeout`; from a request's first byte the client has
 /// `client_timeout` to deliver the whole request, head and body (so a client trickling its header block, a slow
 /// loris, is cut off). Deadlines are `CLOCK_MONOTONIC` nanoseconds; the worker keeps no timer per connection, it
@@ -26,7 +26,7 @@ extension EngineConnection {
     public enum TimerAction: Sendable, Equatable {
         /// Not due, or nothing to do.
         case none
-        /// Close without a word: an idle connection, or a head that never completed (`ProxyHandler.clientTimedOut`).
+        /// Close without a word: an idle connection, or a head that never completed (no request to answer).
         case close
         /// Abort the transfer, answer 408 (`client_timeout`) and go on as `Then` says (lingering, as the body is
         /// unread).
@@ -72,7 +72,7 @@ extension EngineConnection {
             state = .closed
             return .close
         case (.client, .awaitingHead):
-            // A head that never completed: closed, as ProxyHandler closes a connection whose request never parsed.
+            // A head that never completed: closed without an answer, as there is no request to answer.
             state = .closed
             return .close
         case (.client, .awaitingUpstream(let shape, let upload)):

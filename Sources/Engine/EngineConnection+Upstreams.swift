@@ -1,6 +1,6 @@
 import GatewayCore
 
-/// Picking again after a failed connection (issue 23), as `ProxyHandler.upstreamFinished`: an idempotent request
+/// Picking again after a failed connection (docs/configuration.md, "Forwarding"): an idempotent request
 /// without a body whose connection failed before anything was sent is tried once more on another of the route's
 /// upstreams (`UpstreamFailure.mayRetry`), provided nothing has been written for it yet.
 extension EngineConnection {

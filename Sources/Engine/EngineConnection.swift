@@ -44,7 +44,7 @@ public struct EngineConnection: Sendable, Equatable {
         /// The upstream's head went out; its body follows.
         case relaying(Relay)
         /// Answered before the request's body was read: the rest of the body is read and dropped, then the connection
-        /// closes (nginx's lingering close; `ProxyHandler.linger`). Closing at once would make the kernel answer the
+        /// closes (nginx's lingering close). Closing at once would make the kernel answer the
         /// unread bytes with a reset, and a client that writes its whole body first would see that, not the answer.
         case lingering
         /// Nothing more is read; the connection closes once what is queued is written.

@@ -3,13 +3,13 @@ import GatewayCore
 /// CORS on the engine's path (issue 23): what `CorsPolicy` reads of a request head, taken from the byte view. Only
 /// looked at when `[cors]` is on; `Origin` and `Access-Control-Request-Method` become strings only when present.
 extension EngineRequestPlanner {
-    /// `cors`'s decision for `head`, as `RequestPlanner.plan` makes it before anything else; nil with CORS off.
+    /// `cors`'s decision for `head`, made before anything else; nil with CORS off.
     func corsDecision(_ head: RequestHead, in buffer: UnsafeRawPointer) -> CorsPolicy.Decision? {
         guard let cors else { return nil }
         return cors.decide(Self.corsRequest(head, in: buffer))
     }
 
-    /// The fields every answer to an ordinary request gets, as `RequestPlanner.plan` keeps them: a refused preflight or
+    /// The fields every answer to an ordinary request gets: a refused preflight or
     /// upgrade has CORS on but no fields.
     static func answerFields(_ decision: CorsPolicy.Decision?) -> CorsPolicy.AnswerFields {
         switch decision {

@@ -13,7 +13,7 @@ struct EngineRequestPlanner {
     var pools: [UpstreamPool] = []
     /// `[cors]` as decisions (`EngineRequestPlanner+Cors`); nil: CORS off.
     var cors: CorsPolicy?
-    /// `[server] max_header_bytes`, counted as RequestPlanner counts it (target, names and values, 4 bytes a line);
+    /// `[server] max_header_bytes`, counted over the target, names and values, 4 bytes a line;
     /// the read buffer has room beyond it, so a head just over the limit is parsed, then answered 431.
     var maxHeaderBytes = Int.max
 
@@ -60,8 +60,8 @@ struct EngineRequestPlanner {
         }
         let requestID =
             clientRequestID.flatMap { RequestID.accept(Self.substring($0, in: buffer)) } ?? RequestID.generate()
-        // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host, and one no URI could carry is refused,
-        // as RequestPlanner: route matching and the upstream could otherwise disagree about which host was meant.
+        // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host, and one no URI could carry is refused:
+        // route matching and the upstream could otherwise disagree about which host was meant.
         if (head.versionMinor >= 1 && hostCount != 1)
             || (host.map { !HostField.isValid(bytes: $0.bytes(in: buffer)) } ?? false)
         {
@@ -86,12 +86,12 @@ struct EngineRequestPlanner {
                 return .answer(
                     .authentication(rejection), requestID: requestID, path: target.path, route: route.prefix)
             }
-            // Routes per app, as RequestPlanner: RFC 6750 section 3.1 insufficient_scope, before any upstream.
+            // Routes per app: RFC 6750 section 3.1 insufficient_scope, before any upstream.
             if let apps = route.apps, let claims, !apps.contains(claims.appid ?? "") {
                 return .answer(.appNotAllowed, requestID: requestID, path: target.path, route: route.prefix)
             }
         }
-        // Pick upstream, as RequestPlanner: round robin over the route's pool, skipping ejected ones.
+        // Pick upstream: round robin over the route's pool, skipping ejected ones.
         var upstreamIndex = 0
         let pool = route.index < pools.count ? pools[route.index] : nil
         if let pool {

@@ -2,7 +2,7 @@ import GatewayCore
 
 extension EngineSettings {
     /// A worker's settings from one configuration snapshot: the snapshot's routes, verifier
-    /// (counting failed authentications, as the NIO path) and header rules, and the service's access logger, which
+    /// (counting failed authentications for `/metrics`) and header rules, and the service's access logger, which
     /// also feeds the proxied-request metrics of the admin `/metrics`.
     init(runtime: GatewayRuntime, accessLogger: AccessLogger?) {
         let config = runtime.config

@@ -40,7 +40,7 @@ final class EngineTLSContextBox: Sendable {
     }
 
     private func renew(_ state: inout State, with files: ServerConfig.TLSFiles?) {
-        // Switching TLS off needs a restart (a new listener), as on the NIO path: the listener keeps serving TLS.
+        // Switching TLS off needs a restart (a new listener): until then the listener keeps serving TLS.
         guard let files else { return }
         do {
             state.context = try EngineTLSContext(files)

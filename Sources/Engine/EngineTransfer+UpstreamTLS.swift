@@ -6,7 +6,7 @@ extension EngineTransfer {
         String(cString: $0)
     }
 
-    /// How an HTTPS upstream's certificate is checked, as the NIO path's `EasyHandle`: against the route's `ca_file`
+    /// How an HTTPS upstream's certificate is checked, as `EasyHandle` checks it: against the route's `ca_file`
     /// when it has one, not at all with `insecure_skip_verify` (announced at load), else against the system bundle.
     /// The handle is reused without `curl_easy_reset`, so a transfer after one that changed these sets them back.
     func verifyUpstream(caFile: String?, insecure: Bool) {

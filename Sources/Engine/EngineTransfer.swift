@@ -54,8 +54,8 @@ final class EngineTransfer {
         case none
         /// Streamed from the client's connection: with `Content-Length` when the client gave one, else chunked.
         case streamed(length: Int?)
-        /// An explicit empty body (a POST, PUT or PATCH without one), so the upstream sees `Content-Length: 0`, as
-        /// `RequestPlanner` sends it.
+        /// An explicit empty body (a POST, PUT or PATCH without one), so the upstream sees `Content-Length: 0`
+        /// rather than a bodiless POST.
         case empty
     }
 

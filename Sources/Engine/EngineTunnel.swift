@@ -4,7 +4,7 @@
 ///
 /// No buffer is kept per tunnel: a read goes into the worker's one scratch buffer and is written to the other side at
 /// once. Only what the other side did not take stays (`pending`), and while it does, the side it came from is not
-/// read (back-pressure both ways, as `CurlTunnel`'s `bufferLimit` but at the smallest size: one read).
+/// read (back-pressure both ways, at the smallest size: one read; `[websocket] buffer` bounds what stays).
 public struct EngineTunnel: Sendable, Equatable {
     public enum Phase: Sendable, Equatable {
         /// libcurl connects (and runs the TLS handshake) with `CURLOPT_CONNECT_ONLY`.
@@ -146,7 +146,7 @@ public struct EngineTunnel: Sendable, Equatable {
     }
 
     /// Bytes moved least recently at `idleSince`: a direction held by a side that takes nothing counts as idle from
-    /// when it was held, whatever moves the other way (`CurlTunnel.idleSince`, issue 22).
+    /// when it was held, whatever moves the other way (issue 22: a stalled side cannot keep a tunnel alive).
     public var idleSince: UInt64 {
         var since = lastActivity
         for held in [fromClient.heldSince, fromUpstream.heldSince] where held != 0 { since = min(since, held) }

@@ -2,7 +2,7 @@ import Synchronization
 
 /// `[websocket] max_buffered` over every worker's tunnels (issue 23): the bytes all tunnels hold for slow sides
 /// together, as the setting promises, not per worker. One per process (`EngineWorkerPool` hands it to each worker);
-/// the probe's workers have one each.
+/// a worker without a pool (unit tests) has its own.
 ///
 /// Touched only when a tunnel's held bytes change (a side took less than it was given, or took what waited): a
 /// message passed straight through changes nothing here. Before each read a worker only loads the total (a plain load

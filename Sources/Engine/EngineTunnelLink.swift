@@ -26,7 +26,7 @@ final class EngineTunnelLink {
     /// How long the upstream has to answer the upgrade once connected, and until when (`CLOCK_MONOTONIC` ns).
     var answerTimeout: UInt64 = 0
     var answerDeadline: UInt64 = 0
-    /// How the registry names this tunnel (nil for the probe's, which has no registry).
+    /// How the registry names this tunnel (nil for a worker without a service, which has no registry).
     var handle: EngineTunnelHandle?
     var serial: UInt64 = 0
     /// Which side ended first (`client_closed`, `upstream_closed`), for the metrics' outcome.

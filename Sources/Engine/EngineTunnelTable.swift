@@ -3,8 +3,8 @@ import GatewayCore
 /// A worker's WebSocket tunnels (issue 23): by libcurl handle while connecting, by upstream socket once open, and the
 /// one scratch buffer every relay reads into, so no tunnel has a read buffer of its own.
 final class EngineTunnelTable {
-    /// `serve --engine`: the service's registry (limits across workers, revocations) and metrics; nil for the probe,
-    /// whose limits are per worker.
+    /// `serve`: the service's registry (limits across workers, revocations) and metrics; nil for a worker without a
+    /// service (unit tests), whose limits are per worker.
     var registry: TunnelRegistry?
     var metrics: GatewayMetrics?
     /// Numbers the tunnels' handles, which name them in mail from other threads.
@@ -19,7 +19,7 @@ final class EngineTunnelTable {
     /// Tunnels per openid (`[websocket] max_tunnels_per_user`).
     var perUser: [String: Int] = [:]
     /// Bytes held for slow sides over the tunnels (`[websocket] max_buffered`): the pool's one for all its workers,
-    /// so the limit is the process's; the probe's workers keep one each.
+    /// so the limit is the process's; a worker without a pool keeps its own.
     var budget = EngineTunnelBudget()
     /// This worker's mark in `budget` when it waits for room.
     var budgetBit = EngineTunnelBudget.bit(ofWorker: 0)

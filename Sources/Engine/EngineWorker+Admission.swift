@@ -2,7 +2,7 @@
 import Glibc
 
 extension EngineWorker {
-    /// `[server] max_connections` across every worker, as `GatewayServer` applies it: a connection over the limit
+    /// `[server] max_connections` across every worker: a connection over the limit
     /// is accepted and closed at once, and counted (`gateway_connections_rejected_total`). The limit is the current
     /// snapshot's, so a reload changes it. False: `fd` is closed.
     func admit(_ fd: Int32) -> Bool {

@@ -89,7 +89,7 @@ extension EngineWorker {
         let endpoints = exchange.endpoints
         let (fd, id) = (client.fd, exchange.id)
         let mailbox = self.mailbox
-        // Its WeChat call and store operations become child spans of the request's span, as on the NIO path.
+        // Its WeChat call and store operations become child spans of the request's span.
         let scope = client.request?.trace.flatMap { settings.runtime?.tracer.scope(for: $0) }
         Task {
             let response: ControlResponse

@@ -2,7 +2,7 @@
 import Foundation
 import GatewayCore
 
-/// CORS answers the engine makes itself (issue 23), as `ProxyHandler+Preflight`: a preflight from an allowed origin
+/// CORS answers the engine makes itself (docs/configuration.md, `[cors]`): a preflight from an allowed origin
 /// gets 204 with the policy's fields, any other preflight (and, with `check_websocket_origin`, an upgrade from a
 /// foreign origin) a 403 `origin_not_allowed`; neither reaches routing, authentication or an upstream.
 extension EngineWorker {

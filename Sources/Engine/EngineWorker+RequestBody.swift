@@ -7,7 +7,7 @@ import Glibc
 /// read callback, the client's reads held while the buffer is full of body libcurl has not taken (back-pressure), and
 /// the lingering close after an answer that left a body unread. Every decision is `EngineConnection`'s.
 extension EngineWorker {
-    /// Refusals decided from the head alone, in `RequestPlanner`'s order (RFC 9112 section 6.1: a Transfer-Encoding
+    /// Refusals decided from the head alone, before anything else (RFC 9112 section 6.1: a Transfer-Encoding
     /// in HTTP/1.0 is faulty framing; a coding we do not implement is 501; then the size limit).
     static func refusal(of head: RequestHead, maxBodyBytes: Int) -> GatewayError? {
         if head.hasTransferEncoding && head.isHTTP10 { return .malformedRequest }
@@ -149,7 +149,7 @@ extension EngineWorker {
         parseBody(client)
     }
 
-    /// What a lingering connection reads at the most before it closes anyway (`ProxyHandler.lingeringByteLimit`).
+    /// What a lingering connection reads at the most before it closes anyway (64 MiB, besides `lingering_time`).
     static let lingeringByteLimit = 64 << 20
 
     private func dropBody(_ client: EngineClient, _ count: Int) {

@@ -3,9 +3,9 @@ import CCurl
 import Foundation
 import GatewayCore
 
-/// Several upstreams per route (issue 23), as the NIO path: the pool picked at the head (`UpstreamPool`, round robin
-/// with passive ejection), a refused connection ejects its upstream, a success puts it back, and an idempotent
-/// bodiless request is tried once more on another upstream when its connection failed.
+/// Several upstreams per route (docs/configuration.md, "Forwarding"): the pool picked at the head (`UpstreamPool`,
+/// round robin with passive ejection), a refused connection ejects its upstream, a success puts it back, and an
+/// idempotent bodiless request is tried once more on another upstream when its connection failed.
 extension EngineWorker {
     /// The transfer of `client` failed with `result`. True: it was started again on another upstream (the same easy
     /// handle, a new URL); false: the failure is recorded in the request for its answer and log line.

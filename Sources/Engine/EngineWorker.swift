@@ -14,9 +14,9 @@ import Glibc
 /// transfers, run libcurl's timer when due, then flush every connection that has output, one `write` each.
 final class EngineWorker {
     var settings: EngineSettings
-    /// `serve --engine`: the service's snapshot, looked at per request head (reloads); nil for the probe.
+    /// `serve`: the service's snapshot, looked at per request head (reloads); nil for a worker without a service.
     var source: EngineRuntimeSource?
-    /// `serve --engine`: what the workers share (open connections); nil for the probe.
+    /// `serve`: what the workers share (open connections); nil for a worker without a pool.
     var pool: EngineWorkerPool?
     /// Work from other threads (`EngineWorker+Mailbox`), and whether a drain began.
     let mailbox: EngineMailbox<EngineWorkerMail>
@@ -36,7 +36,7 @@ final class EngineWorker {
     var lingering: [EngineClient] = []
     /// The earliest client-timer deadline a connection armed, or later (`EngineWorker+Timers`); `.max`: none.
     var timerSweepAt = UInt64.max
-    /// Counters for the probe's `SIGUSR1` report, and the reports asked for so far.
+    /// Counters for the `SIGUSR1` report (`EngineReportSignal`), and the reports asked for so far.
     var requests = 0
     var reportsSeen = 0
     /// The most bytes a connection's read buffer held for a request body (body for libcurl and bytes after it): the
@@ -222,14 +222,15 @@ final class EngineWorker {
         let body = EngineConnection.RequestBody(
             announced: head.hasBody, expectsContinue: head.expectsContinue, maxBytes: settings.maxBodyBytes)
         if head.hasBody, let refusal = Self.refusal(of: head, maxBodyBytes: settings.maxBodyBytes) {
-            // Framing and limits first, as RequestPlanner: nothing else is worth doing for a body we will not take.
+            // Framing and limits first: nothing else is worth doing for a body we will not take.
             beginLocalRequest(client, head: head, path: "")
             if case .answer(let then) = client.connection.headReceived(shape, forward: false, body: body) {
                 answer(client, refusal, then: then, shape: shape)
             }
             return
         }
-        // CORS is decided from the head before anything else (RequestPlanner); a preflight is answered here.
+        // CORS is decided from the head before anything else, so every answer carries its fields; a preflight is
+        // answered here.
         let cors = settings.planner.corsDecision(head, in: client.input)
         if let cors, answerCors(cors, client, head: head, shape: shape, body: body) { return }
         let trace = settings.runtime.map { EngineRequestPlanner.startTrace($0.tracer, head, in: client.input) }
@@ -332,7 +333,7 @@ final class EngineWorker {
         } else {
             settings.log?.append { entry.write(into: &$0) }
         }
-        // A tunnel's span is named as the threaded path names it: "GET websocket /ws/".
+        // A tunnel's span is named for what it became: "GET websocket /ws/".
         request.trace?.end(entry, kind: request.status == 101 ? "websocket" : nil)
     }
 
@@ -397,7 +398,7 @@ final class EngineWorker {
     func peerClosed(_ client: EngineClient) {
         switch client.connection.peerClosed() {
         case .abortTransferAndClose:
-            // As ProxyHandler: 499 before the answer started; after, the upstream's status, cut off.
+            // nginx's 499 before the answer started; after, the upstream's status, cut off.
             if client.request?.status == 0 { client.request?.status = 499 }
             if let transfer = client.transfer { noteUpstreamTime(client, transfer.easy) }
             finish(client, error: "client_closed")

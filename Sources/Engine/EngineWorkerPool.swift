@@ -5,9 +5,9 @@ import Glibc
 import Logging
 import Synchronization
 
-/// The engine serving the public listener of `serve --engine` (issue 23): `[server] workers` workers, each on a
-/// thread of its own with its own `SO_REUSEPORT` listener, `epoll` set and libcurl multi handle, as the probe runs
-/// them; the rest of the service (admin listener, store, reload, drain) stays `GatewayService`'s.
+/// The engine serving the public listener of `serve` (issue 23): `[server] workers` workers, each on a thread of
+/// its own with its own `SO_REUSEPORT` listener, `epoll` set and libcurl multi handle; the rest of the service
+/// (admin listener, store, reload, drain) stays `GatewayService`'s.
 public final class EngineWorkerPool: PublicEngine {
     private let connections = Atomic<Int>(0)
     private let mailboxes = Mutex<[EngineMailbox<EngineWorkerMail>]>([])

@@ -2,7 +2,7 @@ import GatewayCore
 import Tokens
 
 /// What the planner decided for a request that goes upstream: the route, the caller, the request id, and what the
-/// header rewrite needs from the head (issue 23's slice of `RequestPlanner`'s `ForwardPlan`).
+/// header rewrite needs from the head.
 struct ForwardPlan {
     /// The route's prefix (the access log's `route`, and what `strip_prefix` removes).
     var routePrefix: String

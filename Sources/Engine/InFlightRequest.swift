@@ -20,7 +20,7 @@ final class InFlightRequest {
     var status = 0
     var bytesIn = 0
     var bytesOut = 0
-    /// The access log's `error` when it is not the answer's code (a 408 logged as `client_timeout`, as ProxyHandler).
+    /// The access log's `error` when it is not the answer's code (a 408 logged as `client_timeout`).
     var error: String?
     /// The route's upstreams and the one picked, the attempts made, and the path and query a retry elsewhere is
     /// sent to (`EngineWorker+Upstreams`); the failure of the last attempt, for its answer and log line.
@@ -32,7 +32,7 @@ final class InFlightRequest {
     var failure: UpstreamFailure?
     /// What `[cors]` adds to this request's answer, whoever makes it.
     var cors = CorsPolicy.AnswerFields.none
-    /// The request's trace (`serve --engine`; nil for the probe): its id in the log line, its span ended with it.
+    /// The request's trace (nil without a service's tracer): its id in the log line, its span ended with it.
     var trace: RequestSpan?
     /// libcurl's total time of the transfer (the log's `upstream_ms`).
     var upstreamSeconds: Double?

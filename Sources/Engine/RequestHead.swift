@@ -22,7 +22,7 @@ public struct RequestHead: Sendable {
     /// `Expect: 100-continue` (RFC 9110 section 10.1.1).
     public var expectsContinue = false
     public var hasTransferEncoding = false
-    /// A Transfer-Encoding other than one `chunked`: answered 501, as `RequestPlanner` does.
+    /// A Transfer-Encoding other than one `chunked`: answered 501 (RFC 9112 section 6.1, as nginx).
     public var transferCodingRefused = false
     /// The request asks to switch protocols (`Connection: upgrade` and `Upgrade`): a WebSocket tunnel, or a plain
     /// request whose connection then closes, as the parser cannot go on after it.

@@ -1,9 +1,9 @@
 import GatewayCore
 
-/// The upstream's answer to a tunnel's upgrade request, as it is read (issue 23; `CurlSwitchExpectation`'s rules, on
-/// bytes). Only a `101` that switches to `websocket` alone, lists
-/// `upgrade` in `Connection` (RFC 9110 section 7.8) and carries exactly the `Sec-WebSocket-Accept` that proves the
-/// upstream read this handshake (RFC 6455 section 4.1, the client's checks) opens the tunnel.
+/// The upstream's answer to a tunnel's upgrade request, checked on the bytes as they are read. Only a `101` that
+/// switches to `websocket` alone, lists `upgrade` in `Connection` (RFC 9110 section 7.8) and carries exactly the
+/// `Sec-WebSocket-Accept` that proves the upstream read this handshake (RFC 6455 section 4.1, the client's checks)
+/// opens the tunnel.
 struct TunnelAnswer {
     enum Outcome: Equatable {
         case needMore
@@ -117,7 +117,7 @@ struct TunnelAnswer {
         return Array(out.utf8)
     }
 
-    /// A refused upgrade's head for the client (`HeaderRewriter`'s response rule, as the threaded path applies it):
+    /// A refused upgrade's head for the client (`HeaderRewriter`'s response rule, as plain answers get it):
     /// the upstream's status and fields without hop-by-hop ones, those its `Connection` names, or a copy of the
     /// gateway's mark; the request id unless it sent one; `Connection: close`, since the body that follows is
     /// relayed as it comes until the upstream closes. Its framing fields stay: they describe those bytes.

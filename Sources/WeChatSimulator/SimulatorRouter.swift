@@ -2,7 +2,7 @@ import Foundation
 import JSON
 import WeChat
 
-/// Turns one request into the simulator's answer. No I/O: the NIO handler feeds it complete
+/// Turns one request into the simulator's answer. No I/O: the simulator's NIO handler feeds it complete
 /// requests and writes back what it returns, so every WeChat rule here is plain code.
 struct SimulatorRouter: Sendable {
     let configuration: WeChatSimulatorConfiguration

@@ -3,7 +3,7 @@ import XCTest
 
 @testable import Engine
 
-/// A control endpoint's answer as the engine writes it (issue 23), as the NIO path's `writeControlAnswer` does.
+/// A control endpoint's answer as the engine writes it (issue 23).
 final class ClientHeadWriterControlTests: XCTestCase {
     private func write(
         _ response: ControlResponse, isHead: Bool = false, closes: Bool = false, isHTTP10: Bool = false

@@ -5,9 +5,9 @@ import XCTest
 
 @testable import Engine
 
-/// What ProxyHandler's unit tests pinned down on the NIO path (deleted with it, issue 23), as the engine decides it
-/// without sockets: a client leaving before or during its answer, an upstream failing before its head, local answers
-/// to pipelined requests in order, and a control request ending like a local answer.
+/// A connection's life as the engine's state machine decides it, without sockets: a client leaving before or during
+/// its answer, an upstream failing before its head, local answers to pipelined requests in order, and a control
+/// request ending like a local answer.
 final class EngineConnectionLifecycleTests: XCTestCase {
     private let keepAlive = EngineConnection.RequestShape(keepAlive: true, isHead: false, isHTTP10: false)
 

@@ -2,7 +2,7 @@ import XCTest
 
 @testable import Engine
 
-/// The client timer of the engine's connection state machine (issue 23), as `ProxyHandler+Timers`: idle between
+/// The client timer of the engine's connection state machine (issue 23): idle between
 /// requests, `client_timeout` from a request's first byte to its last, a 408 for a body that stops coming.
 final class EngineConnectionTimerTests: XCTestCase {
     private let timeouts = EngineConnection.Timeouts(idle: 100, client: 10)

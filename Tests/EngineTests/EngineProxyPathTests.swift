@@ -5,7 +5,7 @@ import XCTest
 
 @testable import Engine
 
-/// The engine's proxied-request decisions that match the NIO path (issue 23): CORS, several upstreams and their
+/// The engine's proxied-request decisions (issue 23): CORS, several upstreams and their
 /// retry, Host checks and header limits, the client's HTTP version, trusted proxies and Trace Context.
 final class EngineProxyPathTests: XCTestCase {
     private static let config = """

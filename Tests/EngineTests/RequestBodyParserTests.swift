@@ -86,7 +86,7 @@ final class RequestBodyParserTests: XCTestCase {
     }
 
     func testLengthAndChunkedTogetherAreInvalid() {
-        // RFC 9112 section 6.1: the sign of request smuggling; llhttp refuses it, and the probe answers 400.
+        // RFC 9112 section 6.1: the sign of request smuggling; llhttp refuses it, and the worker answers 400.
         let parser = RequestHeadParser()
         withBuffer("POST /u HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n") { buffer, count in
             XCTAssertEqual(parser.parse(buffer, from: 0, count: count), .invalid)

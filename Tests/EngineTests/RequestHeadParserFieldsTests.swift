@@ -3,7 +3,7 @@ import XCTest
 
 @testable import Engine
 
-/// What the worker reads from a head's fields in the parser's one pass (moved from `RequestHeadFieldsTests`): body
+/// What the worker reads from a head's fields in the parser's one pass (RequestHeadFields' rows, moved): body
 /// framing, the transfer codings it refuses, `Expect: 100-continue`, and the Host rules the planner applies.
 final class RequestHeadParserFieldsTests: XCTestCase {
     private enum Parsed: Equatable {

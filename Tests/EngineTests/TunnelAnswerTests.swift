@@ -48,7 +48,7 @@ final class TunnelAnswerTests: XCTestCase {
             .invalid("the 101 answer does not list upgrade in Connection"))
     }
 
-    /// `CurlSwitchExpectation`'s rows (RFC 9110 section 7.8, RFC 6455 section 4.1): names and the protocol in any
+    /// The 101's checks (RFC 9110 section 7.8, RFC 6455 section 4.1): names and the protocol in any
     /// case, `upgrade` anywhere in Connection's list; anything but websocket alone, or the accept not exactly once, is
     /// refused.
     func testEveryOtherSwitchIsInvalid() {

@@ -1,6 +1,6 @@
 /// What the CORS protocol reads of a request head (Fetch standard, "HTTP requests" of the CORS protocol): its method,
-/// its `Origin` and, on a preflight, `Access-Control-Request-Method` and `-Headers`. Plain strings, so the NIO
-/// handler (`CorsRequest+HTTPHeaders`) and the engine's byte-level parser can both build one.
+/// its `Origin` and, on a preflight, `Access-Control-Request-Method` and `-Headers`. Plain strings, built by the
+/// engine from the head's byte view (`EngineRequestPlanner.corsRequest`) and by the unit tests.
 public struct CorsRequest: Sendable, Equatable {
     public var method: String
     /// The first `Origin` line, and how many there were: a browser sends exactly one.

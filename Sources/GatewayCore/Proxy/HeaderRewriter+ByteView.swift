@@ -1,6 +1,6 @@
 /// `HeaderRewriter`'s rules for a field name given as bytes, for the engine's byte view of a head (issue 23).
 ///
-/// `classify(bytes:)` is `classify(_:)`'s table on bytes: going through a `String` per field cost the engine probe
+/// `classify(bytes:)` is `classify(_:)`'s table on bytes: going through a `String` per field cost the engine
 /// about 5% of its CPU (`ASCIICase.equals` over a String's UTF-8 view, three lookups per answer field). The two are
 /// kept equal by `HeaderRewriterByteViewTests`, which runs every name either knows through both.
 extension HeaderRewriter {

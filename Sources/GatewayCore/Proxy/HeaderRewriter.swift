@@ -193,7 +193,7 @@ public struct HeaderRewriter: Sendable {
             case 17 where ASCIICase.equals(name, "transfer-encoding"):
                 // libcurl removes the chunking only; with decoding off it passes any other coding (gzip...) through,
                 // and the client would get coded bytes under our own `chunked` with nothing to say how to decode them.
-                // Read element by element over all lines, as the request's field is (`RequestHeadFields`).
+                // Read element by element over all lines, as a list field is (RFC 9110 section 5.3).
                 var codingIsBroken = false
                 FieldValueList.forEachElement(of: value) { coding in
                     codingIsBroken = isChunked || !ASCIICase.equals(coding, "chunked")

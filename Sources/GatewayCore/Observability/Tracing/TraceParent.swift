@@ -2,7 +2,7 @@ import JSON
 
 /// A W3C Trace Context `traceparent` value (https://www.w3.org/TR/trace-context/, level 1, section 3.2): which
 /// trace a request belongs to, which span called it, and whether that caller sampled it. Pure and parsed from
-/// plain bytes, so the NIO path and the engine read the field the same way.
+/// plain bytes, so the engine reads the field in place.
 public struct TraceParent: Sendable, Hashable {
     /// The 16-byte trace id, most significant half first. Never all zero (section 3.2.2.3).
     public var traceIDHigh: UInt64
