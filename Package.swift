@@ -216,6 +216,6 @@ where ["Engine", "GatewayCore", "Tokens", "JSON", "SmallHTTP", "CurlHTTP"].conta
 // Release builds of Engine only leave them out; the compile-time checks stay, and debug builds, which every unit
 // and integration test runs, keep the run-time ones.
 if let engine = package.targets.first(where: { $0.name == "Engine" }) {
-    engine.swiftSettings =
-        (engine.swiftSettings ?? []) + [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+    let unchecked = SwiftSetting.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))
+    engine.swiftSettings = (engine.swiftSettings ?? []) + [unchecked]
 }
