@@ -60,9 +60,10 @@ struct EngineRequestPlanner {
         }
         let requestID =
             clientRequestID.flatMap { RequestID.accept(Self.substring($0, in: buffer)) } ?? RequestID.generate()
-        // RFC 9112 section 3.2: an HTTP/1.1 request carries exactly one Host, and one no URI could carry is refused:
-        // route matching and the upstream could otherwise disagree about which host was meant.
-        if (head.versionMinor >= 1 && hostCount != 1)
+        // RFC 9112 section 3.2: an HTTP/1.1 request carries a Host, no request more than one (HTTP/1.0 included), and
+        // one no URI could carry is refused: route matching and the upstream could otherwise disagree about which
+        // host was meant.
+        if hostCount > 1 || (head.versionMinor >= 1 && hostCount == 0)
             || (host.map { !HostField.isValid(bytes: $0.bytes(in: buffer)) } ?? false)
         {
             return .answer(.malformedRequest, requestID: requestID, path: "", route: nil)
@@ -110,7 +111,7 @@ struct EngineRequestPlanner {
         return .forward(plan)
     }
 
-    /// The head's own refusal, before anything is decided from it: not exactly one valid Host in HTTP/1.1 (RFC 9112
+    /// The head's own refusal, before anything is decided from it: more than one Host, none in HTTP/1.1 (RFC 9112
     /// section 3.2, a MUST for every request), or over `max_header_bytes`. `plan` checks both in its one pass over the
     /// fields; the answers decided before it (a CORS preflight, the control plane) ask this first and leave a head it
     /// refuses to `plan`, which answers it.
@@ -123,7 +124,7 @@ struct EngineRequestPlanner {
             hostCount += 1
             if !HostField.isValid(bytes: field.value.bytes(in: buffer)) { return .malformedRequest }
         }
-        if head.versionMinor >= 1 && hostCount != 1 { return .malformedRequest }
+        if hostCount > 1 || (head.versionMinor >= 1 && hostCount == 0) { return .malformedRequest }
         return headBytes > maxHeaderBytes ? .headersTooLarge : nil
     }
 

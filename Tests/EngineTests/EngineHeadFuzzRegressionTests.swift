@@ -46,6 +46,30 @@ final class EngineHeadFuzzRegressionTests: XCTestCase {
         }
     }
 
+    func testAnHTTP10RequestWithTwoHostsIsRefusedNotForwardedWithBoth() throws {
+        // RFC 9112 section 3.2: a request with more than one Host is 400 in any version. Only HTTP/1.1 was held to
+        // one, so an HTTP/1.0 request with two went upstream with both: the route was matched on the first, an
+        // upstream reading the last served another host's request (FuzzEngineHead: "two Host lines upstream").
+        let planner = try planner()
+        for text in [
+            "GET /api/x HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", "GET /api/x HTTP/1.0\r\nHost: a\r\nhost: a/b\r\n\r\n",
+        ] {
+            let bytes = Array(text.utf8)
+            bytes.withUnsafeBytes { raw in
+                let parser = RequestHeadParser()
+                XCTAssertEqual(parser.parse(raw.baseAddress!, from: 0, count: raw.count), .request(consumed: raw.count))
+                var rules: [RequestFieldRule] = []
+                let decision = planner.plan(parser.head, in: raw.baseAddress!, rules: &rules, now: Date())
+                guard case .answer(.malformedRequest, _, _, _) = decision else {
+                    return XCTFail("\(decision) for \(text)")
+                }
+                XCTAssertEqual(planner.admissionRefusal(parser.head, in: raw.baseAddress!), .malformedRequest, text)
+            }
+        }
+        // HTTP/1.0 without Host is still fine (RFC 9112 section 3.2 asks for it in HTTP/1.1 only).
+        XCTAssertNotNil(try upstreamLines("GET /api/x HTTP/1.0\r\n\r\n").lines.first)
+    }
+
     func testALongHostIsWrittenTwiceWithinTheLinesBuffer() throws {
         // The Host value goes upstream as Host and again as X-Forwarded-Host, but the buffer counted it once: with a
         // Host of a few KiB (allowed up to max_header_bytes) the second copy was written past the end of the

@@ -730,6 +730,17 @@ def test_http_1_1_request_without_exactly_one_host_is_400(gateway, upstreams, ra
     assert all("two-hosts" not in r["target"] and "no-host" not in r["target"] for up in upstreams for r in up.requests)
 
 
+def test_http_1_0_request_with_two_hosts_is_400_and_not_forwarded(gateway, upstreams):
+    # RFC 9112 section 3.2: more than one Host is 400 in any version. Only HTTP/1.1 was held to one, so an HTTP/1.0
+    # request went upstream with both, its route matched on the first (found by Fuzz/Sources/FuzzEngineHead).
+    marker = unique("old-two-hosts")
+    raw = b"GET /public/" + marker.encode() + b" HTTP/1.0\r\nHost: a.example\r\nHost: b.example\r\n\r\n"
+    head, closed = send_raw_expecting_close(gateway.port, raw)
+    assert head.startswith(b"HTTP/1.0 400"), head[:300]
+    assert closed
+    assert all(marker not in r["target"] for up in upstreams for r in up.requests)
+
+
 @pytest.mark.parametrize("host", [b"a b.example", b"a.example/evil", b"user@a.example", b"\xc3\xa4.example"],
                          ids=["space", "slash", "userinfo", "non-ascii"])
 def test_host_that_no_uri_could_carry_is_400_and_not_forwarded(gateway, upstreams, host):
