@@ -15,32 +15,63 @@ import NIOConcurrencyHelpers
 /// - thread-safe for many event loops: entries are spread over independently locked stripes and
 ///   the key is hashed before the lock is taken, so a lock is held for one dictionary operation.
 public final class CachingTokenVerifier: TokenVerifier {
-    /// A token with its hash computed once, outside the lock. A lookup keeps the token a slice of the header value
-    /// it came in (no copy per request); a stored key holds its own copy (`stored`), so the cache never keeps a
-    /// request's header value alive and its memory stays bounded by the token length limit.
-    private struct Key: Hashable {
-        let token: Substring
-        let hash: Int
-
-        init(_ token: Substring) {
-            self.token = token
-            self.hash = token.hashValue
+    /// A token with its hash computed once, outside the lock. A lookup borrows the caller's bytes (the header value
+    /// it came in: no copy and no `String` per request); a stored key holds its own copy (`stored`), so the cache
+    /// never keeps a request's memory alive and its memory stays bounded by the token length limit.
+    ///
+    /// The hash covers the length and the last 32 bytes only: a JWT ends in its signature, which differs between
+    /// any two tokens the gateway stored (only verified tokens are), and hashing 32 bytes rather than all of them
+    /// is most of the lookup's cost. Equality compares every byte, so two tokens never share an entry.
+    private struct Key: Hashable, @unchecked Sendable {
+        private enum Bytes {
+            case owned([UInt8])
+            /// Valid only during the `verify` call that made it; never stored.
+            case borrowed(UnsafeRawBufferPointer)
         }
 
-        private init(token: Substring, hash: Int) {
-            self.token = token
+        private let bytes: Bytes
+        let hash: Int
+
+        /// Only for a lookup that ends before `token`'s memory does.
+        init(borrowing token: UnsafeRawBufferPointer) {
+            self.bytes = .borrowed(token)
+            self.hash = Self.hash(of: token)
+        }
+
+        private init(bytes: Bytes, hash: Int) {
+            self.bytes = bytes
             self.hash = hash
         }
 
-        /// The same key over a copy of just the token, for storing.
-        var stored: Key { Key(token: String(token)[...], hash: hash) }
+        /// The same key over a copy of the token, for storing.
+        var stored: Key { withBytes { Key(bytes: .owned(Array($0)), hash: hash) } }
+
+        func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+            switch bytes {
+            case .owned(let array): array.withUnsafeBytes(body)
+            case .borrowed(let pointer): body(pointer)
+            }
+        }
+
+        private static func hash(of token: UnsafeRawBufferPointer) -> Int {
+            var hasher = Hasher()
+            hasher.combine(token.count)
+            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: token[max(0, token.count - 32)...]))
+            return hasher.finalize()
+        }
 
         func hash(into hasher: inout Hasher) {
             hasher.combine(hash)
         }
 
         static func == (lhs: Key, rhs: Key) -> Bool {
-            lhs.hash == rhs.hash && lhs.token == rhs.token
+            guard lhs.hash == rhs.hash else { return false }
+            return lhs.withBytes { left in
+                rhs.withBytes { right in
+                    left.count == right.count
+                        && (left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+                }
+            }
         }
     }
 
@@ -75,8 +106,13 @@ public final class CachingTokenVerifier: TokenVerifier {
     }
 
     public func verify(_ token: Substring, now: Date) -> TokenVerification {
-        guard token.utf8.count <= verifier.maximumTokenLength else { return .invalid(.malformed) }
-        let key = Key(token)
+        var token = token
+        return token.withUTF8 { verify(utf8: UnsafeRawBufferPointer($0), now: now) }
+    }
+
+    public func verify(utf8 bytes: UnsafeRawBufferPointer, now: Date) -> TokenVerification {
+        guard bytes.count <= verifier.maximumTokenLength else { return .invalid(.malformed) }
+        let key = Key(borrowing: bytes)
         let stripe = stripes[Int(UInt(bitPattern: key.hash) % UInt(stripes.count))]
 
         if let claims = stripe.withLockedValue({ $0[key] }) {
@@ -87,6 +123,8 @@ public final class CachingTokenVerifier: TokenVerifier {
             return result
         }
 
+        // A miss: the verifier reads text.
+        let token = String(decoding: bytes, as: UTF8.self)[...]
         // A forgery seen before is refused without its signature check (see SignatureFailureCache).
         let failureDigest = failures.map { _ in SignatureFailureCache.digest(token) }
         if let failures, let failureDigest, failures.contains(failureDigest) { return .invalid(.badSignature) }

@@ -6,9 +6,18 @@ import Foundation
 public protocol TokenVerifier: Sendable {
     /// Verifies `token` (the text after `Bearer `) at time `now`.
     func verify(_ token: Substring, now: Date) -> TokenVerification
+
+    /// Verifies the token given as its UTF-8 bytes (the engine's read buffer): a cache can look it up without a
+    /// `String` per request.
+    func verify(utf8 token: UnsafeRawBufferPointer, now: Date) -> TokenVerification
 }
 
 extension TokenVerifier {
+    /// As `verify(_:now:)`, on a `String` made of the bytes.
+    public func verify(utf8 token: UnsafeRawBufferPointer, now: Date) -> TokenVerification {
+        verify(String(decoding: token, as: UTF8.self)[...], now: now)
+    }
+
     /// Verifies `token` at time `now`.
     public func verify(_ token: String, now: Date) -> TokenVerification {
         verify(token[...], now: now)

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import XCTest
 
 @testable import Tokens
@@ -43,6 +44,33 @@ final class CachingTokenVerifierTests: XCTestCase {
         XCTAssertEqual(cache.verify(token[...], now: F.now), first)
         XCTAssertEqual(cache.verify(("x" + token).dropFirst(), now: F.now), first)
         XCTAssertEqual(cache.count, 1, "one entry, found again from slices of other strings")
+    }
+
+    func testBytesFindTheEntryTheTextMadeAndTheTextTheBytes() throws {
+        let cache = try makeCache()
+        let token = F.hs256Token()
+        let first = Array(token.utf8).withUnsafeBytes { cache.verify(utf8: $0, now: F.now) }
+        XCTAssertEqual(first.claims?.jti, "jti-1")
+        XCTAssertEqual(cache.verify(token, now: F.now), first)
+        let offset = Array(("x" + token).utf8).withUnsafeBytes {
+            cache.verify(utf8: UnsafeRawBufferPointer(rebasing: $0.dropFirst()), now: F.now)
+        }
+        XCTAssertEqual(offset, first)
+        XCTAssertEqual(cache.count, 1)
+    }
+
+    /// The key's hash covers only the last 32 bytes (the signature): a token that ends like a cached one but differs
+    /// before them must get its own signature check, never the cached claims.
+    func testATokenEndingAsACachedOneButDifferingBeforeIsCheckedOnItsOwn() throws {
+        let cache = try makeCache()
+        let token = F.hs256Token()
+        XCTAssertNotNil(cache.verify(token, now: F.now).claims)
+        let parts = token.split(separator: ".")
+        let forgedPayload = Base64URL.encode(Array(#"{"sub":"o-attacker","iss":"x"}"#.utf8))
+        let forged = "\(parts[0]).\(forgedPayload).\(parts[2])"
+        XCTAssertEqual(String(forged.suffix(32)), String(token.suffix(32)))
+        XCTAssertEqual(cache.verify(forged, now: F.now), .invalid(.badSignature))
+        XCTAssertEqual(cache.count, 1)
     }
 
     func testHitDoesNotRedoTheSignatureCheck() throws {

@@ -14,7 +14,14 @@ public struct CountingTokenVerifier: TokenVerifier {
     }
 
     public func verify(_ token: Substring, now: Date) -> TokenVerification {
-        let result = wrapped.verify(token, now: now)
+        counted(wrapped.verify(token, now: now))
+    }
+
+    public func verify(utf8 token: UnsafeRawBufferPointer, now: Date) -> TokenVerification {
+        counted(wrapped.verify(utf8: token, now: now))
+    }
+
+    private func counted(_ result: TokenVerification) -> TokenVerification {
         if case .invalid(let rejection) = result {
             metrics.recordTokenFailure(reason: rejection.reason)
         }
