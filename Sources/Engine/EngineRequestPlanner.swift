@@ -146,9 +146,8 @@ struct EngineRequestPlanner {
         for index in start..<bytes.count where !Self.isToken68Byte(bytes[index]) {
             return .failure(.malformedAuthorization)
         }
-        // One String per request: the verifier's cache is keyed by the token's text.
-        let token = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start...]), as: UTF8.self)
-        switch verifier.verify(token[...], now: now) {
+        // Looked up by its bytes where they lie: no String per request.
+        switch verifier.verify(utf8: UnsafeRawBufferPointer(rebasing: bytes[start...]), now: now) {
         case .valid(let claims): return .success(claims)
         case .invalid(let rejection): return .failure(.invalidToken(rejection))
         }
