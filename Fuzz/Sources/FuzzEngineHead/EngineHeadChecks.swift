@@ -21,8 +21,8 @@ enum EngineHeadChecks {
         precondition(!target.contains(where: { $0 <= 0x20 || $0 == 0x7F }), "request-target \(Array(target))")
     }
 
-    /// The upstream's lines: no CR or LF inside one; the identity headers, in any spelling, only the gateway's own,
-    /// each once, and only for a verified caller; a URL without spaces or control bytes.
+    /// The upstream's lines: no CR or LF inside one; at most one Host; the identity headers, in any spelling, only the
+    /// gateway's own, each once, and only for a verified caller; a URL without spaces or control bytes.
     static func checkUpstream(_ lines: UpstreamRequestLines, claims: VerifiedClaims?, identity: IdentityConfig) {
         var expected: [String: String] = [:]
         if let claims {
@@ -38,6 +38,7 @@ enum EngineHeadChecks {
             ].map(fold))
         precondition(lines.used <= lines.byteCapacity, "\(lines.used) bytes written into \(lines.byteCapacity)")
         var seen: Set<String> = []
+        var hosts = 0
         var node = lines.list
         while let current = node {
             node = current.pointee.next
@@ -47,6 +48,10 @@ enum EngineHeadChecks {
                 preconditionFailure("upstream line \(line) has no colon")
             }
             let name = fold(String(decoding: line[..<end], as: UTF8.self))
+            // RFC 9112 section 3.2: more than one Host is refused in any version; route matching took the first, and
+            // an upstream reading another would serve another host's request.
+            if name == "host" { hosts += 1 }
+            precondition(hosts <= 1, "two Host lines upstream")
             guard identityNames.contains(name) else { continue }
             let value = String(decoding: line[(end + 1)...], as: UTF8.self).drop { $0 == " " }
             precondition(expected[name] == String(value), "identity header \(name): \(value) reached the upstream")

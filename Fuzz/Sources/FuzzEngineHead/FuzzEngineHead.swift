@@ -67,24 +67,28 @@ enum EngineHeadHarness {
             return
         }
         let cors = planner.corsDecision(head, in: buffer)
+        // A head the planner refuses (no single valid Host, over the size limit) is left to `plan`, preflight or
+        // control request alike (`EngineWorker.answerCors`, `startControlIfHandled`).
+        let admission = planner.admissionRefusal(head, in: buffer)
         switch cors {
-        case .answerPreflight(let fields)?:
+        case .answerPreflight(let fields)? where admission == nil:
             var out: [UInt8] = []
             ClientHeadWriter.writePreflight(
                 fields, requestID: RequestID.generate(), closes: false, isHTTP10: head.isHTTP10, into: &out)
             EngineHeadChecks.checkClientHead(out)
             return
         case .refusePreflight?, .refuseWebSocket?:
-            answer(
-                .originNotAllowed, requestID: RequestID.generate(), head: head,
-                cors: EngineRequestPlanner.answerFields(cors))
+            guard admission == nil else { break }
+            let fields = EngineRequestPlanner.answerFields(cors)
+            answer(.originNotAllowed, requestID: RequestID.generate(), head: head, cors: fields)
             return
         default: break
         }
         let answerFields = EngineRequestPlanner.answerFields(cors)
         let trace = EngineRequestPlanner.startTrace(tracer, head, in: buffer)
         let target = EngineRequestPlanner.target(of: head, in: buffer)
-        if let target, target.path.utf8.starts(with: "/auth/".utf8) || AuthEndpoints.routes.contains(path: target.path)
+        if admission == nil, let target,
+            target.path.utf8.starts(with: "/auth/".utf8) || AuthEndpoints.routes.contains(path: target.path)
         {
             // As `startControlIfHandled`: the fields as `HTTPHeaders`, the client's request id, the method.
             let headers = EngineWorker.headers(of: head, in: buffer)
@@ -96,12 +100,18 @@ enum EngineHeadHarness {
         if head.isUpgrade { _ = EngineWorker.headers(of: head, in: buffer) }
         switch planner.plan(head, in: buffer, target: target, rules: &rules, now: now) {
         case .forward(let plan):
+            precondition(admission == nil, "forwarded a head admission refuses (\(String(describing: admission)))")
             precondition(rules.count == head.fields.count, "a rule per field")
             lines.build(
                 head: head, rules: rules, buffer: buffer, plan: plan, identity: identity, peer: "10.1.2.3",
                 trustedPeer: input.trustedPeer, trace: trace, overTLS: input.overTLS)
             EngineHeadChecks.checkUpstream(lines, claims: plan.claims, identity: identity)
         case .answer(let error, let requestID, _, _):
+            // The two admission checks agree: what one refuses the other refuses the same way.
+            let admits = error != .malformedRequest && error != .headersTooLarge
+            precondition(
+                admits ? admission == nil : admission == error,
+                "plan: \(error), admission: \(String(describing: admission))")
             answer(error, requestID: requestID, head: head, cors: answerFields)
         }
     }
