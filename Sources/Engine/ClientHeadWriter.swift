@@ -33,19 +33,30 @@ enum ClientHeadWriter {
                 }
                 switch field.rule {
                 case .contentLength:
-                    let digits = !value.isEmpty && value.count <= 18 && value.allSatisfy { $0 >= 48 && $0 <= 57 }
-                    if let first = contentLength {
-                        if !digits || !first.bytes(in: buffer.baseAddress!).elementsEqual(value) {
+                    // Repeats of one number are one length, on several lines or as a list ("5, 5", RFC 9110 section
+                    // 8.6; libcurl reads the first); any other value, or a length past 64 bits, is a broken answer.
+                    if value.isEmpty { lengthIsBroken = true }
+                    ConnectionNames.forEachElement(of: value) { element in
+                        let digits = UnsafeRawBufferPointer(rebasing: value[element])
+                        if !isLength(digits) {
                             lengthIsBroken = true
+                        } else if let first = contentLength {
+                            lengthIsBroken = !first.bytes(in: buffer.baseAddress!).elementsEqual(digits)
+                        } else {
+                            contentLength = ByteSpan(
+                                start: field.value.start + element.lowerBound, count: element.count)
                         }
-                    } else if digits {
-                        contentLength = field.value
-                    } else {
-                        lengthIsBroken = true
+                        return !lengthIsBroken
                     }
                 case .transferEncoding:
-                    codingIsBroken = isChunked || !ConnectionNames.equalsLowercased(value, "chunked")
-                    isChunked = true
+                    // Element by element over all lines; empty elements are no coding (RFC 9110 section 5.6.1), as
+                    // libcurl reads them.
+                    ConnectionNames.forEachElement(of: value) { element in
+                        let coding = UnsafeRawBufferPointer(rebasing: value[element])
+                        codingIsBroken = isChunked || !ConnectionNames.equalsLowercased(coding, "chunked")
+                        isChunked = true
+                        return !codingIsBroken
+                    }
                 default: break
                 }
             }
@@ -54,6 +65,20 @@ enum ClientHeadWriter {
             return Inspection(passable: false, contentLength: nil)
         }
         return Inspection(passable: true, contentLength: isChunked || bodyless ? nil : contentLength)
+    }
+
+    /// A Content-Length libcurl takes as one: decimal digits that fit in 64 bits (`curl_off_t`).
+    static func isLength(_ digits: UnsafeRawBufferPointer) -> Bool {
+        guard !digits.isEmpty else { return false }
+        var value: Int64 = 0
+        for byte in digits {
+            guard byte >= 48 && byte <= 57 else { return false }
+            let (tens, overflowed) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflowedToo) = tens.addingReportingOverflow(Int64(byte - 48))
+            if overflowed || overflowedToo { return false }
+            value = sum
+        }
+        return true
     }
 
     static func writeHead(

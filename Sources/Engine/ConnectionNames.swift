@@ -54,6 +54,26 @@ struct ConnectionNames {
         return false
     }
 
+    /// Calls `body` with the range of each non-empty element of a comma-separated list value, the whitespace around
+    /// it left out (RFC 9110 section 5.6.1: empty elements are ignored), until `body` returns false.
+    static func forEachElement(of bytes: UnsafeRawBufferPointer, _ body: (Range<Int>) -> Bool) {
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
+            var first = start
+            var last = end
+            while first < last && (bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t")) {
+                first += 1
+            }
+            while last > first && (bytes[last - 1] == UInt8(ascii: " ") || bytes[last - 1] == UInt8(ascii: "\t")) {
+                last -= 1
+            }
+            if first < last && !body(first..<last) { return }
+            start = end + 1
+        }
+    }
+
     /// `bytes` equal the lower-case ASCII `text`, ignoring ASCII case.
     static func equalsLowercased(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
         guard bytes.count == text.utf8CodeUnitCount else { return false }

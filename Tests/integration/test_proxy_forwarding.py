@@ -879,6 +879,31 @@ def test_disagreeing_content_lengths_are_a_502_not_relayed(gateway):
     assert json.loads(body)["error"] == "bad_gateway"
 
 
+@pytest.mark.parametrize("answer", ["listed-lengths", "chunked-listed"])
+def test_framing_fields_read_as_lists_are_relayed_as_libcurl_reads_them(gateway, answer):
+    # "Content-Length: 5, 5" is one length (RFC 9110 section 8.6) and "Transfer-Encoding: chunked," one coding (an
+    # empty list element is ignored, section 5.6.1): libcurl reads both so, and the answer is passed on, not a 502.
+    response, body = _first_then_echo(gateway, "GET", f"/public/{answer}")
+    assert response.status == 200
+    if answer == "listed-lengths":
+        assert (response.getheader("Content-Length"), body) == ("5", b"hello")
+    else:
+        assert (response.getheader("Content-Length"), body) == (None, CHUNKED_BODY)
+
+
+def test_a_length_of_nineteen_digits_within_64_bits_is_passed_on(gateway):
+    # libcurl and the client both trust it; only a length past 64 bits is a broken answer. The upstream then closes
+    # early, so the client sees the announced length and a truncated body, never a 502 for a valid length.
+    conn = gateway.connection()
+    try:
+        conn.request("GET", "/public/long-length")
+        response = conn.getresponse()
+        assert response.status == 200
+        assert response.getheader("Content-Length") == "1" + "0" * 18
+    finally:
+        conn.close()
+
+
 @pytest.mark.parametrize("answer", ["huge-length", "huge-head", "unasked-switch"])
 def test_answers_libcurl_reads_differently_from_a_client_are_a_502(gateway, answer):
     # A length past 64 bits (libcurl reads until close, the client trusts it), a header block over libcurl's

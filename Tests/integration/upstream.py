@@ -12,6 +12,9 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../chunked           a Transfer-Encoding: chunked response of known content (CHUNKED_BODY)
     .../length-and-chunked  CHUNKED_BODY chunked, with a Content-Length: 5 that contradicts it
     .../two-lengths       Content-Length: 5 and Content-Length: 10, then 10 bytes
+    .../listed-lengths    Content-Length: 5, 5 (one length as a list) and Content-Length: 5, then 5 bytes
+    .../chunked-listed    CHUNKED_BODY chunked under Transfer-Encoding: chunked, (an empty list element)
+    .../long-length       a Content-Length of 19 digits within 64 bits, 5 bytes, then the connection closes
     .../undated           a 200 without a Date field
     .../huge-length       a Content-Length too large for 64 bits, 5 bytes, then the connection closes
     .../huge-head         a 200 whose header block is over libcurl's 100 KiB limit
@@ -210,6 +213,24 @@ class _Handler(BaseHTTPRequestHandler):
             # Two different lengths: libcurl takes the last, a lenient client the first.
             self._head([("Content-Type", "text/plain"), ("Content-Length", "5"), ("Content-Length", "10")])
             self.wfile.write(b"helloworld")
+            return
+        if last == "listed-lengths":
+            # One length repeated, as a list and on another line (RFC 9110 section 8.6): libcurl reads 5.
+            self._head([("Content-Type", "text/plain"), ("Content-Length", "5, 5"), ("Content-Length", "5")])
+            self.wfile.write(b"hello")
+            return
+        if last == "chunked-listed":
+            # An empty list element is no coding (RFC 9110 section 5.6.1): libcurl de-chunks as usual.
+            self._head([("Content-Type", "text/plain"), ("Transfer-Encoding", "chunked,")])
+            self._write_chunk(CHUNKED_BODY)
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        if last == "long-length":
+            # A length of 19 digits that fits in 64 bits: libcurl trusts it, as a client does.
+            self._head([("Content-Type", "text/plain"), ("Content-Length", "1" + "0" * 18), ("Connection", "close")])
+            self.wfile.write(b"hello")
+            self.wfile.flush()
+            self.close_connection = True
             return
         if last == "gzip-chunked":
             # A transfer coding besides chunked: libcurl removes only the chunking.
