@@ -79,7 +79,7 @@ enum EnginePlannerFixture {
     /// The upstream request a forwarded head becomes: libcurl's URL and header lines (`UpstreamRequestLines`).
     static func upstreamRequest(
         _ runtime: GatewayRuntime, _ requestLine: String, _ fields: [(String, String)] = [],
-        host: String? = "gw.example", overTLS: Bool = false
+        host: String? = "gw.example", overTLS: Bool = false, peer: String = "10.1.2.3", trustedPeer: Bool = false
     ) -> (url: String, lines: [String])? {
         let settings = EngineSettings(runtime: runtime, accessLogger: nil)
         return withHead(requestLine, fields, host: host) { head, buffer in
@@ -90,8 +90,8 @@ enum EnginePlannerFixture {
             var built = UpstreamRequestLines()
             defer { built.deallocate() }
             built.build(
-                head: head, rules: rules, buffer: buffer, plan: plan, identity: settings.identity, peer: "10.1.2.3",
-                overTLS: overTLS)
+                head: head, rules: rules, buffer: buffer, plan: plan, identity: settings.identity, peer: peer,
+                trustedPeer: trustedPeer, overTLS: overTLS)
             return (built.url.map { String(cString: $0) } ?? "", lines(of: built))
         }
     }
