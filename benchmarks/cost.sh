@@ -3,7 +3,8 @@
 # requests/s: CPU time per request (utime+stime of the gateway process over a wrk run, divided by the requests wrk
 # completed); with --syscalls, system calls per request by kind (strace -c on the running gateway, which slows
 # it down: read the counts, not the times); with --mallocs, libc malloc calls per request (a perf uprobe: the same
-# number run after run, where CPU time on a shared machine swings by a third). Compare two binaries by alternating
+# number run after run, where CPU time on a shared machine swings by a third). The default mode also counts context
+# switches per request of all threads, voluntary and involuntary apart (/proc/PID/task/*/status). Compare two binaries by alternating
 # runs of each.
 #
 # usage: benchmarks/cost.sh [--syscalls | --mallocs] [GATEWAY_BINARY...]   (from the project root, after a
@@ -40,6 +41,9 @@ nginx -e "$tmp/upstream.err" -g "pid $tmp/upstream.pid;" -c "$(cd "$peers" && pw
 token=$(python3 "$peers/mint.py" peer-bench-secret-0123456789abcdef oBenchOpenId0000000000000000 3600)
 ticks=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Context switches of every thread of the process: voluntary (a thread blocked, or handed work to another one: what
+# the design decides) and involuntary (preempted: what the machine's other load decides, wrk and nginx included).
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk "/^$2_ctxt_switches/ {n += \$2} END {print n + 0}"; }
 
 for binary in "${binaries[@]}"; do
   rm -f /tmp/gateway-bench.db*
@@ -72,12 +76,16 @@ for binary in "${binaries[@]}"; do
     awk -v n="${responses:-1}" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
       printf "  %-16s %6.2f\n", $NF, $4 / n }' "$tmp/strace.out" | sort -k2 -rn
   else
-    before=$(cpu_ticks "$gateway")
+    before=$(cpu_ticks "$gateway") voluntary=$(switches "$gateway" voluntary)
+    involuntary=$(switches "$gateway" nonvoluntary)
     out=$(wrk -t1 -c"$connections" -d"${duration}s" -H "Authorization: Bearer $token" "http://127.0.0.1:9004$path")
-    after=$(cpu_ticks "$gateway")
+    after=$(cpu_ticks "$gateway") voluntary=$(($(switches "$gateway" voluntary) - voluntary))
+    involuntary=$(($(switches "$gateway" nonvoluntary) - involuntary))
     requests=$(awk '/requests in/ {print $1}' <<<"$out")
-    awk -v b="$before" -v a="$after" -v r="$requests" -v t="$ticks" -v d="$duration" -v name="$binary" 'BEGIN {
-      printf "%s: %.1f us CPU per request (%d requests, %.2f cores)\n", name, (a - b) / t * 1e6 / r, r, (a - b) / t / d }'
+    awk -v b="$before" -v a="$after" -v r="$requests" -v t="$ticks" -v d="$duration" -v v="$voluntary" \
+      -v i="$involuntary" -v name="$binary" 'BEGIN {
+        printf "%s: %.1f us CPU per request (%d requests, %.2f cores)\n", name, (a - b) / t * 1e6 / r, r, (a - b) / t / d
+        printf "  context switches per request: %.3f voluntary, %.3f involuntary\n", v / r, i / r }'
   fi
   kill "$gateway"; wait "$gateway" 2>/dev/null || true
 done
