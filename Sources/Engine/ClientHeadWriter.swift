@@ -3,7 +3,7 @@ import NIOHTTP1
 import SmallHTTP
 
 /// Writes what the client receives, as bytes into the connection's output: the head of an upstream's answer by
-/// `HeaderRewriter`'s response rules on the byte view (`HeaderRewriter.writeClientHead` is the String-based original),
+/// `HeaderRewriter`'s response rules on the byte view (`HeaderRewriter.responseFieldRule`),
 /// body pieces in the framing `EngineConnection` chose, and the gateway's own answers (`GatewayError`).
 enum ClientHeadWriter {
     struct Inspection: Equatable {
@@ -13,8 +13,8 @@ enum ClientHeadWriter {
         var contentLength: ByteSpan?
     }
 
-    /// The checks `writeClientHead` makes before writing anything: valid names and values, one Content-Length
-    /// (repeats of the same number are one), and no Transfer-Encoding but a single `chunked`.
+    /// The checks made before writing anything: valid names and values, one Content-Length (repeats of the same
+    /// number are one), and no Transfer-Encoding but a single `chunked`.
     static func inspect(_ head: UpstreamHead) -> Inspection {
         let bodyless = head.status == 204 || head.status == 304 || head.status < 200
         var contentLength: ByteSpan?

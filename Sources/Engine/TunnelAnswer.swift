@@ -87,7 +87,7 @@ struct TunnelAnswer {
         return .switched(headLength: head.count)
     }
 
-    /// The 101 for the client (`HeaderRewriter.writeSwitchingHead`'s rule): the upstream's own fields
+    /// The 101 for the client (`HeaderRewriter`'s response rules): the upstream's own fields
     /// (`Sec-WebSocket-Accept`, `-Protocol`, `-Extensions`) without hop-by-hop ones and those its `Connection` names,
     /// the request id unless it sent one, and the switch itself, which the usual rewrite drops as hop-by-hop.
     static func switchingHead(_ head: ArraySlice<UInt8>, requestID: String) -> [UInt8] {

@@ -4,10 +4,10 @@ import GatewayCore
 /// The upstream request's header list and URL, written straight from the byte view into memory one transfer keeps
 /// from one request to the next (like `CurlHTTP.HeaderLines`): no `String` per field, no `curl_slist_append`.
 ///
-/// The rewrite is `HeaderRewriter.upstreamHeaders`'s on the planner's rules: hop-by-hop fields, the fields `Connection`
-/// names, identity headers in any spelling and the gateway's own fields are dropped; `Authorization` only where the
-/// route forwards it; then `X-Forwarded-For`, `-Proto`, `-Host`, `X-Request-Id` and the identity headers are added,
-/// and `Expect:`/`Accept:` (empty) keep libcurl from adding its own.
+/// The rewrite follows the planner's rules (`HeaderRewriter.requestFieldRule`): hop-by-hop fields, the fields
+/// `Connection` names, identity headers in any spelling and the gateway's own fields are dropped; `Authorization` only
+/// where the route forwards it; then `X-Forwarded-For`, `-Proto`, `-Host`, `X-Request-Id` and the identity headers
+/// are added, and `Expect:`/`Accept:` (empty) keep libcurl from adding its own.
 struct UpstreamRequestLines {
     private var bytes: UnsafeMutablePointer<UInt8>
     private(set) var byteCapacity: Int
@@ -61,7 +61,7 @@ struct UpstreamRequestLines {
             connectionNamed.add(listedIn: field.value.bytes(in: buffer))
         }
         var hasAccept = false
-        // A trusted proxy's X-Forwarded-* are kept (HeaderRewriter): its list is appended to, its proto and host used.
+        // A trusted proxy's X-Forwarded-* are kept: its list is appended to, its proto and host used.
         var forwardedFor: [ByteSpan] = []
         var forwardedProto: ByteSpan?
         var forwardedHost: ByteSpan?
@@ -102,7 +102,7 @@ struct UpstreamRequestLines {
         if let forwardedProto {
             appendLine(name: Self.raw("X-Forwarded-Proto"), value: forwardedProto.bytes(in: buffer))
         } else {
-            // The client's own scheme: https on the TLS listener (HeaderRewriter's `context.scheme`).
+            // The client's own scheme: https on the TLS listener.
             appendLine("X-Forwarded-Proto", overTLS ? "https" : "http")
         }
         if let host = forwardedHost ?? plan.host {

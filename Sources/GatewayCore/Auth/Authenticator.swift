@@ -2,10 +2,9 @@ import Foundation
 import NIOHTTP1
 import Tokens
 
-/// Decides whether a request may pass a route, from its `Authorization` header and the route's
-/// `auth` mode (docs/configuration.md, "[[routes]]"; docs/architecture.md, "One proxied request").
-/// Synchronous and allocation-light: it runs on the event loop for every request, so verification is a
-/// `TokenVerifier` (the cached one in production), never an actor.
+/// The caller of a control-plane request that needs one (logout, user data, phone), from its `Authorization` header
+/// (RFC 6750 section 2.1). Proxied requests are decided by the engine's planner on the head's bytes, by the same rule
+/// (`EngineRequestPlanner`). Verification is a `TokenVerifier` (the cached one in production), never an actor.
 public struct Authenticator: Sendable {
     public let verifier: any TokenVerifier
 
@@ -13,23 +12,7 @@ public struct Authenticator: Sendable {
         self.verifier = verifier
     }
 
-    public func authenticate(_ headers: HTTPHeaders, mode: RouteConfig.AuthMode, now: Date) -> AuthDecision {
-        if mode == .none { return .anonymous }
-        switch claims(headers, now: now) {
-        case .success(let claims):
-            return .authenticated(
-                Identity(
-                    openid: claims.subject, unionid: claims.unionid, appid: claims.appid, jti: claims.jti,
-                    sessionID: claims.sessionID, appKind: claims.appKind))
-        case .failure(.missingToken):
-            return mode == .required ? .rejected(.missingToken) : .anonymous
-        case .failure(let rejection):
-            return .rejected(rejection)
-        }
-    }
-
-    /// The verified claims of the request's bearer token, or why there are none. The proxy path and the
-    /// control endpoints that need a caller (logout, user data, phone) both decide through here.
+    /// The verified claims of the request's bearer token, or why there are none.
     public func claims(_ headers: HTTPHeaders, now: Date) -> Result<VerifiedClaims, AuthRejection> {
         // Whole field lines: an empty second line still makes two Authorization headers. Byte-wise throughout:
         // this runs on every request.

@@ -1,6 +1,6 @@
 /// What the upstream request does with one field of the client's request, decided by `HeaderRewriter`'s rules on the
 /// field name's bytes (`HeaderRewriter.requestFieldRule(name:)`), for the engine's byte view of a request head
-/// (issue 23), which has no `HTTPHeaders` to hand to `HeaderRewriter.upstreamHeaders`.
+/// (issue 23); `UpstreamRequestLines` writes the upstream's list by it.
 public enum RequestFieldRule: Sendable, Equatable {
     /// Passed on as it came.
     case forward

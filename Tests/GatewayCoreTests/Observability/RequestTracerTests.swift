@@ -34,21 +34,6 @@ final class RequestTracerTests: XCTestCase {
         XCTAssertTrue((500...1500).contains(sampled), "about 1% of new ids: \(sampled)")
     }
 
-    func testTheUpstreamGetsTheGatewaysTraceparentInsteadOfTheClients() {
-        let rewriter = HeaderRewriter(identity: IdentityConfig(), trustedProxies: [])
-        let context = ForwardingContext(
-            peerAddress: "127.0.0.1", scheme: "http", requestID: "r",
-            traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000abcd-01", tracestate: "vendor=1")
-        let headers = rewriter.upstreamHeaders(
-            for: ["TraceParent": incoming, "tracestate": "vendor=1", "Accept": "*/*"], identity: nil,
-            forwardAuthorization: false, context: context)
-        XCTAssertEqual(
-            headers.filter { $0.name.lowercased() == "traceparent" }.map(\.value),
-            ["00-4bf92f3577b34da6a3ce929d0e0e4736-000000000000abcd-01"])
-        XCTAssertEqual(headers.filter { $0.name.lowercased() == "tracestate" }.map(\.value), ["vendor=1"])
-        XCTAssertTrue(headers.contains { $0.name == "Accept" })
-    }
-
     func testTheAccessLogLineCarriesTheTraceID() {
         var entry = AccessLogEntry(time: Date(), requestID: "r", clientAddress: nil, method: "GET", path: "/")
         entry.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"

@@ -1,14 +1,5 @@
 import Tokens
 
-/// What the authenticator decided about one request; the proxy handler turns a rejection into the
-/// one 401 answer (Envoy's `jwt_authn` decides, it does not answer).
-public enum AuthDecision: Sendable, Equatable {
-    /// No token was needed or none was presented on an optional route: forward without identity.
-    case anonymous
-    case authenticated(Identity)
-    case rejected(AuthRejection)
-}
-
 /// Why a request was not let through, as RFC 6750 section 3.1 distinguishes it.
 public enum AuthRejection: Error, Sendable, Equatable {
     /// No credentials: 401 with a bare `WWW-Authenticate: Bearer realm=...`.
