@@ -523,7 +523,7 @@ def test_expect_100_continue_from_an_http_1_0_client_is_ignored(gateway1):
 
 
 def test_chunked_body_from_an_http_1_0_client_is_refused(gateway1, upstream):
-    # RFC 9112 section 6.1: HTTP/1.0 has no chunked coding; faulty framing, 400 as RequestPlanner answers it.
+    # RFC 9112 section 6.1: HTTP/1.0 has no chunked coding; faulty framing, answered 400 (EngineWorker.refusal).
     marker = unique("old-chunked")
     with socket.create_connection(("127.0.0.1", gateway1.port), timeout=30) as sock:
         sock.sendall(f"POST /api/{marker} HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n".encode())
