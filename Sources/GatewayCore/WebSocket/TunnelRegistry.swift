@@ -43,21 +43,12 @@ public final class TunnelRegistry: Sendable {
         revocations.addObserver { [weak self] key in self?.revoked(key) }
     }
 
-    /// Records a tunnel not yet opened under the identity it was authenticated with, within `limit` tunnels in all
-    /// and `perUserLimit` for its openid, then checks its revocation keys.
+    /// Records a tunnel not yet opened under the caller it was authenticated as (its token's `sub`, `jti` and `sid`),
+    /// within `limit` tunnels in all and `perUserLimit` for its openid, then checks its revocation keys.
     ///
     /// Recorded first, checked after: the request was authenticated a moment ago, and a logout landing since would
     /// otherwise find nothing to close and leave the tunnel outliving its session. Either the revocation is in the
     /// list by the check here, or its observer runs after the tunnel was recorded and closes it.
-    func admit(
-        _ tunnel: any ClosableTunnel, identity: Identity?, limit: Int, perUserLimit: Int, now: Date = Date()
-    ) -> Admission {
-        admit(
-            tunnel, openid: identity?.openid, jti: identity?.jti, sessionID: identity?.sessionID, limit: limit,
-            perUserLimit: perUserLimit, now: now)
-    }
-
-    /// `admit` for a caller known by its token's claims (the engine's planner has no `Identity`).
     public func admit(
         _ tunnel: any ClosableTunnel, openid: String?, jti: String?, sessionID: String?, limit: Int,
         perUserLimit: Int, now: Date = Date()

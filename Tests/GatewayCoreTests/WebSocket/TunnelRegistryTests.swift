@@ -14,8 +14,15 @@ final class TunnelRegistryTests: XCTestCase {
 
     private func tunnel() -> Counted { Counted() }
 
-    private func identity(_ openid: String, jti: String = UUID().uuidString, sid: String? = nil) -> Identity {
-        Identity(openid: openid, jti: jti, sessionID: sid)
+    /// The claims a tunnel is admitted under, as the engine's worker passes them.
+    struct Caller {
+        var openid: String
+        var jti: String
+        var sid: String?
+    }
+
+    private func identity(_ openid: String, jti: String = UUID().uuidString, sid: String? = nil) -> Caller {
+        Caller(openid: openid, jti: jti, sid: sid)
     }
 
     func testOneUserIsHeldToTheirLimitAndOthersAreNot() {
@@ -53,5 +60,15 @@ final class TunnelRegistryTests: XCTestCase {
         XCTAssertEqual(registry.count(of: "alice"), 0)
         XCTAssertEqual(
             registry.admit(tunnel(), identity: identity("alice", sid: "s-3"), limit: 10, perUserLimit: 10), .admitted)
+    }
+}
+
+extension TunnelRegistry {
+    fileprivate func admit(
+        _ tunnel: any ClosableTunnel, identity: TunnelRegistryTests.Caller?, limit: Int, perUserLimit: Int
+    ) -> Admission {
+        admit(
+            tunnel, openid: identity?.openid, jti: identity?.jti, sessionID: identity?.sid, limit: limit,
+            perUserLimit: perUserLimit)
     }
 }
