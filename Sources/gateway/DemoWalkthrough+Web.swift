@@ -61,6 +61,8 @@ extension DemoWalkthrough {
             X-AppId: \(app.appid):
                curl -s \(base)\(apiPath) -H 'Authorization: Bearer \(access)'
             """)
+        let api = await call(curl, "GET", base + apiPath, bearer: access)
+        show(indent(api.body))
         show("\n8. The user's nickname and avatar, from WeChat's /sns/userinfo (WeChat's web token stays inside):")
         show("   curl -s \(base)/auth/profile -H 'Authorization: Bearer \(access)'")
         let profile = await call(curl, "GET", base + "/auth/profile", bearer: access)
