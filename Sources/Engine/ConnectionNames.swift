@@ -36,22 +36,12 @@ struct ConnectionNames {
     /// A comma-separated list value (RFC 9110 section 5.6.1) has `text` as one of its elements, ignoring ASCII case
     /// and the whitespace around elements; without building anything.
     static func listContains(_ bytes: UnsafeRawBufferPointer, _ text: StaticString) -> Bool {
-        var start = 0
-        while start <= bytes.count {
-            var end = start
-            while end < bytes.count && bytes[end] != UInt8(ascii: ",") { end += 1 }
-            var first = start
-            var last = end
-            while first < last && (bytes[first] == UInt8(ascii: " ") || bytes[first] == UInt8(ascii: "\t")) {
-                first += 1
-            }
-            while last > first && (bytes[last - 1] == UInt8(ascii: " ") || bytes[last - 1] == UInt8(ascii: "\t")) {
-                last -= 1
-            }
-            if equalsLowercased(UnsafeRawBufferPointer(rebasing: bytes[first..<last]), text) { return true }
-            start = end + 1
+        var found = false
+        forEachElement(of: bytes) { range in
+            found = equalsLowercased(UnsafeRawBufferPointer(rebasing: bytes[range]), text)
+            return !found
         }
-        return false
+        return found
     }
 
     /// Calls `body` with the range of each non-empty element of a comma-separated list value, the whitespace around
