@@ -48,6 +48,10 @@ extension EngineWorker {
             guard perform(link, link.state.wrote(from: side, remaining: count - taken, now: Self.now())) else {
                 return
             }
+            // Less than asked for: the socket is drained for now, and the epoll set (level-triggered) reports it
+            // again when more comes. Reading on to EAGAIN cost one more system call per message. A TLS side may
+            // hold decrypted bytes epoll cannot see, so it is read until it says so.
+            if count < scratch.count && !link.hidesInput(side) { break }
         }
         updateTunnelInterest(link)
     }
