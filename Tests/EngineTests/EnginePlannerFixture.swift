@@ -79,7 +79,8 @@ enum EnginePlannerFixture {
     /// The upstream request a forwarded head becomes: libcurl's URL and header lines (`UpstreamRequestLines`).
     static func upstreamRequest(
         _ runtime: GatewayRuntime, _ requestLine: String, _ fields: [(String, String)] = [],
-        host: String? = "gw.example", overTLS: Bool = false, peer: String = "10.1.2.3", trustedPeer: Bool = false
+        host: String? = "gw.example", overTLS: Bool = false, peer: String = "10.1.2.3", trustedPeer: Bool = false,
+        traced: Bool = false
     ) -> (url: String, lines: [String])? {
         let settings = EngineSettings(runtime: runtime, accessLogger: nil)
         return withHead(requestLine, fields, host: host) { head, buffer in
@@ -87,11 +88,13 @@ enum EnginePlannerFixture {
             guard case .forward(let plan) = settings.planner.plan(head, in: buffer, rules: &rules, now: Date()) else {
                 return nil
             }
+            // The worker starts the request's trace (`traceparent` upstream) as it plans it.
+            let trace = traced ? EngineRequestPlanner.startTrace(runtime.tracer, head, in: buffer) : nil
             var built = UpstreamRequestLines()
             defer { built.deallocate() }
             built.build(
                 head: head, rules: rules, buffer: buffer, plan: plan, identity: settings.identity, peer: peer,
-                trustedPeer: trustedPeer, overTLS: overTLS)
+                trustedPeer: trustedPeer, trace: trace, overTLS: overTLS)
             return (built.url.map { String(cString: $0) } ?? "", lines(of: built))
         }
     }

@@ -147,29 +147,14 @@ final class EngineProxyPathTests: XCTestCase {
 
     func testATrustedProxysForwardedFieldsAreKeptAndTheGatewaysTraceparentReplacesTheClients() throws {
         let runtime = try runtime()
-        let settings = EngineSettings(runtime: runtime, accessLogger: nil)
-        let text =
-            "GET /api/x HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 203.0.113.7\r\nX-Forwarded-Proto: https\r\n"
-            + "traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\ntracestate: a=b\r\n\r\n"
-        let lines: [String] = withHead(text) { head, buffer in
-            var rules: [RequestFieldRule] = []
-            guard case .forward(let plan) = settings.planner.plan(head, in: buffer, rules: &rules, now: Date()) else {
-                return []
-            }
-            let trace = EngineRequestPlanner.startTrace(runtime.tracer, head, in: buffer)
-            var built = UpstreamRequestLines()
-            defer { built.deallocate() }
-            built.build(
-                head: head, rules: rules, buffer: buffer, plan: plan, identity: settings.identity, peer: "10.0.0.1",
-                trustedPeer: true, trace: trace)
-            var result: [String] = []
-            var node = built.list
-            while let current = node {
-                result.append(String(cString: current.pointee.data))
-                node = current.pointee.next
-            }
-            return result
-        }
+        let fields = [
+            ("X-Forwarded-For", "203.0.113.7"), ("X-Forwarded-Proto", "https"),
+            ("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"), ("tracestate", "a=b"),
+        ]
+        let lines =
+            EnginePlannerFixture.upstreamRequest(
+                runtime, "GET /api/x HTTP/1.1", fields, host: "h", peer: "10.0.0.1", trustedPeer: true, traced: true)?
+            .lines ?? []
         XCTAssertTrue(lines.contains("X-Forwarded-For: 203.0.113.7, 10.0.0.1"), "\(lines)")
         XCTAssertTrue(lines.contains("X-Forwarded-Proto: https"), "\(lines)")
         XCTAssertTrue(lines.contains("tracestate: a=b"), "\(lines)")

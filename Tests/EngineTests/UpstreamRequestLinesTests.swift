@@ -181,20 +181,8 @@ final class UpstreamRequestLinesTests: XCTestCase {
     func testTheGatewaysTraceparentReplacesTheClientsInAnyCase() {
         let incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
         let fields = [("TraceParent", incoming), ("tracestate", "vendor=1"), ("Accept", "*/*")]
-        let settings = EngineSettings(runtime: runtime, accessLogger: nil)
-        let result: [String] = EnginePlannerFixture.withHead("GET /open/x HTTP/1.1", fields) { head, buffer in
-            var rules: [RequestFieldRule] = []
-            guard case .forward(let plan) = settings.planner.plan(head, in: buffer, rules: &rules, now: Date()) else {
-                return []
-            }
-            let trace = EngineRequestPlanner.startTrace(runtime.tracer, head, in: buffer)
-            var built = UpstreamRequestLines()
-            defer { built.deallocate() }
-            built.build(
-                head: head, rules: rules, buffer: buffer, plan: plan, identity: settings.identity, peer: "127.0.0.1",
-                trace: trace)
-            return EnginePlannerFixture.lines(of: built)
-        }
+        let result =
+            EnginePlannerFixture.upstreamRequest(runtime, "GET /open/x HTTP/1.1", fields, traced: true)?.lines ?? []
         let traceparents = values(result, "traceparent")
         XCTAssertEqual(traceparents.count, 1, "\(result)")
         XCTAssertTrue(traceparents[0].hasPrefix("00-4bf92f3577b34da6a3ce929d0e0e4736-"), "\(result)")
