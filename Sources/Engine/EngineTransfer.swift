@@ -5,7 +5,9 @@ import CCurl
 /// the answer to the worker as it comes: the head once complete, each body piece as libcurl delivers it.
 final class EngineTransfer {
     let easy: UnsafeMutableRawPointer
-    unowned let worker: EngineWorker
+    /// Unowned and unchecked: the worker owns its transfers and outlives them (it runs until the process ends), and a
+    /// checked `unowned` reference cost a strong retain and release on every header line and body piece.
+    unowned(unsafe) let worker: EngineWorker
     var lines = UpstreamRequestLines()
     var head = UpstreamHead()
     /// The client this transfer answers; nil once it is finished or aborted.
@@ -96,15 +98,18 @@ final class EngineTransfer {
         }
     }
 
+    // The callbacks borrow the transfer (`_withUnsafeGuaranteedRef`): the worker holds it (`client.transfer`) while
+    // libcurl can call back, and a strong reference taken per header line was a retain and release each time.
     private static let headerCallback: curl_write_callback = { data, size, count, context in
-        let transfer = Unmanaged<EngineTransfer>.fromOpaque(context!).takeUnretainedValue()
-        let length = size * count
-        let line = UnsafeRawBufferPointer(start: data, count: length)
-        if transfer.head.receive(line) == .headEnded, !transfer.worker.upstreamHeadEnded(transfer) {
-            transfer.headRefused = true
-            return 0  // not what libcurl gave: it aborts the transfer (CURLE_WRITE_ERROR)
+        Unmanaged<EngineTransfer>.fromOpaque(context!)._withUnsafeGuaranteedRef { transfer in
+            let length = size * count
+            let line = UnsafeRawBufferPointer(start: data, count: length)
+            if transfer.head.receive(line) == .headEnded, !transfer.worker.upstreamHeadEnded(transfer) {
+                transfer.headRefused = true
+                return 0  // not what libcurl gave: it aborts the transfer (CURLE_WRITE_ERROR)
+            }
+            return length
         }
-        return length
     }
 
     /// libcurl asks for request body: the worker copies what waits in the client's read buffer, or pauses the upload.
@@ -119,9 +124,10 @@ final class EngineTransfer {
     }
 
     private static let writeCallback: curl_write_callback = { data, size, count, context in
-        let transfer = Unmanaged<EngineTransfer>.fromOpaque(context!).takeUnretainedValue()
-        let length = size * count
-        transfer.worker.upstreamBody(transfer, UnsafeRawBufferPointer(start: data, count: length))
-        return length
+        Unmanaged<EngineTransfer>.fromOpaque(context!)._withUnsafeGuaranteedRef { transfer in
+            let length = size * count
+            transfer.worker.upstreamBody(transfer, UnsafeRawBufferPointer(start: data, count: length))
+            return length
+        }
     }
 }

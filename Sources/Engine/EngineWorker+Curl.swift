@@ -173,27 +173,31 @@ extension EngineWorker {
         return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 
+    // The worker is borrowed (`_withUnsafeGuaranteedRef`), not retained, in the callbacks libcurl makes on every
+    // transfer: it runs the multi handle that calls them, so it is alive.
     static let socketCallback: curl_socket_callback = { _, fd, what, context, _ in
-        let worker = Unmanaged<EngineWorker>.fromOpaque(context!).takeUnretainedValue()
-        if what == gw_poll_remove() {
-            // Kept registered while parked in libcurl's pool (HAProxy's rule): the next transfer on it costs no
-            // epoll_ctl when it wants the same events.
-            worker.epoll.setWanted(fd, false)
+        Unmanaged<EngineWorker>.fromOpaque(context!)._withUnsafeGuaranteedRef { worker in
+            if what == gw_poll_remove() {
+                // Kept registered while parked in libcurl's pool (HAProxy's rule): the next transfer on it costs no
+                // epoll_ctl when it wants the same events.
+                worker.epoll.setWanted(fd, false)
+                return 0
+            }
+            worker.epoll.setWanted(fd, true)
+            var events: UInt32 = 0
+            if what & gw_poll_in() != 0 { events |= EpollSet.readable }
+            if what & gw_poll_out() != 0 { events |= EpollSet.writable }
+            worker.epoll.want(fd, events: events)
             return 0
         }
-        worker.epoll.setWanted(fd, true)
-        var events: UInt32 = 0
-        if what & gw_poll_in() != 0 { events |= EpollSet.readable }
-        if what & gw_poll_out() != 0 { events |= EpollSet.writable }
-        worker.epoll.want(fd, events: events)
-        return 0
     }
 
     static let timerCallback: curl_multi_timer_callback = { _, milliseconds, context in
-        let worker = Unmanaged<EngineWorker>.fromOpaque(context!).takeUnretainedValue()
-        worker.timerChanged = true
-        worker.deadline = milliseconds < 0 ? nil : EngineWorker.now() + UInt64(milliseconds) * 1_000_000
-        return 0
+        Unmanaged<EngineWorker>.fromOpaque(context!)._withUnsafeGuaranteedRef { worker in
+            worker.timerChanged = true
+            worker.deadline = milliseconds < 0 ? nil : EngineWorker.now() + UInt64(milliseconds) * 1_000_000
+            return 0
+        }
     }
 
     static let openSocketCallback: curl_opensocket_callback = { context, _, address in

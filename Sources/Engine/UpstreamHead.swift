@@ -1,4 +1,5 @@
 import GatewayCore
+import Glibc
 
 /// The upstream's answer head as libcurl's header callback hands it over, one line a call (docs/libcurl.md,
 /// "Responses"): the lines are kept as bytes and the fields as spans into them, reset at every status line (a 1xx head
@@ -23,9 +24,15 @@ struct UpstreamHead {
 
     mutating func reset() {
         status = 0
-        bytes.removeAll(keepingCapacity: true)
-        fields.removeAll(keepingCapacity: true)
+        clear()
         isComplete = false
+    }
+
+    /// Empties the lines, keeping their memory. Both arrays are often empty already (the status line clears what
+    /// `reset` just cleared): `removeAll` would still check each for uniqueness.
+    private mutating func clear() {
+        if !bytes.isEmpty { bytes.removeAll(keepingCapacity: true) }
+        if !fields.isEmpty { fields.removeAll(keepingCapacity: true) }
     }
 
     enum LineOutcome {
@@ -46,12 +53,12 @@ struct UpstreamHead {
         }
         if count > 5, line[0] == UInt8(ascii: "H"), line[1] == UInt8(ascii: "T"), line[4] == UInt8(ascii: "/") {
             // "HTTP/1.1 200 OK": a new head starts (after a 1xx, the final one).
-            bytes.removeAll(keepingCapacity: true)
-            fields.removeAll(keepingCapacity: true)
+            clear()
             status = Self.statusCode(line, count: count)
             return .more
         }
-        guard let colon = (0..<count).first(where: { line[$0] == UInt8(ascii: ":") }) else { return .more }
+        guard let found = memchr(line.baseAddress!, Int32(UInt8(ascii: ":")), count) else { return .more }
+        let colon = UnsafeRawPointer(found) - line.baseAddress!
         let start = bytes.count
         bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: line[0..<count]))
         var valueStart = colon + 1
