@@ -13,13 +13,14 @@ public struct RequestTarget: Sendable, Equatable {
 
     public init?(_ uri: String) {
         guard uri.utf8.first == UInt8(ascii: "/") else { return nil }
-        // By byte: a Character search walks grapheme clusters, on every request.
-        let queryStart = uri.utf8.firstIndex(of: UInt8(ascii: "?")) ?? uri.endIndex
+        // One pass over the bytes (`scan`): a native string's are contiguous.
+        let scan =
+            uri.utf8.withContiguousStorageIfAvailable(Self.scan) ?? Array(uri.utf8).withUnsafeBufferPointer(Self.scan)
+        guard !scan.rejected else { return nil }
+        let queryStart = uri.utf8.index(uri.utf8.startIndex, offsetBy: scan.queryStart)
         path = uri[..<queryStart]
         query = uri[queryStart...]
-        guard !path.utf8.contains(UInt8(ascii: "#")), !Self.hasDotSegment(path), !Self.hasForbiddenByte(uri),
-            !Self.hasEncodedNUL(path)
-        else { return nil }
+        if scan.pathHasNonASCII && Self.hasDotSegment(path) { return nil }
     }
 
     /// The path to forward after `strip_prefix` removed `prefix`; never empty.
@@ -34,24 +35,9 @@ public struct RequestTarget: Sendable, Equatable {
         return rest.utf8.first == UInt8(ascii: "/") ? rest : "/" + rest
     }
 
-    private static func hasForbiddenByte(_ text: String) -> Bool {
-        // Control characters, spaces and backslashes are never valid in a request-target, and some
-        // servers treat a backslash as a slash.
-        text.utf8.contains { $0 <= 0x20 || $0 == 0x7F || $0 == UInt8(ascii: "\\") }
-    }
-
-    /// `%00` in the path: an upstream in C, or one that hands the decoded path to the file system, ends the path
-    /// there (`/files/a.pdf%00.jpg`); nginx refuses it with 400 as well.
-    private static func hasEncodedNUL(_ path: Substring) -> Bool {
-        var utf8 = path.utf8[...]
-        while let percent = utf8.firstIndex(of: UInt8(ascii: "%")) {
-            utf8 = utf8[utf8.index(after: percent)...]
-            if utf8.starts(with: "00".utf8) { return true }
-        }
-        return false
-    }
-
-    private static func hasDotSegment(_ path: Substring) -> Bool {
+    /// On the text, split by Character: the check for a path with non-ASCII bytes, which `scan` leaves to it (a
+    /// combining mark or a prepended character joins the `/` or `;` beside it into one Character).
+    static func hasDotSegment(_ path: Substring) -> Bool {
         // Byte checks first: Substring.contains(String) goes through Foundation, too slow for every request.
         guard path.utf8.contains(UInt8(ascii: ".")) || path.utf8.contains(UInt8(ascii: "%")) else { return false }
         // Upstreams that decode `%2F` before normalising see a separator there; Tomcat and Spring drop
