@@ -88,13 +88,13 @@ struct UpstreamRequestLines {
             appendLine(name: name, value: field.value.bytes(in: buffer))
         }
         if forwardedFor.isEmpty {
-            appendLine("X-Forwarded-For", peer)
+            appendLine(named: "X-Forwarded-For", peer)
         } else {
             let start = used
-            append("X-Forwarded-For: ")
+            append("X-Forwarded-For: " as StaticString)
             for value in forwardedFor {
                 append(value.bytes(in: buffer))
-                append(", ")
+                append(", " as StaticString)
             }
             append(peer)
             finishLine(from: start)
@@ -103,20 +103,20 @@ struct UpstreamRequestLines {
             appendLine(name: Self.raw("X-Forwarded-Proto"), value: forwardedProto.bytes(in: buffer))
         } else {
             // The client's own scheme: https on the TLS listener.
-            appendLine("X-Forwarded-Proto", overTLS ? "https" : "http")
+            appendLine(named: "X-Forwarded-Proto", overTLS ? "https" : "http")
         }
         if let host = forwardedHost ?? plan.host {
             appendLine(name: Self.raw("X-Forwarded-Host"), value: host.bytes(in: buffer))
         }
-        appendLine("X-Request-Id", plan.requestID)
+        appendLine(named: "X-Request-Id", plan.requestID)
         if let trace {
             let start = used
-            append("traceparent: ")
+            append("traceparent: " as StaticString)
             trace.forwarded.write(
                 into: UnsafeMutableBufferPointer(start: bytes + used, count: TraceParent.headerValueCount))
             used += TraceParent.headerValueCount
             finishLine(from: start)
-            if let tracestate = trace.tracestate { appendLine("tracestate", tracestate) }
+            if let tracestate = trace.tracestate { appendLine(named: "tracestate", tracestate) }
         }
         if let claims = plan.claims {
             appendLine(identity.openidHeader, claims.subject)
@@ -124,15 +124,15 @@ struct UpstreamRequestLines {
             if let appid = claims.appid { appendLine(identity.appidHeader, appid) }
             appendLine(identity.appKindHeader, claims.appKind.rawValue)
         }
-        appendLine("Expect", "")
-        if !hasAccept { appendLine("Accept", "") }
+        appendLine(named: "Expect", "")
+        if !hasAccept { appendLine(named: "Accept", "") }
         writeURL(plan)
     }
 
     private mutating func writeURL(_ plan: ForwardPlan) {
         let start = used
         append(plan.upstream.scheme.rawValue)
-        append("://")
+        append("://" as StaticString)
         append(plan.upstream.authority)
         append(plan.upstream.basePath)
         let path = plan.stripPrefix ? plan.target.strippingPrefix(plan.routePrefix) : plan.target.path
@@ -148,10 +148,21 @@ struct UpstreamRequestLines {
     private mutating func appendLine(_ name: String, _ value: String) {
         let start = used
         append(name)
+        appendValue(value, ofLineFrom: start)
+    }
+
+    /// A line whose name the gateway spells (`X-Forwarded-For`...): the name's bytes are in the binary.
+    private mutating func appendLine(named name: StaticString, _ value: String) {
+        let start = used
+        append(name)
+        appendValue(value, ofLineFrom: start)
+    }
+
+    private mutating func appendValue(_ value: String, ofLineFrom start: Int) {
         if value.isEmpty {
-            append(":")
+            append(":" as StaticString)
         } else {
-            append(": ")
+            append(": " as StaticString)
             append(value)
         }
         finishLine(from: start)
@@ -161,9 +172,9 @@ struct UpstreamRequestLines {
         let start = used
         append(name)
         if value.isEmpty {
-            append(";")
+            append(";" as StaticString)
         } else {
-            append(": ")
+            append(": " as StaticString)
             append(value)
         }
         finishLine(from: start)
@@ -179,8 +190,14 @@ struct UpstreamRequestLines {
     }
 
     private mutating func append(_ text: String) {
+        // A native String lends its bytes as they are; only a bridged or lazy one is copied first.
+        if text.utf8.withContiguousStorageIfAvailable({ append(UnsafeRawBufferPointer($0)) }) != nil { return }
         var text = text
         text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    private mutating func append(_ text: StaticString) {
+        append(Self.raw(text))
     }
 
     private mutating func append(_ text: Substring) {
