@@ -63,9 +63,21 @@ public final class AuthEndpoints: ControlEndpoints {
     }
 
     public func handles(path: Substring) -> Bool {
-        // By byte, as routes are matched: `Substring.hasPrefix` compares Characters, on every request. Every path
-        // under /auth/ is ours, so an unknown one gets the control plane's 404 rather than an upstream's.
-        path.utf8.starts(with: "/auth/".utf8) || Self.routes.contains(path: path)
+        var path = path
+        return path.withUTF8 { Self.handles(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether the path whose UTF-8 is `path` is the control plane's. By byte, as routes are matched, and with no
+    /// generic `starts(with:)` over the UTF-8 view: this runs for every proxied request. Every path under /auth/ is
+    /// ours, so an unknown one gets the control plane's 404 rather than an upstream's.
+    static func handles(utf8 path: UnsafeRawBufferPointer) -> Bool {
+        let prefix: StaticString = "/auth/"
+        if path.count >= prefix.utf8CodeUnitCount
+            && memcmp(path.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0
+        {
+            return true
+        }
+        return routes.contains(utf8: path)
     }
 
     public func respond(to request: ControlRequest) async -> ControlResponse {

@@ -1,3 +1,4 @@
+import Foundation
 import NIOHTTP1
 
 /// The control plane's routes, matched by method and exact path. One table answers the three questions a request
@@ -13,9 +14,12 @@ struct ControlRouteTable<Context>: Sendable {
     }
 
     let routes: [ControlRoute<Context>]
+    /// Each route's path as bytes, for `contains(utf8:)`, which runs for every proxied request.
+    private let pathBytes: [[UInt8]]
 
     init(_ routes: [ControlRoute<Context>]) {
         self.routes = routes
+        self.pathBytes = routes.map { Array($0.path.utf8) }
     }
 
     func match(_ method: HTTPMethod, _ path: Substring) -> Match {
@@ -29,7 +33,20 @@ struct ControlRouteTable<Context>: Sendable {
 
     /// Whether some route has exactly this path.
     func contains(path: Substring) -> Bool {
-        routes.contains { Self.equal(path, $0.path) }
+        var path = path
+        return path.withUTF8 { contains(utf8: UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Whether some route has exactly the path whose UTF-8 is `path`: lengths first, then `memcmp`, with no generic
+    /// `elementsEqual` over two UTF-8 views per route (it showed in the engine's profile).
+    func contains(utf8 path: UnsafeRawBufferPointer) -> Bool {
+        for routePath in pathBytes where routePath.count == path.count {
+            let equal = routePath.withUnsafeBytes { route in
+                route.isEmpty || memcmp(route.baseAddress!, path.baseAddress!, route.count) == 0
+            }
+            if equal { return true }
+        }
+        return false
     }
 
     /// By byte, as the proxy path's routes are matched: `Substring ==` compares Characters, on every request. The
