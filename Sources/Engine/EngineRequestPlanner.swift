@@ -143,30 +143,41 @@ struct EngineRequestPlanner {
         var start = 6
         while start < bytes.count, bytes[start] == UInt8(ascii: " ") { start += 1 }
         guard start < bytes.count, start > 6 else { return .failure(.malformedAuthorization) }
-        for index in start..<bytes.count where !Self.isToken68Byte(bytes[index]) {
-            return .failure(.malformedAuthorization)
-        }
+        let token = UnsafeRawBufferPointer(rebasing: bytes[start...])
+        guard Self.isToken68(token) else { return .failure(.malformedAuthorization) }
         // Looked up by its bytes where they lie: no String per request.
-        switch verifier.verify(utf8: UnsafeRawBufferPointer(rebasing: bytes[start...]), now: now) {
+        switch verifier.verify(utf8: token, now: now) {
         case .valid(let claims): return .success(claims)
         case .invalid(let rejection): return .failure(.invalidToken(rejection))
         }
     }
 
+    /// The first six bytes spell "bearer" in any case (the caller checked there are six).
     private static func isBearerScheme(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        for (index, expected) in "bearer".utf8.enumerated() {
+        // The literal's bytes where the binary holds them: no `String.UTF8View` iterated per request.
+        let scheme: StaticString = "bearer"
+        for index in 0..<6 {
             let byte = bytes[index]
-            if (byte >= 65 && byte <= 90 ? byte | 0x20 : byte) != expected { return false }
+            if (byte >= 65 && byte <= 90 ? byte | 0x20 : byte) != scheme.utf8Start[index] { return false }
         }
         return true
     }
 
-    /// RFC 6750 section 2.1's token68: letters, digits and `-._~+/=`, one bit per ASCII byte (bytes 0-63, 64-127),
-    /// since this runs for every byte of every token.
-    private static func isToken68Byte(_ byte: UInt8) -> Bool {
-        byte < 64
-            ? (token68Low >> UInt64(byte)) & 1 != 0
-            : byte < 128 && (token68High >> UInt64(byte - 64)) & 1 != 0
+    /// Every byte is RFC 6750 section 2.1's token68 (letters, digits and `-._~+/=`, in any order and number, as
+    /// `Authenticator.bearerToken` takes them): one table load per byte, the table fetched once per token, since
+    /// this runs for every byte of every token.
+    static func isToken68(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        token68Bytes.withUnsafeBufferPointer { table in
+            for byte in bytes where !table[Int(byte)] { return false }
+            return true
+        }
+    }
+
+    /// `token68Low` and `token68High` as one flag per byte value (none at 128 and above), built once.
+    static let token68Bytes: [Bool] = (0..<256).map { (byte: Int) -> Bool in
+        if byte >= 128 { return false }
+        let mask: UInt64 = byte < 64 ? token68Low : token68High
+        return (mask >> UInt64(byte & 63)) & 1 != 0
     }
 
     /// `0-9 + - . / =` and `A-Z a-z _ ~` (checked against the rule in EngineRequestPlannerTests).

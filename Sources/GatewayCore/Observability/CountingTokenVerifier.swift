@@ -6,10 +6,14 @@ import Tokens
 /// caching verifier, so a token refused from the cache is counted as often as it is presented.
 public struct CountingTokenVerifier: TokenVerifier {
     public let wrapped: any TokenVerifier
+    /// `wrapped` when it is the cache (as the gateway builds it): the engine's per-request check calls it directly,
+    /// not through a protocol witness as well as this wrapper's.
+    private let cache: CachingTokenVerifier?
     private let metrics: GatewayMetrics
 
     public init(wrapping verifier: any TokenVerifier, metrics: GatewayMetrics) {
         self.wrapped = verifier
+        self.cache = verifier as? CachingTokenVerifier
         self.metrics = metrics
     }
 
@@ -18,7 +22,8 @@ public struct CountingTokenVerifier: TokenVerifier {
     }
 
     public func verify(utf8 token: UnsafeRawBufferPointer, now: Date) -> TokenVerification {
-        counted(wrapped.verify(utf8: token, now: now))
+        if let cache { return counted(cache.verify(utf8: token, now: now)) }
+        return counted(wrapped.verify(utf8: token, now: now))
     }
 
     private func counted(_ result: TokenVerification) -> TokenVerification {
