@@ -6,19 +6,19 @@
 /// make its own sense of. An empty value is allowed: RFC 9112 section 3.2 has clients send it when there is no
 /// authority.
 public enum HostField {
-    /// The check on the value's bytes (the engine's byte view).
+    /// The check on the value's bytes (the engine's byte view). The byte set as two 64-bit masks, constants in the
+    /// code: a table in a global cost a `swift_once` on every call, which showed in the engine's profile.
     public static func isValid(bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.allSatisfy { allowed[Int($0)] }
+        for byte in bytes where !isAllowed(byte) { return false }
+        return true
     }
 
-    /// ALPHA, DIGIT and `!$%&'()*+,-.:;=[]_~`: RFC 3986's reg-name, IP-literal and port bytes.
-    private static let allowed: [Bool] = (0...255).map { byte in
-        switch UInt8(byte) {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
-            return true
-        default:
-            return "!$%&'()*+,-.:;=[]_~".utf8.contains(UInt8(byte))
-        }
+    /// ALPHA, DIGIT and `!$%&'()*+,-.:;=[]_~`: RFC 3986's reg-name, IP-literal and port bytes (bytes 0-63 in
+    /// `allowedLow`, 64-127 in `allowedHigh`; checked against the list in HostFieldTests).
+    static func isAllowed(_ byte: UInt8) -> Bool {
+        byte < 64 ? (allowedLow >> UInt64(byte)) & 1 != 0 : byte < 128 && (allowedHigh >> UInt64(byte - 64)) & 1 != 0
     }
+
+    static var allowedLow: UInt64 { 0x2fff_7ff2_0000_0000 }
+    static var allowedHigh: UInt64 { 0x47ff_fffe_afff_fffe }
 }
