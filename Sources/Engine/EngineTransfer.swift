@@ -114,12 +114,13 @@ final class EngineTransfer {
 
     /// libcurl asks for request body: the worker copies what waits in the client's read buffer, or pauses the upload.
     private static let readCallback: curl_read_callback = { data, size, count, context in
-        let transfer = Unmanaged<EngineTransfer>.fromOpaque(context!).takeUnretainedValue()
-        guard let data else { return gw_readfunc_abort() }
-        switch transfer.body {
-        case .empty: return 0
-        case .none: return gw_readfunc_abort()
-        case .streamed: return transfer.worker.uploadRead(transfer, into: data, capacity: size * count)
+        Unmanaged<EngineTransfer>.fromOpaque(context!)._withUnsafeGuaranteedRef { transfer in
+            guard let data else { return gw_readfunc_abort() }
+            switch transfer.body {
+            case .empty: return 0
+            case .none: return gw_readfunc_abort()
+            case .streamed: return transfer.worker.uploadRead(transfer, into: data, capacity: size * count)
+            }
         }
     }
 

@@ -41,35 +41,35 @@ final class RequestHeadParser {
         settings = .allocate(capacity: 1)
         gw_llhttp_settings_init(settings)
         settings.pointee.on_message_begin = { parser in
-            RequestHeadParser.from(parser).messageBegan()
+            RequestHeadParser.with(parser) { $0.messageBegan() }
             return 0
         }
         settings.pointee.on_url = { parser, at, length in
-            RequestHeadParser.from(parser).targetPiece(at, length)
+            RequestHeadParser.with(parser) { $0.targetPiece(at, length) }
             return 0
         }
         settings.pointee.on_header_field = { parser, at, length in
-            RequestHeadParser.from(parser).headerField(at, length)
+            RequestHeadParser.with(parser) { $0.headerField(at, length) }
             return 0
         }
         settings.pointee.on_header_field_complete = { parser in
-            RequestHeadParser.from(parser).inName = false
+            RequestHeadParser.with(parser) { $0.inName = false }
             return 0
         }
         settings.pointee.on_header_value = { parser, at, length in
-            RequestHeadParser.from(parser).headerValue(at, length)
+            RequestHeadParser.with(parser) { $0.headerValue(at, length) }
             return 0
         }
         settings.pointee.on_headers_complete = { parser in
             // A body is not carried by this slice: stop at its head, the caller answers and closes.
-            RequestHeadParser.from(parser).headersComplete() ? Int32(GW_HPE_PAUSED.rawValue) : 0
+            RequestHeadParser.with(parser) { $0.headersComplete() } ? Int32(GW_HPE_PAUSED.rawValue) : 0
         }
         settings.pointee.on_body = { parser, at, length in
-            RequestHeadParser.from(parser).bodyPiece(at, length)
+            RequestHeadParser.with(parser) { $0.bodyPiece(at, length) }
             return 0
         }
         settings.pointee.on_message_complete = { parser in
-            RequestHeadParser.from(parser).inBody = false
+            RequestHeadParser.with(parser) { $0.inBody = false }
             return Int32(GW_HPE_PAUSED.rawValue)
         }
         gw_llhttp_init(parser, GW_HTTP_REQUEST, settings)
@@ -116,8 +116,12 @@ final class RequestHeadParser {
         }
     }
 
-    private static func from(_ parser: UnsafeMutablePointer<gw_llhttp_t>?) -> RequestHeadParser {
-        Unmanaged<RequestHeadParser>.fromOpaque(parser!.pointee.data).takeUnretainedValue()
+    /// Borrows the parser's owner in a callback (no retain and release per callback, a dozen per request): it is
+    /// alive, since it is the one running `gw_llhttp_execute`.
+    private static func with<Result>(
+        _ parser: UnsafeMutablePointer<gw_llhttp_t>?, _ body: (RequestHeadParser) -> Result
+    ) -> Result {
+        Unmanaged<RequestHeadParser>.fromOpaque(parser!.pointee.data)._withUnsafeGuaranteedRef(body)
     }
 
     private func messageBegan() {
