@@ -87,8 +87,9 @@ struct EngineRequestPlanner {
                 return .answer(
                     .authentication(rejection), requestID: requestID, path: target.path, route: route.prefix)
             }
-            // Routes per app: RFC 6750 section 3.1 insufficient_scope, before any upstream.
-            if let apps = route.apps, let claims, !apps.contains(claims.appid ?? "") {
+            // Routes per app: RFC 6750 section 3.1 insufficient_scope, before any upstream. The claims are read in
+            // place (`if let claims` copied them, a retain per field).
+            if let apps = route.apps, claims != nil, !apps.contains(claims?.appid ?? "") {
                 return .answer(.appNotAllowed, requestID: requestID, path: target.path, route: route.prefix)
             }
         }
