@@ -53,6 +53,29 @@ public enum JSONString {
         byte < 0x20 || byte == quote || byte == backslash
     }
 
+    /// `needsEscape` for every byte value, so the access log's scan is one load per byte, not three comparisons.
+    private static let escapeTable: [Bool] = (0...255).map { needsEscape(UInt8($0)) }
+
+    /// Writes `bytes` escaped as `escape(_:)` escapes them to `out`, which has room for the worst case, 6 bytes per
+    /// byte (`\u00xx`); returns how many bytes it wrote. For lines written in place (`JSONByteCursor`, the access
+    /// log): text that needs no escaping, the usual case, is one scan and one copy.
+    @usableFromInline
+    static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        guard let base = bytes.baseAddress else { return 0 }
+        return escapeTable.withUnsafeBufferPointer { table in
+            var written = 0
+            var runStart = 0
+            for index in 0..<bytes.count where table[Int(base[index])] {
+                (out + written).initialize(from: base + runStart, count: index - runStart)
+                written += index - runStart
+                written += writeEscape(for: base[index], to: out + written)
+                runStart = index + 1
+            }
+            (out + written).initialize(from: base + runStart, count: bytes.count - runStart)
+            return written + bytes.count - runStart
+        }
+    }
+
     /// Appends `bytes` escaped to `buffer`, copying the runs between bytes that need escaping in bulk.
     @usableFromInline
     static func appendEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
@@ -65,22 +88,32 @@ public enum JSONString {
         buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
     }
 
-    /// `byte` is one that `needsEscape` picked: a backslash, then the byte's short form or `u00` and two lowercase hex
-    /// digits, as `String(_:radix: 16)` writes them.
+    /// `byte` is one that `needsEscape` picked; appends what `writeEscape` writes for it.
     private static func appendEscape(for byte: UInt8, to buffer: inout [UInt8]) {
-        buffer.append(backslash)
-        switch byte {
-        case quote, backslash: buffer.append(byte)
-        case UInt8(ascii: "\n"): buffer.append(UInt8(ascii: "n"))
-        case UInt8(ascii: "\r"): buffer.append(UInt8(ascii: "r"))
-        case UInt8(ascii: "\t"): buffer.append(UInt8(ascii: "t"))
-        default:
-            buffer.append(UInt8(ascii: "u"))
-            buffer.append(zero)
-            buffer.append(zero)
-            buffer.append(hexDigit(byte >> 4))
-            buffer.append(hexDigit(byte & 0x0F))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 6) { escape in
+            let count = writeEscape(for: byte, to: escape.baseAddress!)
+            buffer.append(contentsOf: UnsafeBufferPointer(rebasing: escape[..<count]))
         }
+    }
+
+    /// `byte` is one that `needsEscape` picked: writes a backslash, then the byte's short form or `u00` and two
+    /// lowercase hex digits, as `String(_:radix: 16)` writes them, to `out` (room for 6); returns 2 or 6.
+    private static func writeEscape(for byte: UInt8, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        out[0] = backslash
+        switch byte {
+        case quote, backslash: out[1] = byte
+        case UInt8(ascii: "\n"): out[1] = UInt8(ascii: "n")
+        case UInt8(ascii: "\r"): out[1] = UInt8(ascii: "r")
+        case UInt8(ascii: "\t"): out[1] = UInt8(ascii: "t")
+        default:
+            out[1] = UInt8(ascii: "u")
+            out[2] = zero
+            out[3] = zero
+            out[4] = hexDigit(byte >> 4)
+            out[5] = hexDigit(byte & 0x0F)
+            return 6
+        }
+        return 2
     }
 
     private static func hexDigit(_ nibble: UInt8) -> UInt8 {

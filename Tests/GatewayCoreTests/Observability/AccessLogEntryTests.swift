@@ -186,6 +186,26 @@ final class AccessLogEntryTests: XCTestCase {
         }
     }
 
+    func testByteWriterWritesLongFieldsThatAreAllEscapesWithinItsReservedBound() {
+        // Each field at its worst case (6 bytes per byte), long enough that the line is far past any fixed reserve.
+        for text in [String(repeating: "\u{1}", count: 3_000), String(repeating: "\"中", count: 2_000)] {
+            var entry = AccessLogEntry(
+                time: Date(timeIntervalSince1970: -1.5), requestID: text, clientAddress: text, method: text,
+                path: Substring(text))
+            entry.route = text
+            entry.upstream = text
+            entry.upstreamSeconds = 1e9.nextDown
+            entry.durationSeconds = 1e9.nextDown
+            entry.openid = text
+            entry.error = text
+            entry.status = Int.min
+            entry.bytesIn = Int.min
+            entry.bytesOut = Int.max
+
+            assertMatchesStringBuiltLine(entry, "text of \(text.utf8.count) bytes")
+        }
+    }
+
     func testByteWriterEscapesAPathThatIsASliceOfALongerTarget() {
         let target = "/a\"b\\c\u{1}d/中文?q=\"secret\""
         let path = target[..<target.firstIndex(of: "?")!]

@@ -1,0 +1,115 @@
+/// Writes JSON text (RFC 8259) through a pointer into space the caller reserved beforehand, with the same output as
+/// `JSONByteWriter`. For the access log, which writes one line per request: it reserves the line's upper bound once
+/// (`Array.append(addingCapacity:initializingWith:)`), then each piece is a store or a copy instead of an
+/// `Array.append` with its uniqueness and capacity checks, and text that needs no escaping is one scan and one copy.
+///
+/// Every write checks once per piece (not per byte) that it stays inside the reserved space, so a wrong bound stops
+/// the process rather than writing past the space.
+public struct JSONByteCursor {
+    @usableFromInline var next: UnsafeMutablePointer<UInt8>
+    @usableFromInline let start: UnsafeMutablePointer<UInt8>
+    @usableFromInline let end: UnsafeMutablePointer<UInt8>
+
+    /// A cursor at the start of `space`.
+    @inlinable
+    public init(_ space: UnsafeMutableBufferPointer<UInt8>) {
+        // An empty buffer may have no address; one byte of dummy space is never written, as every write checks.
+        start = space.baseAddress ?? UnsafeMutablePointer(bitPattern: 1)!
+        next = start
+        end = start + space.count
+    }
+
+    /// How many bytes were written so far.
+    @inlinable
+    public var count: Int { next - start }
+
+    /// The most `appendString` writes for `value`: quotes, and 6 bytes (`\u00xx`) per byte of UTF-8; 0 for nil.
+    @inlinable
+    public static func maximumLength(ofString value: (some StringProtocol)?) -> Int {
+        guard let value else { return 0 }
+        return value.utf8.count &* 6 &+ 2
+    }
+
+    /// Moves past `count` bytes that the caller then writes, after checking they fit.
+    @inlinable
+    public mutating func advance(by count: Int) -> UnsafeMutablePointer<UInt8> {
+        precondition(count >= 0 && end - next >= count, "JSONByteCursor: the reserved space is too small")
+        let position = next
+        next += count
+        return position
+    }
+
+    @inlinable
+    public mutating func appendByte(_ byte: UInt8) {
+        advance(by: 1).initialize(to: byte)
+    }
+
+    /// Appends text that needs no escaping, such as `,"status":`.
+    @inlinable
+    public mutating func appendRaw(_ text: StaticString) {
+        appendBytes(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Appends `bytes` as they are.
+    @inlinable
+    public mutating func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress else { return }
+        advance(by: bytes.count).initialize(from: base, count: bytes.count)
+    }
+
+    /// Appends `value` as a JSON string literal, quotes included, escaped by `JSONString`.
+    @inlinable
+    public mutating func appendString(_ value: some StringProtocol) {
+        JSONString.withContiguousUTF8(value) { bytes in
+            precondition(end - next >= bytes.count &* 6 &+ 2, "JSONByteCursor: the reserved space is too small")
+            next.initialize(to: JSONByteWriter.quote)
+            next += 1
+            next += JSONString.writeEscaped(bytes, to: next)
+            next.initialize(to: JSONByteWriter.quote)
+            next += 1
+        }
+    }
+
+    /// Appends `member` (the raw `,"key":` text) and `value` as a string literal; nothing when `value` is nil.
+    @inlinable
+    public mutating func appendMember(_ member: StaticString, _ value: (some StringProtocol)?) {
+        guard let value else { return }
+        appendRaw(member)
+        appendString(value)
+    }
+
+    /// Appends `member` (the raw `,"key":` text) and `value` in decimal.
+    @inlinable
+    public mutating func appendMember(_ member: StaticString, _ value: Int) {
+        appendRaw(member)
+        appendInteger(value)
+    }
+
+    /// Appends `value` in decimal, as `String(value)` writes it.
+    @inlinable
+    public mutating func appendInteger(_ value: Int) {
+        if value < 0 { appendByte(UInt8(ascii: "-")) }
+        appendDigits(value.magnitude)
+    }
+
+    /// Appends the decimal digits of `value`, most significant first.
+    @inlinable
+    public mutating func appendDigits(_ value: UInt) {
+        let count = JSONByteWriter.digitCount(value)
+        let digits = advance(by: count)
+        var rest = value
+        var index = count
+        repeat {
+            index -= 1
+            let (quotient, digit) = rest.quotientAndRemainder(dividingBy: 10)
+            digits[index] = JSONByteWriter.zero &+ UInt8(truncatingIfNeeded: digit)
+            rest = quotient
+        } while rest != 0
+    }
+
+    /// Appends `value` as exactly 16 lowercase hex digits (`Hex.write`).
+    @inlinable
+    public mutating func appendHex(_ value: UInt64) {
+        Hex.write(value, into: UnsafeMutableBufferPointer(start: advance(by: 16), count: 16))
+    }
+}
