@@ -71,7 +71,10 @@ public struct AccessTokenVerifier: TokenVerifier {
 
     /// Re-checks what can change after a token was verified: expiry and revocation. Used by
     /// ``CachingTokenVerifier`` on every cache hit.
-    public func recheck(_ claims: VerifiedClaims, now: Date) -> TokenVerification {
+    ///
+    /// `consuming`: a cache hit hands over its copy of the claims, and the answer takes it without another (a retain
+    /// per field, on every request with a cached token).
+    public func recheck(_ claims: consuming VerifiedClaims, now: Date) -> TokenVerification {
         let seconds = now.timeIntervalSince1970
         if seconds >= claims.expiresAt.timeIntervalSince1970 + leeway { return .invalid(.expired) }
         if let jti = claims.jti, isRevoked(jti, now) { return .invalid(.revoked) }

@@ -26,7 +26,8 @@ public struct CountingTokenVerifier: TokenVerifier {
         return counted(wrapped.verify(utf8: token, now: now))
     }
 
-    private func counted(_ result: TokenVerification) -> TokenVerification {
+    /// `consuming`: the result passes through without a copy of its claims.
+    private func counted(_ result: consuming TokenVerification) -> TokenVerification {
         if case .invalid(let rejection) = result {
             metrics.recordTokenFailure(reason: rejection.reason)
         }
