@@ -6,9 +6,9 @@ import Prometheus
 /// that report through `MetricsSystem` land in the same scrape.
 ///
 /// Cost on the proxy path: `recordRequest` takes one lock for a dictionary lookup of cached handles
-/// (created on first use per route, method and status; no lookup when the last request had the same),
-/// then bumps atomics and two histograms. The registry's own lookup (label sorting, string keys) runs
-/// only when a new series first appears.
+/// (created on first use per route, method and status; when the last request had the same, no lookup: one
+/// comparison and one retain under the lock), then bumps atomics and two histograms. The registry's own lookup
+/// (label sorting, string keys) runs only when a new series first appears.
 public final class GatewayMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// swift-metrics on top of `registry` (for `MetricsSystem.bootstrap`).
@@ -22,13 +22,26 @@ public final class GatewayMetrics: Sendable {
         let bytesOut: Counter
     }
 
+    /// Everything one request counts towards, in one object: handed out of the lock with one retain, not five.
+    private final class RequestSeries: Sendable {
+        let requests: Counter
+        let route: RouteSeries
+
+        init(requests: Counter, route: RouteSeries) {
+            self.requests = requests
+            self.route = route
+        }
+    }
+
     private struct Handles {
-        var requests: [RequestClassification.Labels: Counter] = [:]
+        var requests: [RequestClassification.Labels: RequestSeries] = [:]
         var routes: [String: RouteSeries] = [:]
         var labelled: [LabelledKey: Counter] = [:]
-        /// The handles the last request used: most requests repeat the one before's labels, and comparing them
-        /// costs less than hashing them for the two lookups.
-        var last: (labels: RequestClassification.Labels, requests: Counter, route: RouteSeries)?
+        /// The labels and series the last request used: most requests repeat the one before's labels, and comparing
+        /// them in place costs less than hashing them for a lookup. Kept apart, not as an optional tuple, so the
+        /// comparison copies (and retains) nothing; no series yet until the first request.
+        var lastLabels = RequestClassification.Labels(route: "", method: "", status: -1)
+        var lastSeries: RequestSeries?
     }
 
     /// A counter with one label, for the low-rate families (logins, reloads, token failures...).
@@ -86,30 +99,33 @@ public final class GatewayMetrics: Sendable {
     /// Called once per request from `AccessLogger.record`.
     public func recordRequest(_ entry: AccessLogEntry) {
         let classification = RequestClassification(entry)
-        let (requests, route) = handles.withLockedValue { handles -> (Counter, RouteSeries) in
-            if let last = handles.last, last.labels == classification.labels { return (last.requests, last.route) }
-            let requests =
+        let series = handles.withLockedValue { handles -> RequestSeries in
+            if handles.lastLabels == classification.labels, let series = handles.lastSeries { return series }
+            let series =
                 handles.requests[classification.labels]
                 ?? {
-                    let counter = makeRequestCounter(classification.labels)
-                    handles.requests[classification.labels] = counter
-                    return counter
-                }()
-            let route =
-                handles.routes[classification.labels.route]
-                ?? {
-                    let series = makeRouteSeries(classification.labels.route)
-                    handles.routes[classification.labels.route] = series
+                    // The counter first, then the route's series: the order they were always registered in.
+                    let requests = makeRequestCounter(classification.labels)
+                    let route =
+                        handles.routes[classification.labels.route]
+                        ?? {
+                            let route = makeRouteSeries(classification.labels.route)
+                            handles.routes[classification.labels.route] = route
+                            return route
+                        }()
+                    let series = RequestSeries(requests: requests, route: route)
+                    handles.requests[classification.labels] = series
                     return series
                 }()
-            handles.last = (classification.labels, requests, route)
-            return (requests, route)
+            handles.lastLabels = classification.labels
+            handles.lastSeries = series
+            return series
         }
-        requests.increment()
-        route.duration.record(entry.durationSeconds)
-        if let upstreamSeconds = entry.upstreamSeconds { route.upstreamDuration.record(upstreamSeconds) }
-        if entry.bytesIn > 0 { route.bytesIn.increment(by: Int64(entry.bytesIn)) }
-        if entry.bytesOut > 0 { route.bytesOut.increment(by: Int64(entry.bytesOut)) }
+        series.requests.increment()
+        series.route.duration.record(entry.durationSeconds)
+        if let upstreamSeconds = entry.upstreamSeconds { series.route.upstreamDuration.record(upstreamSeconds) }
+        if entry.bytesIn > 0 { series.route.bytesIn.increment(by: Int64(entry.bytesIn)) }
+        if entry.bytesOut > 0 { series.route.bytesOut.increment(by: Int64(entry.bytesOut)) }
 
         switch classification.controlCall {
         case .login?: count("logins", "Logins (POST /auth/login) by outcome.", ["outcome": classification.outcome])

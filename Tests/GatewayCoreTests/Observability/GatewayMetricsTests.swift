@@ -52,6 +52,38 @@ final class GatewayMetricsTests: XCTestCase {
         XCTAssertTrue(text.contains(#"gateway_response_body_bytes_total{route="/b/"} 1"#), text)
     }
 
+    func testRequestsFromSeveralThreadsSwitchingSeriesAreAllCounted() {
+        // Engine workers record at the same time; each switch of labels replaces the shared last series.
+        let metrics = GatewayMetrics()
+        DispatchQueue.concurrentPerform(iterations: 4) { thread in
+            for step in 0..<1_000 {
+                var entry = AccessLogEntry(time: Date(), requestID: "r", clientAddress: nil, method: "GET", path: "/")
+                entry.route = (thread + step) % 3 == 0 ? "/a/" : "/b/"
+                entry.status = step % 2 == 0 ? 200 : 404
+                entry.bytesOut = 1
+                metrics.recordRequest(entry)
+            }
+        }
+        let text = scrape(metrics)
+        // Per thread: (thread + step) % 3 == 0 for 334 or 333 steps of 1000; split evenly between the two statuses.
+        let onA = (0..<4).map { thread in (0..<1_000).filter { (thread + $0) % 3 == 0 }.count }.reduce(0, +)
+        XCTAssertTrue(text.contains(#"gateway_response_body_bytes_total{route="/a/"} \#(onA)"#), text)
+        XCTAssertTrue(text.contains(#"gateway_response_body_bytes_total{route="/b/"} \#(4_000 - onA)"#), text)
+        XCTAssertTrue(text.contains(#"gateway_request_duration_seconds_count{route="/a/"} \#(onA)"#), text)
+        let statuses = ["200", "404"].map { status in
+            ["/a/", "/b/"].map { route in
+                Self.value(of: #"gateway_requests_total{route="\#(route)",method="GET",status="\#(status)"}"#, in: text)
+            }
+        }
+        XCTAssertEqual(statuses.joined().reduce(0, +), 4_000, text)
+        XCTAssertEqual(statuses[0].reduce(0, +), 2_000, text)
+    }
+
+    private static func value(of series: String, in text: String) -> Int {
+        let line = text.split(separator: "\n").first { $0.hasPrefix(series + " ") }
+        return line.flatMap { Int($0.dropFirst(series.count + 1)) } ?? -1
+    }
+
     func testReloadOutcomesTokenFailuresAndWeChatCallsAreCounted() {
         let metrics = GatewayMetrics()
         metrics.recordReload(applied: true)
