@@ -1,9 +1,10 @@
-/// Appends JSON text (RFC 8259) straight to a byte buffer: the access log (one line per request, written into
-/// the log's own buffer without a `String` on the way) and `JSONValue.serialized`. Strings are escaped by
-/// `JSONString`, the one place the escaping rules live, so all the gateway's JSON escapes text alike.
+/// Appends JSON text (RFC 8259) straight to a byte buffer: `JSONValue.serialized` and the documents built with
+/// `JSONObjectWriter` (the access log writes the same text through `JSONByteCursor`, into space reserved once per
+/// line). Strings are escaped by `JSONString`, the one place the escaping rules live, so all the gateway's JSON
+/// escapes text alike.
 ///
-/// Everything here is `@inlinable`: the access log calls it a dozen times per request from another module, and
-/// without the bodies the generic `some StringProtocol` calls would not be specialised there.
+/// Everything here is `@inlinable`: called from other modules, the generic `some StringProtocol` calls would not be
+/// specialised there without the bodies.
 public enum JSONByteWriter {
     /// Appends text that needs no escaping, such as `,"status":`.
     @inlinable
