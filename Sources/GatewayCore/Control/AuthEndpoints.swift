@@ -42,6 +42,9 @@ public final class AuthEndpoints: ControlEndpoints {
     let phoneRateLimiter: RateLimiter
     let logger: Logger
     let refreshTokens = RefreshTokenGenerator()
+    /// `routes`, held by the instance for `handles`, which runs for every proxied request: reading the static
+    /// property is a `swift_once` call each time.
+    private let routeTable = AuthEndpoints.routes
 
     public init(
         config: GatewayConfiguration, wechat: WeChatClient, store: any SessionStore, keyRing: KeyRing,
@@ -64,13 +67,13 @@ public final class AuthEndpoints: ControlEndpoints {
 
     public func handles(path: Substring) -> Bool {
         var path = path
-        return path.withUTF8 { Self.handles(utf8: UnsafeRawBufferPointer($0)) }
+        return path.withUTF8 { Self.handles(utf8: UnsafeRawBufferPointer($0), routes: routeTable) }
     }
 
     /// Whether the path whose UTF-8 is `path` is the control plane's. By byte, as routes are matched, and with no
     /// generic `starts(with:)` over the UTF-8 view: this runs for every proxied request. Every path under /auth/ is
     /// ours, so an unknown one gets the control plane's 404 rather than an upstream's.
-    static func handles(utf8 path: UnsafeRawBufferPointer) -> Bool {
+    static func handles(utf8 path: UnsafeRawBufferPointer, routes: ControlRouteTable<AuthEndpoints>) -> Bool {
         let prefix: StaticString = "/auth/"
         if path.count >= prefix.utf8CodeUnitCount
             && memcmp(path.baseAddress!, prefix.utf8Start, prefix.utf8CodeUnitCount) == 0

@@ -8,7 +8,7 @@ import XCTest
 final class AuthEndpointsHandlesTests: XCTestCase {
     private func handles(_ path: String) -> Bool {
         var path = path
-        return path.withUTF8 { AuthEndpoints.handles(utf8: UnsafeRawBufferPointer($0)) }
+        return path.withUTF8 { AuthEndpoints.handles(utf8: UnsafeRawBufferPointer($0), routes: AuthEndpoints.routes) }
     }
 
     func testEveryPathUnderAuthIsTheControlPlanes() {
