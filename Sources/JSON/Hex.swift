@@ -17,8 +17,12 @@ public enum Hex {
     /// first: for identifiers written in place, without a `String` per part.
     @inlinable
     public static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>) {
-        for index in 0..<16 {
-            buffer[index] = digits[Int((value >> UInt64(60 - 4 * index)) & 0xf)]
+        // Through the table's pointer: a nibble is always inside it, and an `Array` subscript would check each one
+        // (twice per access-log line, where every trace id is written).
+        digits.withUnsafeBufferPointer { digits in
+            for index in 0..<16 {
+                buffer[index] = digits[Int((value >> UInt64(60 - 4 * index)) & 0xf)]
+            }
         }
     }
 }
