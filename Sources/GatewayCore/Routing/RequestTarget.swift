@@ -20,7 +20,6 @@ public struct RequestTarget: Sendable, Equatable {
         let queryStart = uri.utf8.index(uri.utf8.startIndex, offsetBy: scan.queryStart)
         path = uri[..<queryStart]
         query = uri[queryStart...]
-        if scan.pathHasNonASCII && Self.hasDotSegment(path) { return nil }
     }
 
     /// The path to forward after `strip_prefix` removed `prefix`; never empty.
@@ -33,21 +32,5 @@ public struct RequestTarget: Sendable, Equatable {
         // A prefix without trailing slash also matches inside a segment (`/api` takes `/apix`): the
         // forwarded path must still be absolute, or the upstream URL would read `host:port` + `x`.
         return rest.utf8.first == UInt8(ascii: "/") ? rest : "/" + rest
-    }
-
-    /// On the text, split by Character: the check for a path with non-ASCII bytes, which `scan` leaves to it (a
-    /// combining mark or a prepended character joins the `/` or `;` beside it into one Character).
-    static func hasDotSegment(_ path: Substring) -> Bool {
-        // Byte checks first: Substring.contains(String) goes through Foundation, too slow for every request.
-        guard path.utf8.contains(UInt8(ascii: ".")) || path.utf8.contains(UInt8(ascii: "%")) else { return false }
-        // Upstreams that decode `%2F` before normalising see a separator there; Tomcat and Spring drop
-        // `;` path parameters first, so `..;` is `..` to them.
-        let decoded = path.replacingOccurrences(of: "%2e", with: ".", options: .caseInsensitive)
-            .replacingOccurrences(of: "%2f", with: "/", options: .caseInsensitive)
-        for segment in decoded.split(separator: "/", omittingEmptySubsequences: false) {
-            let bare = segment.prefix(while: { $0 != ";" })
-            if bare == "." || bare == ".." { return true }
-        }
-        return false
     }
 }
