@@ -23,8 +23,8 @@ extension EngineWorker {
             trustedPeer: isTrusted(client), trace: client.request?.trace, overTLS: client.transport.isTLS)
         transfer.configure(
             method: head.method, body: Self.uploadBody(of: head),
-            connectTimeoutMilliseconds: Self.milliseconds(plan.connectTimeout),
-            timeoutMilliseconds: Self.milliseconds(plan.timeout))
+            connectTimeoutMilliseconds: routeTimeouts.of(plan.connectTimeout),
+            timeoutMilliseconds: routeTimeouts.of(plan.timeout))
         transfer.verifyUpstream(caFile: plan.caFile, insecure: plan.insecureSkipVerify)
         transfer.client = client
         client.transfer = transfer
@@ -164,13 +164,12 @@ extension EngineWorker {
             // libcurl calls the timer callback only when its next deadline moves; ask it.
             var milliseconds = 0
             curl_multi_timeout(multi, &milliseconds)
-            deadline = milliseconds < 0 ? nil : Self.now() + UInt64(milliseconds) * 1_000_000
+            deadline = milliseconds < 0 ? nil : passTime + UInt64(milliseconds) * 1_000_000
         }
     }
 
     static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+        MillisecondsMemo.convert(duration)
     }
 
     // The worker is borrowed (`_withUnsafeGuaranteedRef`), not retained, in the callbacks libcurl makes on every
@@ -195,7 +194,7 @@ extension EngineWorker {
     static let timerCallback: curl_multi_timer_callback = { _, milliseconds, context in
         Unmanaged<EngineWorker>.fromOpaque(context!)._withUnsafeGuaranteedRef { worker in
             worker.timerChanged = true
-            worker.deadline = milliseconds < 0 ? nil : EngineWorker.now() + UInt64(milliseconds) * 1_000_000
+            worker.deadline = milliseconds < 0 ? nil : worker.passTime + UInt64(milliseconds) * 1_000_000
             return 0
         }
     }

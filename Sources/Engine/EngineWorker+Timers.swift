@@ -17,14 +17,14 @@ extension EngineWorker {
 
     /// Between requests: `idle_timeout` runs.
     func armIdleTimer(_ client: EngineClient) {
-        timerArmed(client.connection.armIdle(now: Self.now(), settings.timeouts))
+        timerArmed(client.connection.armIdle(now: passTime, settings.timeouts))
     }
 
     /// A request's first bytes arrived (or its head was taken from bytes already read): `client_timeout` runs.
     func requestBytesArrived(_ client: EngineClient) {
         if case .client = client.connection.timer { return }
         guard case .awaitingHead = client.connection.state else { return }
-        if let at = client.connection.requestBytesArrived(now: Self.now(), settings.timeouts) { timerArmed(at) }
+        if let at = client.connection.requestBytesArrived(now: passTime, settings.timeouts) { timerArmed(at) }
     }
 
     /// Performs what is due and finds the next deadline.

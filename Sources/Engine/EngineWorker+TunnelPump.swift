@@ -32,7 +32,7 @@ extension EngineWorker {
             if count == 0 && link.firstEnd == nil {
                 link.firstEnd = side == .client ? "client_closed" : "upstream_closed"
             }
-            guard perform(link, link.state.read(count, from: side, now: Self.now())) else { return }
+            guard perform(link, link.state.read(count, from: side, now: passTime)) else { return }
             if count == 0 { break }
             if side == .client {
                 link.client.request?.bytesIn += count
@@ -45,7 +45,7 @@ extension EngineWorker {
                 link.withBacklog(toward: other) { $0.hold(UnsafeRawBufferPointer(rebasing: scratch[taken..<count])) }
                 rebudget(link)
             }
-            guard perform(link, link.state.wrote(from: side, remaining: count - taken, now: Self.now())) else {
+            guard perform(link, link.state.wrote(from: side, remaining: count - taken, now: passTime)) else {
                 return
             }
             // Less than asked for: the socket is drained for now, and the epoll set (level-triggered) reports it
@@ -71,7 +71,7 @@ extension EngineWorker {
         let remaining = backlog.count - taken
         rebudget(link)
         let source = side.other
-        guard perform(link, link.state.wrote(from: source, remaining: remaining, now: Self.now())) else {
+        guard perform(link, link.state.wrote(from: source, remaining: remaining, now: passTime)) else {
             return false
         }
         if remaining == 0 && mayRelay(link, from: source) { pump(link, from: source) }

@@ -159,7 +159,7 @@ extension EngineWorker {
         let client = link.client
         link.answer = nil
         if link.state.upstreamHalfCloses { detachUpstream(link) }
-        link.state.switched(leftover: link.toClient.count, now: Self.now())
+        link.state.switched(leftover: link.toClient.count, now: passTime)
         rebudget(link)
         client.readsHeld = false
         if !link.refused && client.filled > client.parsed {
@@ -167,8 +167,8 @@ extension EngineWorker {
             link.toUpstream.hold(UnsafeRawBufferPointer(start: client.input + client.parsed, count: count))
             client.parsed = client.filled
             client.request?.bytesIn += count
-            _ = link.state.read(count, from: .client, now: Self.now())
-            _ = link.state.wrote(from: .client, remaining: count, now: Self.now())
+            _ = link.state.read(count, from: .client, now: passTime)
+            _ = link.state.wrote(from: .client, remaining: count, now: passTime)
             rebudget(link)
             guard flush(link, toward: .upstream) else { return }
         }

@@ -26,6 +26,13 @@ final class EngineWorker {
     let multi: UnsafeMutableRawPointer
     /// When libcurl wants `CURL_SOCKET_TIMEOUT` run, in `CLOCK_MONOTONIC` nanoseconds.
     var deadline: UInt64?
+    /// `CLOCK_MONOTONIC` read when `epoll_wait` returned and again after the pass's events, as nginx caches its time:
+    /// what timers are armed from. Two clock reads per pass rather than several per request and per relayed message;
+    /// a timer armed late in a stretch fires at most that stretch's length early.
+    var passTime = EngineWorker.now()
+    /// The routes' timeouts in milliseconds for libcurl, remembered (`Duration.components` divides 128-bit
+    /// attoseconds, twice per request).
+    var routeTimeouts = MillisecondsMemo()
     var timerChanged = false
     var clients: [EngineClient?] = Array(repeating: nil, count: 1024)
     var idleTransfers: [EngineTransfer] = []
@@ -77,6 +84,7 @@ final class EngineWorker {
         while true {
             if EngineReportSignal.takeReport(seen: &reportsSeen) { report() }
             let count = epoll_wait(epoll.descriptor, events, Int32(capacity), timeoutMilliseconds())
+            passTime = Self.now()
             if count < 0 {
                 if errno == EINTR { continue }
                 fatalError("epoll_wait: \(String(cString: strerror(errno)))")
@@ -94,11 +102,12 @@ final class EngineWorker {
                 }
             }
             drainFinishedTransfers()
-            if let deadline, deadline <= Self.now() {
+            passTime = Self.now()
+            if let deadline, deadline <= passTime {
                 runTimeout()
                 drainFinishedTransfers()
             }
-            if timerSweepAt != .max, case let now = Self.now(), timerSweepAt <= now { sweepTimers(now: now) }
+            if timerSweepAt != .max, timerSweepAt <= passTime { sweepTimers(now: passTime) }
             if !tlsPendingReads.isEmpty { readTLSPending() }
             flushDirty()
             source?.gauge.transfers.store(Int(running), ordering: .relaxed)
