@@ -12,13 +12,18 @@ import SmallHTTP
 public struct HeaderRewriter: Sendable {
     public let identity: IdentityConfig
     public let trustedProxies: [IPAddressRange]
-    let identityNames: Set<String>
+    /// The identity headers' names folded by `HeaderName.canonical`, once each, as bytes: `isIdentityHeader(bytes:)`
+    /// runs for every field of every request.
+    let identityNames: [[UInt8]]
 
     public init(identity: IdentityConfig, trustedProxies: [IPAddressRange]) {
         self.identity = identity
         self.trustedProxies = trustedProxies
         let names = [identity.openidHeader, identity.unionidHeader, identity.appidHeader, identity.appKindHeader]
-        self.identityNames = names.reduce(into: []) { $0.insert(HeaderName.canonical($1)) }
+        self.identityNames = names.reduce(into: []) { folded, name in
+            let canonical = Array(HeaderName.canonical(name).utf8)
+            if !folded.contains(canonical) { folded.append(canonical) }
+        }
     }
 
     /// How the rewriter treats a request header, decided by name without allocating (this runs for every
