@@ -53,10 +53,21 @@ public final class CachingTokenVerifier: TokenVerifier {
             }
         }
 
+        /// The last 32 bytes as four unaligned words when there are that many: `Hasher.combine(UInt64)` is inlined,
+        /// where `combine(bytes:)` is a call that walks an unaligned start and end byte by byte (profile: the key's
+        /// hash under `verify`). The same keyed SipHash, over the same bytes; a shorter token takes the byte path.
         private static func hash(of token: UnsafeRawBufferPointer) -> Int {
             var hasher = Hasher()
             hasher.combine(token.count)
-            hasher.combine(bytes: UnsafeRawBufferPointer(rebasing: token[max(0, token.count - 32)...]))
+            if token.count >= 32 {
+                let last = token.count - 32
+                hasher.combine(token.loadUnaligned(fromByteOffset: last, as: UInt64.self))
+                hasher.combine(token.loadUnaligned(fromByteOffset: last + 8, as: UInt64.self))
+                hasher.combine(token.loadUnaligned(fromByteOffset: last + 16, as: UInt64.self))
+                hasher.combine(token.loadUnaligned(fromByteOffset: last + 24, as: UInt64.self))
+            } else {
+                hasher.combine(bytes: token)
+            }
             return hasher.finalize()
         }
 
@@ -75,12 +86,26 @@ public final class CachingTokenVerifier: TokenVerifier {
         }
     }
 
+    /// A cached verification, shared rather than copied: a hit takes one reference out of the lock (not the claims, a
+    /// struct of a dozen fields moved through an optional), re-checks the claims in place, and copies them once, into
+    /// its answer. The session's revocation key is made once, when stored, rather than a `String` on every hit.
+    private final class Entry: Sendable {
+        let claims: VerifiedClaims
+        /// `AccessTokenVerifier.sessionRevocationKey(claims.sessionID)`, nil without a session.
+        let sessionRevocationKey: String?
+
+        init(_ claims: VerifiedClaims) {
+            self.claims = claims
+            self.sessionRevocationKey = claims.sessionID.map(AccessTokenVerifier.sessionRevocationKey)
+        }
+    }
+
     /// The verifier that does the real work on a miss and the re-checks on a hit.
     public let verifier: AccessTokenVerifier
     /// The most entries held at once.
     public let capacity: Int
     private let stripeCapacity: Int
-    private let stripes: [NIOLockedValueBox<[Key: VerifiedClaims]>]
+    private let stripes: [NIOLockedValueBox<[Key: Entry]>]
 
     /// Forged tokens already refused, when the ring holds an asymmetric key (an HMAC check is cheaper than the
     /// lookup would be, so an HS256-only ring keeps none).
@@ -115,8 +140,9 @@ public final class CachingTokenVerifier: TokenVerifier {
         let key = Key(borrowing: bytes)
         let stripe = stripes[Int(UInt(bitPattern: key.hash) % UInt(stripes.count))]
 
-        if let claims = stripe.withLockedValue({ $0[key] }) {
-            let result = verifier.recheck(claims, now: now)
+        if let entry = stripe.withLockedValue({ $0[key] }) {
+            let result = verifier.recheck(
+                entry.claims, sessionRevocationKey: entry.sessionRevocationKey, now: now)
             if result == .invalid(.expired) {
                 stripe.withLockedValue { _ = $0.removeValue(forKey: key) }
             }
@@ -135,13 +161,14 @@ public final class CachingTokenVerifier: TokenVerifier {
         }
         if case .valid(let claims) = result {
             let storedKey = key.stored  // copied before the lock is taken
+            let entry = Entry(claims)
             let stripeCapacity = self.stripeCapacity
             let leeway = verifier.leeway
             stripe.withLockedValue { entries in
                 if entries.count >= stripeCapacity {
                     Self.evict(&entries, capacity: stripeCapacity, expiredBefore: now.addingTimeInterval(-leeway))
                 }
-                entries[storedKey] = claims
+                entries[storedKey] = entry
             }
         }
         return result
@@ -166,8 +193,8 @@ public final class CachingTokenVerifier: TokenVerifier {
         failures?.removeAll()
     }
 
-    private static func evict(_ entries: inout [Key: VerifiedClaims], capacity: Int, expiredBefore cutoff: Date) {
-        entries = entries.filter { $0.value.expiresAt > cutoff }
+    private static func evict(_ entries: inout [Key: Entry], capacity: Int, expiredBefore cutoff: Date) {
+        entries = entries.filter { $0.value.claims.expiresAt > cutoff }
         guard entries.count >= capacity else { return }
         // Dictionary order follows the per-process random hash seed, so every other entry is an
         // arbitrary half: no bookkeeping on the hit path, unlike LRU.
