@@ -5,17 +5,33 @@ import Tokens
 /// The request phases of the slice on a byte view (issue 23): admission (the target), route, the cached token check,
 /// and the field rules the rewrite will apply. Uses the gateway's own pieces as they are: `RequestTarget`,
 /// `RouteTable`, `CachingTokenVerifier` over the key ring built at config load, `HeaderRewriter`'s rules.
-struct EngineRequestPlanner {
+///
+/// A class, immutable: the worker holds it in its settings (a stored property of the worker), and as a struct every
+/// `settings.planner.plan(...)` copied the whole of it first, a retain per member (profile: `outlined init with copy
+/// of EngineRequestPlanner` under `requestHead`).
+final class EngineRequestPlanner: Sendable {
     let routes: RouteTable
     let verifier: any TokenVerifier
     let rewriter: HeaderRewriter
     /// The snapshot's pools, by `RouteConfig.index`; empty: each route's first upstream (unit tests).
-    var pools: [UpstreamPool] = []
+    let pools: [UpstreamPool]
     /// `[cors]` as decisions (`EngineRequestPlanner+Cors`); nil: CORS off.
-    var cors: CorsPolicy?
+    let cors: CorsPolicy?
     /// `[server] max_header_bytes`, counted over the target, names and values, 4 bytes a line;
     /// the read buffer has room beyond it, so a head just over the limit is parsed, then answered 431.
-    var maxHeaderBytes = Int.max
+    let maxHeaderBytes: Int
+
+    init(
+        routes: RouteTable, verifier: any TokenVerifier, rewriter: HeaderRewriter, pools: [UpstreamPool] = [],
+        cors: CorsPolicy? = nil, maxHeaderBytes: Int = Int.max
+    ) {
+        self.routes = routes
+        self.verifier = verifier
+        self.rewriter = rewriter
+        self.pools = pools
+        self.cors = cors
+        self.maxHeaderBytes = maxHeaderBytes
+    }
 
     /// Decides for `head`, whose spans point into `buffer`; `rules` receives each field's rule, in order, for the
     /// rewrite to reuse (kept by the caller, so no array per request).
