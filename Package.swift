@@ -156,6 +156,8 @@ let package = Package(
                 "GatewayCore",
                 "Tokens",
                 "SmallHTTP",
+                // `JSONByteCursor`: the client's head is written through it into space reserved once.
+                "JSON",
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 // The TLS context's reload report goes to the service's logger.
                 .product(name: "Logging", package: "swift-log"),

@@ -1,4 +1,5 @@
 import GatewayCore
+import JSON
 import NIOHTTP1
 import SmallHTTP
 
@@ -81,55 +82,76 @@ enum ClientHeadWriter {
         return true
     }
 
+    /// The client's head for an upstream's answer. Written through a cursor into space reserved once per part (the
+    /// status line and the upstream's fields; then the gateway's own fields), not by an `Array.append` per piece with
+    /// its uniqueness and capacity checks: this runs for every proxied response (profile: `writeHead` 0.93%).
     static func writeHead(
         _ head: UpstreamHead, contentLength: ByteSpan?, framing: EngineConnection.BodyFraming, closes: Bool,
         requestID: String, isHTTP10: Bool, cors: CorsPolicy.AnswerFields = .none, into out: inout [UInt8]
     ) {
-        writeStatusLine(head.status, http10: isHTTP10, into: &out)
         var corsVary: [(name: String, value: String)] = []
         var sawRequestID = false
         var hasDate = false
-        head.bytes.withUnsafeBytes { buffer in
-            let base = buffer.baseAddress!
-            var named = ConnectionNames()
-            for field in head.fields where field.rule == .connection {
-                named.add(listedIn: field.value.bytes(in: base))
-            }
-            for field in head.fields {
-                let name = field.name.bytes(in: base)
-                switch field.rule {
-                case .drop, .contentLength, .transferEncoding, .connection: continue
-                case .requestID: sawRequestID = true
-                case .date: hasDate = true
-                case .pass: break
+        // Each field's name and value come from its line in `head.bytes` (with at least the colon between them), so
+        // the lines' bytes and a colon, space, CR and LF per field bound what the fields take.
+        let fieldsLength = head.bytes.count + 4 &* head.fields.count + 18 + (contentLength?.count ?? 0)
+        let statusLine = statusLineBytes(head.status, http10: isHTTP10)
+        write(into: &out, atMost: statusLine.count + fieldsLength) { cursor in
+            statusLine.withUnsafeBufferPointer { cursor.appendBytes($0) }
+            head.bytes.withUnsafeBytes { buffer in
+                let base = buffer.baseAddress!
+                var named = ConnectionNames()
+                for field in head.fields where field.rule == .connection {
+                    named.add(listedIn: field.value.bytes(in: base))
                 }
-                if named.contains(name) { continue }
-                // CORS on: the upstream's Access-Control-* give way to the gateway's, written below.
-                if cors.isActive && Self.isCorsField(name, value: field.value.bytes(in: base), vary: &corsVary) {
-                    continue
+                for field in head.fields {
+                    let name = field.name.bytes(in: base)
+                    switch field.rule {
+                    case .drop, .contentLength, .transferEncoding, .connection: continue
+                    case .requestID: sawRequestID = true
+                    case .date: hasDate = true
+                    case .pass: break
+                    }
+                    if named.contains(name) { continue }
+                    // CORS on: the upstream's Access-Control-* give way to the gateway's, written below.
+                    if cors.isActive && Self.isCorsField(name, value: field.value.bytes(in: base), vary: &corsVary) {
+                        continue
+                    }
+                    append(name, to: &cursor)
+                    cursor.appendRaw(": ")
+                    append(field.value.bytes(in: base), to: &cursor)
+                    cursor.appendRaw("\r\n")
                 }
-                out.append(contentsOf: name)
-                append(": ", to: &out)
-                out.append(contentsOf: field.value.bytes(in: base))
-                append("\r\n", to: &out)
-            }
-            if let contentLength {
-                append("Content-Length: ", to: &out)
-                out.append(contentsOf: contentLength.bytes(in: base))
-                append("\r\n", to: &out)
+                if let contentLength {
+                    cursor.appendRaw("Content-Length: ")
+                    append(contentLength.bytes(in: base), to: &cursor)
+                    cursor.appendRaw("\r\n")
+                }
             }
         }
         for line in cors.lines(after: corsVary) { field(line.name, line.value, into: &out) }
-        if !sawRequestID { field("X-Request-Id", requestID, into: &out) }
         // RFC 9110 section 6.6.1: a proxy adds the Date an upstream without a clock left out, as nginx does.
-        if !hasDate { field("Date", HTTPDate.now(), into: &out) }
-        if framing == .chunked { append("Transfer-Encoding: chunked\r\n", to: &out) }
-        if closes {
-            append("Connection: close\r\n", to: &out)
-        } else if isHTTP10 {
-            append("Connection: keep-alive\r\n", to: &out)
+        let date = hasDate ? "" : HTTPDate.now()
+        let ownLength = 16 + requestID.utf8.count + 8 + date.utf8.count + 28 + 24 + 2
+        write(into: &out, atMost: ownLength) { cursor in
+            if !sawRequestID {
+                cursor.appendRaw("X-Request-Id: ")
+                append(requestID, to: &cursor)
+                cursor.appendRaw("\r\n")
+            }
+            if !hasDate {
+                cursor.appendRaw("Date: ")
+                append(date, to: &cursor)
+                cursor.appendRaw("\r\n")
+            }
+            if framing == .chunked { cursor.appendRaw("Transfer-Encoding: chunked\r\n") }
+            if closes {
+                cursor.appendRaw("Connection: close\r\n")
+            } else if isHTTP10 {
+                cursor.appendRaw("Connection: keep-alive\r\n")
+            }
+            cursor.appendRaw("\r\n")
         }
-        append("\r\n", to: &out)
     }
 
     /// One piece of a chunked body (RFC 9112 section 7.1).
@@ -182,6 +204,12 @@ enum ClientHeadWriter {
         out.append(contentsOf: statusLine(status, http10: http10))
     }
 
+    /// The status line `writeStatusLine` writes, as bytes (the table's entry for 100-599).
+    private static func statusLineBytes(_ status: Int, http10: Bool) -> [UInt8] {
+        if (100...599).contains(status) { return (http10 ? statusLines10 : statusLines11)[status - 100] }
+        return statusLine(status, http10: http10)
+    }
+
     /// Every status line of 100-599, built once: the reason phrase and the decimal code were a `String` each per
     /// answer, on every proxied response.
     private static let statusLines11 = (100...599).map { statusLine($0, http10: false) }
@@ -201,5 +229,33 @@ enum ClientHeadWriter {
 
     static func append(_ text: StaticString, to out: inout [UInt8]) {
         out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
+    /// Appends at most `maximumLength` bytes to `out` through a cursor: one capacity and uniqueness check for them
+    /// all. `JSONByteCursor` stops the process rather than write past the space, should a bound be wrong.
+    @inline(__always)
+    private static func write(
+        into out: inout [UInt8], atMost maximumLength: Int, _ body: (inout JSONByteCursor) -> Void
+    ) {
+        out.append(addingCapacity: maximumLength) { span in
+            span.withUnsafeMutableBufferPointer { space, count in
+                var cursor = JSONByteCursor(space)
+                body(&cursor)
+                count = cursor.count
+            }
+        }
+    }
+
+    @inline(__always)
+    private static func append(_ bytes: UnsafeRawBufferPointer, to cursor: inout JSONByteCursor) {
+        cursor.appendBytes(bytes.assumingMemoryBound(to: UInt8.self))
+    }
+
+    @inline(__always)
+    private static func append(_ text: String, to cursor: inout JSONByteCursor) {
+        let copied = text.utf8.withContiguousStorageIfAvailable { cursor.appendBytes($0) }
+        if copied == nil {
+            for byte in text.utf8 { cursor.appendByte(byte) }
+        }
     }
 }
