@@ -321,29 +321,20 @@ final class EngineWorker {
 
     /// The one exit of every request: its access-log line (`AccessLogEntry`, the gateway's format).
     func finish(_ client: EngineClient, error: String?) {
-        // Moved out, not copied: a copy retains every field of the request once more.
+        // Moved out, not copied: a copy retains every field of the request once more. The request is this function's
+        // alone now, so its span and its strings are moved out of it too (`InFlightRequest.takeLogEntry`).
         guard let request = client.request.take() else { return }
-        guard settings.log != nil || settings.accessLogger != nil || request.trace != nil else { return }
-        var entry = AccessLogEntry(
-            time: request.startedAt, requestID: request.requestID, clientAddress: client.peer,
-            method: request.method, path: request.path)
-        entry.route = request.route
-        entry.status = request.status
-        entry.bytesIn = request.bytesIn
-        entry.bytesOut = request.bytesOut
-        entry.durationSeconds = Date().timeIntervalSince(request.startedAt)
-        entry.upstream = request.upstream
-        entry.openid = request.openid
-        entry.error = request.error ?? error
-        entry.upstreamSeconds = request.upstreamSeconds
-        entry.traceIDHalves = request.trace.map { ($0.forwarded.traceIDHigh, $0.forwarded.traceIDLow) }
+        let trace = request.trace.take()
+        guard settings.log != nil || settings.accessLogger != nil || trace != nil else { return }
+        var entry = request.takeLogEntry(clientAddress: client.peer, error: error, endedAt: Date())
+        entry.traceIDHalves = trace.map { ($0.forwarded.traceIDHigh, $0.forwarded.traceIDLow) }
         if let recorder = settings.accessLogger {
             recorder.record(entry)
         } else {
             settings.log?.append { entry.write(into: &$0) }
         }
         // A tunnel's span is named for what it became: "GET websocket /ws/".
-        request.trace?.end(entry, kind: request.status == 101 ? "websocket" : nil)
+        trace?.end(entry, kind: request.status == 101 ? "websocket" : nil)
     }
 
     func markDirty(_ client: EngineClient) {

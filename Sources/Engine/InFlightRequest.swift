@@ -51,4 +51,30 @@ final class InFlightRequest {
         self.isHTTP10 = isHTTP10
         self.startedAt = startedAt
     }
+
+    /// The access-log line of the request as it ended, its strings moved out rather than copied: the caller holds the
+    /// only reference by then (`EngineWorker.finish` took it from its connection) and reads nothing else of them, and
+    /// each copy was a retain here and a release when the entry went (profile: `AccessLogEntry` init and destroy under
+    /// `finish`). `error` is the log's when the request has none of its own.
+    func takeLogEntry(clientAddress: String?, error: String?, endedAt: Date) -> AccessLogEntry {
+        var entry = AccessLogEntry(
+            time: startedAt, requestID: Self.take(&requestID, leaving: ""), clientAddress: clientAddress,
+            method: Self.take(&method, leaving: ""), path: Self.take(&path, leaving: ""))
+        entry.route = route.take()
+        entry.status = status
+        entry.bytesIn = bytesIn
+        entry.bytesOut = bytesOut
+        entry.durationSeconds = endedAt.timeIntervalSince(startedAt)
+        entry.upstream = upstream.take()
+        entry.openid = openid.take()
+        entry.error = self.error.take() ?? error
+        entry.upstreamSeconds = upstreamSeconds
+        return entry
+    }
+
+    private static func take<Value>(_ value: inout Value, leaving empty: Value) -> Value {
+        var taken = empty
+        swap(&taken, &value)
+        return taken
+    }
 }
