@@ -79,9 +79,9 @@ struct UpstreamHead {
     }
 
     private static func statusCode(_ line: UnsafeRawBufferPointer, count: Int) -> Int {
-        guard let space = (0..<count).first(where: { line[$0] == UInt8(ascii: " ") }), space + 3 < count + 1 else {
-            return 0
-        }
+        guard let found = memchr(line.baseAddress!, Int32(UInt8(ascii: " ")), count) else { return 0 }
+        let space = UnsafeRawPointer(found) - line.baseAddress!
+        guard space + 3 < count + 1 else { return 0 }
         var code = 0
         for index in space + 1..<min(space + 4, count) {
             let digit = line[index]
