@@ -47,10 +47,12 @@ final class EngineRequestPlanner: Sendable {
         RequestTarget(String(decoding: head.target.bytes(in: buffer), as: UTF8.self))
     }
 
-    /// As `plan(_:in:rules:now:)`, with the head's `target` already parsed (`target(of:in:)`).
+    /// As `plan(_:in:rules:now:)`, with the head's `target` already parsed (`target(of:in:)`). `consuming`: the
+    /// worker's last use of it is here, so it moves into the plan rather than being copied (a retain per `Substring`)
+    /// and destroyed by the worker afterwards.
     func plan(
-        _ head: RequestHead, in buffer: UnsafeRawPointer, target: RequestTarget?, rules: inout [RequestFieldRule],
-        now: Date
+        _ head: RequestHead, in buffer: UnsafeRawPointer, target: consuming RequestTarget?,
+        rules: inout [RequestFieldRule], now: Date
     ) -> RequestDecision {
         rules.removeAll(keepingCapacity: true)
         var authorization: ByteSpan?
@@ -96,10 +98,10 @@ final class EngineRequestPlanner: Sendable {
         }
         var claims: VerifiedClaims?
         if route.auth != .none {
-            switch authenticate(authorization, count: authorizationCount, in: buffer, now: now) {
-            case .success(let verified): claims = verified
-            case .failure(.missingToken) where route.auth == .optional: break
-            case .failure(let rejection):
+            switch authenticate(authorization, count: authorizationCount, in: buffer, now: now, into: &claims) {
+            case nil: break
+            case .missingToken? where route.auth == .optional: break
+            case let rejection?:
                 return .answer(
                     .authentication(rejection), requestID: requestID, path: target.path, route: route.prefix)
             }
@@ -146,26 +148,29 @@ final class EngineRequestPlanner: Sendable {
     }
 
     /// RFC 6750 section 2.1, as `Authenticator.claims` reads it: one Authorization field, scheme `Bearer` in any
-    /// case, one or more spaces, a token68.
+    /// case, one or more spaces, a token68. The claims of a valid token go straight into `claims` (the plan's), not
+    /// through a `Result` moved out and in again: they are a struct of a dozen fields. nil: valid.
     private func authenticate(
-        _ field: ByteSpan?, count: Int, in buffer: UnsafeRawPointer, now: Date
-    ) -> Result<VerifiedClaims, AuthRejection> {
-        guard let field, count > 0 else { return .failure(.missingToken) }
+        _ field: ByteSpan?, count: Int, in buffer: UnsafeRawPointer, now: Date, into claims: inout VerifiedClaims?
+    ) -> AuthRejection? {
+        guard let field, count > 0 else { return .missingToken }
         let bytes = field.bytes(in: buffer)
-        if count == 1 && bytes.isEmpty { return .failure(.missingToken) }
-        guard count == 1 else { return .failure(.malformedAuthorization) }
+        if count == 1 && bytes.isEmpty { return .missingToken }
+        guard count == 1 else { return .malformedAuthorization }
         guard bytes.count >= 6, Self.isBearerScheme(bytes), bytes.count == 6 || bytes[6] == UInt8(ascii: " ") else {
-            return .failure(.missingToken)
+            return .missingToken
         }
         var start = 6
         while start < bytes.count, bytes[start] == UInt8(ascii: " ") { start += 1 }
-        guard start < bytes.count, start > 6 else { return .failure(.malformedAuthorization) }
+        guard start < bytes.count, start > 6 else { return .malformedAuthorization }
         let token = UnsafeRawBufferPointer(rebasing: bytes[start...])
-        guard Self.isToken68(token) else { return .failure(.malformedAuthorization) }
+        guard Self.isToken68(token) else { return .malformedAuthorization }
         // Looked up by its bytes where they lie: no String per request.
         switch verifier.verify(utf8: token, now: now) {
-        case .valid(let claims): return .success(claims)
-        case .invalid(let rejection): return .failure(.invalidToken(rejection))
+        case .valid(let verified):
+            claims = verified
+            return nil
+        case .invalid(let rejection): return .invalidToken(rejection)
         }
     }
 
