@@ -62,12 +62,15 @@ extension EngineWorker {
         case .abort:
             return false
         case .writeHead(let framing, let closes):
+            // The request is read once here, not through an optional chain per property (six loads of the class
+            // reference, each retained and released).
+            let request = client.request
             ClientHeadWriter.writeHead(
                 transfer.head, contentLength: inspection.contentLength, framing: framing, closes: closes,
-                requestID: client.request?.requestID ?? "", isHTTP10: client.request?.isHTTP10 ?? false,
-                cors: client.request?.cors ?? .none, into: &client.output)
-            client.request?.status = transfer.head.status
-            if let pool = client.request?.pool, let index = client.request?.upstreamIndex { pool.recordSuccess(index) }
+                requestID: request?.requestID ?? "", isHTTP10: request?.isHTTP10 ?? false,
+                cors: request?.cors ?? .none, into: &client.output)
+            request?.status = transfer.head.status
+            if let request, let pool = request.pool { pool.recordSuccess(request.upstreamIndex) }
             markDirty(client)
             return true
         }
