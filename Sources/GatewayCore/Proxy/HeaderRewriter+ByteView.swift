@@ -70,6 +70,7 @@ extension HeaderRewriter {
     /// Whether `name` folds (any case, `_` for `-`) to one of the identity headers, as `isIdentityHeader` decides.
     /// The names are kept as bytes (`identityNames`), so each is a length check and a byte loop.
     func isIdentityHeader(bytes name: UnsafeRawBufferPointer) -> Bool {
+        if name.count < 64 && identityNameLengths & (1 << UInt64(name.count)) == 0 { return false }
         for canonical in identityNames where canonical.count == name.count {
             let matches = canonical.withUnsafeBufferPointer { expected in
                 for index in 0..<expected.count {

@@ -15,6 +15,8 @@ public struct HeaderRewriter: Sendable {
     /// The identity headers' names folded by `HeaderName.canonical`, once each, as bytes: `isIdentityHeader(bytes:)`
     /// runs for every field of every request.
     let identityNames: [[UInt8]]
+    /// One bit per length under 64 that an identity name has: most fields are told apart by their length alone.
+    let identityNameLengths: UInt64
 
     public init(identity: IdentityConfig, trustedProxies: [IPAddressRange]) {
         self.identity = identity
@@ -24,6 +26,7 @@ public struct HeaderRewriter: Sendable {
             let canonical = Array(HeaderName.canonical(name).utf8)
             if !folded.contains(canonical) { folded.append(canonical) }
         }
+        self.identityNameLengths = identityNames.reduce(0) { $1.count < 64 ? $0 | 1 << UInt64($1.count) : $0 }
     }
 
     /// How the rewriter treats a request header, decided by name without allocating (this runs for every

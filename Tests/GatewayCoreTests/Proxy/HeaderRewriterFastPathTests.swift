@@ -63,6 +63,21 @@ final class HeaderRewriterFastPathTests: XCTestCase {
         }
     }
 
+    func testIdentityNamesOfAnyLengthAreFound() {
+        var identity = IdentityConfig()
+        identity.openidHeader = "X-" + String(repeating: "o", count: 61)
+        identity.unionidHeader = "X-" + String(repeating: "u", count: 62)
+        identity.appidHeader = "X-" + String(repeating: "a", count: 70)
+        identity.appKindHeader = "K"
+        let rewriter = HeaderRewriter(identity: identity, trustedProxies: [])
+        for name in [identity.openidHeader, identity.unionidHeader, identity.appidHeader, "k", "x_" + "A" * 70] {
+            XCTAssertTrue(Array(name.utf8).withUnsafeBytes { rewriter.isIdentityHeader(bytes: $0) }, name)
+        }
+        for name in ["X-" + "o" * 62, "X-" + "u" * 61, "X-" + "a" * 69, "X-" + "a" * 71, "", "kk", "X-" + "b" * 70] {
+            XCTAssertFalse(Array(name.utf8).withUnsafeBytes { rewriter.isIdentityHeader(bytes: $0) }, name)
+        }
+    }
+
     func testEveryByteThroughTheFieldTableAgreesWithTheRules() {
         for value in 0...255 {
             let byte = UInt8(value)
@@ -130,4 +145,8 @@ final class HeaderRewriterFastPathTests: XCTestCase {
         default: return .other
         }
     }
+}
+
+extension String {
+    fileprivate static func * (text: String, count: Int) -> String { String(repeating: text, count: count) }
 }
