@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Synchronization
 
 /// Revoked access-token ids (`jti`), each kept until the token would have expired anyway.
 ///
@@ -15,6 +16,11 @@ public final class RevocationList: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// The entries' count, stored under the lock after every change: while it is 0 (nothing revoked, or all of it
+    /// purged) `isRevoked` answers without the lock, which every worker thread otherwise takes once or twice per
+    /// request with a token (its `jti`, its session). A read that sees 0 is ordered as if it took the lock before the
+    /// revocation that follows; one made after `revoke` returned sees that revocation (release/acquire).
+    private let entryCount = Atomic<Int>(0)
 
     public init() {}
 
@@ -30,6 +36,7 @@ public final class RevocationList: Sendable {
                 state.entries = state.entries.filter { $0.value > now }
                 state.purgeThreshold = max(1024, state.entries.count * 2)
             }
+            entryCount.store(state.entries.count, ordering: .releasing)
             return state.observers
         }
         for observer in observers { observer(jti) }
@@ -43,6 +50,7 @@ public final class RevocationList: Sendable {
 
     /// Whether `jti` is revoked at `now`.
     public func isRevoked(_ jti: String, now: Date) -> Bool {
+        guard entryCount.load(ordering: .acquiring) > 0 else { return false }
         guard let until = state.withLockedValue({ $0.entries[jti] }) else { return false }
         return now < until
     }
@@ -51,6 +59,7 @@ public final class RevocationList: Sendable {
     public func purge(now: Date) {
         state.withLockedValue { state in
             state.entries = state.entries.filter { $0.value > now }
+            entryCount.store(state.entries.count, ordering: .releasing)
         }
     }
 

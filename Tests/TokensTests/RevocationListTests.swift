@@ -16,6 +16,36 @@ final class RevocationListTests: XCTestCase {
         XCTAssertFalse(list.isRevoked("b", now: now))
     }
 
+    /// An empty list answers without its lock: emptied by a purge, it must still see the next revocation.
+    func testAListEmptiedByAPurgeSeesTheNextRevocation() {
+        let list = RevocationList()
+        list.revoke(jti: "ended", until: now, now: now)
+        XCTAssertFalse(list.isRevoked("ended", now: now.addingTimeInterval(-1)), "an ended revocation is not kept")
+        list.revoke(jti: "a", until: now.addingTimeInterval(60), now: now)
+        list.purge(now: now.addingTimeInterval(60))
+        XCTAssertEqual(list.count, 0)
+        XCTAssertFalse(list.isRevoked("a", now: now))
+        list.revoke(jti: "b", until: now.addingTimeInterval(60), now: now)
+        XCTAssertTrue(list.isRevoked("b", now: now))
+        XCTAssertFalse(list.isRevoked("a", now: now))
+    }
+
+    /// Revocations made on other threads are seen once they returned, and never a lookup of one still in the list
+    /// is missed while other ids come and go.
+    func testRevocationsFromOtherThreadsAreSeenOnceMade() {
+        let list = RevocationList()
+        let now = self.now
+        DispatchQueue.concurrentPerform(iterations: 4) { worker in
+            for index in 0..<200 {
+                let id = "w\(worker)-\(index)"
+                list.revoke(jti: id, until: now.addingTimeInterval(60), now: now)
+                XCTAssertTrue(list.isRevoked(id, now: now), id)
+                XCTAssertTrue(list.isRevoked("w\(worker)-0", now: now))
+            }
+        }
+        XCTAssertEqual(list.count, 800)
+    }
+
     func testRevokingTwiceKeepsTheLaterExpiry() {
         let list = RevocationList()
         list.revoke(jti: "a", until: now.addingTimeInterval(60), now: now)
