@@ -143,7 +143,8 @@ public final class CachingTokenVerifier: TokenVerifier {
         if let entry = stripe.withLockedValue({ $0[key] }) {
             let result = verifier.recheck(
                 entry.claims, sessionRevocationKey: entry.sessionRevocationKey, now: now)
-            if result == .invalid(.expired) {
+            // A pattern, not `==`: the synthesized `==` copies both sides, claims included, on every hit.
+            if case .invalid(.expired) = result {
                 stripe.withLockedValue { _ = $0.removeValue(forKey: key) }
             }
             return result
@@ -156,7 +157,7 @@ public final class CachingTokenVerifier: TokenVerifier {
         if let failures, let failureDigest, failures.contains(failureDigest) { return .invalid(.badSignature) }
 
         let result = verifier.verify(token, now: now)
-        if result == .invalid(.badSignature), let failures, let failureDigest {
+        if case .invalid(.badSignature) = result, let failures, let failureDigest {
             failures.insert(failureDigest)
         }
         if case .valid(let claims) = result {
