@@ -69,22 +69,9 @@ public struct AccessTokenVerifier: TokenVerifier {
     /// in the session stop too, not only the one presented.
     public static func sessionRevocationKey(_ sessionID: String) -> String { "sid:" + sessionID }
 
-    /// Re-checks what can change after a token was verified: expiry and revocation. Used by
-    /// ``CachingTokenVerifier`` on every cache hit.
-    ///
-    /// `consuming`: a cache hit hands over its copy of the claims, and the answer takes it without another (a retain
-    /// per field, on every request with a cached token).
-    public func recheck(_ claims: consuming VerifiedClaims, now: Date) -> TokenVerification {
-        let seconds = now.timeIntervalSince1970
-        if seconds >= claims.expiresAt.timeIntervalSince1970 + leeway { return .invalid(.expired) }
-        if let jti = claims.jti, isRevoked(jti, now) { return .invalid(.revoked) }
-        if let sid = claims.sessionID, isRevoked(Self.sessionRevocationKey(sid), now) { return .invalid(.revoked) }
-        return .valid(claims)
-    }
-
-    /// `recheck(_:now:)` for claims the caller keeps (a cache entry), with their session's key already made
-    /// (`sessionRevocationKey`, nil without a `sid`): the same checks in the same order, without a `String` built per
-    /// hit, and the claims copied once, into a valid answer.
+    /// Re-checks what can change after a token was verified, on every ``CachingTokenVerifier`` hit: expiry, then
+    /// revocation of its `jti`, then of its session. `sessionRevocationKey` is the session's key
+    /// (`sessionRevocationKey(_:)`), made once when the entry was stored (nil without a session): no `String` per hit.
     func recheck(_ claims: VerifiedClaims, sessionRevocationKey: String?, now: Date) -> TokenVerification {
         let seconds = now.timeIntervalSince1970
         if seconds >= claims.expiresAt.timeIntervalSince1970 + leeway { return .invalid(.expired) }
