@@ -96,19 +96,7 @@ final class AccessLogEntryTests: XCTestCase {
             guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return "0" }
             return String(Double(Int((seconds * 1000 * 1000).rounded())) / 1000)
         }
-        func timestamp(_ date: Date) -> String {
-            var seconds = time_t(date.timeIntervalSince1970)
-            let millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
-            var parts = tm()
-            gmtime_r(&seconds, &parts)
-            func pad(_ value: Int32, _ width: Int) -> String {
-                let digits = String(value)
-                return String(repeating: "0", count: max(0, width - digits.count)) + digits
-            }
-            return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-                + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
-        }
-        var line = "{\"time\":\"\(timestamp(entry.time))\""
+        var line = "{\"time\":\"\(ReferenceTimestamp.text(entry.time))\""
         line += ",\"request_id\":\"\(JSONString.escape(entry.requestID))\""
         if let clientAddress = entry.clientAddress { line += ",\"client\":\"\(JSONString.escape(clientAddress))\"" }
         line += ",\"method\":\"\(JSONString.escape(entry.method))\",\"path\":\"\(JSONString.escape(entry.path))\""

@@ -8,17 +8,7 @@ final class AccessLogTimestampTests: XCTestCase {
     /// The timestamp as the String-built access log wrote it (`gmtime_r` for every call), the reference the per-thread
     /// cache of the whole second's text must match.
     private static func reference(_ time: Double) -> String {
-        let date = Date(timeIntervalSince1970: time)
-        var seconds = time_t(date.timeIntervalSince1970)
-        let millis = Int((date.timeIntervalSince1970 - Double(seconds)) * 1000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let digits = String(value)
-            return String(repeating: "0", count: max(0, width - digits.count)) + digits
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+        ReferenceTimestamp.text(Date(timeIntervalSince1970: time))
     }
 
     private static func written(_ time: Double) -> String {
