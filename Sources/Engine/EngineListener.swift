@@ -59,6 +59,19 @@ enum EngineListener {
         return fd
     }
 
+    /// The port `listener` is bound to (the one the system chose for port 0).
+    static func port(of listener: Int32) throws(EngineError) -> Int {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        guard named == 0 else { throw .system("getsockname", errno) }
+        // sin_port and sin6_port sit at the same offset, in network order.
+        let port = withUnsafeBytes(of: storage) { $0.loadUnaligned(fromByteOffset: 2, as: UInt16.self) }
+        return Int(UInt16(bigEndian: port))
+    }
+
     /// Accepts one connection: its descriptor (non-blocking, Nagle off) and the peer's address as text, or nil when
     /// none is waiting.
     static func accept(_ listener: Int32) -> (fd: Int32, peer: String)? {

@@ -17,7 +17,7 @@ public final class EngineWorkerPool: PublicEngine {
 
     public init() {}
 
-    public func start(_ context: PublicEngineContext) throws {
+    public func start(_ context: PublicEngineContext) throws -> ListenAddress {
         // A client that went away must fail a write (EPIPE), not end the process.
         signal(SIGPIPE, SIG_IGN)
         guard curl_global_init(gw_global_default()) == CURLE_OK else { throw EngineError.curl("curl_global_init") }
@@ -30,10 +30,16 @@ public final class EngineWorkerPool: PublicEngine {
         }
         var made: [EngineWorker] = []
         var madeGauges: [EngineWorkerGauge] = []
+        // Port 0 asks the system for a port once: the first worker's. The others join it, so the workers share one
+        // listening port rather than each holding a port nobody was told about.
+        var bound = context.holder.current.config.server.listen
         for index in 0..<count {
             let source = EngineRuntimeSource(
                 holder: context.holder, accessLogger: context.accessLogger, metrics: context.metrics)
-            let worker = try EngineWorker(settings: source.settings())
+            var settings = source.settings()
+            settings.listen = bound
+            let worker = try EngineWorker(settings: settings)
+            if bound.port == 0 { bound.port = try EngineListener.port(of: worker.listener) }
             worker.source = source
             madeGauges.append(source.gauge)
             worker.pool = self
@@ -48,6 +54,7 @@ public final class EngineWorkerPool: PublicEngine {
         mailboxes.withLock { $0 = boxes }
         gauges.withLock { $0 = madeGauges }
         for worker in made { try EngineWorkerThread.start(worker) }
+        return bound
     }
 
     public func drain() { post(.drain) }

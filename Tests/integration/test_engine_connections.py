@@ -640,3 +640,48 @@ def test_upstream_answering_before_the_body_is_relayed_and_the_rest_of_the_body_
         assert reader.read() == b""
         thread.join(timeout=60)
     assert sent == [True], "the client's body was not all taken"
+
+
+def _listening_ports(pid: int) -> list[int]:
+    """The TCP ports the process listens on (one entry per listening socket), from /proc."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as rows:
+            next(rows)
+            for row in rows:
+                fields = row.split()
+                if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                    ports.append(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def test_port_zero_is_one_port_for_every_worker_and_the_log_names_it(tmp_path, upstream):
+    """`listen = "...:0"` asks the system for a port: every worker listens on that one port (as with a fixed port),
+    and the start-up line says which, so a script can find it."""
+    gw = Gateway(tmp_path, routes=f'[[routes]]\nprefix = "/"\nupstreams = ["{upstream.url}"]\nauth = "none"\n',
+                 server="workers = 2\n")
+    gw.config.write_text(gw.config.read_text().replace(f"127.0.0.1:{gw.port}", "127.0.0.1:0", 1))
+    gw.extra_args = ["--log-level", "info"]
+    gw.port = gw.admin_port  # started once the admin listener answers; the public port is read from the log
+    gw.start()
+    try:
+        wait_for(lambda: "gateway listening" in gw.stderr(), timeout=20, what="the start-up line")
+        port = int(re.search(r"listen=127\.0\.0\.1:(\d+)", gw.stderr()).group(1))
+        assert port != 0
+        public = [p for p in _listening_ports(gw.process.pid) if p != gw.admin_port]
+        assert public == [port, port], f"each of the 2 workers listens on the logged port, got {public}"
+        for _ in range(8):  # new connections, spread over the workers by the kernel
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/zero")
+            assert conn.getresponse().status == 200
+            conn.close()
+    finally:
+        gw.stop()

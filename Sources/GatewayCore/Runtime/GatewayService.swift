@@ -178,8 +178,9 @@ public final class GatewayService: Service, Sendable {
         let admin = AdminServer(group: group, probes: probes)
 
         let adminListener: any Channel
+        let listen: ListenAddress
         do {
-            try engine.start(
+            listen = try engine.start(
                 PublicEngineContext(
                     holder: holder, accessLogger: accessLogger, metrics: metrics, logger: logger,
                     tunnelRegistry: tunnelRegistry))
@@ -204,12 +205,11 @@ public final class GatewayService: Service, Sendable {
         logger.info(
             "gateway listening",
             metadata: [
-                "listen": "\(config.server.listen)",
+                "listen": "\(listen)",
                 "admin_listen": "\(adminListener.localAddress.map { "\($0)" } ?? "\(config.server.adminListen)")",
                 "routes": "\(config.routes.count)", "tls": "\(tls != nil)", "workers": "\(config.server.workers)",
             ])
         // Every worker listens once `start` returns (each binds its socket before any thread runs).
-        let listen = config.server.listen
         if let onReady,
             let address = try? SocketAddress(
                 ipAddress: listen.host == "localhost" ? "127.0.0.1" : listen.host, port: listen.port)

@@ -5,7 +5,9 @@ import Logging
 /// line hands the implementation in.
 public protocol PublicEngine: AnyObject, Sendable {
     /// Binds every worker's listener (a listener that cannot bind throws before any worker starts) and starts them.
-    func start(_ context: PublicEngineContext) throws
+    /// Returns the address they listen on: `server.listen` with the port the system chose when it asked for port 0
+    /// (every worker shares that one port, as with a fixed one).
+    func start(_ context: PublicEngineContext) throws -> ListenAddress
     /// SIGTERM: stop accepting, close idle connections, `Connection: close` on answers in flight.
     func drain()
     /// Client connections open on every worker.
