@@ -43,8 +43,8 @@ format:
 	$(SWIFT) format -i -r -p Sources Tests Package.swift
 
 lint:
-	$(SWIFT) format lint --strict -r -p Sources Tests Package.swift
-	python3 scripts/check-line-length.py Sources Tests
+	$(SWIFT) format lint --strict -r -p Sources Tests Package.swift Fuzz/Sources Fuzz/Package.swift
+	python3 scripts/check-line-length.py Sources Tests Fuzz/Sources
 
 # The PostgreSQL store's unit tests need a server: one is started for the run and named in
 # GATEWAY_TEST_POSTGRES_URL (without it they are skipped, which `make test` never lets happen).

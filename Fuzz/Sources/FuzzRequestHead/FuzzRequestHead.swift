@@ -1,6 +1,7 @@
 import Foundation
-@testable import GatewayCore
 import NIOHTTP1
+
+@testable import GatewayCore
 
 /// Request-head admission, the pure parts: the request target check, the Host check and the bearer-token extraction
 /// the control endpoints use. Input: the target on the first line, then `name: value` lines (what NIO's parser would
@@ -18,7 +19,8 @@ public func fuzzRequestHead(_ start: UnsafeRawPointer?, _ count: Int) -> CInt {
         // NIO's parser hands over only token names (RFC 9110 section 5.1) and values without CR, LF or NUL;
         // HTTPHeaders itself traps on a non-ASCII name, so lines the parser would refuse are left out.
         guard let colon = line.firstIndex(of: ":") else { continue }
-        let name = line[..<colon], value = line[line.index(after: colon)...]
+        let name = line[..<colon]
+        let value = line[line.index(after: colon)...]
         guard !name.isEmpty, name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: ":") }),
             !value.utf8.contains(where: { $0 == 0 || $0 == 0x0D || $0 == 0x0A })
         else { continue }

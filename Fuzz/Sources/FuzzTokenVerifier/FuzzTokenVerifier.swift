@@ -7,8 +7,8 @@ import Foundation
 /// whatever verifies (the seeds hold valid tokens, which the fuzzer mutates) carries identity values that can be
 /// header values and a finite expiry. A fixed ES256 key keeps runs reproducible.
 private let hmacRing = try! KeyRing(current: TokenKey.hmac(secret: "fuzzing-secret-0123456789abcdef-0123", kid: "hs"))
-private let ecRing = try! KeyRing(
-    current: TokenKey(signingKey: P256.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32)), kid: "ec"))
+private let ecKey = try! P256.Signing.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32))
+private let ecRing = try! KeyRing(current: TokenKey(signingKey: ecKey, kid: "ec"))
 private let verifiers: [any TokenVerifier] = [
     AccessTokenVerifier(keyRing: hmacRing, issuer: "gateway", audience: "legacy-api"),
     CachingTokenVerifier(
