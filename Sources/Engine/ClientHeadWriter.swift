@@ -18,20 +18,16 @@ enum ClientHeadWriter {
     /// number are one), and no Transfer-Encoding but a single `chunked`.
     static func inspect(_ head: UpstreamHead) -> Inspection {
         let bodyless = head.status == 204 || head.status == 304 || head.status < 200
+        // An invalid name or value was decided as its line arrived (`UpstreamHead.hasInvalidField`): whatever else
+        // the head says, a body's framing is then broken, which only an answer without a body survives.
+        if head.hasInvalidField { return Inspection(passable: bodyless, contentLength: nil) }
         var contentLength: ByteSpan?
         var lengthIsBroken = false
         var isChunked = false
         var codingIsBroken = false
         head.bytes.withUnsafeBytes { buffer in
             for field in head.fields {
-                let name = field.name.bytes(in: buffer.baseAddress!)
                 let value = field.value.bytes(in: buffer.baseAddress!)
-                if !HeaderRewriter.isValidFieldName(name) || !HeaderRewriter.isValidFieldValue(value) {
-                    lengthIsBroken = true
-                    codingIsBroken = true
-                    contentLength = nil
-                    return
-                }
                 switch field.rule {
                 case .contentLength:
                     // Repeats of one number are one length, on several lines or as a list ("5, 5", RFC 9110 section

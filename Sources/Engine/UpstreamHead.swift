@@ -16,6 +16,10 @@ struct UpstreamHead {
     private(set) var fields: [Field] = []
     /// The blank line after a final (non-1xx) status line came.
     private(set) var isComplete = false
+    /// A field of this head has a name that is not a `token` or a value with a byte no field value may hold
+    /// (`HeaderRewriter.isValidFieldName`/`isValidFieldValue`): decided as each line arrives, its bytes at hand, so
+    /// `ClientHeadWriter.inspect` asks once per head rather than walking every field's bytes again.
+    private(set) var hasInvalidField = false
 
     init() {
         bytes.reserveCapacity(1024)
@@ -31,6 +35,7 @@ struct UpstreamHead {
     /// Empties the lines, keeping their memory. Both arrays are often empty already (the status line clears what
     /// `reset` just cleared): `removeAll` would still check each for uniqueness.
     private mutating func clear() {
+        hasInvalidField = false
         if !bytes.isEmpty { bytes.removeAll(keepingCapacity: true) }
         if !fields.isEmpty { fields.removeAll(keepingCapacity: true) }
     }
@@ -70,7 +75,13 @@ struct UpstreamHead {
         {
             valueEnd -= 1
         }
-        let rule = HeaderRewriter.responseFieldRule(name: UnsafeRawBufferPointer(rebasing: line[0..<colon]))
+        let name = UnsafeRawBufferPointer(rebasing: line[0..<colon])
+        if !hasInvalidField {
+            hasInvalidField =
+                !HeaderRewriter.isValidFieldName(name)
+                || !HeaderRewriter.isValidFieldValue(UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd]))
+        }
+        let rule = HeaderRewriter.responseFieldRule(name: name)
         fields.append(
             Field(
                 name: ByteSpan(start: start, count: colon),

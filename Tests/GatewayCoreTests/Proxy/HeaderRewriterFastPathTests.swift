@@ -2,8 +2,9 @@ import XCTest
 
 @testable import GatewayCore
 
-/// The one-pass name rules (`KnownFieldName`), the byte table of field checks (`FieldBytes`) and the identity names
-/// kept as bytes, each against the code it replaced (kept here as the reference), so the rewrite changed no answer.
+/// The one-pass name rules (`KnownFieldName`), the byte checks of fields (`isValidFieldName`/`Value`) and the names
+/// of the identity headers kept as bytes, each against the code it replaced (kept here as the reference): no answer
+/// changed.
 final class HeaderRewriterFastPathTests: XCTestCase {
     private static let known = [
         "te", "host", "date", "expect", "trailer", "upgrade", "forwarded", "connection", "keep-alive", "x-request-id",
