@@ -2,46 +2,134 @@ import Foundation
 
 /// The identity and lifetime a verified access token asserts (docs/architecture.md, "The control plane": `sub` is the
 /// openid).
-public struct VerifiedClaims: Sendable, Hashable {
+///
+/// One reference to immutable storage, not a dozen fields inline: the token cache hands the same claims to every
+/// request presenting the token, and a copy (into the verification result, the request's plan, an `if let`) is one
+/// retain rather than one per `String` field, and a few bytes rather than a struct moved by `memmove` (profile:
+/// "outlined init with copy of VerifiedClaims", its destroy and `__memmove` under the proxy path's token check).
+/// Value semantics as before: a setter replaces the storage, so no two values ever share a change.
+public struct VerifiedClaims: Sendable, Hashable, CustomReflectable {
+    /// The fields, as the struct held them before; their synthesized `==` and `hash(into:)` are the claims'.
+    @usableFromInline
+    struct Fields: Sendable, Hashable {
+        @usableFromInline var subject: String
+        @usableFromInline var appid: String?
+        @usableFromInline var unionid: String?
+        @usableFromInline var jti: String?
+        @usableFromInline var issuer: String
+        @usableFromInline var audience: String
+        @usableFromInline var expiresAt: Date
+        @usableFromInline var issuedAt: Date?
+        @usableFromInline var keyID: String
+        @usableFromInline var sessionID: String?
+        @usableFromInline var appKind: AppKind
+    }
+
+    /// Never mutated once made: values that share it share nothing that can change.
+    @usableFromInline
+    final class Storage: Sendable {
+        @usableFromInline let fields: Fields
+
+        @usableFromInline
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    @usableFromInline var storage: Storage
+
     /// `sub`: the user's openid.
-    public var subject: String
+    @inlinable public var subject: String {
+        get { storage.fields.subject }
+        set { update { $0.subject = newValue } }
+    }
     /// `appid`: the mini-program the user logged in through, when present.
-    public var appid: String?
+    @inlinable public var appid: String? {
+        get { storage.fields.appid }
+        set { update { $0.appid = newValue } }
+    }
     /// `unionid`, when WeChat returned one.
-    public var unionid: String?
+    @inlinable public var unionid: String? {
+        get { storage.fields.unionid }
+        set { update { $0.unionid = newValue } }
+    }
     /// `jti`: the token's id, the handle for revocation.
-    public var jti: String?
+    @inlinable public var jti: String? {
+        get { storage.fields.jti }
+        set { update { $0.jti = newValue } }
+    }
     /// `iss`, equal to the configured issuer.
-    public var issuer: String
+    @inlinable public var issuer: String {
+        get { storage.fields.issuer }
+        set { update { $0.issuer = newValue } }
+    }
     /// The configured audience the token's `aud` contained.
-    public var audience: String
+    @inlinable public var audience: String {
+        get { storage.fields.audience }
+        set { update { $0.audience = newValue } }
+    }
     /// `exp`.
-    public var expiresAt: Date
+    @inlinable public var expiresAt: Date {
+        get { storage.fields.expiresAt }
+        set { update { $0.expiresAt = newValue } }
+    }
     /// `iat`, when present.
-    public var issuedAt: Date?
+    @inlinable public var issuedAt: Date? {
+        get { storage.fields.issuedAt }
+        set { update { $0.issuedAt = newValue } }
+    }
     /// The `kid` of the ring key that verified the signature.
-    public var keyID: String
+    @inlinable public var keyID: String {
+        get { storage.fields.keyID }
+        set { update { $0.keyID = newValue } }
+    }
     /// `sid`: the login session (refresh-token family) the token was issued for, so logout can end it
     /// (the claim name of OpenID Connect Front-Channel Logout, section 3).
-    public var sessionID: String?
+    @inlinable public var sessionID: String? {
+        get { storage.fields.sessionID }
+        set { update { $0.sessionID = newValue } }
+    }
     /// `app_kind`: the kind of app the user logged in through; `.miniprogram` for a token without the claim.
-    public var appKind: AppKind
+    @inlinable public var appKind: AppKind {
+        get { storage.fields.appKind }
+        set { update { $0.appKind = newValue } }
+    }
 
     public init(
         subject: String, appid: String? = nil, unionid: String? = nil, jti: String? = nil, issuer: String,
         audience: String, expiresAt: Date, issuedAt: Date? = nil, keyID: String, sessionID: String? = nil,
         appKind: AppKind = .miniprogram
     ) {
-        self.appKind = appKind
-        self.sessionID = sessionID
-        self.subject = subject
-        self.appid = appid
-        self.unionid = unionid
-        self.jti = jti
-        self.issuer = issuer
-        self.audience = audience
-        self.expiresAt = expiresAt
-        self.issuedAt = issuedAt
-        self.keyID = keyID
+        storage = Storage(
+            Fields(
+                subject: subject, appid: appid, unionid: unionid, jti: jti, issuer: issuer, audience: audience,
+                expiresAt: expiresAt, issuedAt: issuedAt, keyID: keyID, sessionID: sessionID, appKind: appKind))
+    }
+
+    /// A setter's copy-on-write: new storage with the change, whoever else holds the old one.
+    @usableFromInline
+    mutating func update(_ change: (inout Fields) -> Void) {
+        var fields = storage.fields
+        change(&fields)
+        storage = Storage(fields)
+    }
+
+    public static func == (lhs: VerifiedClaims, rhs: VerifiedClaims) -> Bool {
+        lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        storage.fields.hash(into: &hasher)
+    }
+
+    /// The fields, so `print`, `dump` and test failures show the claims as they did when the struct held them.
+    public var customMirror: Mirror {
+        let fields = storage.fields
+        return Mirror(
+            self,
+            children: [
+                "subject": fields.subject, "appid": fields.appid as Any, "unionid": fields.unionid as Any,
+                "jti": fields.jti as Any, "issuer": fields.issuer, "audience": fields.audience,
+                "expiresAt": fields.expiresAt, "issuedAt": fields.issuedAt as Any, "keyID": fields.keyID,
+                "sessionID": fields.sessionID as Any, "appKind": fields.appKind,
+            ], displayStyle: .struct)
     }
 }
