@@ -12,83 +12,13 @@ import NIOConcurrencyHelpers
 ///   never returned valid and a revocation takes effect at once;
 /// - at most `capacity` entries; a full stripe first drops expired entries, then about half of the
 ///   rest (cheap, and the dropped tokens simply verify again on their next use);
-/// - thread-safe for many event loops: entries are spread over independently locked stripes and
-///   the key is hashed before the lock is taken, so a lock is held for one dictionary operation.
+/// - thread-safe for many event loops: entries are spread over independently locked stripes
+///   (``TokenCacheTable``) and the token is hashed once, before the lock is taken, so a lock is held for one
+///   table operation.
 public final class CachingTokenVerifier: TokenVerifier {
-    /// A token with its hash computed once, outside the lock. A lookup borrows the caller's bytes (the header value
-    /// it came in: no copy and no `String` per request); a stored key holds its own copy (`stored`), so the cache
-    /// never keeps a request's memory alive and its memory stays bounded by the token length limit.
-    ///
-    /// The hash covers the length and the last 32 bytes only: a JWT ends in its signature, which differs between
-    /// any two tokens the gateway stored (only verified tokens are), and hashing 32 bytes rather than all of them
-    /// is most of the lookup's cost. Equality compares every byte, so two tokens never share an entry.
-    private struct Key: Hashable, @unchecked Sendable {
-        private enum Bytes {
-            case owned([UInt8])
-            /// Valid only during the `verify` call that made it; never stored.
-            case borrowed(UnsafeRawBufferPointer)
-        }
-
-        private let bytes: Bytes
-        let hash: Int
-
-        /// Only for a lookup that ends before `token`'s memory does.
-        init(borrowing token: UnsafeRawBufferPointer) {
-            self.bytes = .borrowed(token)
-            self.hash = Self.hash(of: token)
-        }
-
-        private init(bytes: Bytes, hash: Int) {
-            self.bytes = bytes
-            self.hash = hash
-        }
-
-        /// The same key over a copy of the token, for storing.
-        var stored: Key { withBytes { Key(bytes: .owned(Array($0)), hash: hash) } }
-
-        func withBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
-            switch bytes {
-            case .owned(let array): array.withUnsafeBytes(body)
-            case .borrowed(let pointer): body(pointer)
-            }
-        }
-
-        /// The last 32 bytes as four unaligned words when there are that many: `Hasher.combine(UInt64)` is inlined,
-        /// where `combine(bytes:)` is a call that walks an unaligned start and end byte by byte (profile: the key's
-        /// hash under `verify`). The same keyed SipHash, over the same bytes; a shorter token takes the byte path.
-        private static func hash(of token: UnsafeRawBufferPointer) -> Int {
-            var hasher = Hasher()
-            hasher.combine(token.count)
-            if token.count >= 32 {
-                let last = token.count - 32
-                hasher.combine(token.loadUnaligned(fromByteOffset: last, as: UInt64.self))
-                hasher.combine(token.loadUnaligned(fromByteOffset: last + 8, as: UInt64.self))
-                hasher.combine(token.loadUnaligned(fromByteOffset: last + 16, as: UInt64.self))
-                hasher.combine(token.loadUnaligned(fromByteOffset: last + 24, as: UInt64.self))
-            } else {
-                hasher.combine(bytes: token)
-            }
-            return hasher.finalize()
-        }
-
-        func hash(into hasher: inout Hasher) {
-            hasher.combine(hash)
-        }
-
-        static func == (lhs: Key, rhs: Key) -> Bool {
-            guard lhs.hash == rhs.hash else { return false }
-            return lhs.withBytes { left in
-                rhs.withBytes { right in
-                    left.count == right.count
-                        && (left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
-                }
-            }
-        }
-    }
-
-    /// A cached verification, shared rather than copied: a hit takes one reference out of the lock (not the claims, a
-    /// struct of a dozen fields moved through an optional), re-checks the claims in place, and copies them once, into
-    /// its answer. The session's revocation key is made once, when stored, rather than a `String` on every hit.
+    /// A cached verification, shared rather than copied: a hit takes one reference out of the lock, re-checks the
+    /// claims in place, and hands them out as one more reference (``VerifiedClaims`` is one, to immutable storage).
+    /// The session's revocation key is made once, when stored, rather than a `String` on every hit.
     private final class Entry: Sendable {
         let claims: VerifiedClaims
         /// `AccessTokenVerifier.sessionRevocationKey(claims.sessionID)`, nil without a session.
@@ -105,7 +35,7 @@ public final class CachingTokenVerifier: TokenVerifier {
     /// The most entries held at once.
     public let capacity: Int
     private let stripeCapacity: Int
-    private let stripes: [NIOLockedValueBox<[Key: Entry]>]
+    private let stripes: [NIOLockedValueBox<TokenCacheTable<Entry>>]
 
     /// Forged tokens already refused, when the ring holds an asymmetric key (an HMAC check is cheaper than the
     /// lookup would be, so an HS256-only ring keeps none).
@@ -125,7 +55,7 @@ public final class CachingTokenVerifier: TokenVerifier {
         self.verifier = verifier
         self.capacity = capacity
         self.stripeCapacity = capacity / stripeCount
-        self.stripes = (0..<stripeCount).map { _ in NIOLockedValueBox([:]) }
+        self.stripes = (0..<stripeCount).map { _ in NIOLockedValueBox(TokenCacheTable()) }
         let asymmetric = verifier.keyRing.keys.contains { $0.algorithm.isAsymmetric }
         self.failures = asymmetric ? SignatureFailureCache(capacity: failureCapacity, stripeCount: stripeCount) : nil
     }
@@ -137,15 +67,16 @@ public final class CachingTokenVerifier: TokenVerifier {
 
     public func verify(utf8 bytes: UnsafeRawBufferPointer, now: Date) -> TokenVerification {
         guard bytes.count <= verifier.maximumTokenLength else { return .invalid(.malformed) }
-        let key = Key(borrowing: bytes)
-        let stripe = stripes[Int(UInt(bitPattern: key.hash) % UInt(stripes.count))]
+        // Hashed once, and looked up with the caller's bytes where they lie: no key, no copy per request.
+        let hash = TokenCacheTable<Entry>.hash(of: bytes)
+        let stripe = stripes[Int(UInt(bitPattern: hash) % UInt(stripes.count))]
 
-        if let entry = stripe.withLockedValue({ $0[key] }) {
+        if let entry = stripe.withLockedValue({ $0.value(for: bytes, hash: hash) }) {
             let result = verifier.recheck(
                 entry.claims, sessionRevocationKey: entry.sessionRevocationKey, now: now)
             // A pattern, not `==`: the synthesized `==` copies both sides, claims included, on every hit.
             if case .invalid(.expired) = result {
-                stripe.withLockedValue { _ = $0.removeValue(forKey: key) }
+                stripe.withLockedValue { $0.removeValue(for: bytes, hash: hash) }
             }
             return result
         }
@@ -161,7 +92,7 @@ public final class CachingTokenVerifier: TokenVerifier {
             failures.insert(failureDigest)
         }
         if case .valid(let claims) = result {
-            let storedKey = key.stored  // copied before the lock is taken
+            let storedToken = Array(bytes)  // copied before the lock is taken
             let entry = Entry(claims)
             let stripeCapacity = self.stripeCapacity
             let leeway = verifier.leeway
@@ -169,7 +100,7 @@ public final class CachingTokenVerifier: TokenVerifier {
                 if entries.count >= stripeCapacity {
                     Self.evict(&entries, capacity: stripeCapacity, expiredBefore: now.addingTimeInterval(-leeway))
                 }
-                entries[storedKey] = entry
+                entries.updateValue(entry, for: storedToken, hash: hash)
             }
         }
         return result
@@ -194,13 +125,13 @@ public final class CachingTokenVerifier: TokenVerifier {
         failures?.removeAll()
     }
 
-    private static func evict(_ entries: inout [Key: Entry], capacity: Int, expiredBefore cutoff: Date) {
-        entries = entries.filter { $0.value.claims.expiresAt > cutoff }
+    private static func evict(_ entries: inout TokenCacheTable<Entry>, capacity: Int, expiredBefore cutoff: Date) {
+        entries.filter { $0.claims.expiresAt > cutoff }
         guard entries.count >= capacity else { return }
-        // Dictionary order follows the per-process random hash seed, so every other entry is an
+        // Slot order follows the per-process random hash seed, so every other entry is an
         // arbitrary half: no bookkeeping on the hit path, unlike LRU.
         var keep = false
-        entries = entries.filter { _ in
+        entries.filter { _ in
             keep.toggle()
             return keep
         }
