@@ -10,7 +10,9 @@ public final class AccessLogger: Sendable {
         self.metrics = metrics
     }
 
-    public func record(_ entry: AccessLogEntry) {
+    /// Borrows `entry` (as `GatewayMetrics.recordRequest` and `RequestClassification.init` do): the entry is
+    /// read, never kept, so nothing on the way copies it (a copy is a retain and a release of every String in it).
+    public func record(_ entry: borrowing AccessLogEntry) {
         writer?.append { entry.write(into: &$0) }
         metrics?.recordRequest(entry)
     }

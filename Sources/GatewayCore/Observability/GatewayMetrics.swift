@@ -96,8 +96,8 @@ public final class GatewayMetrics: Sendable {
 
     // MARK: Recording
 
-    /// Called once per request from `AccessLogger.record`.
-    public func recordRequest(_ entry: AccessLogEntry) {
+    /// Called once per request from `AccessLogger.record`; borrows the entry, which it only reads.
+    public func recordRequest(_ entry: borrowing AccessLogEntry) {
         let classification = RequestClassification(entry)
         let series = handles.withLockedValue { handles -> RequestSeries in
             if handles.lastLabels == classification.labels, let series = handles.lastSeries { return series }

@@ -56,3 +56,23 @@ final class RequestClassificationTests: XCTestCase {
         XCTAssertNil(RequestClassification(entry(route: nil, status: 400, error: "invalid_request")).tokenFailure)
     }
 }
+
+extension RequestClassificationTests {
+    func testSevenByteRoutesOtherThanControlAreProxiedRoutes() {
+        // "control" is recognised by its length first, then its bytes: other 7-byte prefixes are proxied routes.
+        for route in ["/tools/", "Control", "control".uppercased(), "contro/"] {
+            let classification = RequestClassification(
+                entry(route: route, path: "/auth/login", status: 401, error: "unauthorized"))
+            XCTAssertNil(classification.controlCall, route)
+            XCTAssertEqual(classification.tokenFailure, "missing", route)
+            XCTAssertEqual(classification.labels.route, route)
+        }
+    }
+
+    func testTokenFailuresNeedBothTheStatusAndTheError() {
+        XCTAssertNil(RequestClassification(entry(route: "/api/", status: 400, error: "unauthorized")).tokenFailure)
+        XCTAssertNil(RequestClassification(entry(route: "/api/", status: 401, error: "invalid_request")).tokenFailure)
+        XCTAssertNil(RequestClassification(entry(route: "/api/", status: 401)).tokenFailure)
+        XCTAssertNil(RequestClassification(entry(route: "/api/", status: 400)).tokenFailure)
+    }
+}
