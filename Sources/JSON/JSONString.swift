@@ -53,15 +53,52 @@ public enum JSONString {
         byte < 0x20 || byte == quote || byte == backslash
     }
 
-    /// `needsEscape` for every byte value, so the access log's scan is one load per byte, not three comparisons.
+    /// `needsEscape` for every byte value, so the scan after the first escape is one load per byte.
     private static let escapeTable: [Bool] = (0...255).map { needsEscape(UInt8($0)) }
 
     /// Writes `bytes` escaped as `escape(_:)` escapes them to `out`, which has room for the worst case, 6 bytes per
     /// byte (`\u00xx`); returns how many bytes it wrote. For lines written in place (`JSONByteCursor`, the access
-    /// log): text that needs no escaping, the usual case, is one scan and one copy.
+    /// log): text that needs no escaping, the usual case, is one scan of 8 bytes at a time and one copy, without
+    /// touching the table (a lazily built global: a once-check and an array access per string).
     @usableFromInline
     static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
         guard let base = bytes.baseAddress else { return 0 }
+        let count = bytes.count
+        var clean = 0
+        // Whole words first: a word without any byte to escape is skipped at once; the first word that holds one
+        // (the word test says whether, not where) and the last few bytes are looked at byte by byte.
+        while count &- clean >= 8, !hasByteToEscape(UnsafeRawPointer(base + clean).loadUnaligned(as: UInt64.self)) {
+            clean &+= 8
+        }
+        while clean < count, !needsEscape(base[clean]) {
+            clean &+= 1
+        }
+        out.initialize(from: base, count: clean)
+        guard clean < count else { return count }
+        let rest = UnsafeBufferPointer(start: base + clean, count: count &- clean)
+        return clean &+ writeEscapedFromFirstEscape(rest, to: out + clean)
+    }
+
+    /// Whether any of the 8 bytes in `word` is one `needsEscape` picks, in either byte order: below 0x20, `"` or
+    /// `\`. Each test is the exact "has a byte less than n" / "has a zero byte" word test: subtracting borrows into
+    /// a byte's top bit only below a byte that itself matched, and bytes of 0x80 and above are masked out by `~word`.
+    @inline(__always)
+    static func hasByteToEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ 0x2222_2222_2222_2222  // zero bytes where `word` has `"`
+        let backslashes = word ^ 0x5C5C_5C5C_5C5C_5C5C  // zero bytes where `word` has `\`
+        let below = (word &- ones &* 0x20) & ~word
+        let isQuote = (quotes &- ones) & ~quotes
+        let isBackslash = (backslashes &- ones) & ~backslashes
+        return (below | isQuote | isBackslash) & highBits != 0
+    }
+
+    /// `bytes` starts with a byte to escape: writes them escaped, copying the runs between escapes in bulk.
+    private static func writeEscapedFromFirstEscape(
+        _ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>
+    ) -> Int {
+        let base = bytes.baseAddress!
         return escapeTable.withUnsafeBufferPointer { table in
             var written = 0
             var runStart = 0
