@@ -71,6 +71,17 @@ final class CachingTokenVerifierHitTests: XCTestCase {
         XCTAssertEqual(cache.count, 1)
     }
 
+    /// A hit hands out the claims the entry holds (one reference), not a copy of their fields; equal as before.
+    func testHitSharesTheStoredClaims() throws {
+        let cache = try makeCache()
+        let token = F.hs256Token(["sid": "s-3"])
+        let miss = try XCTUnwrap(cache.verify(token, now: F.now).claims)
+        let first = try XCTUnwrap(cache.verify(token, now: F.now).claims)
+        let second = try XCTUnwrap(cache.verify(token, now: F.now.addingTimeInterval(1)).claims)
+        XCTAssertTrue(first.storage === second.storage, "both hits read the one stored entry")
+        XCTAssertEqual(first, miss)
+    }
+
     /// The key's hash reads the last 32 bytes as words: a change in any one of them is another key, and another
     /// token's own check.
     func testEachOfTheLastBytesTellsTokensApart() throws {
