@@ -18,9 +18,12 @@ extension EngineWorker {
                 return
             }
         }
+        // The trace's two parts read where the request keeps them: `client.request?.trace` copied the whole span.
+        let request = client.request
         transfer.lines.build(
             head: head, rules: rules, buffer: client.input, plan: plan, identity: settings.identity, peer: client.peer,
-            trustedPeer: isTrusted(client), trace: client.request?.trace, overTLS: client.transport.isTLS)
+            trustedPeer: isTrusted(client), traceParent: request?.trace?.forwarded,
+            tracestate: request?.trace?.tracestate, overTLS: client.transport.isTLS)
         transfer.configure(
             method: head.method, body: Self.uploadBody(of: head),
             connectTimeoutMilliseconds: routeTimeouts.of(plan.connectTimeout),
