@@ -17,12 +17,14 @@ public enum Hex {
     /// first: for identifiers written in place, without a `String` per part.
     @inlinable
     public static func write(_ value: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>) {
-        // Through the table's pointer: a nibble is always inside it, and an `Array` subscript would check each one
-        // (twice per access-log line, where every trace id is written).
-        digits.withUnsafeBufferPointer { digits in
-            for index in 0..<16 {
-                buffer[index] = digits[Int((value >> UInt64(60 - 4 * index)) & 0xf)]
-            }
+        // Arithmetic, not the `digits` table: the table is a lazily initialised global, reached through a call to its
+        // accessor every time (twice per access-log line, where every trace id is written, and per request id).
+        precondition(buffer.count >= 16, "Hex.write: 16 bytes of room needed")
+        let out = buffer.baseAddress!
+        for index in 0..<16 {
+            let nibble = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * index)) & 0xf
+            // "0"-"9" are 0x30-0x39, "a"-"f" are 0x61-0x66 (0x57 + 10...15).
+            out[index] = nibble &+ (nibble < 10 ? 0x30 : 0x57)
         }
     }
 }

@@ -5,6 +5,10 @@
 ///
 /// Every write checks once per piece (not per byte) that it stays inside the reserved space, so a wrong bound stops
 /// the process rather than writing past the space.
+///
+/// The small writes are `@inline(__always)`: left to the optimizer, the access log called `appendRaw` out of line for
+/// each of its keys (11 calls a line, each with a `memmove` of a length it only knew at run time); inlined, a key is
+/// a constant, and its copy a few stores.
 public struct JSONByteCursor {
     @usableFromInline var next: UnsafeMutablePointer<UInt8>
     @usableFromInline let start: UnsafeMutablePointer<UInt8>
@@ -31,7 +35,7 @@ public struct JSONByteCursor {
     }
 
     /// Moves past `count` bytes that the caller then writes, after checking they fit.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func advance(by count: Int) -> UnsafeMutablePointer<UInt8> {
         precondition(count >= 0 && end - next >= count, "JSONByteCursor: the reserved space is too small")
         let position = next
@@ -39,26 +43,28 @@ public struct JSONByteCursor {
         return position
     }
 
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func appendByte(_ byte: UInt8) {
         advance(by: 1).initialize(to: byte)
     }
 
     /// Appends text that needs no escaping, such as `,"status":`.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func appendRaw(_ text: StaticString) {
         appendBytes(UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
 
     /// Appends `bytes` as they are.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func appendBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let base = bytes.baseAddress else { return }
         advance(by: bytes.count).initialize(from: base, count: bytes.count)
     }
 
-    /// Appends `value` as a JSON string literal, quotes included, escaped by `JSONString`.
-    @inlinable
+    /// Appends `value` as a JSON string literal, quotes included, escaped by `JSONString`. Specialised for the
+    /// caller's string type but kept out of line: its rare path (text not stored as contiguous UTF-8) is copied into
+    /// every caller otherwise, once per member of the access log's line.
+    @inlinable @inline(never)
     public mutating func appendString(_ value: some StringProtocol) {
         JSONString.withContiguousUTF8(value) { bytes in
             precondition(end - next >= bytes.count &* 6 &+ 2, "JSONByteCursor: the reserved space is too small")
@@ -71,7 +77,7 @@ public struct JSONByteCursor {
     }
 
     /// Appends `member` (the raw `,"key":` text) and `value` as a string literal; nothing when `value` is nil.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func appendMember(_ member: StaticString, _ value: (some StringProtocol)?) {
         guard let value else { return }
         appendRaw(member)
@@ -79,7 +85,7 @@ public struct JSONByteCursor {
     }
 
     /// Appends `member` (the raw `,"key":` text) and `value` in decimal.
-    @inlinable
+    @inlinable @inline(__always)
     public mutating func appendMember(_ member: StaticString, _ value: Int) {
         appendRaw(member)
         appendInteger(value)
