@@ -89,7 +89,9 @@ final class EngineRequestPlanner: Sendable {
         if headBytes > maxHeaderBytes {
             return .answer(.headersTooLarge, requestID: requestID, path: "", route: nil)
         }
-        guard let target else {
+        // Moved out of the parameter, not copied from it: the copy left the optional to be destroyed as well, at
+        // the end of every plan (profile: `outlined destroy of RequestTarget?` under `plan`, 0.14%).
+        guard let target = consume target else {
             return .answer(.badRequestTarget, requestID: requestID, path: "", route: nil)
         }
         let hostName = routes.matchesHosts ? host.map { Self.hostName(Self.substring($0, in: buffer)) } : nil

@@ -55,10 +55,15 @@ extension EngineWorker {
     /// transfer.
     func upstreamHeadEnded(_ transfer: EngineTransfer) -> Bool {
         guard let client = transfer.client else { return true }
-        let inspection = ClientHeadWriter.inspect(transfer.head)
+        // The head lent in place for the calls that read it (nothing they reach touches the transfer): passed by
+        // value from the transfer's property, each call copied it first, a retain and release of its two arrays.
+        return upstreamHeadEnded(client, head: &transfer.head)
+    }
+
+    private func upstreamHeadEnded(_ client: EngineClient, head: inout UpstreamHead) -> Bool {
+        let inspection = ClientHeadWriter.inspect(head)
         let action = client.connection.upstreamHeadReceived(
-            status: transfer.head.status, hasContentLength: inspection.contentLength != nil,
-            passable: inspection.passable)
+            status: head.status, hasContentLength: inspection.contentLength != nil, passable: inspection.passable)
         switch action {
         case .ignore:
             return true
@@ -69,10 +74,10 @@ extension EngineWorker {
             // reference, each retained and released).
             let request = client.request
             ClientHeadWriter.writeHead(
-                transfer.head, contentLength: inspection.contentLength, framing: framing, closes: closes,
+                head, contentLength: inspection.contentLength, framing: framing, closes: closes,
                 requestID: request?.requestID ?? "", isHTTP10: request?.isHTTP10 ?? false,
                 cors: request?.cors ?? .none, into: &client.output)
-            request?.status = transfer.head.status
+            request?.status = head.status
             if let request, let pool = request.pool { pool.recordSuccess(request.upstreamIndex) }
             markDirty(client)
             return true
