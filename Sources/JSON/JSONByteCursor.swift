@@ -119,3 +119,25 @@ public struct JSONByteCursor {
         Hex.write(value, into: UnsafeMutableBufferPointer(start: advance(by: 16), count: 16))
     }
 }
+
+extension JSONByteCursor {
+    /// Reserves `maximumLength` bytes at the end of `buffer` (growing it geometrically, as appends do) and calls
+    /// `write` with a cursor over them; what it wrote is appended, the rest is not.
+    ///
+    /// Deliberately not `@inlinable`: where the optimizer can see this body it specialises it for the caller's
+    /// closure, and the specialisation takes what the closure captured as an owned argument. For the access log that
+    /// was the whole `AccessLogEntry`, copied (a retain of each String) and destroyed again once per line (profile:
+    /// `outlined init with copy of AccessLogEntry` under `AccessLogger.record`). Called out of line, the closure
+    /// holds the entry's address, and the entry is never copied.
+    public static func append(
+        to buffer: inout [UInt8], reserving maximumLength: Int, _ write: (inout JSONByteCursor) -> Void
+    ) {
+        buffer.append(addingCapacity: maximumLength) { span in
+            span.withUnsafeMutableBufferPointer { space, count in
+                var cursor = JSONByteCursor(space)
+                write(&cursor)
+                count = cursor.count
+            }
+        }
+    }
+}

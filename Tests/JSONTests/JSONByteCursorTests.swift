@@ -90,4 +90,21 @@ final class JSONByteCursorTests: XCTestCase {
         XCTAssertEqual(JSONByteCursor.maximumLength(ofString: String?.none), 0)
         XCTAssertEqual(written(capacity: 0) { $0.appendMember(",\"s\":", String?.none) }, [])
     }
+
+    func testAppendKeepsWhatTheBufferHeldAndAddsOnlyWhatWasWritten() {
+        var buffer = Array("previous line\n".utf8)
+        for round in 0..<200 {
+            // Reserving far more than is written, many times over: the buffer grows, and the unused space never shows.
+            JSONByteCursor.append(to: &buffer, reserving: 4_096) { cursor in
+                cursor.appendRaw("{\"n\":")
+                cursor.appendInteger(round)
+                cursor.appendRaw("}\n")
+            }
+        }
+        let expected = "previous line\n" + (0..<200).map { "{\"n\":\($0)}\n" }.joined()
+        XCTAssertEqual(String(decoding: buffer, as: UTF8.self), expected)
+
+        JSONByteCursor.append(to: &buffer, reserving: 0) { _ in }
+        XCTAssertEqual(String(decoding: buffer, as: UTF8.self), expected)
+    }
 }

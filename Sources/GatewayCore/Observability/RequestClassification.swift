@@ -26,34 +26,6 @@ public struct RequestClassification: Sendable, Equatable {
     /// rejections are counted where they happen (`CountingTokenVerifier`).
     public var tokenFailure: String?
 
-    /// Borrows `entry`: an initializer takes its arguments owned, so passing the entry by value made the caller copy
-    /// it, a retain of every String in it, and this initializer release them all again (profile: `outlined init with
-    /// copy of AccessLogEntry` under `GatewayMetrics.recordRequest`).
-    public init(_ entry: borrowing AccessLogEntry) {
-        let route = entry.route ?? "none"
-        labels = Labels(route: route, method: Self.methodClass(entry.method), status: entry.status)
-        outcome = Self.outcome(status: entry.status)
-        controlCall = nil
-        tokenFailure = nil
-        // The length first: a route of another length (every proxied one but a 7-byte prefix) is told apart without
-        // the call a String comparison of different strings makes.
-        if route.utf8.count == 7, route == "control" {
-            switch entry.path {
-            case "/auth/login": controlCall = .login
-            case "/auth/token": controlCall = .refresh
-            default: break
-            }
-        } else if entry.route != nil {
-            // GatewayError.code values for the two rejections the authenticator makes without a token check. The
-            // status first, and no tuple: a `switch` on `(status, error)` copied the error string for every request.
-            if entry.status == 401, entry.error == "unauthorized" {
-                tokenFailure = "missing"
-            } else if entry.status == 400, entry.error == "invalid_request" {
-                tokenFailure = "malformed_header"
-            }
-        }
-    }
-
     /// Extension methods are legal HTTP (RFC 9110 section 9.1) but would give one series per spelling. A switch,
     /// not a `Set`: it runs for every request, and comparing small strings costs less than hashing one.
     static func methodClass(_ method: String) -> String {
@@ -72,5 +44,38 @@ public struct RequestClassification: Sendable, Equatable {
         case 502...504: return "unavailable"
         default: return "error"
         }
+    }
+}
+
+extension RequestClassification {
+    /// Borrows `entry`: an initializer takes its arguments owned, so passing the entry by value made the caller copy
+    /// it, a retain of every String in it, and this initializer release them all again (profile: `outlined init with
+    /// copy of AccessLogEntry` under `GatewayMetrics.recordRequest`). Decided into locals, then built at once through
+    /// the memberwise initializer (hence this extension): assigned field by field, the optimised init built the value
+    /// in a temporary, then copied it out and destroyed the temporary, a retain and a release of each String.
+    public init(_ entry: borrowing AccessLogEntry) {
+        let route = entry.route ?? "none"
+        var controlCall: ControlCall?
+        var tokenFailure: String?
+        // The length first: a route of another length (every proxied one but a 7-byte prefix) is told apart without
+        // the call a String comparison of different strings makes.
+        if route.utf8.count == 7, route == "control" {
+            switch entry.path {
+            case "/auth/login": controlCall = .login
+            case "/auth/token": controlCall = .refresh
+            default: break
+            }
+        } else if entry.route != nil {
+            // GatewayError.code values for the two rejections the authenticator makes without a token check. The
+            // status first, and no tuple: a `switch` on `(status, error)` copied the error string for every request.
+            if entry.status == 401, entry.error == "unauthorized" {
+                tokenFailure = "missing"
+            } else if entry.status == 400, entry.error == "invalid_request" {
+                tokenFailure = "malformed_header"
+            }
+        }
+        self.init(
+            labels: Labels(route: route, method: Self.methodClass(entry.method), status: entry.status),
+            controlCall: controlCall, outcome: Self.outcome(status: entry.status), tokenFailure: tokenFailure)
     }
 }
