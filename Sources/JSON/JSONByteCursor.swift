@@ -68,10 +68,11 @@ public struct JSONByteCursor {
     public mutating func appendString(_ value: some StringProtocol) {
         JSONString.withContiguousUTF8(value) { bytes in
             precondition(end - next >= bytes.count &* 6 &+ 2, "JSONByteCursor: the reserved space is too small")
-            next.initialize(to: JSONByteWriter.quote)
+            // The quote as a literal: `JSONByteWriter.quote`, a global of another module, is read through a call.
+            next.initialize(to: UInt8(ascii: "\""))
             next += 1
             next += JSONString.writeEscaped(bytes, to: next)
-            next.initialize(to: JSONByteWriter.quote)
+            next.initialize(to: UInt8(ascii: "\""))
             next += 1
         }
     }
@@ -108,7 +109,7 @@ public struct JSONByteCursor {
         repeat {
             index -= 1
             let (quotient, digit) = rest.quotientAndRemainder(dividingBy: 10)
-            digits[index] = JSONByteWriter.zero &+ UInt8(truncatingIfNeeded: digit)
+            digits[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: digit)
             rest = quotient
         } while rest != 0
     }

@@ -49,8 +49,9 @@ public enum JSONString {
 
     /// Whether RFC 8259 section 7 requires `byte` to be escaped. Every byte of a multi-byte UTF-8 sequence is 0x80 or
     /// above, so deciding byte by byte escapes exactly the scalars below U+0020, `"` and `\`.
-    private static func needsEscape(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == quote || byte == backslash
+    @inlinable
+    static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
     /// `needsEscape` for every byte value, so the scan after the first escape is one load per byte.
@@ -59,8 +60,10 @@ public enum JSONString {
     /// Writes `bytes` escaped as `escape(_:)` escapes them to `out`, which has room for the worst case, 6 bytes per
     /// byte (`\u00xx`); returns how many bytes it wrote. For lines written in place (`JSONByteCursor`, the access
     /// log): text that needs no escaping, the usual case, is one scan of 8 bytes at a time and one copy, without
-    /// touching the table (a lazily built global: a once-check and an array access per string).
-    @usableFromInline
+    /// touching the table (a lazily built global: a once-check and an array access per string). Inlinable, so the
+    /// scan and the copy are in the caller's code (`JSONByteCursor.appendString`), not one more call per string; what
+    /// follows a first escape is not.
+    @inlinable @inline(__always)
     static func writeEscaped(_ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>) -> Int {
         guard let base = bytes.baseAddress else { return 0 }
         let count = bytes.count
@@ -82,7 +85,7 @@ public enum JSONString {
     /// Whether any of the 8 bytes in `word` is one `needsEscape` picks, in either byte order: below 0x20, `"` or
     /// `\`. Each test is the exact "has a byte less than n" / "has a zero byte" word test: subtracting borrows into
     /// a byte's top bit only below a byte that itself matched, and bytes of 0x80 and above are masked out by `~word`.
-    @inline(__always)
+    @inlinable @inline(__always)
     static func hasByteToEscape(_ word: UInt64) -> Bool {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highBits: UInt64 = 0x8080_8080_8080_8080
@@ -95,7 +98,8 @@ public enum JSONString {
     }
 
     /// `bytes` starts with a byte to escape: writes them escaped, copying the runs between escapes in bulk.
-    private static func writeEscapedFromFirstEscape(
+    @usableFromInline
+    static func writeEscapedFromFirstEscape(
         _ bytes: UnsafeBufferPointer<UInt8>, to out: UnsafeMutablePointer<UInt8>
     ) -> Int {
         let base = bytes.baseAddress!
