@@ -21,7 +21,8 @@ public struct RequestClassification: Sendable, Equatable {
     public var labels: Labels
     public var controlCall: ControlCall?
     /// `success`, `rejected` (4xx), `rate_limited` (429), `unavailable` (502-504), `client_closed` (499), `error`.
-    public var outcome: String
+    /// Worked out when asked, from the status: only logins and refreshes are counted by outcome, not every request.
+    public var outcome: String { Self.outcome(status: labels.status) }
     /// Token checks that fail before any verification runs (no token, a malformed header); the verifier's own
     /// rejections are counted where they happen (`CountingTokenVerifier`).
     public var tokenFailure: String?
@@ -76,6 +77,6 @@ extension RequestClassification {
         }
         self.init(
             labels: Labels(route: route, method: Self.methodClass(entry.method), status: entry.status),
-            controlCall: controlCall, outcome: Self.outcome(status: entry.status), tokenFailure: tokenFailure)
+            controlCall: controlCall, tokenFailure: tokenFailure)
     }
 }
