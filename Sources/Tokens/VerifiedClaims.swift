@@ -7,22 +7,22 @@ import Foundation
 /// request presenting the token, and a copy (into the verification result, the request's plan, an `if let`) is one
 /// retain rather than one per `String` field, and a few bytes rather than a struct moved by `memmove` (profile:
 /// "outlined init with copy of VerifiedClaims", its destroy and `__memmove` under the proxy path's token check).
-/// Value semantics as before: a setter replaces the storage, so no two values ever share a change.
+/// Read-only: nothing changes claims once a token verified them, so sharing the storage can never share a change.
 public struct VerifiedClaims: Sendable, Hashable, CustomReflectable {
     /// The fields, as the struct held them before; their synthesized `==` and `hash(into:)` are the claims'.
     @usableFromInline
     struct Fields: Sendable, Hashable {
-        @usableFromInline var subject: String
-        @usableFromInline var appid: String?
-        @usableFromInline var unionid: String?
-        @usableFromInline var jti: String?
-        @usableFromInline var issuer: String
-        @usableFromInline var audience: String
-        @usableFromInline var expiresAt: Date
-        @usableFromInline var issuedAt: Date?
-        @usableFromInline var keyID: String
-        @usableFromInline var sessionID: String?
-        @usableFromInline var appKind: AppKind
+        @usableFromInline let subject: String
+        @usableFromInline let appid: String?
+        @usableFromInline let unionid: String?
+        @usableFromInline let jti: String?
+        @usableFromInline let issuer: String
+        @usableFromInline let audience: String
+        @usableFromInline let expiresAt: Date
+        @usableFromInline let issuedAt: Date?
+        @usableFromInline let keyID: String
+        @usableFromInline let sessionID: String?
+        @usableFromInline let appKind: AppKind
     }
 
     /// Never mutated once made: values that share it share nothing that can change.
@@ -34,64 +34,31 @@ public struct VerifiedClaims: Sendable, Hashable, CustomReflectable {
         init(_ fields: Fields) { self.fields = fields }
     }
 
-    @usableFromInline var storage: Storage
+    @usableFromInline let storage: Storage
 
     /// `sub`: the user's openid.
-    @inlinable public var subject: String {
-        get { storage.fields.subject }
-        set { update { $0.subject = newValue } }
-    }
+    @inlinable public var subject: String { storage.fields.subject }
     /// `appid`: the mini-program the user logged in through, when present.
-    @inlinable public var appid: String? {
-        get { storage.fields.appid }
-        set { update { $0.appid = newValue } }
-    }
+    @inlinable public var appid: String? { storage.fields.appid }
     /// `unionid`, when WeChat returned one.
-    @inlinable public var unionid: String? {
-        get { storage.fields.unionid }
-        set { update { $0.unionid = newValue } }
-    }
+    @inlinable public var unionid: String? { storage.fields.unionid }
     /// `jti`: the token's id, the handle for revocation.
-    @inlinable public var jti: String? {
-        get { storage.fields.jti }
-        set { update { $0.jti = newValue } }
-    }
+    @inlinable public var jti: String? { storage.fields.jti }
     /// `iss`, equal to the configured issuer.
-    @inlinable public var issuer: String {
-        get { storage.fields.issuer }
-        set { update { $0.issuer = newValue } }
-    }
+    @inlinable public var issuer: String { storage.fields.issuer }
     /// The configured audience the token's `aud` contained.
-    @inlinable public var audience: String {
-        get { storage.fields.audience }
-        set { update { $0.audience = newValue } }
-    }
+    @inlinable public var audience: String { storage.fields.audience }
     /// `exp`.
-    @inlinable public var expiresAt: Date {
-        get { storage.fields.expiresAt }
-        set { update { $0.expiresAt = newValue } }
-    }
+    @inlinable public var expiresAt: Date { storage.fields.expiresAt }
     /// `iat`, when present.
-    @inlinable public var issuedAt: Date? {
-        get { storage.fields.issuedAt }
-        set { update { $0.issuedAt = newValue } }
-    }
+    @inlinable public var issuedAt: Date? { storage.fields.issuedAt }
     /// The `kid` of the ring key that verified the signature.
-    @inlinable public var keyID: String {
-        get { storage.fields.keyID }
-        set { update { $0.keyID = newValue } }
-    }
+    @inlinable public var keyID: String { storage.fields.keyID }
     /// `sid`: the login session (refresh-token family) the token was issued for, so logout can end it
     /// (the claim name of OpenID Connect Front-Channel Logout, section 3).
-    @inlinable public var sessionID: String? {
-        get { storage.fields.sessionID }
-        set { update { $0.sessionID = newValue } }
-    }
+    @inlinable public var sessionID: String? { storage.fields.sessionID }
     /// `app_kind`: the kind of app the user logged in through; `.miniprogram` for a token without the claim.
-    @inlinable public var appKind: AppKind {
-        get { storage.fields.appKind }
-        set { update { $0.appKind = newValue } }
-    }
+    @inlinable public var appKind: AppKind { storage.fields.appKind }
 
     public init(
         subject: String, appid: String? = nil, unionid: String? = nil, jti: String? = nil, issuer: String,
@@ -102,14 +69,6 @@ public struct VerifiedClaims: Sendable, Hashable, CustomReflectable {
             Fields(
                 subject: subject, appid: appid, unionid: unionid, jti: jti, issuer: issuer, audience: audience,
                 expiresAt: expiresAt, issuedAt: issuedAt, keyID: keyID, sessionID: sessionID, appKind: appKind))
-    }
-
-    /// A setter's copy-on-write: new storage with the change, whoever else holds the old one.
-    @usableFromInline
-    mutating func update(_ change: (inout Fields) -> Void) {
-        var fields = storage.fields
-        change(&fields)
-        storage = Storage(fields)
     }
 
     public static func == (lhs: VerifiedClaims, rhs: VerifiedClaims) -> Bool {
