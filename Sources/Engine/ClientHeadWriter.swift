@@ -14,13 +14,15 @@ enum ClientHeadWriter {
         var contentLength: ByteSpan?
     }
 
-    /// The checks made before writing anything: valid names and values, one Content-Length (repeats of the same
-    /// number are one), and no Transfer-Encoding but a single `chunked`.
+    /// The checks made before writing anything: valid names and values (on every answer), one Content-Length (repeats
+    /// of the same number are one), and no Transfer-Encoding but a single `chunked` (on answers with a body).
     static func inspect(_ head: UpstreamHead) -> Inspection {
+        // An invalid name or value was decided as its line arrived (`UpstreamHead.hasInvalidField`). Refused whatever
+        // the status, as nginx does: an answer without a body has no framing to break, but its fields still reach
+        // the client, and a bare CR in one could start a field of the upstream's choosing there (RFC 9110 section
+        // 5.5). A 1xx head is never written (`EngineConnection.upstreamHeadReceived`), so this is the final one's.
+        if head.hasInvalidField { return Inspection(passable: false, contentLength: nil) }
         let bodyless = head.status == 204 || head.status == 304 || head.status < 200
-        // An invalid name or value was decided as its line arrived (`UpstreamHead.hasInvalidField`): whatever else
-        // the head says, a body's framing is then broken, which only an answer without a body survives.
-        if head.hasInvalidField { return Inspection(passable: bodyless, contentLength: nil) }
         var contentLength: ByteSpan?
         var lengthIsBroken = false
         var isChunked = false

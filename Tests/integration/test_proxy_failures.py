@@ -273,3 +273,12 @@ def test_upstream_header_with_a_control_character_is_a_502_not_relayed(gateway):
     assert not [v for k, v in headers if k.lower() == "x-broken"]
     # The gateway keeps serving.
     assert gateway.request("GET", "/open/echo")[0] == 200
+
+
+def test_upstream_header_with_a_bare_cr_is_a_502_on_a_bodyless_answer_too(gateway):
+    # A 204 has no framing to break, but its fields still reach the client: a bare CR in one could end the line
+    # there for a lenient client, and what follows would be a field of the upstream's choosing (response splitting).
+    status, headers, body = gateway.request("GET", "/open/badheader-204")
+    assert status == 502
+    assert json.loads(body)["error"] == "bad_gateway"
+    assert not [v for k, v in headers if k.lower() in ("x-broken", "set-cookie")]

@@ -9,6 +9,7 @@ is chosen by the last path segment, so it works whatever prefix the gateway keep
     .../truncated         headers with Content-Length: 1000, then 100 bytes, then the connection closes
     .../cookies           two Set-Cookie header fields
     .../badheader         200 with a header value holding a control character (a broken answer)
+    .../badheader-204     the same field on a 204 (no body, so no framing for it to break)
     .../chunked           a Transfer-Encoding: chunked response of known content (CHUNKED_BODY)
     .../length-and-chunked  CHUNKED_BODY chunked, with a Content-Length: 5 that contradicts it
     .../two-lengths       Content-Length: 5 and Content-Length: 10, then 10 bytes
@@ -199,6 +200,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if last == "badheader":
             return self._send(200, b"{}", headers=[("X-Broken", "a\x01b")])
+        if last == "badheader-204":
+            return self._head([("X-Broken", "a\rSet-Cookie: injected=1")], status=204)
         if last == "cookies":
             return self._send(200, b"{}", headers=[("Set-Cookie", "a=1; Path=/"), ("Set-Cookie", "b=2; Path=/; HttpOnly")])
         if last == "chunked":
