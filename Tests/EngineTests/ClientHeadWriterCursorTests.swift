@@ -9,15 +9,6 @@ import XCTest
 /// `Array.append` writer it replaced (kept here as the reference), for every kind of head, including heads far
 /// longer than usual, fields to drop, CORS, HTTP/1.0 and a status outside the table.
 final class ClientHeadWriterCursorTests: XCTestCase {
-    private func head(_ lines: [String]) -> UpstreamHead {
-        var head = UpstreamHead()
-        for line in lines + [""] {
-            let bytes = Array((line + "\r\n").utf8)
-            _ = bytes.withUnsafeBytes { head.receive($0) }
-        }
-        return head
-    }
-
     private static let heads: [[String]] = [
         ["HTTP/1.1 200 OK", "Date: d", "Content-Length: 2", "Content-Type: text/plain"],
         ["HTTP/1.1 200 OK", "Content-Length: 5, 5", "Server: s", "X-Request-Id: up"],
@@ -45,7 +36,7 @@ final class ClientHeadWriterCursorTests: XCTestCase {
 
     func testEveryHeadIsWrittenAsTheAppendingWriterWroteIt() {
         for lines in Self.heads {
-            let upstream = head(lines)
+            let upstream = UpstreamHead.received(lines)
             let inspection = ClientHeadWriter.inspect(upstream)
             for cors in Self.cors {
                 for framing in [EngineConnection.BodyFraming.none, .length, .chunked, .untilClose] {
@@ -73,7 +64,8 @@ final class ClientHeadWriterCursorTests: XCTestCase {
     func testTheGatewaysDateIsAddedOnlyWhenTheUpstreamHasNone() {
         var out: [UInt8] = []
         ClientHeadWriter.writeHead(
-            head(["HTTP/1.1 200 OK", "Server: s"]), contentLength: nil, framing: .length, closes: false,
+            UpstreamHead.received(["HTTP/1.1 200 OK", "Server: s"]), contentLength: nil, framing: .length,
+            closes: false,
             requestID: "rid", isHTTP10: true, into: &out)
         let text = String(decoding: out, as: UTF8.self)
         XCTAssertTrue(text.hasPrefix("HTTP/1.0 200 OK\r\nServer: s\r\nX-Request-Id: rid\r\nDate: "), text)

@@ -4,15 +4,6 @@ import XCTest
 
 /// The client's head from the upstream's, on bytes: `HeaderRewriter`'s response rules (issue 23's slice).
 final class ClientHeadWriterTests: XCTestCase {
-    private func head(_ lines: [String]) -> UpstreamHead {
-        var head = UpstreamHead()
-        for line in lines + [""] {
-            let bytes = Array((line + "\r\n").utf8)
-            _ = bytes.withUnsafeBytes { head.receive($0) }
-        }
-        return head
-    }
-
     private func written(_ head: UpstreamHead, framing: EngineConnection.BodyFraming, closes: Bool = false) -> String {
         var out: [UInt8] = []
         let inspection = ClientHeadWriter.inspect(head)
@@ -23,7 +14,7 @@ final class ClientHeadWriterTests: XCTestCase {
     }
 
     func testHopByHopFieldsAndTheOnesConnectionNamesAreDropped() {
-        let upstream = head([
+        let upstream = UpstreamHead.received([
             "HTTP/1.1 200 OK", "Date: d", "Connection: keep-alive, X-Secret", "X-Secret: s", "Keep-Alive: timeout=5",
             "X-Gateway-Error: forged", "Content-Length: 2", "Set-Cookie: a", "Set-Cookie: b",
         ])
@@ -36,7 +27,9 @@ final class ClientHeadWriterTests: XCTestCase {
     }
 
     func testChunkedAnswerLosesItsLengthAndIsChunkedAgain() {
-        let upstream = head(["HTTP/1.1 200 OK", "Date: d", "Transfer-Encoding: chunked", "Content-Length: 5"])
+        let upstream = UpstreamHead.received([
+            "HTTP/1.1 200 OK", "Date: d", "Transfer-Encoding: chunked", "Content-Length: 5",
+        ])
         let inspection = ClientHeadWriter.inspect(upstream)
         XCTAssertTrue(inspection.passable)
         XCTAssertNil(inspection.contentLength)
@@ -48,11 +41,16 @@ final class ClientHeadWriterTests: XCTestCase {
 
     func testBrokenFramingIsNotPassable() {
         XCTAssertFalse(
-            ClientHeadWriter.inspect(head(["HTTP/1.1 200 OK", "Content-Length: 5", "Content-Length: 6"])).passable)
-        XCTAssertFalse(ClientHeadWriter.inspect(head(["HTTP/1.1 200 OK", "Transfer-Encoding: gzip"])).passable)
-        XCTAssertFalse(ClientHeadWriter.inspect(head(["HTTP/1.1 200 OK", "Bad Name: x"])).passable)
+            ClientHeadWriter.inspect(
+                UpstreamHead.received(["HTTP/1.1 200 OK", "Content-Length: 5", "Content-Length: 6"])
+            ).passable)
+        XCTAssertFalse(
+            ClientHeadWriter.inspect(UpstreamHead.received(["HTTP/1.1 200 OK", "Transfer-Encoding: gzip"])).passable)
+        XCTAssertFalse(ClientHeadWriter.inspect(UpstreamHead.received(["HTTP/1.1 200 OK", "Bad Name: x"])).passable)
         XCTAssertTrue(
-            ClientHeadWriter.inspect(head(["HTTP/1.1 200 OK", "Content-Length: 5", "Content-Length: 5"])).passable)
+            ClientHeadWriter.inspect(
+                UpstreamHead.received(["HTTP/1.1 200 OK", "Content-Length: 5", "Content-Length: 5"])
+            ).passable)
     }
 
     func testInterimHeadIsReplacedByTheFinalOne() {

@@ -5,9 +5,7 @@ import XCTest
 /// `UpstreamHead` reads libcurl's header lines one by one: the status code, and each field kept as spans.
 final class UpstreamHeadTests: XCTestCase {
     private func status(_ line: String) -> Int {
-        var head = UpstreamHead()
-        _ = Array((line + "\r\n").utf8).withUnsafeBytes { head.receive($0) }
-        return head.status
+        UpstreamHead.received([line], ended: false).status
     }
 
     func testStatusCodeIsTheThreeDigitsAfterTheFirstSpace() {
@@ -23,10 +21,9 @@ final class UpstreamHeadTests: XCTestCase {
     }
 
     func testFieldsAreTrimmedAndKeptAsSpansIntoTheLines() {
-        var head = UpstreamHead()
-        for line in ["HTTP/1.1 200 OK", "Content-Length: \t 5 \t", "x-request-id:abc", "Empty:", "No colon here", ""] {
-            _ = Array((line + "\r\n").utf8).withUnsafeBytes { head.receive($0) }
-        }
+        let head = UpstreamHead.received([
+            "HTTP/1.1 200 OK", "Content-Length: \t 5 \t", "x-request-id:abc", "Empty:", "No colon here",
+        ])
         XCTAssertTrue(head.isComplete)
         let fields = head.bytes.withUnsafeBytes { buffer in
             head.fields.map { field in
