@@ -57,6 +57,14 @@ struct TunnelAnswer {
         let parts = statusLine.split(separator: " ", maxSplits: 2)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]), (100...599).contains(status)
         else { return .invalid("the upgrade answer's status line is malformed") }
+        // RFC 9110 section 5.5: no CR, LF or NUL in a value, a token for a name. Either answer's fields are passed on
+        // (`switchingHead`, `refusedHead`), and the head is split on CRLF only: a bare LF in a value would be the end
+        // of a line to the client, and what follows a field of the upstream's making.
+        for line in lines {
+            guard let colon = line.firstIndex(of: ":"), Self.isValidField(line, colon: colon) else {
+                return .invalid("a malformed field in the upgrade answer")
+            }
+        }
         guard status == 101 else {
             // An interim answer before the final one is not expected here: only 101 switches.
             return status < 200 ? .invalid("an interim answer to the upgrade") : .refused(status: status)
@@ -65,7 +73,7 @@ struct TunnelAnswer {
         var connection: [Substring] = []
         var accepts: [Substring] = []
         for line in lines {
-            guard let colon = line.firstIndex(of: ":") else { return .invalid("a malformed field in the 101 answer") }
+            guard let colon = line.firstIndex(of: ":") else { continue }  // checked above
             let name = line[..<colon].lowercased()
             let value = trimmed(line[line.index(after: colon)...])
             switch name {
@@ -148,6 +156,14 @@ struct TunnelAnswer {
         if !sawRequestID { out += "X-Request-Id: \(requestID)\r\n" }
         out += "Connection: close\r\n\r\n"
         return Array(out.utf8)
+    }
+
+    /// `HeaderRewriter`'s name and value checks, as plain answers get them (`UpstreamHead`).
+    private static func isValidField(_ line: Substring, colon: Substring.Index) -> Bool {
+        let name = Array(line[..<colon].utf8)
+        let value = Array(trimmed(line[line.index(after: colon)...]).utf8)
+        return name.withUnsafeBytes(HeaderRewriter.isValidFieldName)
+            && value.withUnsafeBytes(HeaderRewriter.isValidFieldValue)
     }
 
     private static func trimmed(_ value: Substring) -> Substring {

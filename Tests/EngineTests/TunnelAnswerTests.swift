@@ -101,6 +101,24 @@ final class TunnelAnswerTests: XCTestCase {
                 + "X-Request-Id: r1\r\nConnection: close\r\n\r\n")
     }
 
+    /// RFC 9110 section 5.5: passed on, a value holding a bare LF would be two fields to the client.
+    func testAFieldThatIsNotAFieldMakesEitherAnswerInvalid() {
+        let switching =
+            "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Accept: \(accept)\r\n"
+        for field in [
+            "X-Note: a\nSet-Cookie: injected=1", "X-Note: a\rb", "X-Note: a\u{0}b", "Bad Name: x", "no colon",
+        ] {
+            XCTAssertEqual(
+                outcome(switching + field + "\r\n\r\n"), .invalid("a malformed field in the upgrade answer"), field)
+            XCTAssertEqual(
+                outcome("HTTP/1.1 403 Forbidden\r\n" + field + "\r\nContent-Length: 0\r\n\r\n"),
+                .invalid("a malformed field in the upgrade answer"), field)
+        }
+        let obsText = switching + "X-Note: a\tb \u{E9}\r\n\r\n"
+        XCTAssertEqual(outcome(obsText), .switched(headLength: obsText.utf8.count), "tabs and obs-text are valid")
+    }
+
     func testGarbageAndAnOversizedHeadAreInvalid() {
         XCTAssertEqual(outcome("SSH-2.0-OpenSSH\r\n\r\n"), .invalid("the upgrade answer's status line is malformed"))
         let huge = "HTTP/1.1 101 X\r\n" + String(repeating: "X-A: b\r\n", count: 3000)

@@ -108,6 +108,19 @@ def test_a_101_without_a_real_websocket_handshake_is_502_and_the_upstream_connec
         wait_for(upstream_closed, timeout=HANG, what=f"{mode}: the gateway to close the upstream connection")
 
 
+def test_an_upgrade_answer_with_a_field_split_by_a_bare_lf_is_502_whether_it_switches_or_refuses(gateway):
+    # RFC 9110 section 5.5: a field value holds no CR, LF or NUL. Passed on, "X-Note: a<LF>Set-Cookie: ..." would be
+    # two fields to the client, the second one of the upstream's making (response splitting).
+    for mode in ("splitrefusal", "splitswitch"):
+        status, headers, body, closed = upgrade_answer(
+            gateway, f"/ws/{mode}?tag={unique()}", [("Authorization", f"Bearer {mint(unique())}")],
+            wait_for_close=True)
+        assert status == 502, (mode, status, headers, body)
+        assert json.loads(body)["error"] == "bad_gateway", body
+        assert not [value for name, value in headers if name.lower() in ("set-cookie", "x-note")], headers
+        assert closed, f"{mode}: the client connection must close after the 502"
+
+
 # -- item 3: per-user limit, the budget over all tunnels, held tunnels count as idle -------------------------
 
 def test_one_user_over_max_tunnels_per_user_is_429_and_others_are_unaffected(fresh_gateway, ws_upstream):

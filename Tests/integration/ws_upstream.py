@@ -84,11 +84,19 @@ def raw_answer(mode: str, key: bytes) -> bytes:
     if mode == "badaccept":
         return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                 b"Sec-WebSocket-Accept: " + accept_for(b"not the key the client sent") + b"\r\n\r\n" + RAW_GREETING)
+    if mode == "splitswitch":
+        # A real switch, but one field holds a bare LF: relayed as it is, the client would read a second field.
+        return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                b"Sec-WebSocket-Accept: " + accept_for(key) + b"\r\nX-Note: a\nSet-Cookie: injected=1\r\n\r\n"
+                + RAW_GREETING)
+    if mode == "splitrefusal":
+        # A refusal (passed on to the client as it is, framing included) with the same field.
+        return b"HTTP/1.1 403 Forbidden\r\nX-Note: a\nSet-Cookie: injected=1\r\nContent-Length: 0\r\n\r\n"
     return (b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
             b"Sec-WebSocket-Accept: " + accept_for(key) + b"\r\n\r\n" + RAW_GREETING)
 
 
-RAW_MODES = ("raw101", "h2c", "badaccept", "noconnection")
+RAW_MODES = ("raw101", "h2c", "badaccept", "noconnection", "splitswitch", "splitrefusal")
 
 
 class CountingConnection(ServerConnection):
